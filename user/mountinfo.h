@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Finding mounts by filesystem type in /proc/self/mountinfo: the cgroup2 and bpffs mounts are
+ * never assumed to be at their usual places. */
+#ifndef WD_MOUNTINFO_H
+#define WD_MOUNTINFO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes the mount point of the first mount of @fstype listed in @mountinfo to @path.
+ * Returns 0, -ENOENT when there is none, -ENAMETOOLONG when @size is too small. */
+int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size);
+
+/* The same on /proc/self/mountinfo. */
+int wd_mount_find_self(const char *fstype, char *path, size_t size);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* `warden probe`: what this kernel can do for warden, each fact established by loading and
+ * attaching a tiny program wherever that is the only truth. */
+#ifndef WD_PROBE_H
+#define WD_PROBE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define WD_PROBE_MAX_FEATURES 40
+
+/* What a feature is needed for; full enforcement needs all of them. */
+enum wd_need {
+	WD_NEED_CORE,	 /* BTF, cgroups: everything */
+	WD_NEED_NETWORK, /* cgroup sock_addr enforcement */
+	WD_NEED_EVENTS,	 /* ring buffers */
+	WD_NEED_LSM,	 /* exec, file, socket and confinement enforcement */
+	WD_NEED_PINNING, /* state that survives the daemon */
+};
+
+struct wd_feature {
+	const char *name;
+	enum wd_need need;
+	bool available;
+	char detail[240];
+};
+
+struct wd_probe {
+	char kernel[128];
+	char cgroup2[PATH_MAX]; /* empty when not mounted */
+	int n;
+	struct wd_feature feats[WD_PROBE_MAX_FEATURES];
+};
+
+/* The verdict is also `warden probe`'s exit status. */
+enum wd_probe_verdict {
+	WD_PROBE_FULL = 0,    /* exec, file and network enforcement */
+	WD_PROBE_PARTIAL = 1, /* network enforcement through cgroup hooks, not all the rest */
+	WD_PROBE_NONE = 2,    /* not even that */
+};
+
+/* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
+ * itself could not start; an unavailable feature is a result, not an error. */
+int wd_probe_run(struct wd_probe *p, bool verbose);
+
+/* Records one result; exposed so the verdict logic can be tested without a kernel. */
+struct wd_feature *wd_probe_add(struct wd_probe *p, const char *name, enum wd_need need,
+				bool available, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+const struct wd_feature *wd_probe_get(const struct wd_probe *p, const char *name);
+enum wd_probe_verdict wd_probe_verdict(const struct wd_probe *p);
+const char *wd_probe_verdict_name(enum wd_probe_verdict v);
+const char *wd_need_name(enum wd_need need);
+
+void wd_probe_print_table(FILE *f, const struct wd_probe *p);
+void wd_probe_print_json(FILE *f, const struct wd_probe *p);
+
+#endif
