@@ -101,6 +101,9 @@ $(OUT)/%.o: %.c | $(SKELS) $(PB_HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Tests see the harness too.
+$(OUT)/tests/%.o: ALL_CFLAGS += -Itests/lib
+
 $(LIBWARDEN): $(USER_OBJS) $(PB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
