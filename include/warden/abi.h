@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The ABI warden's BPF programs and its userspace share: map keys and values, and the event
+ * records of the ring buffer. Fixed-width types only; layouts are checked from both compilers. */
+#ifndef WARDEN_ABI_H
+#define WARDEN_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define WD_ABI_VERSION 1
+
+#define WD_PATH_MAX	  256 /* bytes of a path matched and reported, NUL included */
+#define WD_COMM_LEN	  16
+#define WD_NET_RULES_MAX  16 /* port/protocol rules attached to one address prefix */
+#define WD_NAME_MAX	  16 /* /proc/<pid>/NAME rules */
+#define WD_RULES_MAX	  262144 /* hit counters, indexed by rule id */
+#define WD_SANDBOXES_MAX  4096
+#define WD_POLICIES_MAX	  1024
+
+/* Rule ids are global; 0 is the implicit default rule ("nothing allowed it"). */
+#define WD_RULE_DEFAULT 0
+
+/* What a file rule governs. */
+enum wd_op {
+	WD_OP_EXEC = 0, /* execve of the file, or mapping it executable */
+	WD_OP_READ = 1,
+	WD_OP_WRITE = 2,
+	WD_OP_NR = 3,
+};
+
+enum wd_verdict {
+	WD_V_NONE = 0, /* no rule says anything */
+	WD_V_ALLOW = 1,
+	WD_V_DENY = 2,
+};
+
+/* What the kernel did, as reported in events. */
+enum wd_decision {
+	WD_DEC_ALLOW = 1,
+	WD_DEC_DENY = 2,
+	WD_DEC_AUDIT_DENY = 3, /* audit mode: would have been denied */
+};
+
+/* Per-op verdicts of one file rule entry, with the rule that set each (for events and hits). */
+struct wd_file_rule {
+	__u8 verdict[WD_OP_NR]; /* enum wd_verdict, indexed by enum wd_op */
+	__u8 pad;
+	__u32 rule_id[WD_OP_NR];
+};
+
+/* wd_file_exact (hash): a whole resolved path. */
+struct wd_path_key {
+	__u32 policy_id;
+	char path[WD_PATH_MAX];
+};
+
+/* wd_file_prefix (LPM trie): a directory prefix, always ending in '/'. prefixlen counts bits
+ * from policy_id on: 32 + 8 * strlen(path). The compiler folds every shorter prefix's verdicts
+ * into each entry (deny wins), so one lookup gives the complete answer. */
+struct wd_prefix_key {
+	__u32 prefixlen;
+	__u32 policy_id;
+	char path[WD_PATH_MAX];
+};
+
+/* wd_file_inode (hash): protected files by identity, so hardlinks and bind mounts match too.
+ * dev is the kernel's encoding (major << 20 | minor). */
+struct wd_inode_key {
+	__u32 policy_id;
+	__u32 dev;
+	__u64 ino;
+};
+
+/* wd_proc_name (hash): /proc/<pid>/NAME of processes other than the caller. */
+struct wd_proc_key {
+	__u32 policy_id;
+	char name[WD_NAME_MAX];
+};
+
+/* wd_net (LPM trie): an address prefix. IPv4 is stored as IPv4-mapped IPv6 (::ffff:a.b.c.d), so
+ * prefixlen = 32 + (96 + v4 prefix) for IPv4 and 32 + v6 prefix for IPv6. Every entry carries
+ * the port rules of all shorter prefixes too (folded by the compiler). */
+struct wd_net_key {
+	__u32 prefixlen;
+	__u32 policy_id;
+	__u8 addr[16];
+};
+
+enum wd_proto {
+	WD_PROTO_ANY = 0,
+	WD_PROTO_TCP = 6,
+	WD_PROTO_UDP = 17,
+};
+
+struct wd_port_rule {
+	__u16 port_lo; /* host byte order; 0-65535 is any port */
+	__u16 port_hi;
+	__u8 proto;   /* enum wd_proto */
+	__u8 verdict; /* enum wd_verdict */
+	__u16 pad;
+	__u32 rule_id;
+};
+
+struct wd_net_rules {
+	__u32 n;
+	__u32 pad;
+	struct wd_port_rule r[WD_NET_RULES_MAX];
+};
+
+/* Policy-wide settings, wd_policies (array) indexed by policy id. */
+enum wd_policy_flags {
+	WD_POL_AUDIT = 1 << 0,	     /* allow everything, report would-be denials */
+	WD_POL_ALLOW_FILELESS = 1 << 1, /* exec of memfd or deleted files */
+	WD_POL_VALID = 1 << 31,	     /* the slot holds a policy */
+};
+
+struct wd_policy_cfg {
+	__u32 flags;
+	__u32 pad;
+	__u64 families; /* bit N set: socket(AF_N, ...) allowed (N < 64) */
+	__u64 raw_families; /* bit N set: SOCK_RAW and SOCK_PACKET allowed in AF_N too */
+};
+
+/* wd_sandboxes (hash), keyed by the sandbox cgroup id. */
+struct wd_sandbox {
+	__u32 policy_id;
+	__u32 pad;
+};
+
+/* Event records in the ring buffer. Every record starts with this header. */
+enum wd_event_type {
+	WD_EV_EXEC = 1,
+	WD_EV_FILE = 2,
+	WD_EV_MMAP = 3,
+	WD_EV_CONNECT = 4, /* connect, or sendmsg without one (UDP) */
+	WD_EV_SOCKET = 5,  /* socket creation (raw, packet) */
+	WD_EV_CONFINE = 6, /* attempts to leave the sandbox */
+	WD_EV_LOST = 7,	   /* reserve failures since the last record */
+};
+
+struct wd_event_hdr {
+	__u16 version; /* WD_ABI_VERSION */
+	__u16 type;    /* enum wd_event_type */
+	__u32 size;    /* bytes of the whole record */
+	__u64 ktime_ns; /* bpf_ktime_get_boot_ns */
+};
+
+struct wd_event {
+	struct wd_event_hdr hdr;
+	__u64 cgroup_id; /* the sandbox's cgroup */
+	__u32 policy_id;
+	__u32 rule_id;
+	__u32 pid; /* thread group id */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid;
+	__u8 decision; /* enum wd_decision */
+	__u8 op;       /* enum wd_op for file events */
+	__u8 family;   /* AF_INET, AF_INET6 for network events; socket family for WD_EV_SOCKET */
+	__u8 proto;    /* IPPROTO_* or socket type */
+	__u16 port;    /* host byte order */
+	__u16 hook;    /* which enforcement point (enum wd_hook) */
+	__u8 addr[16]; /* IPv4 as IPv4-mapped IPv6 */
+	__u64 lost;    /* WD_EV_LOST: how many records were dropped */
+	char comm[WD_COMM_LEN];
+	char exe[WD_PATH_MAX];
+	char path[WD_PATH_MAX];
+};
+
+enum wd_hook {
+	WD_HOOK_BPRM = 1,
+	WD_HOOK_MMAP = 2,
+	WD_HOOK_MPROTECT = 3,
+	WD_HOOK_FILE_OPEN = 4,
+	WD_HOOK_CONNECT4 = 5,
+	WD_HOOK_CONNECT6 = 6,
+	WD_HOOK_SENDMSG4 = 7,
+	WD_HOOK_SENDMSG6 = 8,
+	WD_HOOK_SOCK_CONNECT = 9,
+	WD_HOOK_SOCK_SENDMSG = 10,
+	WD_HOOK_SOCK_CREATE = 11,
+	WD_HOOK_TASK_ALLOC = 12,
+};
+
+_Static_assert(sizeof(struct wd_event_hdr) == 16, "event header layout");
+_Static_assert(sizeof(struct wd_file_rule) == 16, "file rule layout");
+_Static_assert(sizeof(struct wd_port_rule) == 12, "port rule layout");
+_Static_assert(sizeof(struct wd_net_key) == 24, "net key layout");
+_Static_assert(sizeof(struct wd_event) == 96 + 2 * WD_PATH_MAX, "event layout");
+
+#endif
