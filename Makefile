@@ -43,7 +43,7 @@ PB_HDRS    := $(PB_SRCS:.c=.h)
 PB_OBJS    := $(PB_SRCS:.c=.o)
 
 USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(USER_SRCS))
+USER_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(USER_SRCS)) $(OUT)/gen/default_policy.o
 LIBWARDEN  := $(OUT)/libwarden.a
 WARDEN     := $(OUT)/warden
 
@@ -51,7 +51,8 @@ TESTLIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
 UNIT_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 HOST_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/host/test_*.c))
 VM_TESTS   := $(patsubst %.c,$(OUT)/%,$(wildcard tests/vm/test_*.c))
-TESTS      := $(UNIT_TESTS) $(HOST_TESTS) $(VM_TESTS)
+TEST_HELPERS := $(OUT)/tests/helpers/preload.so
+TESTS      := $(UNIT_TESTS) $(HOST_TESTS) $(VM_TESTS) $(TEST_HELPERS)
 
 .PHONY: all tests check check-unit check-host check-vm run setup clean format format-check
 .DEFAULT_GOAL := all
@@ -90,6 +91,21 @@ $(OUT)/proto/%.pb-c.c $(OUT)/proto/%.pb-c.h: proto/%.proto
 	$(Q)mkdir -p $(OUT)/proto
 	$(Q)$(PROTOC_C) -Iproto --c_out=$(OUT)/proto $<
 
+# The default policy is embedded in the binary, byte for byte.
+$(OUT)/gen/default_policy.c: policies/default.yaml
+	$(call msg,EMBED,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo '/* Generated from $< by the Makefile. */'; \
+	  echo 'const char wd_default_policy[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const unsigned int wd_default_policy_len = sizeof(wd_default_policy);'; } > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(OUT)/gen/%.o: $(OUT)/gen/%.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(OUT)/proto/%.pb-c.o: $(OUT)/proto/%.pb-c.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Wno-error -c $< -o $@
@@ -123,6 +139,11 @@ $(OUT)/tests/host/%: $(OUT)/tests/host/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 $(OUT)/tests/vm/%: $(OUT)/tests/vm/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OUT)/tests/helpers/%.so: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $<
 
 setup:
 	$(Q)scripts/setup

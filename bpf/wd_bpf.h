@@ -12,5 +12,6 @@
 /* vmlinux.h carries types, not the uapi errno macros. */
 #define EPERM  1
 #define EACCES 13
+#define ENOMEM 12
 
 #endif

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "probe.h"
+#include "run.h"
 #include "warden/version.h"
 
 static void usage(FILE *f)
@@ -116,6 +118,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "probe") == 0)
 		return cmd_probe(argc - 1, argv + 1);
+	if (strcmp(cmd, "run") == 0)
+		return wd_cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "policy") == 0)
+		return wd_cmd_policy(argc - 1, argv + 1);
 
 	fprintf(stderr, "warden: unknown command '%s'\n", cmd);
 	usage(stderr);

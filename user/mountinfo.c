@@ -26,34 +26,40 @@ static void unescape(char *s)
 	*out = '\0';
 }
 
-int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size)
+int wd_mount_find_root(FILE *mountinfo, const char *fstype, char *path, size_t size, char *root,
+		       size_t root_size)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	int ret = -ENOENT;
 
 	while (getline(&line, &cap, mountinfo) > 0) {
-		char *save = NULL, *tok, *mnt = NULL;
+		char *save = NULL, *tok, *mnt = NULL, *mroot = NULL;
 		bool after_sep = false;
 		int field = 0;
 
 		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
 			field++;
-			if (field == 5)
+			if (field == 4)
+				mroot = tok;
+			else if (field == 5)
 				mnt = tok;
 			else if (field > 6 && !after_sep && strcmp(tok, "-") == 0)
 				after_sep = true;
 			else if (after_sep)
 				break;
 		}
-		if (!tok || !mnt || strcmp(tok, fstype) != 0)
+		if (!tok || !mnt || !mroot || strcmp(tok, fstype) != 0)
 			continue;
 		unescape(mnt);
-		if (strlen(mnt) >= size) {
+		unescape(mroot);
+		if (strlen(mnt) >= size || (root && strlen(mroot) >= root_size)) {
 			ret = -ENAMETOOLONG;
 			break;
 		}
 		strcpy(path, mnt);
+		if (root)
+			strcpy(root, mroot);
 		ret = 0;
 		break;
 	}
@@ -61,14 +67,25 @@ int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size)
 	return ret;
 }
 
-int wd_mount_find_self(const char *fstype, char *path, size_t size)
+int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size)
+{
+	return wd_mount_find_root(mountinfo, fstype, path, size, NULL, 0);
+}
+
+int wd_mount_find_self_root(const char *fstype, char *path, size_t size, char *root,
+			    size_t root_size)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	int ret;
 
 	if (!f)
 		return -errno;
-	ret = wd_mount_find(f, fstype, path, size);
+	ret = wd_mount_find_root(f, fstype, path, size, root, root_size);
 	fclose(f);
 	return ret;
+}
+
+int wd_mount_find_self(const char *fstype, char *path, size_t size)
+{
+	return wd_mount_find_self_root(fstype, path, size, NULL, 0);
 }

@@ -11,7 +11,14 @@
  * Returns 0, -ENOENT when there is none, -ENAMETOOLONG when @size is too small. */
 int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size);
 
+/* The same, also writing the mount's root within its filesystem (field 4: "/" unless a bind
+ * mount or a cgroup namespace shows only part of it) to @root when it is not NULL. */
+int wd_mount_find_root(FILE *mountinfo, const char *fstype, char *path, size_t size, char *root,
+		       size_t root_size);
+
 /* The same on /proc/self/mountinfo. */
 int wd_mount_find_self(const char *fstype, char *path, size_t size);
+int wd_mount_find_self_root(const char *fstype, char *path, size_t size, char *root,
+			    size_t root_size);
 
 #endif

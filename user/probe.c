@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "json.h"
+#include "libbpf_log.h"
 #include "mountinfo.h"
 #include "probe.h"
 #include "probe_cgroup.skel.h"
@@ -52,27 +53,6 @@ static const struct {
 	{"cgroup/sendmsg4", "wd_p_sendmsg4"},
 	{"cgroup/sendmsg6", "wd_p_sendmsg6"},
 };
-
-static bool libbpf_verbose;
-static char libbpf_last[200];
-
-/* libbpf explains failures on its print callback; keep the last line for the report and show
- * everything only with -v. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	va_list copy;
-	size_t n;
-
-	if (level == LIBBPF_DEBUG && !libbpf_verbose)
-		return 0;
-	va_copy(copy, ap);
-	vsnprintf(libbpf_last, sizeof(libbpf_last), fmt, copy);
-	va_end(copy);
-	n = strlen(libbpf_last);
-	if (n && libbpf_last[n - 1] == '\n')
-		libbpf_last[n - 1] = '\0';
-	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
-}
 
 struct wd_feature *wd_probe_add(struct wd_probe *p, const char *name, enum wd_need need,
 				bool available, const char *fmt, ...)
@@ -263,7 +243,6 @@ static bool lsm_try(struct probe_lsm_bpf *all, const char *name, char *why, size
 	int err = 0;
 
 	if (!all) {
-		libbpf_last[0] = '\0';
 		one = lsm_load(name, &err);
 		if (!one) {
 			snprintf(why, len, "load failed: %s", strerror(-err));
@@ -356,8 +335,7 @@ int wd_probe_run(struct wd_probe *p, bool verbose)
 	memset(p, 0, sizeof(*p));
 	if (uname(&u) == 0)
 		snprintf(p->kernel, sizeof(p->kernel), "%s %s", u.release, u.machine);
-	libbpf_verbose = verbose;
-	libbpf_set_print(libbpf_print);
+	wd_libbpf_log_init(verbose);
 
 	probe_btf(p);
 	probe_mounts(p);

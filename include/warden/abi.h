@@ -10,13 +10,14 @@
 
 #define WD_ABI_VERSION 1
 
-#define WD_PATH_MAX	  256 /* bytes of a path matched and reported, NUL included */
-#define WD_COMM_LEN	  16
-#define WD_NET_RULES_MAX  16 /* port/protocol rules attached to one address prefix */
-#define WD_NAME_MAX	  16 /* /proc/<pid>/NAME rules */
-#define WD_RULES_MAX	  262144 /* hit counters, indexed by rule id */
-#define WD_SANDBOXES_MAX  4096
-#define WD_POLICIES_MAX	  1024
+#define WD_PATH_MAX	 256 /* bytes of a path matched and reported, NUL included */
+#define WD_PREFIX_MAX	 252 /* LPM tries hold at most 256 bytes of data: 4 of policy id + this */
+#define WD_COMM_LEN	 16
+#define WD_NET_RULES_MAX 16	/* port/protocol rules attached to one address prefix */
+#define WD_NAME_MAX	 16	/* /proc/<pid>/NAME rules */
+#define WD_RULES_MAX	 262144 /* hit counters, indexed by rule id */
+#define WD_SANDBOXES_MAX 4096
+#define WD_POLICIES_MAX	 1024
 
 /* Rule ids are global; 0 is the implicit default rule ("nothing allowed it"). */
 #define WD_RULE_DEFAULT 0
@@ -61,7 +62,7 @@ struct wd_path_key {
 struct wd_prefix_key {
 	__u32 prefixlen;
 	__u32 policy_id;
-	char path[WD_PATH_MAX];
+	char path[WD_PREFIX_MAX];
 };
 
 /* wd_file_inode (hash): protected files by identity, so hardlinks and bind mounts match too.
@@ -110,15 +111,15 @@ struct wd_net_rules {
 
 /* Policy-wide settings, wd_policies (array) indexed by policy id. */
 enum wd_policy_flags {
-	WD_POL_AUDIT = 1 << 0,	     /* allow everything, report would-be denials */
+	WD_POL_AUDIT = 1 << 0,		/* allow everything, report would-be denials */
 	WD_POL_ALLOW_FILELESS = 1 << 1, /* exec of memfd or deleted files */
-	WD_POL_VALID = 1 << 31,	     /* the slot holds a policy */
+	WD_POL_VALID = 1 << 31,		/* the slot holds a policy */
 };
 
 struct wd_policy_cfg {
 	__u32 flags;
 	__u32 pad;
-	__u64 families; /* bit N set: socket(AF_N, ...) allowed (N < 64) */
+	__u64 families;	    /* bit N set: socket(AF_N, ...) allowed (N < 64) */
 	__u64 raw_families; /* bit N set: SOCK_RAW and SOCK_PACKET allowed in AF_N too */
 };
 
@@ -140,9 +141,9 @@ enum wd_event_type {
 };
 
 struct wd_event_hdr {
-	__u16 version; /* WD_ABI_VERSION */
-	__u16 type;    /* enum wd_event_type */
-	__u32 size;    /* bytes of the whole record */
+	__u16 version;	/* WD_ABI_VERSION */
+	__u16 type;	/* enum wd_event_type */
+	__u32 size;	/* bytes of the whole record */
 	__u64 ktime_ns; /* bpf_ktime_get_boot_ns */
 };
 

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What warden's LSM and cgroup objects share: the maps both use (userspace creates them once and
+ * hands the same fds to both objects), the sandbox lookup, network decisions and event emission. */
+#ifndef WD_COMMON_H
+#define WD_COMMON_H
+
+#include "wd_bpf.h"
+#include "warden/abi.h"
+
+#define AF_INET	 2
+#define AF_INET6 10
+
+/* The cgroup level of sandbox cgroups (<cgroup2>/warden/<sandbox> is level 2 when cgroup2 is
+ * mounted at the root of the hierarchy). Set by userspace before load. */
+const volatile __u32 wd_sandbox_level = 2;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WD_SANDBOXES_MAX);
+	__type(key, __u64); /* sandbox cgroup id */
+	__type(value, struct wd_sandbox);
+} wd_sandboxes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WD_POLICIES_MAX);
+	__type(key, __u32);
+	__type(value, struct wd_policy_cfg);
+} wd_policies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct wd_net_key);
+	__type(value, struct wd_net_rules);
+} wd_net SEC(".maps");
+
+/* One counter per rule id: how often each rule decided. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WD_RULES_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} wd_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} wd_events SEC(".maps");
+
+/* Reserve failures, per CPU: a full ring buffer is counted, never silent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} wd_lost SEC(".maps");
+
+static __always_inline void wd_hit(__u32 rule_id)
+{
+	__u64 *n = bpf_map_lookup_elem(&wd_hits, &rule_id);
+
+	if (n)
+		*n += 1;
+}
+
+/* The sandbox a task belongs to through its cgroup: its ancestor at the sandbox level. */
+static __always_inline __u64 wd_cgroup_sandbox(struct wd_sandbox **sb)
+{
+	__u64 cgid = bpf_get_current_ancestor_cgroup_id(wd_sandbox_level);
+
+	*sb = cgid ? bpf_map_lookup_elem(&wd_sandboxes, &cgid) : NULL;
+	return *sb ? cgid : 0;
+}
+
+/* Fail closed: a sandbox whose policy slot is not valid gets an empty policy (deny all). */
+static __always_inline struct wd_policy_cfg *wd_policy(__u32 policy_id)
+{
+	struct wd_policy_cfg *cfg = bpf_map_lookup_elem(&wd_policies, &policy_id);
+
+	return cfg && (cfg->flags & WD_POL_VALID) ? cfg : NULL;
+}
+
+static __always_inline struct wd_event *wd_event_reserve(__u16 type)
+{
+	struct wd_event *e = bpf_ringbuf_reserve(&wd_events, sizeof(*e), 0);
+	__u32 zero = 0;
+
+	if (!e) {
+		__u64 *lost = bpf_map_lookup_elem(&wd_lost, &zero);
+
+		if (lost)
+			*lost += 1;
+		return NULL;
+	}
+	e->hdr.version = WD_ABI_VERSION;
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	return e;
+}
+
+/* Fills what every hook knows about the acting task. */
+static __always_inline void wd_event_task(struct wd_event *e, __u64 cgid, __u32 policy_id,
+					  __u32 rule_id, __u8 decision, __u16 hook)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->cgroup_id = cgid;
+	e->policy_id = policy_id;
+	e->rule_id = rule_id;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->decision = decision;
+	e->hook = hook;
+	e->ppid = 0;
+	e->op = 0;
+	e->family = 0;
+	e->proto = 0;
+	e->port = 0;
+	e->lost = 0;
+	e->exe[0] = '\0';
+	e->path[0] = '\0';
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/* Network verdict for one destination. @addr is IPv6 or IPv4-mapped IPv6, so connect6 to
+ * ::ffff:a.b.c.d meets the IPv4 rules. Deny wins; nothing allowing it is a denial. */
+static __always_inline __u8 wd_net_decide(__u32 policy_id, const __u8 addr[16], __u16 port,
+					  __u8 proto, __u32 *rule_id)
+{
+	struct wd_net_key key = {.prefixlen = 32 + 128, .policy_id = policy_id};
+	struct wd_net_rules *rules;
+	__u8 verdict = WD_V_NONE;
+	__u32 allow_rule = WD_RULE_DEFAULT;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	*rule_id = WD_RULE_DEFAULT;
+	rules = bpf_map_lookup_elem(&wd_net, &key);
+	if (!rules)
+		return WD_V_DENY;
+	for (__u32 i = 0; i < WD_NET_RULES_MAX; i++) {
+		struct wd_port_rule *r = &rules->r[i];
+
+		if (i >= rules->n)
+			break;
+		if (port < r->port_lo || port > r->port_hi)
+			continue;
+		if (r->proto != WD_PROTO_ANY && r->proto != proto)
+			continue;
+		if (r->verdict == WD_V_DENY) {
+			*rule_id = r->rule_id;
+			return WD_V_DENY;
+		}
+		if (r->verdict == WD_V_ALLOW && verdict == WD_V_NONE) {
+			verdict = WD_V_ALLOW;
+			allow_rule = r->rule_id;
+		}
+	}
+	if (verdict != WD_V_ALLOW)
+		return WD_V_DENY;
+	*rule_id = allow_rule;
+	return WD_V_ALLOW;
+}
+
+static __always_inline bool wd_is_v4mapped(const __u8 a[16])
+{
+	return !a[0] && !a[1] && !a[2] && !a[3] && !a[4] && !a[5] && !a[6] && !a[7] && !a[8] &&
+	       !a[9] && a[10] == 0xff && a[11] == 0xff;
+}
+
+static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
+{
+	__builtin_memset(a, 0, 10);
+	a[10] = 0xff;
+	a[11] = 0xff;
+	__builtin_memcpy(a + 12, &ip4_be, 4);
+}
+
+/* Decides a connect or send, counts the rule, reports it, and says whether to refuse. Audit mode
+ * reports the would-be denial and allows. */
+static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, const __u8 addr[16],
+					__u16 port, __u8 proto, __u16 hook)
+{
+	struct wd_policy_cfg *cfg = wd_policy(sb->policy_id);
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 verdict = cfg ? wd_net_decide(sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
+	bool audit = cfg && (cfg->flags & WD_POL_AUDIT);
+	__u8 decision = verdict == WD_V_ALLOW ? WD_DEC_ALLOW
+			: audit		      ? WD_DEC_AUDIT_DENY
+					      : WD_DEC_DENY;
+	struct wd_event *e;
+
+	wd_hit(rule_id);
+	e = wd_event_reserve(WD_EV_CONNECT);
+	if (e) {
+		wd_event_task(e, cgid, sb->policy_id, rule_id, decision, hook);
+		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
+		e->proto = proto;
+		e->port = port;
+		__builtin_memcpy(e->addr, addr, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision == WD_DEC_DENY;
+}
+
+#endif

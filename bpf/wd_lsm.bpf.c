@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Exec, file and socket enforcement through BPF LSM, and confinement: every decision is made on
+ * kernel objects (the opened struct file, the kernel's copy of a sockaddr), never on user memory.
+ * Sandboxed tasks are tagged in task storage, so leaving the cgroup changes nothing. */
+#include "wd_common.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define FMODE_READ  0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC  0x20
+#define PROT_EXEC   0x4
+#define S_IFMT	    00170000
+#define S_IFDIR	    0040000
+
+#define PROC_SUPER_MAGIC    0x9fa0
+#define CGROUP_SUPER_MAGIC  0x27e0eb
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define CLONE_INTO_CGROUP   0x200000000ULL
+#define SOCK_TYPE_MASK	    0xf
+#define SOCK_RAW	    3
+#define SOCK_PACKET	    10
+
+/* Per sandboxed task: its sandbox for good, and what it executes (for events). */
+struct wd_task {
+	__u64 cgid;
+	char exe[WD_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct wd_task);
+} wd_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct wd_path_key);
+	__type(value, struct wd_file_rule);
+} wd_file_exact SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, struct wd_prefix_key);
+	__type(value, struct wd_file_rule);
+} wd_file_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 18);
+	__type(key, struct wd_inode_key);
+	__type(value, struct wd_file_rule);
+} wd_file_inode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct wd_proc_key);
+	__type(value, struct wd_file_rule);
+} wd_proc_name SEC(".maps");
+
+/* First-access inventory: an allowed open is reported once per sandbox, file and operation. */
+struct wd_seen_key {
+	__u64 cgid;
+	__u64 ino;
+	__u32 dev;
+	__u32 op;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct wd_seen_key);
+	__type(value, __u8);
+} wd_seen SEC(".maps");
+
+/* Exec verdicts by file identity, remembered where a path was available (bprm_check_security,
+ * mmap_file) for the one hook where bpf_d_path is not allowed: file_mprotect. */
+struct wd_exec_seen {
+	__u8 verdict;
+	__u8 pad[3];
+	__u32 rule_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct wd_inode_key);
+	__type(value, struct wd_exec_seen);
+} wd_exec_cache SEC(".maps");
+
+/* Per-CPU scratch: paths are too big for the 512-byte stack. */
+struct wd_scratch {
+	char buf[4096];
+	struct wd_path_key exact;
+	struct wd_prefix_key prefix;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_scratch);
+} wd_scratch_map SEC(".maps");
+
+struct wd_ctx {
+	__u64 cgid;
+	struct wd_sandbox *sb;
+	struct wd_task *task;
+	struct wd_policy_cfg *cfg; /* NULL: no valid policy, deny everything */
+};
+
+/* Which sandbox governs the current task, if any. The tag wins over the cgroup: a tagged task
+ * that moved itself out (it cannot, but a kernel without these hooks loaded at the time might
+ * have let it) stays governed. Untagged tasks found in a sandbox cgroup are tagged now. */
+static __always_inline bool wd_current(struct wd_ctx *c)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	c->task = bpf_task_storage_get(&wd_tasks, task, 0, 0);
+	if (c->task) {
+		c->cgid = c->task->cgid;
+		c->sb = bpf_map_lookup_elem(&wd_sandboxes, &c->cgid);
+		/* The sandbox was removed while this task lived on: nothing is allowed any more. */
+		c->cfg = c->sb ? wd_policy(c->sb->policy_id) : NULL;
+		return true;
+	}
+	c->cgid = wd_cgroup_sandbox(&c->sb);
+	if (!c->cgid)
+		return false;
+	c->task = bpf_task_storage_get(&wd_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c->task)
+		c->task->cgid = c->cgid;
+	c->cfg = wd_policy(c->sb->policy_id);
+	return true;
+}
+
+static __always_inline __u32 wd_policy_id(struct wd_ctx *c)
+{
+	return c->sb ? c->sb->policy_id : 0;
+}
+
+/* Deny wins over allow, allow over nothing; the rule that set the verdict is kept. */
+static __always_inline void fold(struct wd_file_rule *r, __u32 op, __u8 *v, __u32 *rule_id)
+{
+	__u8 rv;
+
+	if (!r || op >= WD_OP_NR)
+		return;
+	rv = r->verdict[op];
+	if (rv == WD_V_DENY && *v != WD_V_DENY) {
+		*v = WD_V_DENY;
+		*rule_id = r->rule_id[op];
+	} else if (rv == WD_V_ALLOW && *v == WD_V_NONE) {
+		*v = WD_V_ALLOW;
+		*rule_id = r->rule_id[op];
+	}
+}
+
+struct wd_file_facts {
+	struct wd_file_rule *exact, *prefix, *inode, *proc;
+	long len; /* bytes of the path in scratch->buf, NUL included; < 0: no path */
+	bool fileless;
+	__u32 dev;
+	__u64 ino;
+};
+
+static __always_inline bool ends_deleted(const char *buf, long len)
+{
+	/* d_path marks unlinked files and memfds with " (deleted)". */
+	const char tail[] = " (deleted)";
+	long at = len - 1 - (long)(sizeof(tail) - 1);
+
+	if (at < 0 || at > 4096 - (long)sizeof(tail))
+		return false;
+	for (int i = 0; i < (int)sizeof(tail) - 1; i++)
+		if (buf[(at + i) & 4095] != tail[i])
+			return false;
+	return true;
+}
+
+/* Looks up every rule map that can speak about @file for policy @policy_id. */
+static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 policy_id,
+						     struct wd_file_facts *f)
+{
+	/* f_path is const in newer kernels; bpf_d_path does not write through it. */
+	struct path *path = (struct path *)&file->f_path;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	__u32 zero = 0;
+	struct wd_scratch *s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
+	struct wd_inode_key ik = {.policy_id = policy_id};
+	long n;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	if (!s)
+		return NULL;
+	f->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	f->ino = BPF_CORE_READ(inode, i_ino);
+	ik.dev = f->dev;
+	ik.ino = f->ino;
+	f->inode = bpf_map_lookup_elem(&wd_file_inode, &ik);
+	if (!BPF_CORE_READ(inode, __i_nlink))
+		f->fileless = true;
+
+	f->len = bpf_d_path(path, s->buf, sizeof(s->buf));
+	if (f->len <= 0)
+		return s;
+	if (ends_deleted(s->buf, f->len))
+		f->fileless = true;
+
+	__builtin_memset(s->exact.path, 0, sizeof(s->exact.path));
+	s->exact.policy_id = policy_id;
+	if (f->len <= WD_PATH_MAX) {
+		bpf_probe_read_kernel_str(s->exact.path, sizeof(s->exact.path), s->buf);
+		f->exact = bpf_map_lookup_elem(&wd_file_exact, &s->exact);
+	}
+
+	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
+	s->prefix.policy_id = policy_id;
+	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
+	if (n > 0) {
+		n -= 1; /* characters, without the NUL */
+		/* A directory matches its own prefix rule: "/home/u/.ssh" meets "/home/u/.ssh/". */
+		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR && n < WD_PREFIX_MAX - 1 &&
+		    n > 1) {
+			s->prefix.path[n & (WD_PREFIX_MAX - 1)] = '/';
+			n++;
+		}
+		s->prefix.prefixlen = 32 + 8 * n;
+		f->prefix = bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
+	}
+	return s;
+}
+
+static __always_inline __u8 decide_op(struct wd_file_facts *f, __u32 op, __u32 *rule_id)
+{
+	__u8 v = WD_V_NONE;
+
+	*rule_id = WD_RULE_DEFAULT;
+	fold(f->inode, op, &v, rule_id);
+	fold(f->exact, op, &v, rule_id);
+	fold(f->prefix, op, &v, rule_id);
+	fold(f->proc, op, &v, rule_id);
+	return v == WD_V_ALLOW ? WD_V_ALLOW : WD_V_DENY;
+}
+
+static __always_inline __u8 to_decision(struct wd_ctx *c, __u8 verdict)
+{
+	if (verdict == WD_V_ALLOW)
+		return WD_DEC_ALLOW;
+	return c->cfg && (c->cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
+}
+
+static __always_inline void event_exe(struct wd_event *e, struct wd_ctx *c)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	if (c->task)
+		bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), c->task->exe);
+}
+
+static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
+				      struct wd_file_facts *f, __u16 type, __u16 hook, __u32 op,
+				      __u32 rule_id, __u8 decision)
+{
+	struct wd_event *e = wd_event_reserve(type);
+
+	if (!e)
+		return;
+	wd_event_task(e, c->cgid, wd_policy_id(c), rule_id, decision, hook);
+	event_exe(e, c);
+	e->op = op;
+	if (s && f->len > 0)
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* The exec decision for a file about to run or be mapped executable. */
+static __always_inline int exec_gate(struct wd_ctx *c, struct file *file, __u16 type, __u16 hook,
+				     bool record_exe)
+{
+	struct wd_file_facts f;
+	struct wd_scratch *s;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 verdict = WD_V_DENY, decision;
+
+	s = file_facts(file, wd_policy_id(c), &f);
+	if (c->cfg && s) {
+		verdict = decide_op(&f, WD_OP_EXEC, &rule_id);
+		/* memfd and deleted files: only a policy that says so may run them. */
+		if (f.fileless && !(c->cfg->flags & WD_POL_ALLOW_FILELESS))
+			verdict = WD_V_DENY;
+	}
+	decision = to_decision(c, verdict);
+	wd_hit(rule_id);
+	if (s && f.len > 0) {
+		struct wd_inode_key k = {.policy_id = wd_policy_id(c), .dev = f.dev, .ino = f.ino};
+		struct wd_exec_seen seen = {.verdict = verdict, .rule_id = rule_id};
+
+		bpf_map_update_elem(&wd_exec_cache, &k, &seen, BPF_ANY);
+	}
+	if (record_exe && decision != WD_DEC_DENY && c->task && s)
+		bpf_probe_read_kernel_str(c->task->exe, sizeof(c->task->exe), s->buf);
+	/* Every exec is reported; an allowed executable mapping once per sandbox and file. */
+	if (type == WD_EV_MMAP && decision == WD_DEC_ALLOW) {
+		struct wd_seen_key k = {
+			.cgid = c->cgid, .ino = f.ino, .dev = f.dev, .op = WD_OP_NR};
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&wd_seen, &k, &one, BPF_NOEXIST))
+			return 0;
+	}
+	emit_file(c, s, &f, type, hook, WD_OP_EXEC, rule_id, decision);
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return exec_gate(&c, bprm->file, WD_EV_EXEC, WD_HOOK_BPRM, true);
+}
+
+/* ld.so ./payload and LD_PRELOAD map code with PROT_EXEC without an exec of that file. */
+SEC("lsm/mmap_file")
+int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+	return exec_gate(&c, file, WD_EV_MMAP, WD_HOOK_MMAP, false);
+}
+
+/* Making a file mapping executable later (mmap read-only, then mprotect) must meet the same
+ * rules. bpf_d_path is not allowed here, so the verdict comes from the last decision on the same
+ * file with a path; a file never decided that way is refused (fail closed). */
+SEC("lsm/file_mprotect")
+int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	struct wd_exec_seen *seen;
+	struct wd_inode_key k = {};
+	struct inode *inode;
+	struct file *file;
+	struct wd_event *e;
+	struct wd_ctx c;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 decision;
+
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file || !wd_current(&c))
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	k.policy_id = wd_policy_id(&c);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	seen = bpf_map_lookup_elem(&wd_exec_cache, &k);
+	if (seen && c.cfg)
+		rule_id = seen->rule_id;
+	decision = to_decision(&c, seen && c.cfg ? seen->verdict : WD_V_DENY);
+	wd_hit(rule_id);
+	if (decision == WD_DEC_ALLOW)
+		return 0;
+	e = wd_event_reserve(WD_EV_MMAP);
+	if (e) {
+		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, WD_HOOK_MPROTECT);
+		event_exe(e, &c);
+		e->op = WD_OP_EXEC;
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+static __always_inline bool is_other_proc_file(struct file *file, struct wd_ctx *c,
+					       struct wd_file_facts *f)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct wd_proc_key key = {.policy_id = wd_policy_id(c)};
+	const unsigned char *pname;
+	char pid[12] = {};
+	__u32 me = bpf_get_current_pid_tgid() >> 32, n = 0;
+
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != PROC_SUPER_MAGIC)
+		return false;
+	pname = BPF_CORE_READ(dentry, d_parent, d_name.name);
+	if (bpf_probe_read_kernel_str(pid, sizeof(pid), pname) <= 1)
+		return false;
+	for (int i = 0; i < (int)sizeof(pid); i++) {
+		if (!pid[i])
+			break;
+		if (pid[i] < '0' || pid[i] > '9')
+			return false;
+		n = n * 10 + (pid[i] - '0');
+	}
+	/* A process may read its own files; only other processes' are protected. */
+	if (n == me)
+		return false;
+	bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(dentry, d_name.name));
+	f->proc = bpf_map_lookup_elem(&wd_proc_name, &key);
+	return f->proc != NULL;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(wd_file_open, struct file *file, int ret)
+{
+	struct wd_file_facts f;
+	struct wd_scratch *s;
+	struct wd_ctx c;
+	__u32 rule_r = WD_RULE_DEFAULT, rule_w = WD_RULE_DEFAULT, op, rule_id;
+	__u8 vr = WD_V_ALLOW, vw = WD_V_ALLOW, decision;
+	unsigned int mode;
+	unsigned long magic;
+
+	if (ret)
+		return ret;
+	mode = BPF_CORE_READ(file, f_mode);
+	/* The exec of a file is decided in bprm_check_security, on the same file. Kernels mark
+	 * the opening for exec in f_mode or only in f_flags (__FMODE_EXEC is the same bit). */
+	if ((mode & FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & FMODE_EXEC))
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+
+	s = file_facts(file, wd_policy_id(&c), &f);
+	magic = BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic);
+	if ((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) && (mode & FMODE_WRITE)) {
+		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave. */
+		decision = to_decision(&c, WD_V_DENY);
+		emit_file(&c, s, &f, WD_EV_CONFINE, WD_HOOK_FILE_OPEN, WD_OP_WRITE, WD_RULE_DEFAULT,
+			  decision);
+		return decision == WD_DEC_DENY ? -EPERM : 0;
+	}
+	is_other_proc_file(file, &c, &f);
+
+	if (!c.cfg || !s) {
+		vr = vw = WD_V_DENY;
+	} else if (f.len > 0 && s->buf[0] != '/') {
+		/* pipe:[N], socket:[N], anon_inode:...: reopening an object the task already
+		 * holds through /proc/self/fd; nothing in the filesystem to protect. */
+	} else {
+		if (mode & FMODE_READ)
+			vr = decide_op(&f, WD_OP_READ, &rule_r);
+		if (mode & FMODE_WRITE)
+			vw = decide_op(&f, WD_OP_WRITE, &rule_w);
+	}
+	if (vr == WD_V_DENY && (mode & FMODE_READ)) {
+		op = WD_OP_READ;
+		rule_id = rule_r;
+	} else if (vw == WD_V_DENY && (mode & FMODE_WRITE)) {
+		op = WD_OP_WRITE;
+		rule_id = rule_w;
+	} else {
+		op = (mode & FMODE_WRITE) ? WD_OP_WRITE : WD_OP_READ;
+		rule_id = (mode & FMODE_WRITE) ? rule_w : rule_r;
+	}
+	decision = to_decision(&c, (vr == WD_V_DENY || vw == WD_V_DENY) ? WD_V_DENY : WD_V_ALLOW);
+	wd_hit(rule_id);
+
+	if (decision == WD_DEC_ALLOW) {
+		struct wd_seen_key k = {.cgid = c.cgid, .ino = f.ino, .dev = f.dev, .op = op};
+		__u8 one = 1;
+
+		/* Only the first access to a file per sandbox and operation is reported. */
+		if (bpf_map_update_elem(&wd_seen, &k, &one, BPF_NOEXIST))
+			return 0;
+	}
+	emit_file(&c, s, &f, WD_EV_FILE, WD_HOOK_FILE_OPEN, op, rule_id, decision);
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+/* A tagged task's children are tagged at birth, and none may be born in another cgroup. */
+SEC("lsm/task_alloc")
+int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct wd_task *child;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	if (clone_flags & CLONE_INTO_CGROUP) {
+		__u8 decision = to_decision(&c, WD_V_DENY);
+		struct wd_event *e = wd_event_reserve(WD_EV_CONFINE);
+
+		if (e) {
+			wd_event_task(e, c.cgid, wd_policy_id(&c), WD_RULE_DEFAULT, decision,
+				      WD_HOOK_TASK_ALLOC);
+			event_exe(e, &c);
+			bpf_ringbuf_submit(e, 0);
+		}
+		if (decision == WD_DEC_DENY)
+			return -EPERM;
+	}
+	child = bpf_task_storage_get(&wd_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!child)
+		return -ENOMEM;
+	child->cgid = c.cgid;
+	if (c.task)
+		bpf_probe_read_kernel_str(child->exe, sizeof(child->exe), c.task->exe);
+	return 0;
+}
+
+/* Raw and packet sockets see and forge traffic below the IP hooks: families and raw access
+ * are policy. */
+SEC("lsm/socket_create")
+int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int ret)
+{
+	struct wd_event *e;
+	struct wd_ctx c;
+	__u8 decision;
+	bool ok = false;
+	int t = type & SOCK_TYPE_MASK;
+
+	if (ret)
+		return ret;
+	if (kern || !wd_current(&c))
+		return 0;
+	if (c.cfg && family >= 0 && family < 64) {
+		ok = c.cfg->families & (1ULL << family);
+		if (ok && (t == SOCK_RAW || t == SOCK_PACKET))
+			ok = c.cfg->raw_families & (1ULL << family);
+	}
+	decision = to_decision(&c, ok ? WD_V_ALLOW : WD_V_DENY);
+	if (decision == WD_DEC_ALLOW)
+		return 0;
+	wd_hit(WD_RULE_DEFAULT);
+	e = wd_event_reserve(WD_EV_SOCKET);
+	if (e) {
+		wd_event_task(e, c.cgid, wd_policy_id(&c), WD_RULE_DEFAULT, decision,
+			      WD_HOOK_SOCK_CREATE);
+		event_exe(e, &c);
+		e->family = family;
+		e->proto = t;
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+/* The kernel's copy of a destination address, as IPv6 or IPv4-mapped. */
+static __always_inline bool sockaddr_dest(struct sockaddr *sa, __u8 addr[16], __u16 *port)
+{
+	__u16 family = BPF_CORE_READ(sa, sa_family);
+
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)sa;
+
+		wd_v4mapped(addr, BPF_CORE_READ(in, sin_addr.s_addr));
+		*port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+		return true;
+	}
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+
+		bpf_probe_read_kernel(addr, 16, &in6->sin6_addr);
+		*port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+		return true;
+	}
+	return false;
+}
+
+/* Sockets created outside the sandbox and passed in are not governed by the sandbox's cgroup
+ * hooks; these LSM hooks decide on the acting task instead. Allowed connects are reported by
+ * the cgroup hooks, so these report only what they refuse. */
+static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, __u16 hook)
+{
+	__u32 rule_id = WD_RULE_DEFAULT;
+	struct wd_event *e;
+	struct wd_ctx c;
+	__u16 port = 0;
+	__u8 addr[16], proto, verdict, decision;
+
+	if (!sa || !wd_current(&c))
+		return 0;
+	if (!sockaddr_dest(sa, addr, &port))
+		return 0;
+	proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	verdict = c.cfg ? wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
+	decision = to_decision(&c, verdict);
+	if (decision == WD_DEC_ALLOW)
+		return 0;
+	wd_hit(rule_id);
+	e = wd_event_reserve(WD_EV_CONNECT);
+	if (e) {
+		wd_event_task(e, c.cgid, wd_policy_id(&c), rule_id, decision, hook);
+		event_exe(e, &c);
+		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
+		e->proto = proto;
+		e->port = port;
+		__builtin_memcpy(e->addr, addr, 16);
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(wd_sock_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_gate(sock, address, WD_HOOK_SOCK_CONNECT);
+}
+
+/* sendto/sendmsg with a destination, TCP Fast Open included. */
+SEC("lsm/socket_sendmsg")
+int BPF_PROG(wd_sock_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
+{
+	if (ret)
+		return ret;
+	return sock_gate(sock, BPF_CORE_READ(msg, msg_name), WD_HOOK_SOCK_SENDMSG);
+}

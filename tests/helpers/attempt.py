@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Tries one thing an attacker would, from inside a sandbox, and reports what the kernel said.
+
+Prints "ok" or "errno=NAME" and exits 0 or with the errno number, so a test can assert the exact
+error a sandboxed process sees. Usage: attempt.py ACTION ARGS...
+"""
+import ctypes
+import errno
+import os
+import socket
+import struct
+import sys
+
+
+def connect(family, addr, port, kind=socket.SOCK_STREAM):
+    s = socket.socket(family, kind)
+    s.settimeout(5)
+    try:
+        s.connect((addr, int(port)))
+    finally:
+        s.close()
+
+
+def sendto(family, addr, port):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"x", (addr, int(port)))
+    finally:
+        s.close()
+
+
+def tfo(addr, port):
+    """TCP Fast Open: the connect happens inside sendto(MSG_FASTOPEN), with no connect()."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.sendto(b"x", socket.MSG_FASTOPEN, (addr, int(port)))
+    finally:
+        s.close()
+
+
+def recv_fd(path):
+    """Receives a socket created outside the sandbox over a unix socket (SCM_RIGHTS)."""
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.connect(path)
+    msg, anc, _, _ = u.recvmsg(1, socket.CMSG_SPACE(4))
+    u.close()
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            return struct.unpack("i", data[:4])[0]
+    raise OSError(errno.EBADMSG, "no fd received")
+
+
+def passed_connect(path, addr, port):
+    fd = recv_fd(path)
+    s = socket.socket(fileno=fd)
+    s.settimeout(5)
+    try:
+        s.connect((addr, int(port)))
+    finally:
+        s.close()
+
+
+def memfd_exec(src):
+    fd = os.memfd_create("payload", 0)
+    with open(src, "rb") as f:
+        os.write(fd, f.read())
+    os.execve(fd, [src], {})
+
+
+def clone_into_cgroup(cgdir):
+    """clone3(CLONE_INTO_CGROUP) from inside: a way out of the sandbox cgroup."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    cgfd = os.open(cgdir, os.O_RDONLY | os.O_DIRECTORY)
+    # struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+    # tls, set_tid, set_tid_size, cgroup
+    args = struct.pack("11Q", 0x200000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, cgfd)
+    buf = ctypes.create_string_buffer(args)
+    libc.syscall.restype = ctypes.c_long
+    pid = libc.syscall(435, buf, ctypes.c_size_t(len(args)))
+    if pid == 0:
+        os._exit(0)
+    if pid < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    os.waitpid(pid, 0)
+
+
+def write_file(path, data):
+    with open(path, "w") as f:
+        f.write(data)
+
+
+def main(argv):
+    action, args = argv[1], argv[2:]
+    if action == "connect4":
+        connect(socket.AF_INET, *args)
+    elif action == "connect6":
+        connect(socket.AF_INET6, *args)
+    elif action == "udp4":
+        sendto(socket.AF_INET, *args)
+    elif action == "udp6":
+        sendto(socket.AF_INET6, *args)
+    elif action == "tfo":
+        tfo(*args)
+    elif action == "packet":
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+    elif action == "raw":
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    elif action == "passed-connect":
+        passed_connect(*args)
+    elif action == "read":
+        with open(args[0], "rb") as f:
+            f.read(1)
+    elif action == "write":
+        with open(args[0], "ab") as f:
+            f.write(b"x")
+    elif action == "exec":
+        os.execv(args[0], args)
+    elif action == "memfd-exec":
+        memfd_exec(args[0])
+    elif action == "join-cgroup":
+        write_file(os.path.join(args[0], "cgroup.procs"), str(os.getpid()))
+    elif action == "clone-into-cgroup":
+        clone_into_cgroup(args[0])
+    else:
+        print("attempt.py: unknown action " + action, file=sys.stderr)
+        return 2
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except OSError as e:
+        name = errno.errorcode.get(e.errno, str(e.errno))
+        print("errno=" + name)
+        sys.exit(e.errno if e.errno and e.errno < 125 else 1)

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Host tier: `warden run` on a kernel without BPF LSM. It must refuse to pretend (exit 125 naming
+# the missing hooks) unless --degraded, and then enforce the network rules through cgroup hooks
+# for every process in the sandbox, report events, pass the exit status through, close
+# inherited fds, kill what is left when the command ends or the TTL passes, and remove the cgroup.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$(dirname "$0")/../.."
+WARDEN=${WARDEN:-build/warden}
+PY=/usr/bin/python3
+A="$PY $PWD/tests/helpers/attempt.py"
+W=$(mktemp -d /tmp/wd-host.XXXXXX)
+plan 21
+
+if "$WARDEN" probe --json 2>/dev/null | jq -e '.features[] | select(.name == "bpf_lsm") | .available' >/dev/null; then
+	lsm=yes
+else
+	lsm=no
+fi
+
+# Listeners on ephemeral loopback ports: allowed and denied ports both accept.
+$PY - "$W" <<'PY' &
+import socket, sys, time
+w = sys.argv[1]
+out = []
+socks = []
+for fam, addr, kind in [(socket.AF_INET, "127.0.0.1", socket.SOCK_STREAM),
+                        (socket.AF_INET, "127.0.0.1", socket.SOCK_STREAM),
+                        (socket.AF_INET, "127.0.0.1", socket.SOCK_DGRAM),
+                        (socket.AF_INET, "127.0.0.1", socket.SOCK_DGRAM)]:
+    s = socket.socket(fam, kind)
+    s.bind((addr, 0))
+    if kind == socket.SOCK_STREAM:
+        s.listen(64)
+    socks.append(s)
+    out.append(str(s.getsockname()[1]))
+open(w + "/ports.tmp", "w").write(" ".join(out) + "\n")
+import os; os.rename(w + "/ports.tmp", w + "/ports")
+time.sleep(300)
+PY
+listener=$!
+trap 'kill $listener 2>/dev/null; rm -rf "$W"' EXIT
+for _ in $(seq 100); do [ -s "$W/ports" ] && break; sleep 0.1; done
+read -r TCP_OK TCP_NO UDP_OK UDP_NO <"$W/ports"
+
+cat >"$W/policy.yaml" <<POLICY
+version: 1
+name: host-net
+identities: ["test:*"]
+exec:
+  allow: [/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: [/]
+network:
+  allow:
+    - to: 127.0.0.1
+      ports: [$TCP_OK]
+      protocol: tcp
+    - to: 127.0.0.1
+      ports: [$UDP_OK]
+      protocol: udp
+POLICY
+
+# 1. No pretending: without --degraded, a kernel without BPF LSM is refused.
+if [ $lsm = no ]; then
+	"$WARDEN" run -i test:host -p "$W/policy.yaml" -- true 2>"$W/refuse"
+	rc=$?
+	check "refused without --degraded (exit 125)" "exit $rc" test $rc = 125
+	check "refusal names the missing hooks" "$(cat "$W/refuse")" grep -q "missing BPF LSM hooks: bprm_check_security" "$W/refuse"
+	check "refusal says how to enable BPF LSM" "$(cat "$W/refuse")" grep -q "CONFIG_BPF_LSM=y" "$W/refuse"
+else
+	skip "refused without --degraded" "this kernel runs BPF LSM"
+	skip "refusal names the missing hooks" "this kernel runs BPF LSM"
+	skip "refusal says how to enable BPF LSM" "this kernel runs BPF LSM"
+fi
+
+# 2. Degraded: network rules enforced, and said loudly what is not.
+cat >"$W/inside.sh" <<INSIDE
+r() { name=\$1; shift; echo "R \$name \$("\$@" 2>/dev/null | tail -n1)"; }
+r tcp-ok $A connect4 127.0.0.1 $TCP_OK
+r tcp-no $A connect4 127.0.0.1 $TCP_NO
+r v4mapped $A connect6 ::ffff:127.0.0.1 $TCP_NO
+r udp-ok $A udp4 127.0.0.1 $UDP_OK
+r udp-no $A udp4 127.0.0.1 $UDP_NO
+r tfo $A tfo 127.0.0.1 $TCP_NO
+sh -c "$A connect4 127.0.0.1 $TCP_NO > $W/grandchild" &
+wait
+ls /proc/self/fd > $W/fds
+exit 7
+INSIDE
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded --events "$W/events" -- sh "$W/inside.sh" 3<"$W/policy.yaml" >"$W/out" 2>"$W/err"
+rc=$?
+res() { sed -n "s/^R $1 //p" "$W/out"; }
+is() { # NAME EXPECTED EVENT-PATTERN
+	local got
+	got=$(res "$1")
+	if [ "$got" != "$2" ]; then
+		fail "$1" "sandbox saw '$got', want '$2'; stderr: $(head -c 400 "$W/err")"
+	elif ! grep -q -- "$3" "$W/events"; then
+		fail "$1" "no event matching '$3'"
+	else
+		pass "$1: $2"
+	fi
+}
+check "exit status of the command passed through" "exit $rc" test $rc = 7
+if [ $lsm = no ]; then
+	check "degraded mode says what is not enforced" "$(cat "$W/err")" grep -q "NOT ENFORCED: exec rules, file rules" "$W/err"
+else
+	pass "degraded mode warning not needed: BPF LSM present"
+fi
+is tcp-ok ok "allow connect 127.0.0.1:$TCP_OK/tcp"
+is tcp-no errno=EPERM "DENY connect 127.0.0.1:$TCP_NO/tcp .*rule=0 (default: no rule allows it)"
+is v4mapped errno=EPERM "DENY connect 127.0.0.1:$TCP_NO/tcp .*hook=cgroup/connect6"
+is udp-ok ok "allow send 127.0.0.1:$UDP_OK/udp"
+is udp-no errno=EPERM "DENY send 127.0.0.1:$UDP_NO/udp"
+is tfo errno=EPERM "DENY connect 127.0.0.1:$TCP_NO/tcp .*comm=python3"
+check "grandchild governed too" "$(cat "$W/grandchild" 2>&1)" grep -qx errno=EPERM "$W/grandchild"
+check "inherited fd 3 closed at sandbox entry" "fds: $(tr '\n' ' ' <"$W/fds")" \
+	test "$(grep -cvE '^[0-2]$' "$W/fds")" -le 1
+check "events name identity and sandbox" "$(head -n1 "$W/events")" grep -q '^warden\[test:host sb-[0-9a-f]\{16\}\]: ' "$W/events"
+
+# 3. What the command leaves behind dies with the sandbox; the cgroup is removed.
+marker=wd-leftover-$$
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded -- sh -c "exec -a $marker sleep 300 & exit 0" 2>/dev/null
+sleep 0.2
+check "leftover background process killed" "$(pgrep -af "$marker")" test -z "$(pgrep -f "$marker")"
+cg2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n1)
+check "sandbox cgroups removed" "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)" test -z "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)"
+
+# 4. The TTL kills the sandbox even though the command would run on.
+start=$(date +%s)
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded --ttl 2s -- sleep 60 2>"$W/ttl"
+rc=$?
+took=$(($(date +%s) - start))
+check "TTL kills the sandbox (exit 137)" "exit $rc after ${took}s" test $rc = 137 -a $took -lt 10
+check "TTL expiry reported" "$(cat "$W/ttl")" grep -q "TTL expired" "$W/ttl"
+
+# 5. Bad input: nothing applied, clear errors.
+printf 'version: 1\nname: bad\nidentities: ["test:*"]\nexec:\n  alow: [/usr/]\n' >"$W/bad.yaml"
+"$WARDEN" run -i test:host -p "$W/bad.yaml" --degraded -- true 2>"$W/bad"
+rc=$?
+check "invalid policy refused with file:line:column" "exit $rc: $(cat "$W/bad")" \
+	grep -q "bad.yaml:5:3: " "$W/bad"
+"$WARDEN" run -i 'no kind' --degraded -- true 2>/dev/null
+check "invalid identity is a usage error (exit 2)" "exit $?" test $? = 2
+"$WARDEN" run -i other:x -p "$W/policy.yaml" --degraded -- true 2>"$W/noapply"
+rc=$?
+check "policy that does not apply to the identity refused" "exit $rc: $(cat "$W/noapply")" \
+	grep -q "does not apply to identity" "$W/noapply"
+
+done_testing

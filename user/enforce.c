@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Loads warden's BPF objects and writes policies and sandboxes into their maps. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "enforce.h"
+#include "libbpf_log.h"
+#include "policy_compile.h"
+#include "wd_cgroup.skel.h"
+#include "wd_lsm.skel.h"
+
+/* Files under a protected directory that get (device, inode) entries at most: enough for
+ * credential stores, bounded so a huge tree cannot stall a sandbox's start. */
+#define WD_DENY_DIR_FILES_MAX 4096
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct wd_enforcer *e = ctx;
+	const struct wd_event *ev = data;
+
+	if (size < sizeof(*ev) || ev->hdr.version != WD_ABI_VERSION || ev->hdr.size > size) {
+		e->bad_records++;
+		return 0;
+	}
+	return e->on_event ? e->on_event(e->on_event_ctx, ev) : 0;
+}
+
+/* The LSM object's copies of the shared maps become the cgroup object's. */
+static int share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg)
+{
+	const struct {
+		struct bpf_map *to, *from;
+	} shared[] = {
+		{lsm->maps.wd_sandboxes, cg->maps.wd_sandboxes},
+		{lsm->maps.wd_policies, cg->maps.wd_policies},
+		{lsm->maps.wd_net, cg->maps.wd_net},
+		{lsm->maps.wd_hits, cg->maps.wd_hits},
+		{lsm->maps.wd_events, cg->maps.wd_events},
+		{lsm->maps.wd_lost, cg->maps.wd_lost},
+	};
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		int err = bpf_map__reuse_fd(shared[i].to, bpf_map__fd(shared[i].from));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
+{
+	struct wd_lsm_bpf *lsm;
+	int err;
+
+	wd_libbpf_clear();
+	lsm = wd_lsm_bpf__open();
+	if (!lsm) {
+		snprintf(e->lsm_error, sizeof(e->lsm_error), "open: %s", strerror(errno));
+		return;
+	}
+	lsm->rodata->wd_sandbox_level = o->sandbox_level;
+	err = share_maps(lsm, e->cg);
+	if (!err)
+		err = wd_lsm_bpf__load(lsm);
+	if (err) {
+		snprintf(e->lsm_error, sizeof(e->lsm_error),
+			 "loading the LSM programs failed: %s%s%s%s", strerror(-err),
+			 wd_libbpf_last()[0] ? " (" : "", wd_libbpf_last(),
+			 wd_libbpf_last()[0] ? ")" : "");
+		wd_lsm_bpf__destroy(lsm);
+		return;
+	}
+	err = wd_lsm_bpf__attach(lsm);
+	if (err) {
+		snprintf(e->lsm_error, sizeof(e->lsm_error),
+			 "attaching the LSM programs failed: %s", strerror(-err));
+		wd_lsm_bpf__destroy(lsm);
+		return;
+	}
+	e->lsm = lsm;
+}
+
+int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	wd_libbpf_log_init(o->verbose);
+	e->on_event = o->on_event;
+	e->on_event_ctx = o->on_event_ctx;
+	snprintf(e->lsm_error, sizeof(e->lsm_error), "not requested");
+
+	e->cg = wd_cgroup_bpf__open();
+	if (!e->cg)
+		return -errno;
+	e->cg->rodata->wd_sandbox_level = o->sandbox_level;
+	err = wd_cgroup_bpf__load(e->cg);
+	if (err)
+		goto fail;
+	if (o->want_lsm)
+		open_lsm(e, o);
+	e->rb = ring_buffer__new(bpf_map__fd(e->cg->maps.wd_events), on_record, e, NULL);
+	if (!e->rb) {
+		err = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	wd_enforcer_close(e);
+	return err;
+}
+
+int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
+{
+	struct bpf_program *progs[] = {e->cg->progs.wd_connect4, e->cg->progs.wd_connect6,
+				       e->cg->progs.wd_sendmsg4, e->cg->progs.wd_sendmsg6};
+	struct bpf_link **links[] = {&e->cg->links.wd_connect4, &e->cg->links.wd_connect6,
+				     &e->cg->links.wd_sendmsg4, &e->cg->links.wd_sendmsg6};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *l = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+
+		if (!l)
+			return -errno;
+		/* The skeleton destroys its links on close. */
+		bpf_link__destroy(*links[i]);
+		*links[i] = l;
+	}
+	return 0;
+}
+
+static int update(struct bpf_map *map, const void *key, const void *val)
+{
+	return bpf_map__update_elem(map, key, bpf_map__key_size(map), val, bpf_map__value_size(map),
+				    BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+/* Adds an inode entry, merging DENY verdicts with one already there. */
+static int put_inode(struct wd_enforcer *e, const struct wd_inode_key *k,
+		     const struct wd_file_rule *r)
+{
+	struct bpf_map *map = e->lsm->maps.wd_file_inode;
+	struct wd_file_rule cur;
+
+	if (bpf_map__lookup_elem(map, k, sizeof(*k), &cur, sizeof(cur), 0) == 0) {
+		for (int op = 0; op < WD_OP_NR; op++) {
+			if (r->verdict[op] == WD_V_DENY && cur.verdict[op] != WD_V_DENY) {
+				cur.verdict[op] = WD_V_DENY;
+				cur.rule_id[op] = r->rule_id[op];
+			}
+		}
+		return update(map, k, &cur);
+	}
+	return update(map, k, r);
+}
+
+static void inode_key(struct wd_inode_key *k, uint32_t policy_id, const struct stat *st)
+{
+	memset(k, 0, sizeof(*k));
+	k->policy_id = policy_id;
+	/* The kernel's s_dev encoding, not glibc's. */
+	k->dev = major(st->st_dev) << 20 | minor(st->st_dev);
+	k->ino = st->st_ino;
+}
+
+/* nftw has no context argument: the walk in progress. */
+static struct {
+	struct wd_enforcer *e;
+	const struct wd_deny_dir *dir;
+	uint32_t policy_id;
+	size_t files;
+	int err;
+} walk;
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const struct wd_deny_dir *d = walk.dir;
+	struct wd_file_rule r = d->rule;
+	struct wd_inode_key k;
+	bool any = false;
+
+	if (type != FTW_F)
+		return 0;
+	if (++walk.files > WD_DENY_DIR_FILES_MAX)
+		return 1;
+	/* Exec denials are about where code comes from, not which file: only read and write
+	 * denials follow a file wherever it is linked. */
+	r.verdict[WD_OP_EXEC] = WD_V_NONE;
+	if (d->except && strncmp(path, d->except, strlen(d->except)) == 0)
+		for (int op = 0; op < WD_OP_NR; op++)
+			if (d->except_ops & (1 << op))
+				r.verdict[op] = WD_V_NONE;
+	for (int op = 0; op < WD_OP_NR; op++)
+		any |= r.verdict[op] == WD_V_DENY;
+	if (!any)
+		return 0;
+	inode_key(&k, walk.policy_id, st);
+	walk.err = put_inode(walk.e, &k, &r);
+	return walk.err ? 1 : 0;
+}
+
+static int load_file_rules(struct wd_enforcer *e, const struct wd_compiled *c)
+{
+	struct stat st;
+	int err;
+
+	for (size_t i = 0; i < c->n_exact; i++)
+		if ((err = update(e->lsm->maps.wd_file_exact, &c->exact[i].key, &c->exact[i].rule)))
+			return err;
+	for (size_t i = 0; i < c->n_prefix; i++)
+		if ((err = update(e->lsm->maps.wd_file_prefix, &c->prefix[i].key,
+				  &c->prefix[i].rule)))
+			return err;
+	for (size_t i = 0; i < c->n_proc; i++)
+		if ((err = update(e->lsm->maps.wd_proc_name, &c->proc[i].key, &c->proc[i].rule)))
+			return err;
+	/* Protected files by identity: a hardlink or bind mount of /etc/shadow is /etc/shadow. */
+	for (size_t i = 0; i < c->n_inode; i++) {
+		struct wd_inode_key k;
+
+		if (stat(c->inode[i].path, &st))
+			continue; /* nothing there to protect (yet): the path rule still holds */
+		inode_key(&k, c->policy_id, &st);
+		if ((err = put_inode(e, &k, &c->inode[i].rule)))
+			return err;
+	}
+	for (size_t i = 0; i < c->n_deny_dirs; i++) {
+		walk.e = e;
+		walk.dir = &c->deny_dirs[i];
+		walk.policy_id = c->policy_id;
+		walk.files = 0;
+		walk.err = 0;
+		nftw(c->deny_dirs[i].path, walk_one, 16, FTW_PHYS | FTW_MOUNT);
+		if (walk.err)
+			return walk.err;
+	}
+	return 0;
+}
+
+int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
+{
+	struct wd_policy_cfg cfg = c->cfg;
+	int err;
+
+	if (c->policy_id >= WD_POLICIES_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < c->n_net; i++)
+		if ((err = update(e->cg->maps.wd_net, &c->net[i].key, &c->net[i].rules)))
+			return err;
+	if (e->lsm && (err = load_file_rules(e, c)))
+		return err;
+	/* Last: the slot becomes valid only when every entry is in place. */
+	cfg.flags |= WD_POL_VALID;
+	return update(e->cg->maps.wd_policies, &c->policy_id, &cfg);
+}
+
+int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id)
+{
+	struct wd_sandbox sb = {.policy_id = policy_id};
+
+	return update(e->cg->maps.wd_sandboxes, &cgid, &sb);
+}
+
+int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid)
+{
+	return bpf_map__delete_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), 0) ? -errno : 0;
+}
+
+int wd_enforcer_events_fd(struct wd_enforcer *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}
+
+int wd_enforcer_drain(struct wd_enforcer *e)
+{
+	int n = ring_buffer__consume(e->rb);
+
+	return n < 0 ? n : 0;
+}
+
+static uint64_t percpu_sum(struct bpf_map *map, uint32_t key)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *vals;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (bpf_map__lookup_elem(map, &key, sizeof(key), vals, ncpu * sizeof(*vals), 0) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+uint64_t wd_enforcer_lost(struct wd_enforcer *e)
+{
+	return percpu_sum(e->cg->maps.wd_lost, 0);
+}
+
+uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id)
+{
+	return percpu_sum(e->cg->maps.wd_hits, rule_id);
+}
+
+void wd_enforcer_close(struct wd_enforcer *e)
+{
+	ring_buffer__free(e->rb);
+	e->rb = NULL;
+	wd_lsm_bpf__destroy(e->lsm);
+	e->lsm = NULL;
+	wd_cgroup_bpf__destroy(e->cg);
+	e->cg = NULL;
+}

@@ -1,0 +1,1150 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Parsing policies: libyaml's document API gives a node tree with marks, which is checked key by
+ * key against the format of docs/policy.md. Every error is collected with its line and column;
+ * a policy with any error is freed, never returned half-built. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "policy.h"
+#include "policy_compile.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define POLICY_FILE_MAX (64u << 20) /* a 100,000-rule policy is a few MiB */
+#define NAME_MAX_LEN	64
+#define GLOB_MAX_LEN	233 /* "kind:name" at its longest */
+
+/* ---- Diagnostics ---------------------------------------------------------------------------- */
+
+void wd_diags_init(struct wd_diags *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void wd_diags_free(struct wd_diags *d)
+{
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+void wd_diags_add(struct wd_diags *d, const char *file, int line, int col, const char *fmt, ...)
+{
+	struct wd_diag *g;
+	va_list ap;
+
+	d->total++;
+	if (d->n >= WD_DIAGS_KEPT)
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct wd_diag *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return;
+		d->v = v;
+		d->cap = cap;
+	}
+	g = &d->v[d->n++];
+	snprintf(g->file, sizeof(g->file), "%s", file ? file : "");
+	g->line = line;
+	g->col = col;
+	va_start(ap, fmt);
+	vsnprintf(g->msg, sizeof(g->msg), fmt, ap);
+	va_end(ap);
+}
+
+void wd_diags_sort(struct wd_diags *d, size_t from)
+{
+	size_t i, j;
+
+	/* Insertion sort: stable, and there are at most WD_DIAGS_KEPT. */
+	for (i = from + 1; i < d->n; i++) {
+		struct wd_diag t = d->v[i];
+
+		for (j = i; j > from; j--) {
+			const struct wd_diag *p = &d->v[j - 1];
+			int c = strcmp(p->file, t.file);
+
+			if (c < 0 || (c == 0 &&
+				      (p->line < t.line || (p->line == t.line && p->col <= t.col))))
+				break;
+			d->v[j] = d->v[j - 1];
+		}
+		d->v[j] = t;
+	}
+}
+
+void wd_diags_print(FILE *f, const struct wd_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct wd_diag *g = &d->v[i];
+
+		if (g->line > 0)
+			fprintf(f, "%s:%d:%d: %s\n", g->file, g->line, g->col, g->msg);
+		else
+			fprintf(f, "%s: %s\n", g->file, g->msg);
+	}
+	if (d->total > d->n)
+		fprintf(f, "... and %zu more errors\n", d->total - d->n);
+}
+
+/* ---- Names ---------------------------------------------------------------------------------- */
+
+/* Address family numbers are the kernel's ABI (include/linux/socket.h); spelled out because libc
+ * headers lag behind (AF_XDP, AF_MCTP). */
+static const struct {
+	const char *name;
+	int af;
+} family_names[] = {
+	{"unix", 1},	    {"inet", 2},     {"ax25", 3},     {"ipx", 4},	{"appletalk", 5},
+	{"netrom", 6},	    {"bridge", 7},   {"atmpvc", 8},   {"x25", 9},	{"inet6", 10},
+	{"rose", 11},	    {"decnet", 12},  {"netbeui", 13}, {"security", 14}, {"key", 15},
+	{"netlink", 16},    {"packet", 17},  {"ash", 18},     {"econet", 19},	{"atmsvc", 20},
+	{"rds", 21},	    {"sna", 22},     {"irda", 23},    {"pppox", 24},	{"wanpipe", 25},
+	{"llc", 26},	    {"ib", 27},	     {"mpls", 28},    {"can", 29},	{"tipc", 30},
+	{"bluetooth", 31},  {"iucv", 32},    {"rxrpc", 33},   {"isdn", 34},	{"phonet", 35},
+	{"ieee802154", 36}, {"caif", 37},    {"alg", 38},     {"nfc", 39},	{"vsock", 40},
+	{"kcm", 41},	    {"qipcrtr", 42}, {"smc", 43},     {"xdp", 44},	{"mctp", 45},
+};
+
+_Static_assert(AF_UNIX == 1 && AF_INET == 2 && AF_INET6 == 10 && AF_NETLINK == 16 &&
+		       AF_PACKET == 17 && AF_ALG == 38 && AF_VSOCK == 40,
+	       "address family numbers");
+
+int wd_family_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(family_names); i++)
+		if (strcmp(family_names[i].name, name) == 0)
+			return family_names[i].af;
+	return -ENOENT;
+}
+
+const char *wd_family_name(int af)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(family_names); i++)
+		if (family_names[i].af == af)
+			return family_names[i].name;
+	return NULL;
+}
+
+static bool is_graph(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+int wd_identity_valid(const char *id)
+{
+	const char *colon = strchr(id, ':');
+	size_t klen, nlen, i;
+
+	if (!colon)
+		return -EINVAL;
+	klen = (size_t)(colon - id);
+	if (klen < 1 || klen > 32 || id[0] < 'a' || id[0] > 'z')
+		return -EINVAL;
+	for (i = 1; i < klen; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
+		      id[i] == '-'))
+			return -EINVAL;
+	nlen = strlen(colon + 1);
+	if (nlen < 1 || nlen > 200)
+		return -EINVAL;
+	for (i = 0; i < nlen; i++)
+		if (!is_graph((unsigned char)colon[1 + i]))
+			return -EINVAL;
+	return 0;
+}
+
+bool wd_policy_applies_to(const struct wd_policy *p, const char *identity)
+{
+	size_t i;
+
+	if (wd_identity_valid(identity))
+		return false;
+	for (i = 0; i < p->n_identities; i++)
+		if (fnmatch(p->identities[i], identity, 0) == 0)
+			return true;
+	return false;
+}
+
+/* ---- The model ------------------------------------------------------------------------------ */
+
+static void path_list_free(struct wd_path_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].text);
+	free(l->v);
+}
+
+static void net_list_free(struct wd_net_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].text);
+		free(l->v[i].ports);
+	}
+	free(l->v);
+}
+
+void wd_policy_free(struct wd_policy *p)
+{
+	size_t i;
+	int op, e;
+
+	if (!p)
+		return;
+	free(p->source);
+	free(p->name);
+	for (i = 0; i < p->n_identities; i++)
+		free(p->identities[i]);
+	free(p->identities);
+	for (op = 0; op < WD_OP_NR; op++)
+		for (e = 0; e < WD_EFFECT_NR; e++)
+			path_list_free(&p->paths[op][e]);
+	for (e = 0; e < WD_EFFECT_NR; e++)
+		net_list_free(&p->net[e]);
+	free(p);
+}
+
+/* ---- The walk over libyaml's nodes ---------------------------------------------------------- */
+
+struct parser {
+	const char *file;
+	yaml_document_t *doc;
+	struct wd_diags *diags;
+	struct wd_policy *p;
+	int errors;
+	bool oom;
+};
+
+__attribute__((format(printf, 3, 4))) static void err_at(struct parser *ps, const yaml_node_t *n,
+							 const char *fmt, ...)
+{
+	char msg[WD_DIAG_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ps->errors++;
+	wd_diags_add(ps->diags, ps->file, n ? (int)n->start_mark.line + 1 : 0,
+		     n ? (int)n->start_mark.column + 1 : 0, "%s", msg);
+}
+
+static void *ps_calloc(struct parser *ps, size_t n, size_t size)
+{
+	void *m = calloc(n ? n : 1, size);
+
+	if (!m)
+		ps->oom = true;
+	return m;
+}
+
+static char *ps_strdup(struct parser *ps, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ps->oom = true;
+	return d;
+}
+
+static yaml_node_t *node_at(struct parser *ps, yaml_node_item_t i)
+{
+	return yaml_document_get_node(ps->doc, i);
+}
+
+static const char *type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "a string";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+	       !strcmp(v, "NULL");
+}
+
+/* The scalar's text, or NULL (error reported) when @n is not a string or holds a NUL byte. */
+static const char *scalar(struct parser *ps, const yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		err_at(ps, n, "%s must be a string, not %s", what, type_name(n));
+		return NULL;
+	}
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
+		err_at(ps, n, "%s contains a NUL character", what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+/* A string that must not be empty. */
+static const char *nonempty_scalar(struct parser *ps, const yaml_node_t *n, const char *what)
+{
+	const char *s;
+
+	if (is_null(n)) {
+		err_at(ps, n, "%s must not be empty", what);
+		return NULL;
+	}
+	s = scalar(ps, n, what);
+	if (s && !*s) {
+		err_at(ps, n, "%s must not be empty", what);
+		return NULL;
+	}
+	return s;
+}
+
+static size_t seq_len(const yaml_node_t *n)
+{
+	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+}
+
+/* Whether @n is a list (a null value counts as an empty one when @null_ok); reports otherwise. */
+static bool is_list(struct parser *ps, const yaml_node_t *n, const char *what, bool null_ok)
+{
+	if (n->type == YAML_SEQUENCE_NODE || (null_ok && is_null(n)))
+		return true;
+	if (is_null(n))
+		err_at(ps, n, "%s must not be empty", what);
+	else if (n->type == YAML_SCALAR_NODE)
+		err_at(ps, n,
+		       "%s must be a list, not a string (write [%s] or one \"- item\" per line)",
+		       what, (const char *)n->data.scalar.value);
+	else
+		err_at(ps, n, "%s must be a list, not %s", what, type_name(n));
+	return false;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* "a, b or c" */
+static void join_names(char *buf, size_t size, const char *const *names, size_t n)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s",
+					i == 0	     ? ""
+					: i == n - 1 ? " or "
+						     : ", ",
+					names[i]);
+}
+
+/* Looks the keys of mapping @map up in @names: vals[i] (and keys[i]) is the value of names[i],
+ * or NULL. Unknown and duplicate keys are reported. Returns false, reporting it, when @map is
+ * not a mapping. */
+static bool map_fields(struct parser *ps, const yaml_node_t *map, const char *where,
+		       const char *const *names, size_t n, yaml_node_t **vals, yaml_node_t **keys)
+{
+	yaml_node_pair_t *pair;
+	char expected[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		vals[i] = NULL;
+		keys[i] = NULL;
+	}
+	if (map->type != YAML_MAPPING_NODE) {
+		join_names(expected, sizeof(expected), names, n);
+		err_at(ps, map, "%s must be a mapping with %s, not %s", where, expected,
+		       type_name(map));
+		return false;
+	}
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = node_at(ps, pair->key), *v = node_at(ps, pair->value);
+		const char *ks, *best = NULL;
+		size_t best_d = SIZE_MAX;
+
+		if (!k || !v)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			err_at(ps, k, "keys in %s must be strings, not %s", where, type_name(k));
+			continue;
+		}
+		ks = (const char *)k->data.scalar.value;
+		for (i = 0; i < n; i++)
+			if (strcmp(ks, names[i]) == 0)
+				break;
+		if (i < n && strlen(ks) == k->data.scalar.length) {
+			if (keys[i]) {
+				err_at(ps, k, "duplicate key \"%s\" in %s (first at line %d)", ks,
+				       where, (int)keys[i]->start_mark.line + 1);
+				continue;
+			}
+			keys[i] = k;
+			vals[i] = v;
+			continue;
+		}
+		join_names(expected, sizeof(expected), names, n);
+		for (i = 0; i < n; i++) {
+			size_t d = edit_distance(ks, names[i]);
+
+			if (d < best_d) {
+				best_d = d;
+				best = names[i];
+			}
+		}
+		if (best && best_d <= 2 && best_d < strlen(ks))
+			err_at(ps, k,
+			       "unknown key \"%s\" in %s; expected %s (did you mean \"%s\"?)", ks,
+			       where, expected, best);
+		else
+			err_at(ps, k, "unknown key \"%s\" in %s; expected %s", ks, where, expected);
+	}
+	return true;
+}
+
+/* ---- Sections ------------------------------------------------------------------------------- */
+
+static void parse_version(struct parser *ps, yaml_node_t *v)
+{
+	const char *s = nonempty_scalar(ps, v, "version");
+
+	if (!s)
+		return;
+	if (strcmp(s, "1") != 0) {
+		if (strspn(s, "0123456789") == strlen(s))
+			err_at(ps, v, "unsupported version %s; this warden reads version 1", s);
+		else
+			err_at(ps, v, "version must be the number 1, not \"%s\"", s);
+	}
+}
+
+static void parse_name(struct parser *ps, yaml_node_t *v)
+{
+	const char *s = nonempty_scalar(ps, v, "name");
+	size_t len;
+
+	if (!s)
+		return;
+	len = strlen(s);
+	if (len > NAME_MAX_LEN ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != len) {
+		err_at(ps, v, "bad name \"%s\": 1 to %d of A-Z a-z 0-9 . _ -", s, NAME_MAX_LEN);
+		return;
+	}
+	ps->p->name = ps_strdup(ps, s);
+}
+
+static void parse_identities(struct parser *ps, yaml_node_t *v)
+{
+	struct wd_policy *p = ps->p;
+	yaml_node_item_t *it;
+
+	if (!is_list(ps, v, "identities", false))
+		return;
+	if (seq_len(v) == 0) {
+		err_at(ps, v,
+		       "identities must not be empty: list the identities (globs such as "
+		       "\"ci:*\") the policy applies to");
+		return;
+	}
+	p->identities = ps_calloc(ps, seq_len(v), sizeof(*p->identities));
+	if (!p->identities)
+		return;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node_at(ps, *it);
+		const char *s, *c;
+
+		if (!n || !(s = nonempty_scalar(ps, n, "an identity")))
+			continue;
+		for (c = s; *c && is_graph((unsigned char)*c); c++)
+			;
+		if (*c || strlen(s) > GLOB_MAX_LEN) {
+			err_at(ps, n,
+			       "bad identity glob \"%s\": at most %d printable characters, no "
+			       "spaces",
+			       s, GLOB_MAX_LEN);
+			continue;
+		}
+		p->identities[p->n_identities] = ps_strdup(ps, s);
+		if (p->identities[p->n_identities])
+			p->n_identities++;
+	}
+}
+
+/* A scalar that must be one of two words; returns the index or -1. */
+static int parse_choice(struct parser *ps, yaml_node_t *v, const char *what, const char *a,
+			const char *b)
+{
+	const char *s = nonempty_scalar(ps, v, what);
+
+	if (!s)
+		return -1;
+	if (strcmp(s, a) == 0)
+		return 0;
+	if (strcmp(s, b) == 0)
+		return 1;
+	err_at(ps, v, "bad %s \"%s\"; expected %s or %s", what, s, a, b);
+	return -1;
+}
+
+/* Whether @s, variables skipped, holds a wildcard character. */
+static bool has_wildcard(const char *s)
+{
+	while (*s) {
+		if (s[0] == '$' && s[1] == '{') {
+			const char *end = strchr(s, '}');
+
+			if (!end)
+				return false;
+			s = end + 1;
+			continue;
+		}
+		if (*s == '*' || *s == '?' || *s == '[')
+			return true;
+		s++;
+	}
+	return false;
+}
+
+/* "/proc/ * /NAME" with NAME of [a-z_]{1,15}. */
+static bool is_proc_rule(const char *s)
+{
+	size_t len;
+
+	if (strncmp(s, "/proc/*/", 8) != 0)
+		return false;
+	len = strlen(s + 8);
+	return len >= 1 && len < WD_NAME_MAX && strspn(s + 8, "abcdefghijklmnopqrstuvwxyz_") == len;
+}
+
+/* Whether @s is "${workdir}/", repeated slashes aside. */
+static bool is_workdir_root(const char *s)
+{
+	size_t n = strlen("${workdir}");
+
+	if (strncmp(s, "${workdir}", n) != 0 || s[n] != '/')
+		return false;
+	return strspn(s + n, "/") == strlen(s + n);
+}
+
+static void parse_path(struct parser *ps, yaml_node_t *n, const char *where,
+		       struct wd_path_list *list)
+{
+	static const struct wd_policy_ctx placeholders = {WD_PLACEHOLDER_WORKDIR,
+							  WD_PLACEHOLDER_HOME};
+	struct wd_path_rule *r;
+	char out[4096], why_buf[160];
+	const char *s, *why;
+	size_t len;
+
+	if (!(s = nonempty_scalar(ps, n, "a path")))
+		return;
+	len = strlen(s);
+	if (has_wildcard(s)) {
+		if (!is_proc_rule(s)) {
+			err_at(ps, n,
+			       "bad wildcard in path \"%s\": the only wildcard form allowed is "
+			       "\"/proc/*/NAME\" (NAME: [a-z_]{1,15}); other paths are exact "
+			       "files, "
+			       "or prefixes ending in \"/\"",
+			       s);
+			return;
+		}
+	} else if (s[0] != '/' && strncmp(s, "${", 2) != 0) {
+		err_at(ps, n,
+		       "relative path \"%s\" in %s: paths must be absolute (start with \"/\", "
+		       "\"${workdir}\" or \"${home}\")",
+		       s, where);
+		return;
+	} else if (wd_path_expand(s, &placeholders, out, sizeof(out), why_buf, sizeof(why_buf),
+				  &why)) {
+		err_at(ps, n, "bad path \"%s\" in %s: %s", s, where, why);
+		return;
+	} else if (!strstr(s, "${") && strlen(out) > WD_PATH_MAX - 1) {
+		err_at(ps, n, "path in %s is %zu bytes long; at most %d are allowed", where,
+		       strlen(out), WD_PATH_MAX - 1);
+		return;
+	}
+	r = &list->v[list->n];
+	r->text = ps_strdup(ps, s);
+	if (!r->text)
+		return;
+	r->loc.line = (int)n->start_mark.line + 1;
+	r->loc.col = (int)n->start_mark.column + 1;
+	r->kind = has_wildcard(s)     ? WD_PATH_PROC
+		  : s[len - 1] == '/' ? WD_PATH_PREFIX
+				      : WD_PATH_EXACT;
+	r->uses_workdir = strstr(s, "${workdir}") != NULL;
+	r->uses_home = strstr(s, "${home}") != NULL;
+	r->workdir_root = is_workdir_root(s);
+	ps->p->uses_workdir |= r->uses_workdir;
+	ps->p->uses_home |= r->uses_home;
+	list->n++;
+}
+
+static void parse_path_list(struct parser *ps, yaml_node_t *v, const char *where,
+			    struct wd_path_list *list)
+{
+	yaml_node_item_t *it;
+
+	if (!is_list(ps, v, where, true) || v->type != YAML_SEQUENCE_NODE)
+		return;
+	list->v = ps_calloc(ps, seq_len(v), sizeof(*list->v));
+	if (!list->v)
+		return;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node_at(ps, *it);
+
+		if (n)
+			parse_path(ps, n, where, list);
+	}
+}
+
+/* allow/deny lists of paths for @op. */
+static void parse_allow_deny_paths(struct parser *ps, yaml_node_t *v, const char *where, int op)
+{
+	static const char *const names[] = {"allow", "deny"};
+	yaml_node_t *vals[2], *keys[2];
+	char sub[64];
+	int e;
+
+	if (is_null(v))
+		return;
+	if (!map_fields(ps, v, where, names, 2, vals, keys))
+		return;
+	for (e = 0; e < WD_EFFECT_NR; e++) {
+		if (!vals[e])
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", where, names[e]);
+		parse_path_list(ps, vals[e], sub, &ps->p->paths[op][e]);
+	}
+}
+
+static void parse_files(struct parser *ps, yaml_node_t *v)
+{
+	static const char *const names[] = {"read", "write"};
+	yaml_node_t *vals[2], *keys[2];
+
+	if (is_null(v))
+		return;
+	if (!map_fields(ps, v, "files", names, 2, vals, keys))
+		return;
+	if (vals[0])
+		parse_allow_deny_paths(ps, vals[0], "files.read", WD_OP_READ);
+	if (vals[1])
+		parse_allow_deny_paths(ps, vals[1], "files.write", WD_OP_WRITE);
+}
+
+/* "any", an address, or address/prefix. */
+static int parse_cidr(const char *s, struct wd_net_rule *r, char *why, size_t why_size)
+{
+	char addr[64], masked[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	unsigned int max, plen, i;
+	struct in_addr a4;
+	bool v4;
+
+	memset(r->addr, 0, sizeof(r->addr));
+	if (strcmp(s, "any") == 0) {
+		r->plen = 0;
+		return 0;
+	}
+	if ((slash ? (size_t)(slash - s) : strlen(s)) >= sizeof(addr)) {
+		snprintf(why, why_size, "not an address");
+		return -EINVAL;
+	}
+	snprintf(addr, sizeof(addr), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		v4 = true;
+		max = 32;
+		r->addr[10] = 0xff;
+		r->addr[11] = 0xff;
+		memcpy(&r->addr[12], &a4, 4);
+	} else if (inet_pton(AF_INET6, addr, r->addr) == 1) {
+		v4 = false;
+		max = 128;
+	} else {
+		snprintf(
+			why, why_size,
+			"\"%s\" is not an IPv4 or IPv6 address (expected a CIDR such as 10.0.0.0/8 "
+			"or fd00::/8, an address, or any)",
+			addr);
+		return -EINVAL;
+	}
+	plen = max;
+	if (slash) {
+		const char *d = slash + 1;
+
+		if (!*d || strlen(d) > 3 || strspn(d, "0123456789") != strlen(d) ||
+		    (plen = (unsigned int)atoi(d)) > max) {
+			snprintf(why, why_size, "bad prefix length \"/%s\"; expected /0 to /%u", d,
+				 max);
+			return -EINVAL;
+		}
+	}
+	r->plen = (v4 ? 96 : 0) + plen;
+	for (i = r->plen; i < 128; i++) {
+		if (r->addr[i / 8] & (0x80 >> (i % 8)))
+			break;
+	}
+	if (i < 128) {
+		__u8 m[16];
+
+		memcpy(m, r->addr, 16);
+		for (i = r->plen; i < 128; i++)
+			m[i / 8] &= (__u8) ~(0x80 >> (i % 8));
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? (const void *)&m[12] : (const void *)m,
+			  masked, sizeof(masked));
+		snprintf(why, why_size, "host bits set in \"%s\" (did you mean %s/%u?)", s, masked,
+			 plen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One port ("443") or range ("8000-8100"). */
+static int parse_port(const char *s, struct wd_port_range *pr, char *why, size_t why_size)
+{
+	unsigned long lo, hi;
+	const char *dash;
+	char *end;
+
+	if (!*s || !strchr("0123456789", s[0]))
+		goto bad;
+	lo = strtoul(s, &end, 10);
+	dash = end;
+	if (*dash == '\0') {
+		hi = lo;
+	} else if (*dash == '-' && dash[1] >= '0' && dash[1] <= '9') {
+		hi = strtoul(dash + 1, &end, 10);
+		if (*end)
+			goto bad;
+	} else {
+		goto bad;
+	}
+	if (lo == 0 || hi == 0 || lo > 65535 || hi > 65535) {
+		snprintf(why, why_size, "bad port \"%s\": ports are 1 to 65535", s);
+		return -EINVAL;
+	}
+	if (lo > hi) {
+		snprintf(why, why_size, "bad port range \"%s\": the low port must come first", s);
+		return -EINVAL;
+	}
+	pr->lo = (__u16)lo;
+	pr->hi = (__u16)hi;
+	return 0;
+bad:
+	snprintf(why, why_size,
+		 "bad port \"%s\"; expected a number 1 to 65535 or a range \"lo-hi\"", s);
+	return -EINVAL;
+}
+
+static void parse_net_item(struct parser *ps, yaml_node_t *n, const char *where,
+			   struct wd_net_list *list)
+{
+	static const char *const names[] = {"to", "ports", "protocol"};
+	yaml_node_t *vals[3], *keys[3];
+	struct wd_net_rule r = {0};
+	char why[200];
+	const char *s;
+	bool ok = true;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(ps, n, "items of %s must be mappings such as \"- to: 10.0.0.0/8\", not %s",
+		       where, type_name(n));
+		return;
+	}
+	if (!map_fields(ps, n, where, names, 3, vals, keys))
+		return;
+	if (!vals[0]) {
+		err_at(ps, n, "missing key \"to\" in %s: the address, CIDR or any", where);
+		ok = false;
+	} else if ((s = nonempty_scalar(ps, vals[0], "to"))) {
+		if (parse_cidr(s, &r, why, sizeof(why))) {
+			err_at(ps, vals[0], "bad address in %s: %s", where, why);
+			ok = false;
+		}
+	} else {
+		ok = false;
+	}
+	r.proto = WD_PROTO_ANY;
+	if (vals[2]) {
+		s = nonempty_scalar(ps, vals[2], "protocol");
+		if (!s)
+			ok = false;
+		else if (strcmp(s, "tcp") == 0)
+			r.proto = WD_PROTO_TCP;
+		else if (strcmp(s, "udp") == 0)
+			r.proto = WD_PROTO_UDP;
+		else if (strcmp(s, "any") != 0) {
+			err_at(ps, vals[2], "bad protocol \"%s\"; expected tcp, udp or any", s);
+			ok = false;
+		}
+	}
+	if (vals[1]) {
+		yaml_node_t *pv = vals[1];
+		yaml_node_item_t *it;
+
+		if (!is_list(ps, pv, "ports", true)) {
+			ok = false;
+		} else if (pv->type != YAML_SEQUENCE_NODE || seq_len(pv) == 0) {
+			err_at(ps, pv, "ports is empty; leave it out to mean any port");
+			ok = false;
+		} else if ((r.ports = ps_calloc(ps, seq_len(pv), sizeof(*r.ports)))) {
+			for (it = pv->data.sequence.items.start; it < pv->data.sequence.items.top;
+			     it++) {
+				yaml_node_t *pn = node_at(ps, *it);
+
+				if (!pn || !(s = nonempty_scalar(ps, pn, "a port"))) {
+					ok = false;
+					continue;
+				}
+				if (parse_port(s, &r.ports[r.n_ports], why, sizeof(why))) {
+					err_at(ps, pn, "%s", why);
+					ok = false;
+					continue;
+				}
+				r.n_ports++;
+			}
+		} else {
+			ok = false;
+		}
+	} else if ((r.ports = ps_calloc(ps, 1, sizeof(*r.ports)))) {
+		r.ports[0].lo = 0;
+		r.ports[0].hi = 65535;
+		r.n_ports = 1;
+	} else {
+		ok = false;
+	}
+	if (ok && vals[0])
+		r.text = ps_strdup(ps, (const char *)vals[0]->data.scalar.value);
+	if (!ok || !r.text) {
+		free(r.ports);
+		free(r.text);
+		return;
+	}
+	r.loc.line = (int)vals[0]->start_mark.line + 1;
+	r.loc.col = (int)vals[0]->start_mark.column + 1;
+	list->v[list->n++] = r;
+}
+
+static void parse_network(struct parser *ps, yaml_node_t *v)
+{
+	static const char *const names[] = {"allow", "deny"};
+	yaml_node_t *vals[2], *keys[2];
+	int e;
+
+	if (is_null(v))
+		return;
+	if (!map_fields(ps, v, "network", names, 2, vals, keys))
+		return;
+	for (e = 0; e < WD_EFFECT_NR; e++) {
+		const char *where = e == WD_ALLOW ? "network.allow" : "network.deny";
+		struct wd_net_list *list = &ps->p->net[e];
+		yaml_node_item_t *it;
+
+		if (!vals[e] || !is_list(ps, vals[e], where, true) ||
+		    vals[e]->type != YAML_SEQUENCE_NODE)
+			continue;
+		list->v = ps_calloc(ps, seq_len(vals[e]), sizeof(*list->v));
+		if (!list->v)
+			continue;
+		for (it = vals[e]->data.sequence.items.start; it < vals[e]->data.sequence.items.top;
+		     it++) {
+			yaml_node_t *n = node_at(ps, *it);
+
+			if (n)
+				parse_net_item(ps, n, where, list);
+		}
+	}
+}
+
+/* A list of family names into a bitmask; @allowed (when not NULL) must hold each one. */
+static __u64 parse_families(struct parser *ps, yaml_node_t *v, const char *where,
+			    const __u64 *allowed)
+{
+	yaml_node_item_t *it;
+	__u64 mask = 0;
+
+	if (!is_list(ps, v, where, true) || v->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = node_at(ps, *it);
+		const char *s;
+		int af;
+
+		if (!n || !(s = nonempty_scalar(ps, n, "a socket family")))
+			continue;
+		af = wd_family_by_name(s);
+		if (af < 0) {
+			err_at(ps, n,
+			       "unknown socket family \"%s\" in %s; expected a name such as unix, "
+			       "inet, inet6, netlink, packet, vsock, alg or xdp",
+			       s, where);
+			continue;
+		}
+		if (allowed && !(*allowed & (1ull << af))) {
+			err_at(ps, n,
+			       "\"%s\" is in sockets.raw but not in sockets.allow; list it in both",
+			       s);
+			continue;
+		}
+		mask |= 1ull << af;
+	}
+	return mask;
+}
+
+static void parse_sockets(struct parser *ps, yaml_node_t *v)
+{
+	static const char *const names[] = {"allow", "raw"};
+	yaml_node_t *vals[2], *keys[2];
+
+	if (is_null(v))
+		return;
+	if (!map_fields(ps, v, "sockets", names, 2, vals, keys))
+		return;
+	if (vals[0])
+		ps->p->families = parse_families(ps, vals[0], "sockets.allow", NULL);
+	if (vals[1])
+		ps->p->raw_families = parse_families(ps, vals[1], "sockets.raw", &ps->p->families);
+}
+
+static void parse_root(struct parser *ps, yaml_node_t *root)
+{
+	enum { VERSION, NAME, IDENTITIES, MODE, FILELESS, EXEC, FILES, NETWORK, SOCKETS, NKEYS };
+	static const char *const names[NKEYS] = {
+		"version", "name",  "identities", "mode",    "fileless_exec",
+		"exec",	   "files", "network",	  "sockets",
+	};
+	yaml_node_t *vals[NKEYS], *keys[NKEYS];
+	struct wd_policy *p = ps->p;
+	int i, c;
+
+	if (!map_fields(ps, root, "the policy", names, NKEYS, vals, keys))
+		return;
+	for (i = VERSION; i <= IDENTITIES; i++)
+		if (!vals[i])
+			err_at(ps, root, "missing required key \"%s\"", names[i]);
+	if (vals[VERSION])
+		parse_version(ps, vals[VERSION]);
+	if (vals[NAME])
+		parse_name(ps, vals[NAME]);
+	if (vals[IDENTITIES])
+		parse_identities(ps, vals[IDENTITIES]);
+	if (vals[MODE] && (c = parse_choice(ps, vals[MODE], "mode", "enforce", "audit")) >= 0)
+		p->audit = c == 1;
+	if (vals[FILELESS] &&
+	    (c = parse_choice(ps, vals[FILELESS], "fileless_exec", "deny", "allow")) >= 0)
+		p->allow_fileless = c == 1;
+	if (vals[EXEC])
+		parse_allow_deny_paths(ps, vals[EXEC], "exec", WD_OP_EXEC);
+	if (vals[FILES])
+		parse_files(ps, vals[FILES]);
+	if (vals[NETWORK])
+		parse_network(ps, vals[NETWORK]);
+	p->families = 1ull << AF_UNIX | 1ull << AF_INET | 1ull << AF_INET6;
+	if (vals[SOCKETS])
+		parse_sockets(ps, vals[SOCKETS]);
+}
+
+/* libyaml's own error, at its line and column. */
+static void yaml_error(struct parser *ps, const yaml_parser_t *yp)
+{
+	const yaml_mark_t *m = yp->problem ? &yp->problem_mark : &yp->context_mark;
+	int line = (int)m->line + 1, col = (int)m->column + 1;
+
+	ps->errors++;
+	if (yp->error == YAML_MEMORY_ERROR) {
+		ps->oom = true;
+		return;
+	}
+	if (yp->context)
+		wd_diags_add(ps->diags, ps->file, line, col,
+			     "YAML syntax error: %s %s (from %d:%d)",
+			     yp->problem ? yp->problem : "error", yp->context,
+			     (int)yp->context_mark.line + 1, (int)yp->context_mark.column + 1);
+	else
+		wd_diags_add(ps->diags, ps->file, line, col, "YAML syntax error: %s",
+			     yp->problem ? yp->problem : "unknown error");
+}
+
+int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struct wd_policy **out,
+			   struct wd_diags *diags)
+{
+	struct parser ps = {.file = name, .diags = diags};
+	size_t op, e, total = 0, first_diag = diags->n;
+	yaml_document_t doc, next;
+	yaml_parser_t yp;
+	yaml_node_t *root;
+
+	*out = NULL;
+	if (!yaml_parser_initialize(&yp))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&yp, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&yp, &doc)) {
+		yaml_error(&ps, &yp);
+		yaml_parser_delete(&yp);
+		return ps.oom ? -ENOMEM : -EINVAL;
+	}
+	ps.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		wd_diags_add(diags, name, 0, 0,
+			     "the policy is empty; version, name and identities are required");
+		ps.errors++;
+		goto out;
+	}
+	/* A second document would be silently ignored otherwise. */
+	if (!yaml_parser_load(&yp, &next)) {
+		yaml_error(&ps, &yp);
+	} else {
+		yaml_node_t *r2 = yaml_document_get_root_node(&next);
+
+		if (r2) {
+			ps.errors++;
+			wd_diags_add(diags, name, (int)next.start_mark.line + 1,
+				     (int)next.start_mark.column + 1,
+				     "a second YAML document; a policy file holds one");
+		}
+		yaml_document_delete(&next);
+	}
+	ps.p = calloc(1, sizeof(*ps.p));
+	if (!ps.p || !(ps.p->source = strdup(name))) {
+		ps.oom = true;
+		goto out;
+	}
+	parse_root(&ps, root);
+	for (op = 0; op < WD_OP_NR; op++)
+		for (e = 0; e < WD_EFFECT_NR; e++)
+			total += ps.p->paths[op][e].n;
+	ps.p->n_rules = total + ps.p->net[WD_ALLOW].n + ps.p->net[WD_DENY].n;
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	wd_diags_sort(diags, first_diag);
+	if (ps.oom || ps.errors) {
+		wd_policy_free(ps.p);
+		return ps.oom ? -ENOMEM : -EINVAL;
+	}
+	*out = ps.p;
+	return 0;
+}
+
+int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct wd_diags *diags)
+{
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	struct stat st;
+	int ret;
+
+	*out = NULL;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		wd_diags_add(diags, name, 0, 0, "is a directory");
+		return -EISDIR;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= POLICY_FILE_MAX) {
+				wd_diags_add(diags, name, 0, 0, "larger than %u MiB",
+					     POLICY_FILE_MAX >> 20);
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			wd_diags_add(diags, name, 0, 0, "cannot read: %s", strerror(-ret));
+			free(buf);
+			return ret;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	ret = wd_policy_parse_string(name, buf ? buf : "", len, out, diags);
+	free(buf);
+	return ret;
+}
+
+int wd_policy_parse_file(const char *path, struct wd_policy **out, struct wd_diags *diags)
+{
+	int fd, ret;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		wd_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-ret));
+		return ret;
+	}
+	ret = wd_policy_parse_fd(fd, path, out, diags);
+	close(fd);
+	return ret;
+}
