@@ -9,7 +9,11 @@ BPFTOOL  ?= bpftool
 PROTOC_C ?= protoc-c
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-MAKEFLAGS += --no-builtin-rules -j$(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += --no-builtin-rules
+# Parallel by default; sub-makes inherit the jobserver instead of forcing their own.
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
@@ -148,10 +152,10 @@ $(OUT)/tests/helpers/%.so: tests/helpers/%.c
 setup:
 	$(Q)scripts/setup
 
-# The README's run command: warden's main job on its embedded default.
+# The README's run command: warden's main job (a demo job in a sandbox) on its embedded default.
 run: setup
 	$(Q)$(MAKE) --no-print-directory all
-	$(WARDEN) probe
+	$(Q)WARDEN=$(WARDEN) scripts/run-demo
 
 # The README's test command: three tiers, then one total line.
 check: setup

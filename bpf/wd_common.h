@@ -7,6 +7,7 @@
 #include "wd_bpf.h"
 #include "warden/abi.h"
 
+#define AF_UNIX	 1
 #define AF_INET	 2
 #define AF_INET6 10
 

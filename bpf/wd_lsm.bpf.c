@@ -617,6 +617,51 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
 
+/* AF_UNIX connects (docker.sock, an ssh agent) never open the socket file, so file_open does not
+ * see them: the listening socket's inode meets the policy's protected-file entries instead. */
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
+{
+	struct unix_sock *u = (struct unix_sock *)other;
+	struct wd_file_rule *r;
+	struct wd_inode_key k = {};
+	struct dentry *dentry;
+	struct inode *inode;
+	struct wd_event *e;
+	struct wd_ctx c;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 v = WD_V_NONE, decision;
+
+	if (ret)
+		return ret;
+	dentry = BPF_CORE_READ(u, path.dentry);
+	/* Abstract sockets have no file; they are namespaced, not protected files. */
+	if (!dentry || !wd_current(&c))
+		return 0;
+	inode = BPF_CORE_READ(dentry, d_inode);
+	k.policy_id = wd_policy_id(&c);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	r = bpf_map_lookup_elem(&wd_file_inode, &k);
+	fold(r, WD_OP_WRITE, &v, &rule_id);
+	if (v != WD_V_DENY)
+		fold(r, WD_OP_READ, &v, &rule_id);
+	if (v != WD_V_DENY && c.cfg)
+		return 0;
+	decision = to_decision(&c, WD_V_DENY);
+	wd_hit(rule_id);
+	e = wd_event_reserve(WD_EV_CONNECT);
+	if (e) {
+		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, WD_HOOK_UNIX_CONNECT);
+		event_exe(e, &c);
+		e->family = AF_UNIX;
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(dentry, d_name.name));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
 SEC("lsm/socket_connect")
 int BPF_PROG(wd_sock_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {

@@ -121,7 +121,7 @@ static int cmd_check(int argc, char **argv)
 	int c, i, ret = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -155,7 +155,7 @@ static int cmd_show(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+dh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dflt = true;

@@ -266,6 +266,28 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
 	return update(e->cg->maps.wd_policies, &c->policy_id, &cfg);
 }
 
+void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *c)
+{
+	struct wd_policy_cfg off = {0};
+
+	if (c->policy_id >= WD_POLICIES_MAX)
+		return;
+	update(e->cg->maps.wd_policies, &c->policy_id, &off);
+	for (size_t i = 0; i < c->n_net; i++)
+		bpf_map__delete_elem(e->cg->maps.wd_net, &c->net[i].key, sizeof(c->net[i].key), 0);
+	if (!e->lsm)
+		return;
+	for (size_t i = 0; i < c->n_exact; i++)
+		bpf_map__delete_elem(e->lsm->maps.wd_file_exact, &c->exact[i].key,
+				     sizeof(c->exact[i].key), 0);
+	for (size_t i = 0; i < c->n_prefix; i++)
+		bpf_map__delete_elem(e->lsm->maps.wd_file_prefix, &c->prefix[i].key,
+				     sizeof(c->prefix[i].key), 0);
+	for (size_t i = 0; i < c->n_proc; i++)
+		bpf_map__delete_elem(e->lsm->maps.wd_proc_name, &c->proc[i].key,
+				     sizeof(c->proc[i].key), 0);
+}
+
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id)
 {
 	struct wd_sandbox sb = {.policy_id = policy_id};

@@ -49,6 +49,10 @@ int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd);
  * protected paths to add (device, inode) entries. Returns 0 or -errno. */
 int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c);
 
+/* Switches a policy's slot off (sandboxes still using it are denied everything) and removes the
+ * entries it wrote. Inode entries from protected directories stay: slots are not reused. */
+void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *c);
+
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id);
 int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid);
 

@@ -59,6 +59,7 @@ static const char *hook_name(unsigned hook)
 		[WD_HOOK_SOCK_SENDMSG] = "socket_sendmsg",
 		[WD_HOOK_SOCK_CREATE] = "socket_create",
 		[WD_HOOK_TASK_ALLOC] = "task_alloc",
+		[WD_HOOK_UNIX_CONNECT] = "unix_stream_connect",
 	};
 
 	return hook < sizeof(names) / sizeof(names[0]) && names[hook] ? names[hook] : "?";
@@ -89,7 +90,10 @@ void wd_event_format(FILE *f, const struct wd_event *e, const char *who, const c
 	fprintf(f, "%s %s ", wd_decision_name(e->decision), wd_event_kind(e));
 	switch (e->hdr.type) {
 	case WD_EV_CONNECT:
-		print_addr(f, e);
+		if (e->family == AF_UNIX)
+			fprintf(f, "unix:%.*s", (int)sizeof(e->path), e->path);
+		else
+			print_addr(f, e);
 		break;
 	case WD_EV_SOCKET:
 		fprintf(f, "family=%u type=%u", e->family, e->proto);

@@ -1031,6 +1031,8 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 	yaml_node_t *root;
 
 	*out = NULL;
+	if (!name)
+		name = ps.file = "<policy>";
 	if (!yaml_parser_initialize(&yp))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&yp, (const unsigned char *)yaml, len);

@@ -113,7 +113,8 @@ struct wd_policy {
 /* Parses and validates a policy. On success, *@out is the policy (free it with wd_policy_free)
  * and 0 is returned. On any error, *@out is NULL, every error found is in @diags, and -EINVAL
  * (invalid policy), -ENOMEM, or the -errno of reading @path is returned. @name is what
- * diagnostics call the text (a file name, "<stdin>"). */
+ * diagnostics and rule descriptions call the text (a file name, "<stdin>"). @diags must not be
+ * NULL; errors are appended to what it holds. */
 int wd_policy_parse_file(const char *path, struct wd_policy **out, struct wd_diags *diags);
 /* The same on what is left to read from @fd (e.g. stdin), called @name in diagnostics. */
 int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct wd_diags *diags);
@@ -121,7 +122,8 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 			   struct wd_diags *diags);
 void wd_policy_free(struct wd_policy *p);
 
-/* Whether one of the policy's identity globs matches @identity (which must be valid). */
+/* Whether one of the policy's identity globs matches @identity; false when @identity is not a
+ * valid identity name (wd_identity_valid). */
 bool wd_policy_applies_to(const struct wd_policy *p, const char *identity);
 
 /* Identity names are "kind:name": kind [a-z][a-z0-9-]{0,31}, name 1..200 printable non-space

@@ -26,21 +26,14 @@ static const struct {
 	const char *name;
 	const char *prog;
 } lsm_hooks[] = {
-	{"lsm/bprm_check_security", "wd_p_bprm"},
-	{"lsm/mmap_file", "wd_p_mmap_file"},
-	{"lsm/file_mprotect", "wd_p_mprotect"},
-	{"lsm/file_open", "wd_p_file_open"},
-	{"lsm/file_receive", "wd_p_file_recv"},
-	{"lsm/path_link", "wd_p_path_link"},
-	{"lsm/socket_create", "wd_p_sk_create"},
-	{"lsm/socket_connect", "wd_p_sk_conn"},
-	{"lsm/socket_sendmsg", "wd_p_sk_send"},
-	{"lsm/task_alloc", "wd_p_task_alloc"},
-	{"lsm/task_kill", "wd_p_task_kill"},
-	{"lsm/ptrace_access_check", "wd_p_ptrace"},
-	{"lsm/bpf", "wd_p_bpf"},
-	{"lsm/userns_create", "wd_p_userns"},
-	{"lsm/sb_mount", "wd_p_sb_mount"},
+	{"lsm/bprm_check_security", "wd_p_bprm"},   {"lsm/mmap_file", "wd_p_mmap_file"},
+	{"lsm/file_mprotect", "wd_p_mprotect"},	    {"lsm/file_open", "wd_p_file_open"},
+	{"lsm/file_receive", "wd_p_file_recv"},	    {"lsm/path_link", "wd_p_path_link"},
+	{"lsm/socket_create", "wd_p_sk_create"},    {"lsm/socket_connect", "wd_p_sk_conn"},
+	{"lsm/socket_sendmsg", "wd_p_sk_send"},	    {"lsm/unix_stream_connect", "wd_p_unix_conn"},
+	{"lsm/task_alloc", "wd_p_task_alloc"},	    {"lsm/task_kill", "wd_p_task_kill"},
+	{"lsm/ptrace_access_check", "wd_p_ptrace"}, {"lsm/bpf", "wd_p_bpf"},
+	{"lsm/userns_create", "wd_p_userns"},	    {"lsm/sb_mount", "wd_p_sb_mount"},
 	{"lsm/move_mount", "wd_p_move_mount"},
 };
 

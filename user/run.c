@@ -30,21 +30,22 @@
 #include "policy_compile.h"
 #include "run.h"
 
-#define EXIT_WARDEN 125
-#define POLICY_SLOT 1
-#define FIRST_RULE  1
+#define EXIT_WARDEN  125
+#define POLICIES_MAX 64 /* one per reload: slots and rule ids are never reused within a run */
 
 struct run {
 	const char *identity;
 	const char *policy_path;
 	const char *events_path;
 	uint64_t ttl_ms;
-	bool audit, degraded, verbose;
+	bool audit, degraded, verbose, stats;
 	char **argv;
 
 	char who[512];
 	FILE *events;
-	struct wd_compiled *compiled;
+	/* Every policy this run has applied, the one in force last. */
+	struct wd_compiled *compiled[POLICIES_MAX];
+	int n_compiled;
 	struct wd_enforcer enf;
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
@@ -53,7 +54,8 @@ struct run {
 static void usage(FILE *f)
 {
 	fputs("Usage: warden run --identity ID [--policy FILE] [--ttl DURATION] [--audit]\n"
-	      "                  [--degraded] [--events FILE] [--verbose] -- COMMAND [ARG...]\n"
+	      "                  [--degraded] [--events FILE] [--stats] [--verbose] -- COMMAND "
+	      "[ARG...]\n"
 	      "\n"
 	      "Runs COMMAND in a new sandbox of identity ID: a cgroup whose every process, and\n"
 	      "every descendant, is held to the policy. Nothing the policy does not allow is\n"
@@ -70,6 +72,7 @@ static void usage(FILE *f)
 	      "can\n"
 	      "                        (network) instead of refusing to run\n"
 	      "  -e, --events FILE     write events to FILE instead of stderr\n"
+	      "  -s, --stats           at the end, print how often each rule decided\n"
 	      "  -v, --verbose         show libbpf's messages\n"
 	      "\n"
 	      "Exit status: COMMAND's; 128+N if it was killed by signal N; 125 if warden could "
@@ -93,6 +96,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{"audit", no_argument, NULL, 'a'},
 		{"degraded", no_argument, NULL, 'D'},
 		{"events", required_argument, NULL, 'e'},
+		{"stats", no_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -100,7 +104,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	int c;
 
 	/* '+': stop at the first non-option, the command's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+i:p:t:ae:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:p:t:ae:svh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			r->identity = optarg;
@@ -125,6 +129,9 @@ static int parse_args(struct run *r, int argc, char **argv)
 			break;
 		case 'e':
 			r->events_path = optarg;
+			break;
+		case 's':
+			r->stats = true;
 			break;
 		case 'v':
 			r->verbose = true;
@@ -158,9 +165,11 @@ static int parse_args(struct run *r, int argc, char **argv)
 	return 0;
 }
 
-/* Parses and compiles the policy; prints every error as file:line:column. */
-static int prepare_policy(struct run *r)
+/* Parses and compiles the policy into the next slot, with rule ids after every earlier
+ * policy's; prints every error as file:line:column. Nothing is applied here. */
+static int prepare_policy(struct run *r, struct wd_compiled **out)
 {
+	const struct wd_compiled *prev = r->n_compiled ? r->compiled[r->n_compiled - 1] : NULL;
 	struct wd_diags diags;
 	struct wd_policy *p = NULL;
 	struct wd_policy_ctx ctx = {0};
@@ -192,13 +201,53 @@ static int prepare_policy(struct run *r)
 		ctx.workdir = workdir;
 	if (h && realpath(h, home))
 		ctx.home = home;
-	err = wd_policy_compile(p, &ctx, POLICY_SLOT, FIRST_RULE, &r->compiled, &diags);
+	if (r->n_compiled >= POLICIES_MAX) {
+		fprintf(stderr, "warden run: too many policy reloads (%d)\n", POLICIES_MAX);
+		err = -ENOSPC;
+		goto out;
+	}
+	err = wd_policy_compile(p, &ctx, r->n_compiled + 1,
+				prev ? prev->first_rule_id + prev->n_rules : 1, out, &diags);
 out:
 	if (diags.total)
 		wd_diags_print(stderr, &diags);
 	wd_diags_free(&diags);
 	wd_policy_free(p);
 	return err;
+}
+
+static const char *rule_text(struct run *r, uint32_t rule_id)
+{
+	for (int i = 0; i < r->n_compiled; i++) {
+		const char *t = wd_compiled_rule_text(r->compiled[i], rule_id);
+
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+/* The parent of @pid from /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces. */
+static uint32_t proc_ppid(uint32_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
+		return 0;
+	return ppid;
 }
 
 static int on_event(void *ctx, const struct wd_event *e)
@@ -208,18 +257,22 @@ static int on_event(void *ctx, const struct wd_event *e)
 				  ? (e->hdr.type == WD_EV_CONFINE ? "confinement: sandboxed tasks "
 								    "cannot change cgroup"
 								  : "default: no rule allows it")
-				  : wd_compiled_rule_text(r->compiled, e->rule_id);
+				  : rule_text(r, e->rule_id);
 	struct wd_event copy;
 
-	/* The cgroup hooks cannot see the executable; /proc can, while the process lives. */
-	if (!e->exe[0] && e->pid) {
+	/* The cgroup hooks cannot see the task; /proc can, while the process lives. */
+	if ((!e->exe[0] || !e->ppid) && e->pid) {
 		char link[64];
 		ssize_t n;
 
 		copy = *e;
-		snprintf(link, sizeof(link), "/proc/%u/exe", e->pid);
-		n = readlink(link, copy.exe, sizeof(copy.exe) - 1);
-		copy.exe[n > 0 ? n : 0] = '\0';
+		if (!copy.exe[0]) {
+			snprintf(link, sizeof(link), "/proc/%u/exe", e->pid);
+			n = readlink(link, copy.exe, sizeof(copy.exe) - 1);
+			copy.exe[n > 0 ? n : 0] = '\0';
+		}
+		if (!copy.ppid)
+			copy.ppid = proc_ppid(e->pid);
 		e = &copy;
 	}
 	r->n_events++;
@@ -233,7 +286,7 @@ static int on_event(void *ctx, const struct wd_event *e)
 
 static const char *const lsm_hooks_needed =
 	"bprm_check_security, mmap_file, file_mprotect, file_open, task_alloc, socket_create, "
-	"socket_connect, socket_sendmsg";
+	"socket_connect, socket_sendmsg, unix_stream_connect";
 
 static int setup_sandbox(struct run *r)
 {
@@ -286,9 +339,9 @@ static int setup_sandbox(struct run *r)
 			"(cgroup/connect4, connect6, sendmsg4, sendmsg6).\n",
 			r->enf.lsm_error);
 
-	err = wd_enforcer_load_policy(&r->enf, r->compiled);
+	err = wd_enforcer_load_policy(&r->enf, r->compiled[0]);
 	if (!err)
-		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, POLICY_SLOT);
+		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, r->compiled[0]->policy_id);
 	if (!err)
 		err = wd_enforcer_attach_cgroup(&r->enf, r->cg.fd);
 	if (err)
@@ -327,6 +380,53 @@ static int spawn(struct run *r, const sigset_t *old, int *pidfd)
 	if (pid == 0)
 		child_exec(r, old);
 	return (int)pid;
+}
+
+/* SIGHUP: the new policy is compiled and written completely into a fresh slot before the
+ * sandbox is switched to it with one map update; the old slot is then switched off. */
+static void reload(struct run *r)
+{
+	struct wd_compiled *next = NULL, *prev = r->compiled[r->n_compiled - 1];
+	int err;
+
+	if (prepare_policy(r, &next)) {
+		fprintf(stderr, "%s policy reload rejected: the policy in force stays\n", r->who);
+		return;
+	}
+	err = wd_enforcer_load_policy(&r->enf, next);
+	if (!err)
+		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, next->policy_id);
+	if (err) {
+		fprintf(stderr, "%s policy reload failed (%s): the policy in force stays\n", r->who,
+			strerror(-err));
+		wd_enforcer_unload_policy(&r->enf, next);
+		wd_compiled_free(next);
+		return;
+	}
+	r->compiled[r->n_compiled++] = next;
+	wd_enforcer_unload_policy(&r->enf, prev);
+	fprintf(stderr, "%s policy reloaded (rules %u-%u)\n", r->who, next->first_rule_id,
+		next->first_rule_id + next->n_rules - 1);
+}
+
+static void print_stats(struct run *r)
+{
+	uint64_t n = wd_enforcer_hits(&r->enf, WD_RULE_DEFAULT);
+
+	fprintf(stderr, "%s rule hits:\n", r->who);
+	if (n)
+		fprintf(stderr, "  rule 0: %llu (default: no rule allows it)\n",
+			(unsigned long long)n);
+	for (int i = 0; i < r->n_compiled; i++) {
+		const struct wd_compiled *c = r->compiled[i];
+
+		for (uint32_t id = c->first_rule_id; id < c->first_rule_id + c->n_rules; id++) {
+			n = wd_enforcer_hits(&r->enf, id);
+			if (n)
+				fprintf(stderr, "  rule %u: %llu (%s)\n", id, (unsigned long long)n,
+					wd_compiled_rule_text(c, id));
+		}
+	}
 }
 
 static int loop(struct run *r, int pidfd, int sfd, int tfd)
@@ -369,7 +469,11 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 			} else if (fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP && r->policy_path)
+					reload(r);
+				else
 					syscall(SYS_pidfd_send_signal, pidfd, si.ssi_signo, NULL,
 						0);
 			} else if (fd == tfd) {
@@ -408,8 +512,9 @@ int wd_cmd_run(int argc, char **argv)
 			return EXIT_WARDEN;
 		}
 	}
-	if (prepare_policy(&r))
+	if (prepare_policy(&r, &r.compiled[0]))
 		goto out;
+	r.n_compiled = 1;
 	if (setup_sandbox(&r))
 		goto out;
 
@@ -454,12 +559,15 @@ out:
 		if (lost)
 			fprintf(stderr, "%s %llu events were lost (ring buffer full)\n", r.who,
 				(unsigned long long)lost);
+		if (r.stats)
+			print_stats(&r);
 		if (r.enf.bad_records)
 			fprintf(stderr, "%s %llu malformed event records\n", r.who,
 				(unsigned long long)r.enf.bad_records);
 		wd_enforcer_close(&r.enf);
 	}
-	wd_compiled_free(r.compiled);
+	for (int i = 0; i < r.n_compiled; i++)
+		wd_compiled_free(r.compiled[i]);
 	if (pidfd >= 0)
 		close(pidfd);
 	if (sfd >= 0)

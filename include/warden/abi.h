@@ -110,11 +110,10 @@ struct wd_net_rules {
 };
 
 /* Policy-wide settings, wd_policies (array) indexed by policy id. */
-enum wd_policy_flags {
-	WD_POL_AUDIT = 1 << 0,		/* allow everything, report would-be denials */
-	WD_POL_ALLOW_FILELESS = 1 << 1, /* exec of memfd or deleted files */
-	WD_POL_VALID = 1 << 31,		/* the slot holds a policy */
-};
+/* wd_policy_cfg.flags. Defines, not an enum: bit 31 does not fit an int enumerator. */
+#define WD_POL_AUDIT	      (1u << 0)	 /* allow everything, report would-be denials */
+#define WD_POL_ALLOW_FILELESS (1u << 1)	 /* exec of memfd or deleted files */
+#define WD_POL_VALID	      (1u << 31) /* the slot holds a policy */
 
 struct wd_policy_cfg {
 	__u32 flags;
@@ -182,6 +181,7 @@ enum wd_hook {
 	WD_HOOK_SOCK_SENDMSG = 10,
 	WD_HOOK_SOCK_CREATE = 11,
 	WD_HOOK_TASK_ALLOC = 12,
+	WD_HOOK_UNIX_CONNECT = 13,
 };
 
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "event header layout");

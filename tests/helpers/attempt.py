@@ -107,6 +107,12 @@ def main(argv):
         socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
     elif action == "raw":
         socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+    elif action == "unix":
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            u.connect(args[0])
+        finally:
+            u.close()
     elif action == "passed-connect":
         passed_connect(*args)
     elif action == "read":

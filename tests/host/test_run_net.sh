@@ -10,7 +10,7 @@ WARDEN=${WARDEN:-build/warden}
 PY=/usr/bin/python3
 A="$PY $PWD/tests/helpers/attempt.py"
 W=$(mktemp -d /tmp/wd-host.XXXXXX)
-plan 21
+plan 23
 
 if "$WARDEN" probe --json 2>/dev/null | jq -e '.features[] | select(.name == "bpf_lsm") | .available' >/dev/null; then
 	lsm=yes
@@ -91,7 +91,7 @@ wait
 ls /proc/self/fd > $W/fds
 exit 7
 INSIDE
-"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded --events "$W/events" -- sh "$W/inside.sh" 3<"$W/policy.yaml" >"$W/out" 2>"$W/err"
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded --stats --events "$W/events" -- sh "$W/inside.sh" 3<"$W/policy.yaml" >"$W/out" 2>"$W/err"
 rc=$?
 res() { sed -n "s/^R $1 //p" "$W/out"; }
 is() { # NAME EXPECTED EVENT-PATTERN
@@ -120,6 +120,11 @@ is tfo errno=EPERM "DENY connect 127.0.0.1:$TCP_NO/tcp .*comm=python3"
 check "grandchild governed too" "$(cat "$W/grandchild" 2>&1)" grep -qx errno=EPERM "$W/grandchild"
 check "inherited fd 3 closed at sandbox entry" "fds: $(tr '\n' ' ' <"$W/fds")" \
 	test "$(grep -cvE '^[0-2]$' "$W/fds")" -le 1
+# Rule hit counters: the allow rule decided the allowed TCP connect; the default denied 5 times
+# (tcp-no, v4mapped, udp-no, tfo, grandchild).
+check "hit counter of the TCP allow rule" "$(grep 'rule ' "$W/err")" \
+	grep -q "rule [0-9]*: 1 (.*network allow 127.0.0.1 ports $TCP_OK tcp)" "$W/err"
+check "hit counter of the default deny" "$(grep 'rule 0' "$W/err")" grep -q "rule 0: 5 (default" "$W/err"
 check "events name identity and sandbox" "$(head -n1 "$W/events")" grep -q '^warden\[test:host sb-[0-9a-f]\{16\}\]: ' "$W/events"
 
 # 3. What the command leaves behind dies with the sandbox; the cgroup is removed.

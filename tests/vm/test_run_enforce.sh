@@ -12,7 +12,7 @@ A="$PY $PWD/tests/helpers/attempt.py"
 W=/tmp/wdt
 rm -rf "$W"
 mkdir -p "$W"
-plan 34
+plan 43
 
 # --- fixtures, made outside the sandbox ------------------------------------------------------
 cp /usr/bin/true "$W/payload"
@@ -39,6 +39,19 @@ open("/tmp/wdt/listening", "w").close()
 time.sleep(600)
 PY
 listener=$!
+# A stand-in for docker.sock (protected by the policy) and an unprotected unix socket.
+$PY - <<'PY' &
+import socket, time
+socks = []
+for path in ["/tmp/wdt/docker.sock", "/tmp/wdt/other.sock"]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(16)
+    socks.append(s)
+open("/tmp/wdt/unix.ready", "w").close()
+time.sleep(600)
+PY
+unixl=$!
 # A socket made outside the sandbox, handed over SCM_RIGHTS to whoever connects.
 $PY - <<'PY' &
 import os, socket
@@ -52,10 +65,10 @@ c.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, tcp.fileno().to_bytes(
 c.close()
 PY
 passer=$!
-for f in listening fd.ready; do
+for f in listening fd.ready unix.ready; do
 	for _ in $(seq 100); do [ -e "$W/$f" ] && break; sleep 0.1; done
 done
-trap 'kill $listener $passer 2>/dev/null' EXIT
+trap 'kill $listener $passer $unixl 2>/dev/null' EXIT
 
 # --- the sandboxed session --------------------------------------------------------------------
 cat >"$W/inside.sh" <<INSIDE
@@ -82,6 +95,8 @@ r tfo $A tfo 127.0.0.1 47002
 r packet $A packet
 r raw $A raw
 r passed-in $A passed-connect $W/fd.sock 127.0.0.1 47002
+r unix-protected $A unix $W/docker.sock
+r unix-other $A unix $W/other.sock
 r join-cgroup $A join-cgroup /sys/fs/cgroup
 r clone-into $A clone-into-cgroup /sys/fs/cgroup
 # A grandchild the harness moves into a sub-cgroup, then out of the sandbox altogether.
@@ -148,6 +163,8 @@ is tfo errno=EPERM
 is packet errno=EPERM "DENY socket family=17"
 is raw errno=EPERM "DENY socket family=2 type=3"
 is passed-in errno=EPERM "DENY connect 127.0.0.1:47002/tcp .*hook=socket_connect"
+is unix-protected errno=EPERM "DENY connect unix:docker.sock .*hook=unix_stream_connect"
+is unix-other ok
 is join-cgroup errno=EPERM "DENY confine write /sys/fs/cgroup/cgroup.procs"
 is clone-into errno=EPERM "DENY confine clone-into-cgroup"
 check "grandchild was moved into a sub-cgroup" "cgroup '$in_sub' (sandbox '$sb')" \
@@ -161,7 +178,55 @@ check "grandchild outside the cgroup still governed (task tag)" "$(cat "$W/gc.re
 	grep -qx errno=EACCES "$W/gc.read2"
 check "every event names identity and sandbox" "$(grep -vc '^warden\[test:vm sb-' "$W/events") lines without" \
 	test "$(grep -vc '^warden\[test:vm sb-' "$W/events")" = 0
-skip "a process already running when its policy tightens" \
-	"needs live policy updates, which come with the daemon (issue 5)"
+
+# --- a process already running when its policy tightens (SIGHUP reload) -----------------------
+echo data >"$W/later"
+cp tests/vm/policy-enforce.yaml "$W/live.yaml"
+$WARDEN run -i test:vm -p "$W/live.yaml" --events "$W/events2" -- $PY -c "
+import errno, os, time
+def rd():
+    try:
+        open('$W/later').read()
+        return 'ok'
+    except OSError as e:
+        return 'errno=' + errno.errorcode[e.errno]
+open('$W/before', 'w').write(rd())
+while not os.path.exists('$W/tightened'):
+    time.sleep(0.1)
+open('$W/after', 'w').write(rd())
+while not os.path.exists('$W/broken'):
+    time.sleep(0.1)
+open('$W/after-bad', 'w').write(rd())
+" 2>"$W/err2" &
+run=$!
+for _ in $(seq 600); do [ -s "$W/before" ] && break; sleep 0.1; done
+sed -i "s|deny: \[/etc/shadow, |deny: [$W/later, /etc/shadow, |" "$W/live.yaml"
+kill -HUP $run
+for _ in $(seq 300); do grep -q "policy reloaded" "$W/err2" && break; sleep 0.1; done
+touch "$W/tightened"
+for _ in $(seq 300); do [ -s "$W/after" ] && break; sleep 0.1; done
+echo "exec: {alow: []}" >>"$W/live.yaml"
+kill -HUP $run
+for _ in $(seq 300); do grep -q "reload rejected" "$W/err2" && break; sleep 0.1; done
+touch "$W/broken"
+wait $run
+check "running process: allowed before the reload" "$(cat "$W/before" 2>&1)" grep -qx ok "$W/before"
+check "running process: denied at its next action after it" "$(cat "$W/after" 2>&1); $(cat "$W/err2")" \
+	grep -qx errno=EACCES "$W/after"
+check "the denial names the new rule" "$(grep later "$W/events2")" \
+	grep -q "DENY open-read $W/later .*files.read deny $W/later" "$W/events2"
+check "an invalid reload is rejected with file:line:column" "$(cat "$W/err2")" \
+	grep -q "live.yaml:[0-9]*:[0-9]*: " "$W/err2"
+check "after a rejected reload the tightened policy stays" "$(cat "$W/after-bad" 2>&1)" \
+	grep -qx errno=EACCES "$W/after-bad"
+
+# --- audit mode allows everything and reports what it would have denied ----------------------
+$WARDEN run -i test:vm -p tests/vm/policy-enforce.yaml --audit --events "$W/events3" -- \
+	sh -c "$A read /etc/shadow > $W/audit.read; $W/payload; echo \$? > $W/audit.exec" 2>/dev/null
+check "audit: the read went through" "$(cat "$W/audit.read" 2>&1)" grep -qx ok "$W/audit.read"
+check "audit: reported as a would-be denial" "$(grep shadow "$W/events3")" \
+	grep -q "AUDIT-DENY open-read /etc/shadow .*files.read deny /etc/shadow" "$W/events3"
+check "audit: the /tmp payload ran, reported" "exit $(cat "$W/audit.exec" 2>&1); $(grep payload "$W/events3")" \
+	grep -q "AUDIT-DENY exec $W/payload" "$W/events3"
 
 done_testing
