@@ -152,11 +152,17 @@ static int op_connect_deny(void)
 static const struct workload {
 	const char *name;
 	int (*op)(void);
-	int batch; /* operations between two readings of the clock */
+	int batch;  /* operations between two readings of the clock */
+	bool paced; /* one operation every --pace-us, each timed on its own */
 } workloads[] = {
-	{"open", op_open, 32},		 {"open-deny", op_open_deny, 32}, {"exec", op_exec, 1},
-	{"exec-deny", op_exec_deny, 1}, {"connect", op_connect, 4},
-	{"connect-deny", op_connect_deny, 16},
+	{"open", op_open, 32, false},
+	{"open-deny", op_open_deny, 32, false},
+	{"exec", op_exec, 1, false},
+	{"exec-deny", op_exec_deny, 1, false},
+	{"connect", op_connect, 4, false},
+	{"connect-deny", op_connect_deny, 16, false},
+	{"paced-connect", op_connect, 1, true},
+	{"paced-connect-deny", op_connect_deny, 1, true},
 };
 
 static const struct workload *find_workload(const char *name)
@@ -233,25 +239,86 @@ static long long cpu_ns_of(int pid)
 
 struct sample {
 	uint64_t ops, ns, bad;
-	long long watch_ns;
+	long long watch_ns, wait_ns;
 };
 
+static uint64_t pace_ns = 200000;
+
+/* Time this process spent runnable but waiting for a CPU (the second field of schedstat): how
+ * much something else took of the CPU the workload runs on. */
+static long long self_wait_ns(void)
+{
+	char buf[128];
+	unsigned long long run, wait;
+	ssize_t n;
+	int fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ? (long long)wait : -1;
+}
+
+/* Unpaced: operations back to back, the clock read every w->batch operations. Paced: one
+ * operation every pace_ns, each timed alone, the wait between them spent spinning (the CPU stays
+ * busy and warm) and not counted: the rate stays low enough for warden's event reader to keep
+ * up, which is the regime of a real job. */
 static struct sample run_for(const struct workload *w, uint64_t ms, int watch_pid)
 {
 	struct sample s = {0};
-	long long c0 = cpu_ns_of(watch_pid), c1;
+	long long c0 = cpu_ns_of(watch_pid), c1, q0 = self_wait_ns(), q1;
 	uint64_t t0 = now_ns(), deadline = t0 + ms * 1000000ull, t;
 
-	do {
-		for (int i = 0; i < w->batch; i++)
+	if (w->paced) {
+		do {
+			uint64_t a = now_ns(), b;
+
 			s.bad += w->op();
-		s.ops += w->batch;
-		t = now_ns();
-	} while (t < deadline);
-	s.ns = t - t0;
+			b = now_ns();
+			s.ns += b - a;
+			s.ops++;
+			while ((t = now_ns()) < a + pace_ns)
+				;
+		} while (t < deadline);
+	} else {
+		do {
+			for (int i = 0; i < w->batch; i++)
+				s.bad += w->op();
+			s.ops += w->batch;
+			t = now_ns();
+		} while (t < deadline);
+		s.ns = t - t0;
+	}
 	c1 = cpu_ns_of(watch_pid);
+	q1 = self_wait_ns();
 	s.watch_ns = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
+	/* As a share of the timed part (all of it unpaced, the operations alone paced). */
+	s.wait_ns = q0 >= 0 && q1 >= 0 ? (long long)((double)(q1 - q0) * (double)s.ns /
+						     (double)(t - t0))
+				       : -1;
 	return s;
+}
+
+/* Waits until the watched process (warden) has been idle for 50 ms, at most 10 s: events of the
+ * warm-up or of an earlier workload are read before the next measurement starts. */
+static void settle(int watch_pid)
+{
+	long long prev = cpu_ns_of(watch_pid), cur;
+	uint64_t give_up = now_ns() + 10000000000ull;
+
+	if (prev < 0)
+		return;
+	while (now_ns() < give_up) {
+		usleep(50000);
+		cur = cpu_ns_of(watch_pid);
+		if (cur < 0 || cur - prev < 1000000)
+			return;
+		prev = cur;
+	}
 }
 
 static int cmd_measure(int argc, char **argv)
@@ -269,6 +336,7 @@ static int cmd_measure(int argc, char **argv)
 		{"ports", required_argument, NULL, 'p'},
 		{"deny-port", required_argument, NULL, 'P'},
 		{"tag", required_argument, NULL, 'T'},
+		{"pace-us", required_argument, NULL, 'u'},
 		{},
 	};
 	const struct workload *work[MAX_WORK];
@@ -316,6 +384,9 @@ static int cmd_measure(int argc, char **argv)
 		case 'T':
 			tag = optarg;
 			break;
+		case 'u':
+			pace_ns = strtoull(optarg, NULL, 10) * 1000ull;
+			break;
 		default:
 			return 2;
 		}
@@ -351,10 +422,10 @@ static int cmd_measure(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	printf("# wdbench: tag %s, pid %d, cpu %d, watch %d, %d reps of %llu ms after %llu ms "
-	       "warm-up%s%d\n",
+	       "warm-up, pace %llu us%s%d\n",
 	       tag, getpid(), cpu, watch_pid, reps, (unsigned long long)time_ms,
-	       (unsigned long long)warmup_ms, cfg.port ? ", listening on 127.0.0.1:" : "",
-	       cfg.port);
+	       (unsigned long long)warmup_ms, (unsigned long long)(pace_ns / 1000),
+	       cfg.port ? ", listening on 127.0.0.1:" : "", cfg.port);
 	fflush(stdout);
 	for (int r = 0; r < reps; r++) {
 		for (int i = 0; i < n_work; i++) {
@@ -362,11 +433,12 @@ static int cmd_measure(int argc, char **argv)
 
 			if (warmup_ms)
 				run_for(work[i], warmup_ms, 0);
+			settle(watch_pid);
 			s = run_for(work[i], time_ms, watch_pid);
-			/* S tag workload rep ops ns bad watch_ns */
-			printf("S\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%lld\n", tag, work[i]->name, r,
-			       (unsigned long long)s.ops, (unsigned long long)s.ns,
-			       (unsigned long long)s.bad, s.watch_ns);
+			/* S tag workload rep ops ns bad watch_ns wait_ns */
+			printf("S\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld\n", tag, work[i]->name,
+			       r, (unsigned long long)s.ops, (unsigned long long)s.ns,
+			       (unsigned long long)s.bad, s.watch_ns, s.wait_ns);
 			fflush(stdout);
 		}
 	}
@@ -516,8 +588,8 @@ static int cmd_policy(int argc, char **argv)
 
 struct cell {
 	char workload[32], config[64], rules[16];
-	double ns[MAX_SAMPLES], watch[MAX_SAMPLES];
-	int n, n_watch;
+	double ns[MAX_SAMPLES], watch[MAX_SAMPLES], wait[MAX_SAMPLES];
+	int n, n_watch, n_wait;
 	unsigned long long ops, bad;
 };
 
@@ -546,31 +618,27 @@ static double quantile(double *v, int n, double q)
 	return i + 1 < n ? v[i] + frac * (v[i + 1] - v[i]) : v[i];
 }
 
-static struct cell *cell_for(const char *workload, const char *tag)
+/* "sandboxed:10" + "open-deny" is open, sandboxed-deny, 10 rules. */
+static struct cell *cell_for(const char *name, const char *tag)
 {
-	char config[64], rules[16] = "-";
-	const char *colon = strchr(tag, ':');
+	char config[64], rules[16] = "-", workload[32];
+	const char *colon = strchr(tag, ':'), *deny = strstr(name, "-deny");
 
-	if (colon) {
-		snprintf(config, sizeof(config), "%.*s", (int)(colon - tag), tag);
+	snprintf(config, sizeof(config), "%.*s", colon ? (int)(colon - tag) : (int)strlen(tag),
+		 tag);
+	if (colon)
 		snprintf(rules, sizeof(rules), "%s", colon + 1);
-	} else {
-		snprintf(config, sizeof(config), "%s", tag);
-	}
-	/* The -deny forms are the deny-path configurations of their workload. */
-	if (strstr(workload, "-deny") && !strcmp(config, "sandboxed"))
-		snprintf(config, sizeof(config), "sandboxed-deny");
-	else if (!strcmp(config, "sandboxed"))
-		snprintf(config, sizeof(config), "sandboxed-allow");
+	snprintf(workload, sizeof(workload), "%.*s%s", deny ? (int)(deny - name) : (int)strlen(name),
+		 name, deny ? deny + 5 : "");
+	if (!strcmp(config, "sandboxed"))
+		snprintf(config, sizeof(config), deny ? "sandboxed-deny" : "sandboxed-allow");
 	for (int i = 0; i < n_cells; i++)
-		if (!strncmp(cells[i].workload, workload, strcspn(workload, "-")) &&
-		    strlen(cells[i].workload) == strcspn(workload, "-") &&
-		    !strcmp(cells[i].config, config) && !strcmp(cells[i].rules, rules))
+		if (!strcmp(cells[i].workload, workload) && !strcmp(cells[i].config, config) &&
+		    !strcmp(cells[i].rules, rules))
 			return &cells[i];
 	if (n_cells == MAX_CELLS)
 		return NULL;
-	snprintf(cells[n_cells].workload, sizeof(cells[n_cells].workload), "%.*s",
-		 (int)strcspn(workload, "-"), workload);
+	snprintf(cells[n_cells].workload, sizeof(cells[n_cells].workload), "%s", workload);
 	snprintf(cells[n_cells].config, sizeof(cells[n_cells].config), "%s", config);
 	snprintf(cells[n_cells].rules, sizeof(cells[n_cells].rules), "%s", rules);
 	return &cells[n_cells++];
@@ -589,9 +657,9 @@ static int config_rank(const char *c)
 
 static int workload_rank(const char *w)
 {
-	static const char *const order[] = {"open", "exec", "connect"};
+	static const char *const order[] = {"open", "exec", "connect", "paced-connect"};
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (!strcmp(w, order[i]))
 			return i;
 	return 9;
@@ -624,13 +692,13 @@ static int cmd_report(int argc, char **argv)
 	while (fgets(line, sizeof(line), f)) {
 		char tag[64], work[32];
 		unsigned long long ops, ns, bad;
-		long long watch;
+		long long watch, wait;
 		int rep;
 		struct cell *c;
 
 		if (line[0] != 'S' ||
-		    sscanf(line, "S\t%63s\t%31s\t%d\t%llu\t%llu\t%llu\t%lld", tag, work, &rep, &ops,
-			   &ns, &bad, &watch) != 7 ||
+		    sscanf(line, "S\t%63s\t%31s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld", tag, work, &rep,
+			   &ops, &ns, &bad, &watch, &wait) != 8 ||
 		    !ops)
 			continue;
 		c = cell_for(work, tag);
@@ -639,18 +707,20 @@ static int cmd_report(int argc, char **argv)
 		c->ns[c->n++] = (double)ns / (double)ops;
 		if (watch >= 0)
 			c->watch[c->n_watch++] = (double)watch / (double)ops;
+		if (wait >= 0)
+			c->wait[c->n_wait++] = 100.0 * (double)wait / (double)ns;
 		c->ops += ops;
 		c->bad += bad;
 	}
 	fclose(f);
 	qsort(cells, n_cells, sizeof(cells[0]), cmp_cell);
 
-	printf("%-8s %-16s %7s %11s %10s %7s %6s %5s %10s\n", "workload", "config", "rules",
-	       "ops/s", "ns/op", "ratio", "iqr%", "n", "warden-ns");
+	printf("%-13s %-15s %6s %10s %10s %7s %5s %3s %9s %5s\n", "workload", "config", "rules",
+	       "ops/s", "ns/op", "ratio", "iqr%", "n", "warden-ns", "wait%");
 	for (int i = 0; i < n_cells; i++) {
 		struct cell *c = &cells[i];
 		double base = 0, med, p25, p75;
-		char ratio[16], wns[24];
+		char ratio[16], wns[24], wait[16];
 
 		for (int j = 0; j < n_cells; j++)
 			if (!strcmp(cells[j].workload, c->workload) &&
@@ -667,9 +737,14 @@ static int cmd_report(int argc, char **argv)
 			snprintf(wns, sizeof(wns), "%.0f", quantile(c->watch, c->n_watch, 0.5));
 		else
 			snprintf(wns, sizeof(wns), "-");
-		printf("%-8s %-16s %7s %11.0f %10.0f %7s %6.1f %5d %10s%s\n", c->workload,
-		       c->config, c->rules, 1e9 / med, med, ratio, med > 0 ? 100 * (p75 - p25) / med : 0,
-		       c->n, wns, c->bad ? "  INVALID" : "");
+		if (c->n_wait)
+			snprintf(wait, sizeof(wait), "%.1f", quantile(c->wait, c->n_wait, 0.5));
+		else
+			snprintf(wait, sizeof(wait), "-");
+		printf("%-13s %-15s %6s %10.0f %10.0f %7s %5.1f %3d %9s %5s%s\n", c->workload,
+		       c->config, c->rules, 1e9 / med, med, ratio,
+		       med > 0 ? 100 * (p75 - p25) / med : 0, c->n, wns, wait,
+		       c->bad ? "  INVALID" : "");
 		if (c->bad) {
 			invalid = true;
 			fprintf(stderr,

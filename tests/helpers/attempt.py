@@ -86,6 +86,23 @@ def clone_into_cgroup(cgdir):
     os.waitpid(pid, 0)
 
 
+def mprotect_exec(path):
+    """Maps a file without PROT_EXEC, then asks for it: code loaded without mmap(PROT_EXEC)."""
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    with open(path, "rb") as f:
+        m = mmap.mmap(f.fileno(), 4096, flags=mmap.MAP_PRIVATE,
+                      prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    buf = (ctypes.c_char * 4096).from_buffer(m)
+    rc = libc.mprotect(ctypes.addressof(buf), 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    e = ctypes.get_errno()
+    del buf
+    m.close()
+    if rc != 0:
+        raise OSError(e, os.strerror(e))
+
+
 def write_file(path, data):
     with open(path, "w") as f:
         f.write(data)
@@ -125,6 +142,8 @@ def main(argv):
         os.execv(args[0], args)
     elif action == "memfd-exec":
         memfd_exec(args[0])
+    elif action == "mprotect-exec":
+        mprotect_exec(args[0])
     elif action == "join-cgroup":
         write_file(os.path.join(args[0], "cgroup.procs"), str(os.getpid()))
     elif action == "clone-into-cgroup":

@@ -12,10 +12,11 @@ A="$PY $PWD/tests/helpers/attempt.py"
 W=/tmp/wdt
 rm -rf "$W"
 mkdir -p "$W"
-plan 43
+plan 46
 
 # --- fixtures, made outside the sandbox ------------------------------------------------------
 cp /usr/bin/true "$W/payload"
+cp /usr/bin/true "$W/blob" # never run or mapped executable by anyone
 cp "$BUILD/tests/helpers/preload.so" "$W/preload.so"
 echo secret >"$W/secret"
 ln "$W/secret" "$W/hardlink"
@@ -26,6 +27,8 @@ import socket, time
 socks = []
 for fam, addr, port, kind in [(socket.AF_INET, "127.0.0.1", 47001, socket.SOCK_STREAM),
                               (socket.AF_INET, "127.0.0.1", 47002, socket.SOCK_STREAM),
+                              (socket.AF_INET, "127.0.0.1", 47005, socket.SOCK_STREAM),
+                              (socket.AF_INET, "127.0.0.1", 47006, socket.SOCK_STREAM),
                               (socket.AF_INET6, "::1", 47001, socket.SOCK_STREAM),
                               (socket.AF_INET, "127.0.0.1", 47003, socket.SOCK_DGRAM),
                               (socket.AF_INET, "127.0.0.1", 47004, socket.SOCK_DGRAM)]:
@@ -85,13 +88,16 @@ r exec-tmp $A exec $W/payload
 /lib64/ld-linux-x86-64.so.2 $W/payload 2>/dev/null; echo "R ldso rc=\$?"
 WARDEN_TEST_MARKER=$W/PWNED LD_PRELOAD=$W/preload.so /usr/bin/true 2>/dev/null; echo "R preload rc=\$?"
 r memfd $A memfd-exec /usr/bin/true
+r mprotect-allowed $A mprotect-exec /usr/bin/echo
+r mprotect-denied $A mprotect-exec $W/payload
+r mprotect-unknown $A mprotect-exec $W/blob
 r tcp-allowed $A connect4 127.0.0.1 47001
 r tcp-denied $A connect4 127.0.0.1 47002
 r v6-allowed $A connect6 ::1 47001
-r v4mapped $A connect6 ::ffff:127.0.0.1 47002
+r v4mapped $A connect6 ::ffff:127.0.0.1 47005
 r udp-allowed $A udp4 127.0.0.1 47003
 r udp-denied $A udp4 127.0.0.1 47004
-r tfo $A tfo 127.0.0.1 47002
+r tfo $A tfo 127.0.0.1 47006
 r packet $A packet
 r raw $A raw
 r passed-in $A passed-connect $W/fd.sock 127.0.0.1 47002
@@ -144,7 +150,7 @@ is read-passwd ok
 is read-shadow errno=EACCES "DENY open-read /etc/shadow .*files.read deny /etc/shadow"
 is symlink errno=EACCES "DENY open-read /etc/shadow"
 is hardlink errno=EACCES "DENY open-read $W/hardlink .*files.read deny $W/secret"
-is proc-root errno=EACCES
+is proc-root errno=EACCES "DENY open-read /etc/shadow .*comm=python3"
 is environ-other errno=EACCES "DENY open-read /proc/1/environ"
 is environ-self ok
 is exec-tmp errno=EACCES "DENY exec $W/payload .*exec deny /tmp/"
@@ -153,13 +159,16 @@ check "ld.so mapping denied" "no DENY mmap-exec event" ev "DENY mmap-exec $W/pay
 check "LD_PRELOAD constructor never ran" "marker exists" test ! -e "$W/PWNED"
 check "LD_PRELOAD mapping denied" "no event" ev "DENY mmap-exec $W/preload.so"
 is memfd errno=EACCES "DENY exec /memfd:payload (deleted)"
+is mprotect-allowed ok
+is mprotect-denied errno=EACCES "DENY mmap-exec payload .*hook=file_mprotect"
+is mprotect-unknown errno=EACCES "DENY mmap-exec blob .*hook=file_mprotect rule=0"
 is tcp-allowed ok "allow connect 127.0.0.1:47001/tcp"
 is tcp-denied errno=EPERM "DENY connect 127.0.0.1:47002/tcp"
 is v6-allowed ok "allow connect \[::1\]:47001/tcp"
-is v4mapped errno=EPERM
+is v4mapped errno=EPERM "DENY connect 127.0.0.1:47005/tcp .*hook=socket_connect"
 is udp-allowed ok "allow send 127.0.0.1:47003/udp"
 is udp-denied errno=EPERM "DENY send 127.0.0.1:47004/udp"
-is tfo errno=EPERM
+is tfo errno=EPERM "DENY send 127.0.0.1:47006/tcp .*hook=socket_sendmsg"
 is packet errno=EPERM "DENY socket family=17"
 is raw errno=EPERM "DENY socket family=2 type=3"
 is passed-in errno=EPERM "DENY connect 127.0.0.1:47002/tcp .*hook=socket_connect"
