@@ -13,6 +13,9 @@
 #include "run.h"
 #include "warden/version.h"
 
+/* TEMPORARY: defined by user/cmd_events.c, which is being written. */
+extern int wd_cmd_events(int argc, char **argv) __attribute__((weak));
+
 static void usage(FILE *f)
 {
 	fputs("Usage: warden COMMAND [OPTIONS]\n"
@@ -20,8 +23,11 @@ static void usage(FILE *f)
 	      "A runtime sandbox for non-human identities.\n"
 	      "\n"
 	      "Commands:\n"
-	      "  probe      report what this kernel can enforce (exit 0: full, 1: partial, 2: "
-	      "none)\n"
+	      "  run        run a command in a sandbox of a non-human identity\n"
+	      "  policy     check policies, show the embedded default\n"
+	      "  events     read event files (protobuf), as lines or JSON\n"
+	      "  probe      report what this kernel can enforce\n"
+	      "             (exit 0: full, 1: partial, 2: none)\n"
 	      "  version    print the version\n"
 	      "  help       this text\n"
 	      "\n"
@@ -122,6 +128,8 @@ int main(int argc, char **argv)
 		return wd_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return wd_cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "events") == 0 && wd_cmd_events)
+		return wd_cmd_events(argc - 1, argv + 1);
 
 	fprintf(stderr, "warden: unknown command '%s'\n", cmd);
 	usage(stderr);
