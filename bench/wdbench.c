@@ -337,11 +337,12 @@ static int cmd_measure(int argc, char **argv)
 		{"deny-port", required_argument, NULL, 'P'},
 		{"tag", required_argument, NULL, 'T'},
 		{"pace-us", required_argument, NULL, 'u'},
+		{"round", required_argument, NULL, 'R'},
 		{},
 	};
 	const struct workload *work[MAX_WORK];
 	const char *tag = "-";
-	int n_work = 0, c, reps = 5, cpu = -1, watch_pid = 0;
+	int n_work = 0, c, reps = 5, cpu = -1, watch_pid = 0, round = 0;
 	uint64_t time_ms = 500, warmup_ms = 100;
 	bool need_listener = false;
 
@@ -386,6 +387,9 @@ static int cmd_measure(int argc, char **argv)
 			break;
 		case 'u':
 			pace_ns = strtoull(optarg, NULL, 10) * 1000ull;
+			break;
+		case 'R':
+			round = atoi(optarg);
 			break;
 		default:
 			return 2;
@@ -435,10 +439,10 @@ static int cmd_measure(int argc, char **argv)
 				run_for(work[i], warmup_ms, 0);
 			settle(watch_pid);
 			s = run_for(work[i], time_ms, watch_pid);
-			/* S tag workload rep ops ns bad watch_ns wait_ns */
-			printf("S\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld\n", tag, work[i]->name,
-			       r, (unsigned long long)s.ops, (unsigned long long)s.ns,
-			       (unsigned long long)s.bad, s.watch_ns, s.wait_ns);
+			/* S tag workload rep ops ns bad watch_ns wait_ns round */
+			printf("S\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld\t%d\n", tag,
+			       work[i]->name, r, (unsigned long long)s.ops, (unsigned long long)s.ns,
+			       (unsigned long long)s.bad, s.watch_ns, s.wait_ns, round);
 			fflush(stdout);
 		}
 	}
@@ -589,7 +593,7 @@ static int cmd_policy(int argc, char **argv)
 struct cell {
 	char workload[32], config[64], rules[16];
 	double ns[MAX_SAMPLES], watch[MAX_SAMPLES], wait[MAX_SAMPLES];
-	int n, n_watch, n_wait;
+	int round[MAX_SAMPLES], n, n_watch, n_wait;
 	unsigned long long ops, bad;
 };
 
@@ -678,6 +682,44 @@ static int cmp_cell(const void *a, const void *b)
 	return rx < ry ? -1 : rx > ry;
 }
 
+/* The median of a cell's samples of one round; 0 when it has none. */
+static double round_median(const struct cell *c, int round)
+{
+	double v[MAX_SAMPLES];
+	int n = 0;
+
+	for (int i = 0; i < c->n; i++)
+		if (c->round[i] == round)
+			v[n++] = c->ns[i];
+	return quantile(v, n, 0.5);
+}
+
+/* The paired ratio: per round, the cell's median over the baseline's median of the same round
+ * (measured minutes apart at most, not across the whole run), then the median of those. A step
+ * in the machine's speed during the run (other people's jobs) then spoils one round, not the
+ * comparison. */
+static double paired_ratio(const struct cell *c, const struct cell *base)
+{
+	double r[MAX_SAMPLES];
+	int rounds[MAX_SAMPLES], n_rounds = 0, n = 0;
+
+	for (int i = 0; i < c->n; i++) {
+		bool seen = false;
+
+		for (int j = 0; j < n_rounds; j++)
+			seen |= rounds[j] == c->round[i];
+		if (!seen)
+			rounds[n_rounds++] = c->round[i];
+	}
+	for (int j = 0; j < n_rounds; j++) {
+		double a = round_median(c, rounds[j]), b = round_median(base, rounds[j]);
+
+		if (a > 0 && b > 0)
+			r[n++] = a / b;
+	}
+	return n ? quantile(r, n, 0.5) : 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	char line[1024];
@@ -693,17 +735,18 @@ static int cmd_report(int argc, char **argv)
 		char tag[64], work[32];
 		unsigned long long ops, ns, bad;
 		long long watch, wait;
-		int rep;
+		int rep, round = 0;
 		struct cell *c;
 
 		if (line[0] != 'S' ||
-		    sscanf(line, "S\t%63s\t%31s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld", tag, work, &rep,
-			   &ops, &ns, &bad, &watch, &wait) != 8 ||
+		    sscanf(line, "S\t%63s\t%31s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld\t%d", tag, work,
+			   &rep, &ops, &ns, &bad, &watch, &wait, &round) < 8 ||
 		    !ops)
 			continue;
 		c = cell_for(work, tag);
 		if (!c || c->n == MAX_SAMPLES)
 			continue;
+		c->round[c->n] = round;
 		c->ns[c->n++] = (double)ns / (double)ops;
 		if (watch >= 0)
 			c->watch[c->n_watch++] = (double)watch / (double)ops;
@@ -715,17 +758,21 @@ static int cmd_report(int argc, char **argv)
 	fclose(f);
 	qsort(cells, n_cells, sizeof(cells[0]), cmp_cell);
 
-	printf("%-13s %-15s %6s %10s %10s %7s %5s %3s %9s %5s\n", "workload", "config", "rules",
-	       "ops/s", "ns/op", "ratio", "iqr%", "n", "warden-ns", "wait%");
+	printf("%-13s %-15s %6s %9s %10s %6s %6s %6s %5s %3s %9s %5s\n", "workload", "config",
+	       "rules", "ops/s", "ns/op", "ratio", "paired", "best", "iqr%", "n", "warden-ns",
+	       "wait%");
 	for (int i = 0; i < n_cells; i++) {
 		struct cell *c = &cells[i];
-		double base = 0, med, p25, p75;
-		char ratio[16], wns[24], wait[16];
+		double base = 0, base_min = 0, med, p25, p75, pr = 0;
+		char ratio[16], paired[16], best[16], wns[24], wait[16];
 
 		for (int j = 0; j < n_cells; j++)
 			if (!strcmp(cells[j].workload, c->workload) &&
-			    !strcmp(cells[j].config, "baseline"))
+			    !strcmp(cells[j].config, "baseline")) {
 				base = quantile(cells[j].ns, cells[j].n, 0.5);
+				base_min = quantile(cells[j].ns, cells[j].n, 0);
+				pr = paired_ratio(c, &cells[j]);
+			}
 		med = quantile(c->ns, c->n, 0.5);
 		p25 = quantile(c->ns, c->n, 0.25);
 		p75 = quantile(c->ns, c->n, 0.75);
@@ -733,6 +780,15 @@ static int cmd_report(int argc, char **argv)
 			snprintf(ratio, sizeof(ratio), "%.3f", med / base);
 		else
 			snprintf(ratio, sizeof(ratio), "-");
+		if (pr > 0)
+			snprintf(paired, sizeof(paired), "%.3f", pr);
+		else
+			snprintf(paired, sizeof(paired), "-");
+		/* Interference only ever slows a sample down: the fastest is the least disturbed. */
+		if (base_min > 0)
+			snprintf(best, sizeof(best), "%.3f", quantile(c->ns, c->n, 0) / base_min);
+		else
+			snprintf(best, sizeof(best), "-");
 		if (c->n_watch)
 			snprintf(wns, sizeof(wns), "%.0f", quantile(c->watch, c->n_watch, 0.5));
 		else
@@ -741,8 +797,8 @@ static int cmd_report(int argc, char **argv)
 			snprintf(wait, sizeof(wait), "%.1f", quantile(c->wait, c->n_wait, 0.5));
 		else
 			snprintf(wait, sizeof(wait), "-");
-		printf("%-13s %-15s %6s %10.0f %10.0f %7s %5.1f %3d %9s %5s%s\n", c->workload,
-		       c->config, c->rules, 1e9 / med, med, ratio,
+		printf("%-13s %-15s %6s %9.0f %10.0f %6s %6s %6s %5.1f %3d %9s %5s%s\n", c->workload,
+		       c->config, c->rules, 1e9 / med, med, ratio, paired, best,
 		       med > 0 ? 100 * (p75 - p25) / med : 0, c->n, wns, wait,
 		       c->bad ? "  INVALID" : "");
 		if (c->bad) {

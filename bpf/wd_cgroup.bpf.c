@@ -16,8 +16,11 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
 	__u64 cgid = wd_cgroup_sandbox(&sb);
 	__u8 addr[16];
 
+	/* These programs are attached to sandbox cgroups only: a socket that reaches them belongs
+	 * to a sandbox, so not finding it (a cgroup namespace hiding the real depth, say) must
+	 * refuse, not allow. */
 	if (!cgid)
-		return 1;
+		return 0;
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
 			      ctx->user_ip6[3]};

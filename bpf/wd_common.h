@@ -180,14 +180,36 @@ static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
 	__builtin_memcpy(a + 12, &ip4_be, 4);
 }
 
+/* The unspecified address reaches this host: connect(0.0.0.0) lands on 127.0.0.1, and
+ * connect(::) on ::1, so they meet the loopback rules, not the "any address" ones. */
+static __always_inline void wd_normalize_any(__u8 a[16])
+{
+	bool v4 = wd_is_v4mapped(a), zero = true;
+
+	for (int i = v4 ? 12 : 0; i < 16; i++)
+		if (a[i])
+			zero = false;
+	if (!zero)
+		return;
+	if (v4) {
+		a[12] = 127;
+		a[15] = 1;
+	} else {
+		a[15] = 1;
+	}
+}
+
 /* Decides a connect or send, counts the rule, reports it, and says whether to refuse. Audit mode
  * reports the would-be denial and allows. */
-static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, const __u8 addr[16],
+static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, __u8 addr[16],
 					__u16 port, __u8 proto, __u16 hook)
 {
 	struct wd_policy_cfg *cfg = wd_policy(sb->policy_id);
 	__u32 rule_id = WD_RULE_DEFAULT;
-	__u8 verdict = cfg ? wd_net_decide(sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
+	__u8 verdict;
+
+	wd_normalize_any(addr);
+	verdict = cfg ? wd_net_decide(sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
 	bool audit = cfg && (cfg->flags & WD_POL_AUDIT);
 	__u8 decision = verdict == WD_V_ALLOW ? WD_DEC_ALLOW
 			: audit		      ? WD_DEC_AUDIT_DENY

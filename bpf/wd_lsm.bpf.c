@@ -20,6 +20,31 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCK_TYPE_MASK	    0xf
 #define SOCK_RAW	    3
 #define SOCK_PACKET	    10
+#define S_IFSOCK	    0140000
+#define S_IFBLK		    0060000
+#define IPPROTO_SCTP	    132
+#define IPPROTO_MPTCP	    262
+#define SOL_IP		    0
+#define SOL_IPV6	    41
+#define IP_OPTIONS	    4
+#define IP_RETOPTS	    7
+#define IPV6_2292RTHDR	    5
+#define IPV6_RTHDR	    57
+#define CAP_OPT_NOAUDIT	    (1 << 1)
+
+/* Capabilities a sandboxed task never exercises, whatever its uid: each one can undo
+ * enforcement (mounts, bpf, ptrace, raw memory and devices, modules, chroot, namespaces' admin,
+ * open_by_handle_at, network configuration) or the host (reboot, time, MAC policy). */
+#define WD_CAPS_DENIED                                                                             \
+	((1ULL << 2) /* DAC_READ_SEARCH */ | (1ULL << 9) /* LINUX_IMMUTABLE */ |                   \
+	 (1ULL << 12) /* NET_ADMIN */ | (1ULL << 13) /* NET_RAW */ |                               \
+	 (1ULL << 16) /* SYS_MODULE */ | (1ULL << 17) /* SYS_RAWIO */ |                            \
+	 (1ULL << 18) /* SYS_CHROOT */ | (1ULL << 19) /* SYS_PTRACE */ |                           \
+	 (1ULL << 21) /* SYS_ADMIN */ | (1ULL << 22) /* SYS_BOOT */ |                              \
+	 (1ULL << 25) /* SYS_TIME */ | (1ULL << 27) /* MKNOD */ |                                  \
+	 (1ULL << 30) /* AUDIT_CONTROL */ | (1ULL << 32) /* MAC_OVERRIDE */ |                      \
+	 (1ULL << 33) /* MAC_ADMIN */ | (1ULL << 34) /* SYSLOG */ | (1ULL << 38) /* PERFMON */ |   \
+	 (1ULL << 39) /* BPF */ | (1ULL << 40) /* CHECKPOINT_RESTORE */)
 
 /* Per sandboxed task: its sandbox for good, and what it executes (for events). */
 struct wd_task {
@@ -186,12 +211,9 @@ static __always_inline bool ends_deleted(const char *buf, long len)
 }
 
 /* Looks up every rule map that can speak about @file for policy @policy_id. */
-static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 policy_id,
-						     struct wd_file_facts *f)
+static __always_inline struct wd_scratch *path_facts(struct path *path, struct inode *inode,
+						     __u32 policy_id, struct wd_file_facts *f)
 {
-	/* f_path is const in newer kernels; bpf_d_path does not write through it. */
-	struct path *path = (struct path *)&file->f_path;
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
 	__u32 zero = 0;
 	struct wd_scratch *s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
 	struct wd_inode_key ik = {.policy_id = policy_id};
@@ -227,15 +249,26 @@ static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 po
 	if (n > 0) {
 		n -= 1; /* characters, without the NUL */
 		/* A directory matches its own prefix rule: "/home/u/.ssh" meets "/home/u/.ssh/". */
-		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR && n < WD_PREFIX_MAX - 1 &&
-		    n > 1) {
-			s->prefix.path[n & (WD_PREFIX_MAX - 1)] = '/';
+		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR && n > 1 &&
+		    n < WD_PREFIX_MAX - 1) {
+			__u32 at = n;
+
+			/* A bounds check the verifier can see, not a mask: 252 is no power of 2. */
+			if (at < WD_PREFIX_MAX - 1)
+				s->prefix.path[at] = '/';
 			n++;
 		}
 		s->prefix.prefixlen = 32 + 8 * n;
 		f->prefix = bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
 	}
 	return s;
+}
+
+static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 policy_id,
+						     struct wd_file_facts *f)
+{
+	/* f_path is const in newer kernels; bpf_d_path does not write through it. */
+	return path_facts((struct path *)&file->f_path, BPF_CORE_READ(file, f_inode), policy_id, f);
 }
 
 static __always_inline __u8 decide_op(struct wd_file_facts *f, __u32 op, __u32 *rule_id)
@@ -255,6 +288,37 @@ static __always_inline __u8 to_decision(struct wd_ctx *c, __u8 verdict)
 	if (verdict == WD_V_ALLOW)
 		return WD_DEC_ALLOW;
 	return c->cfg && (c->cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
+}
+
+/* The sandbox a cgroup lies in: its ancestor at the sandbox level, if that is a sandbox. */
+static __always_inline __u64 cgroup_sandbox(struct cgroup *cg)
+{
+	struct cgroup *anc = cg;
+	__u64 id;
+	int level;
+
+	if (!cg)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	if (level < (int)wd_sandbox_level)
+		return 0;
+	if (level != (int)wd_sandbox_level) {
+		if (!bpf_core_field_exists(cg->ancestors))
+			return 0;
+		bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[wd_sandbox_level & 63]);
+	}
+	id = BPF_CORE_READ(anc, kn, id);
+	return bpf_map_lookup_elem(&wd_sandboxes, &id) ? id : 0;
+}
+
+/* The sandbox of another task: its tag, else its cgroup. */
+static __always_inline __u64 task_sandbox(struct task_struct *t)
+{
+	struct wd_task *tt = bpf_task_storage_get(&wd_tasks, t, 0, 0);
+
+	if (tt)
+		return tt->cgid;
+	return cgroup_sandbox(BPF_CORE_READ(t, cgroups, dfl_cgrp));
 }
 
 static __always_inline void event_exe(struct wd_event *e, struct wd_ctx *c)
@@ -280,6 +344,30 @@ static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
 	if (s && f->len > 0)
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* Reports a confinement refusal (or, in audit mode, a would-be one) and returns the errno to
+ * give. @detail is the capability, bpf command or signal; @target a pid, where there is one. */
+static __always_inline int confine(struct wd_ctx *c, __u16 hook, __u32 detail, __u32 target,
+				   bool report)
+{
+	/* Confinement holds in audit mode too: audit is for learning a policy's rules, and a
+	 * sandbox that could leave or tamper with warden would make the audit record worthless. */
+	__u8 decision = WD_DEC_DENY;
+	struct wd_event *e;
+
+	wd_hit(WD_RULE_DEFAULT);
+	if (report) {
+		e = wd_event_reserve(WD_EV_CONFINE);
+		if (e) {
+			wd_event_task(e, c->cgid, wd_policy_id(c), WD_RULE_DEFAULT, decision, hook);
+			event_exe(e, c);
+			e->port = (__u16)detail;
+			e->lost = target;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
 
 /* The exec decision for a file about to run or be mapped executable. */
@@ -376,7 +464,9 @@ int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, uns
 	k.policy_id = wd_policy_id(&c);
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
-	seen = bpf_map_lookup_elem(&wd_exec_cache, &k);
+	/* Pages copied on write no longer hold the file's code: a private mapping written to and
+	 * then made executable runs whatever was written, so it gets no verdict of the file's. */
+	seen = BPF_CORE_READ(vma, anon_vma) ? NULL : bpf_map_lookup_elem(&wd_exec_cache, &k);
 	if (seen && c.cfg)
 		rule_id = seen->rule_id;
 	decision = to_decision(&c, seen && c.cfg ? seen->verdict : WD_V_DENY);
@@ -448,9 +538,19 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 	s = file_facts(file, wd_policy_id(&c), &f);
 	magic = BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic);
 	if ((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) && (mode & FMODE_WRITE)) {
-		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave. */
-		decision = to_decision(&c, WD_V_DENY);
+		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave: refused
+		 * in audit mode too (see confine()). */
+		decision = WD_DEC_DENY;
 		emit_file(&c, s, &f, WD_EV_CONFINE, WD_HOOK_FILE_OPEN, WD_OP_WRITE, WD_RULE_DEFAULT,
+			  decision);
+		return decision == WD_DEC_DENY ? -EPERM : 0;
+	}
+	/* A block device is the whole filesystem under the rules, readable by uid 0 without any
+	 * capability: no sandbox opens one, whatever its file rules say. */
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFBLK) {
+		decision = WD_DEC_DENY;
+		emit_file(&c, s, &f, WD_EV_CONFINE, WD_HOOK_FILE_OPEN,
+			  (mode & FMODE_WRITE) ? WD_OP_WRITE : WD_OP_READ, WD_RULE_DEFAULT,
 			  decision);
 		return decision == WD_DEC_DENY ? -EPERM : 0;
 	}
@@ -504,7 +604,7 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
 	if (!wd_current(&c))
 		return 0;
 	if (clone_flags & CLONE_INTO_CGROUP) {
-		__u8 decision = to_decision(&c, WD_V_DENY);
+		__u8 decision = WD_DEC_DENY; /* confinement: in audit mode too */
 		struct wd_event *e = wd_event_reserve(WD_EV_CONFINE);
 
 		if (e) {
@@ -544,6 +644,11 @@ int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int r
 		ok = c.cfg->families & (1ULL << family);
 		if (ok && (t == SOCK_RAW || t == SOCK_PACKET))
 			ok = c.cfg->raw_families & (1ULL << family);
+		/* SCTP connectx and MPTCP's kernel-made subflows reach addresses that neither the
+		 * connect hooks nor socket_connect see. */
+		if ((family == AF_INET || family == AF_INET6) &&
+		    (protocol == IPPROTO_SCTP || protocol == IPPROTO_MPTCP))
+			ok = false;
 	}
 	decision = to_decision(&c, ok ? WD_V_ALLOW : WD_V_DENY);
 	if (decision == WD_DEC_ALLOW)
@@ -561,26 +666,38 @@ int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int r
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
 
-/* The kernel's copy of a destination address, as IPv6 or IPv4-mapped. */
-static __always_inline bool sockaddr_dest(struct sockaddr *sa, __u8 addr[16], __u16 *port)
+/* The kernel's copy of a destination address, as IPv6 or IPv4-mapped: 1 when there is one, 0
+ * when the socket is not an IP socket, -1 when it is one but the address cannot be decided. */
+static __always_inline int sockaddr_dest(struct socket *sock, struct sockaddr *sa, __u8 addr[16],
+					 __u16 *port)
 {
+	__u16 sk_family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
 	__u16 family = BPF_CORE_READ(sa, sa_family);
 
+	if (sk_family != AF_INET && sk_family != AF_INET6)
+		return 0;
+	/* udp_sendmsg reads an AF_UNSPEC address as an IPv4 one. */
+	if (family == 0 && sk_family == AF_INET)
+		family = AF_INET;
 	if (family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)sa;
 
 		wd_v4mapped(addr, BPF_CORE_READ(in, sin_addr.s_addr));
 		*port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
-		return true;
+		return 1;
 	}
 	if (family == AF_INET6) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
 
 		bpf_probe_read_kernel(addr, 16, &in6->sin6_addr);
 		*port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
-		return true;
+		return 1;
 	}
-	return false;
+	/* An IPv6 socket treats AF_UNSPEC as "no address": the connected peer, checked at connect.
+	 */
+	if (family == 0)
+		return 0;
+	return -1;
 }
 
 /* Sockets created outside the sandbox and passed in are not governed by the sandbox's cgroup
@@ -592,14 +709,19 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	struct wd_event *e;
 	struct wd_ctx c;
 	__u16 port = 0;
-	__u8 addr[16], proto, verdict, decision;
+	__u8 addr[16] = {}, proto, verdict = WD_V_DENY, decision;
+	int have;
 
 	if (!sa || !wd_current(&c))
 		return 0;
-	if (!sockaddr_dest(sa, addr, &port))
+	have = sockaddr_dest(sock, sa, addr, &port);
+	if (have == 0)
 		return 0;
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
-	verdict = c.cfg ? wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
+	if (have > 0 && c.cfg) {
+		wd_normalize_any(addr);
+		verdict = wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id);
+	}
 	decision = to_decision(&c, verdict);
 	if (decision == WD_DEC_ALLOW)
 		return 0;
@@ -617,10 +739,9 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
 
-/* AF_UNIX connects (docker.sock, an ssh agent) never open the socket file, so file_open does not
- * see them: the listening socket's inode meets the policy's protected-file entries instead. */
-SEC("lsm/unix_stream_connect")
-int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
+/* AF_UNIX connects and sends (docker.sock, an ssh agent) never open the socket file, so file_open
+ * does not see them: the peer socket's inode meets the policy's protected-file entries. */
+static __always_inline int unix_gate(struct sock *other, __u16 hook)
 {
 	struct unix_sock *u = (struct unix_sock *)other;
 	struct wd_file_rule *r;
@@ -632,8 +753,6 @@ int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock
 	__u32 rule_id = WD_RULE_DEFAULT;
 	__u8 v = WD_V_NONE, decision;
 
-	if (ret)
-		return ret;
 	dentry = BPF_CORE_READ(u, path.dentry);
 	/* Abstract sockets have no file; they are namespaced, not protected files. */
 	if (!dentry || !wd_current(&c))
@@ -652,7 +771,7 @@ int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock
 	wd_hit(rule_id);
 	e = wd_event_reserve(WD_EV_CONNECT);
 	if (e) {
-		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, WD_HOOK_UNIX_CONNECT);
+		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, hook);
 		event_exe(e, &c);
 		e->family = AF_UNIX;
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
@@ -660,6 +779,23 @@ int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock
 		bpf_ringbuf_submit(e, 0);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
+}
+
+SEC("lsm/unix_stream_connect")
+int BPF_PROG(wd_unix_connect, struct sock *sock, struct sock *other, struct sock *newsk, int ret)
+{
+	if (ret)
+		return ret;
+	return unix_gate(other, WD_HOOK_UNIX_CONNECT);
+}
+
+/* Datagrams to a protected unix socket. */
+SEC("lsm/unix_may_send")
+int BPF_PROG(wd_unix_send, struct socket *sock, struct socket *other, int ret)
+{
+	if (ret)
+		return ret;
+	return unix_gate(BPF_CORE_READ(other, sk), WD_HOOK_UNIX_SEND);
 }
 
 SEC("lsm/socket_connect")
@@ -670,11 +806,231 @@ int BPF_PROG(wd_sock_connect, struct socket *sock, struct sockaddr *address, int
 	return sock_gate(sock, address, WD_HOOK_SOCK_CONNECT);
 }
 
+/* Source routing (IP_RETOPTS, IPv6 routing headers) sends a packet to the first hop it names,
+ * not to the destination the gates decided on. */
+static __always_inline bool routes_elsewhere(struct msghdr *msg)
+{
+	__u64 len = BPF_CORE_READ(msg, msg_controllen), off = 0;
+	void *ctl = BPF_CORE_READ(msg, msg_control);
+
+	if (!len)
+		return false;
+	if (!ctl || BPF_CORE_READ_BITFIELD_PROBED(msg, msg_control_is_user))
+		return true; /* not the kernel's copy: cannot decide, refuse */
+	for (int i = 0; i < 16; i++) {
+		struct cmsghdr h;
+
+		if (off + sizeof(h) > len)
+			return false;
+		if (bpf_probe_read_kernel(&h, sizeof(h), ctl + off))
+			return true;
+		if ((h.cmsg_level == SOL_IP && h.cmsg_type == IP_RETOPTS) ||
+		    (h.cmsg_level == SOL_IPV6 &&
+		     (h.cmsg_type == IPV6_RTHDR || h.cmsg_type == IPV6_2292RTHDR)))
+			return true;
+		if (h.cmsg_len < sizeof(h))
+			return false;
+		off += (h.cmsg_len + 7) & ~7ULL;
+	}
+	return off < len; /* more control messages than we read: refuse */
+}
+
 /* sendto/sendmsg with a destination, TCP Fast Open included. */
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(wd_sock_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
+	struct wd_ctx c;
+
 	if (ret)
 		return ret;
+	if (routes_elsewhere(msg) && wd_current(&c))
+		return confine(&c, WD_HOOK_SETSOCKOPT, IP_RETOPTS, 0, true);
 	return sock_gate(sock, BPF_CORE_READ(msg, msg_name), WD_HOOK_SOCK_SENDMSG);
+}
+
+SEC("lsm/socket_setsockopt")
+int BPF_PROG(wd_setsockopt, struct socket *sock, int level, int optname, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!((level == SOL_IP && optname == IP_OPTIONS) ||
+	      (level == SOL_IPV6 && (optname == IPV6_RTHDR || optname == IPV6_2292RTHDR))))
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_SETSOCKOPT, optname, 0, true);
+}
+
+/* ---- Confinement: what a sandboxed root could use to undo enforcement or leave --------------- */
+
+/* Only the checks on the task's own credentials: has_capability() on other tasks is not the
+ * sandbox acting. Probing checks (CAP_OPT_NOAUDIT) are refused silently. */
+SEC("lsm/capable")
+int BPF_PROG(wd_capable, const struct cred *cred, struct user_namespace *ns, int cap,
+	     unsigned int opts, int ret)
+{
+	struct task_struct *task;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (cap < 0 || cap > 63 || !(WD_CAPS_DENIED & (1ULL << cap)))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (cred != task->cred || !wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_CAPABLE, cap, 0, !(opts & CAP_OPT_NOAUDIT));
+}
+
+/* bpf(): reading or rewriting warden's maps, detaching its programs. */
+SEC("lsm/bpf")
+int BPF_PROG(wd_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_BPF, cmd, 0, true);
+}
+
+/* Signals only within the sandbox: not to warden, not to anything else on the host. */
+SEC("lsm/task_kill")
+int BPF_PROG(wd_task_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c) || task_sandbox(p) == c.cgid)
+		return 0;
+	return confine(&c, WD_HOOK_TASK_KILL, sig, BPF_CORE_READ(p, tgid), true);
+}
+
+/* ptrace, process_vm_readv/writev, pidfd_getfd and /proc/PID/mem all ask this. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(wd_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c) || task_sandbox(child) == c.cgid)
+		return 0;
+	return confine(&c, WD_HOOK_PTRACE, mode, BPF_CORE_READ(child, tgid), true);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(wd_traceme, struct task_struct *parent, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c) || task_sandbox(parent) == c.cgid)
+		return 0;
+	return confine(&c, WD_HOOK_PTRACE, 0, BPF_CORE_READ(parent, tgid), true);
+}
+
+/* Mounts, chroot and pivot_root change what a path names, and path rules with it. */
+#define WD_CONFINE_HOOK(hook, prog, id, ...)                                                       \
+	SEC("lsm/" #hook)                                                                          \
+	int BPF_PROG(prog, ##__VA_ARGS__, int ret)                                                 \
+	{                                                                                          \
+		struct wd_ctx c;                                                                   \
+                                                                                                   \
+		if (ret)                                                                           \
+			return ret;                                                                \
+		if (!wd_current(&c))                                                               \
+			return 0;                                                                  \
+		return confine(&c, id, 0, 0, true);                                                \
+	}
+
+WD_CONFINE_HOOK(sb_mount, wd_sb_mount, WD_HOOK_MOUNT, const char *dev_name, const struct path *path,
+		const char *type, unsigned long flags, void *data)
+WD_CONFINE_HOOK(sb_umount, wd_sb_umount, WD_HOOK_MOUNT, struct vfsmount *mnt, int flags)
+WD_CONFINE_HOOK(move_mount, wd_move_mount, WD_HOOK_MOUNT, const struct path *from_path,
+		const struct path *to_path)
+WD_CONFINE_HOOK(sb_pivotroot, wd_pivotroot, WD_HOOK_CHROOT, const struct path *old_path,
+		const struct path *new_path)
+WD_CONFINE_HOOK(path_chroot, wd_chroot, WD_HOOK_CHROOT, const struct path *path)
+/* A new user namespace hands out every capability inside it. */
+WD_CONFINE_HOOK(userns_create, wd_userns, WD_HOOK_USERNS, const struct cred *cred)
+
+/* Sockets from outside the sandbox (SCM_RIGHTS) are not governed by its cgroup hooks: refuse
+ * to receive them. Other files an outside process chooses to hand over are its decision. */
+SEC("lsm/file_receive")
+int BPF_PROG(wd_file_receive, struct file *file, int ret)
+{
+	struct socket *sock;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK || !wd_current(&c))
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	if (cgroup_sandbox(BPF_CORE_READ(sock, sk, sk_cgrp_data.cgroup)) == c.cgid)
+		return 0;
+	return confine(&c, WD_HOOK_FILE_RECEIVE, 0, 0, true);
+}
+
+/* A hardlink to a protected file would carry its content to a path no rule names. */
+SEC("lsm/path_link")
+int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	struct wd_inode_key k = {};
+	struct wd_file_rule *r;
+	struct inode *inode;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	inode = BPF_CORE_READ(old_dentry, d_inode);
+	k.policy_id = wd_policy_id(&c);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	r = bpf_map_lookup_elem(&wd_file_inode, &k);
+	if (!r || (r->verdict[WD_OP_READ] != WD_V_DENY && r->verdict[WD_OP_WRITE] != WD_V_DENY))
+		return 0;
+	return confine(&c, WD_HOOK_PATH_LINK, 0, 0, true);
+}
+
+/* truncate(2) changes a file without opening it, and bpf_d_path is not allowed in this hook, so
+ * the write rules cannot be applied to it: refused (fail closed). open(O_TRUNC) and ftruncate(2)
+ * on a file opened for writing meet the write rules in file_open as usual. */
+SEC("lsm/path_truncate")
+int BPF_PROG(wd_truncate, const struct path *path, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_TRUNCATE, 0, 0, true);
+}
+
+/* A sandboxed task makes no cgroups: deep trees would outlast the sandbox's removal. */
+SEC("lsm/path_mkdir")
+int BPF_PROG(wd_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	unsigned long magic;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	magic = BPF_CORE_READ(dir, dentry, d_sb, s_magic);
+	if (magic != CGROUP2_SUPER_MAGIC && magic != CGROUP_SUPER_MAGIC)
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_MOUNT, 1, 0, true);
 }

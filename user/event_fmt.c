@@ -60,6 +60,18 @@ static const char *hook_name(unsigned hook)
 		[WD_HOOK_SOCK_CREATE] = "socket_create",
 		[WD_HOOK_TASK_ALLOC] = "task_alloc",
 		[WD_HOOK_UNIX_CONNECT] = "unix_stream_connect",
+		[WD_HOOK_CAPABLE] = "capable",
+		[WD_HOOK_BPF] = "bpf",
+		[WD_HOOK_TASK_KILL] = "task_kill",
+		[WD_HOOK_PTRACE] = "ptrace_access_check",
+		[WD_HOOK_MOUNT] = "sb_mount",
+		[WD_HOOK_CHROOT] = "path_chroot",
+		[WD_HOOK_USERNS] = "userns_create",
+		[WD_HOOK_SETSOCKOPT] = "socket_setsockopt",
+		[WD_HOOK_FILE_RECEIVE] = "file_receive",
+		[WD_HOOK_PATH_LINK] = "path_link",
+		[WD_HOOK_TRUNCATE] = "path_truncate",
+		[WD_HOOK_UNIX_SEND] = "unix_may_send",
 	};
 
 	return hook < sizeof(names) / sizeof(names[0]) && names[hook] ? names[hook] : "?";
@@ -68,6 +80,65 @@ static const char *hook_name(unsigned hook)
 static const char *proto_name(unsigned p)
 {
 	return p == 6 ? "tcp" : p == 17 ? "udp" : "ip";
+}
+
+/* Kernel strings are the sandbox's choice (file names, comm): a newline in one must not forge a
+ * line of our output. Control bytes and backslashes are escaped; at most @max bytes are read. */
+static void print_str(FILE *f, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
+static void print_confine(FILE *f, const struct wd_event *e)
+{
+	switch (e->hook) {
+	case WD_HOOK_TASK_ALLOC:
+		fputs("clone-into-cgroup", f);
+		break;
+	case WD_HOOK_CAPABLE:
+		fprintf(f, "capability %u", e->port);
+		break;
+	case WD_HOOK_BPF:
+		fprintf(f, "bpf cmd=%u", e->port);
+		break;
+	case WD_HOOK_TASK_KILL:
+		fprintf(f, "signal %u to pid %llu", e->port, (unsigned long long)e->lost);
+		break;
+	case WD_HOOK_PTRACE:
+		fprintf(f, "ptrace pid %llu", (unsigned long long)e->lost);
+		break;
+	case WD_HOOK_MOUNT:
+		fputs(e->port ? "cgroup mkdir" : "mount", f);
+		break;
+	case WD_HOOK_CHROOT:
+		fputs("chroot", f);
+		break;
+	case WD_HOOK_USERNS:
+		fputs("user-namespace", f);
+		break;
+	case WD_HOOK_SETSOCKOPT:
+		fprintf(f, "source-routing option=%u", e->port);
+		break;
+	case WD_HOOK_FILE_RECEIVE:
+		fputs("receive-socket-from-outside", f);
+		break;
+	case WD_HOOK_PATH_LINK:
+		fputs("hardlink-of-protected-file", f);
+		break;
+	case WD_HOOK_TRUNCATE:
+		fputs("truncate-by-path", f);
+		break;
+	default:
+		fputs("write ", f);
+		print_str(f, e->path, sizeof(e->path));
+	}
 }
 
 static void print_addr(FILE *f, const struct wd_event *e)
@@ -90,30 +161,34 @@ void wd_event_format(FILE *f, const struct wd_event *e, const char *who, const c
 	fprintf(f, "%s %s ", wd_decision_name(e->decision), wd_event_kind(e));
 	switch (e->hdr.type) {
 	case WD_EV_CONNECT:
-		if (e->family == AF_UNIX)
-			fprintf(f, "unix:%.*s", (int)sizeof(e->path), e->path);
-		else
+		if (e->family == AF_UNIX) {
+			fputs("unix:", f);
+			print_str(f, e->path, sizeof(e->path));
+		} else {
 			print_addr(f, e);
+		}
 		break;
 	case WD_EV_SOCKET:
 		fprintf(f, "family=%u type=%u", e->family, e->proto);
 		break;
 	case WD_EV_CONFINE:
-		if (e->hook == WD_HOOK_TASK_ALLOC)
-			fputs("clone-into-cgroup", f);
-		else
-			fprintf(f, "write %.*s", (int)sizeof(e->path), e->path);
+		print_confine(f, e);
 		break;
 	case WD_EV_LOST:
 		fprintf(f, "%llu events", (unsigned long long)e->lost);
 		break;
 	default:
-		fprintf(f, "%.*s", (int)sizeof(e->path), e->path[0] ? e->path : "(no path)");
+		if (e->path[0])
+			print_str(f, e->path, sizeof(e->path));
+		else
+			fputs("(no path)", f);
 	}
-	fprintf(f, " pid=%u ppid=%u uid=%u comm=%.*s", e->pid, e->ppid, e->uid,
-		(int)sizeof(e->comm), e->comm);
-	if (e->exe[0])
-		fprintf(f, " exe=%.*s", (int)sizeof(e->exe), e->exe);
+	fprintf(f, " pid=%u ppid=%u uid=%u comm=", e->pid, e->ppid, e->uid);
+	print_str(f, e->comm, sizeof(e->comm));
+	if (e->exe[0]) {
+		fputs(" exe=", f);
+		print_str(f, e->exe, sizeof(e->exe));
+	}
 	fprintf(f, " hook=%s rule=%u", hook_name(e->hook), e->rule_id);
 	if (why)
 		fprintf(f, " (%s)", why);

@@ -8,13 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "event_pb.h"
 #include "policy.h"
 #include "probe.h"
 #include "run.h"
 #include "warden/version.h"
-
-/* TEMPORARY: defined by user/cmd_events.c, which is being written. */
-extern int wd_cmd_events(int argc, char **argv) __attribute__((weak));
 
 static void usage(FILE *f)
 {
@@ -128,7 +126,7 @@ int main(int argc, char **argv)
 		return wd_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return wd_cmd_policy(argc - 1, argv + 1);
-	if (strcmp(cmd, "events") == 0 && wd_cmd_events)
+	if (strcmp(cmd, "events") == 0)
 		return wd_cmd_events(argc - 1, argv + 1);
 
 	fprintf(stderr, "warden: unknown command '%s'\n", cmd);

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#define WD_PROBE_MAX_FEATURES 40
+#define WD_PROBE_MAX_FEATURES 64
 
 /* What a feature is needed for; full enforcement needs all of them. */
 enum wd_need {

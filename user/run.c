@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -49,6 +50,9 @@ struct run {
 	struct wd_enforcer enf;
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
+	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */
+	bool self_check_seen;
+	int guard_fd; /* write end of the guardian's pipe: closing it means warden is gone */
 };
 
 static void usage(FILE *f)
@@ -205,6 +209,14 @@ static int prepare_policy(struct run *r, struct wd_compiled **out)
 		ctx.workdir = workdir;
 	if (h && realpath(h, home))
 		ctx.home = home;
+	if (p->uses_workdir && ctx.workdir && strcmp(ctx.workdir, "/") == 0) {
+		fprintf(stderr,
+			"warden run: refusing / as the job's working directory: the policy's "
+			"${workdir} rules would cover the whole system; cd into the job's "
+			"directory first\n");
+		err = -EINVAL;
+		goto out;
+	}
 	if (r->n_compiled >= POLICIES_MAX) {
 		fprintf(stderr, "warden run: too many policy reloads (%d)\n", POLICIES_MAX);
 		err = -ENOSPC;
@@ -279,6 +291,12 @@ static int on_event(void *ctx, const struct wd_event *e)
 			copy.ppid = proc_ppid(e->pid);
 		e = &copy;
 	}
+	/* The child's own self-check (see child_exec) is expected, once, not news. */
+	if (!r->self_check_seen && e->hdr.type == WD_EV_CONFINE && e->hook == WD_HOOK_FILE_OPEN &&
+	    strncmp(e->path, r->procs, sizeof(e->path)) == 0) {
+		r->self_check_seen = true;
+		return 0;
+	}
 	r->n_events++;
 	if (e->decision != WD_DEC_ALLOW)
 		r->n_denied++;
@@ -290,7 +308,10 @@ static int on_event(void *ctx, const struct wd_event *e)
 
 static const char *const lsm_hooks_needed =
 	"bprm_check_security, mmap_file, file_mprotect, file_open, task_alloc, socket_create, "
-	"socket_connect, socket_sendmsg, unix_stream_connect";
+	"socket_connect, socket_sendmsg, socket_setsockopt, unix_stream_connect, unix_may_send, "
+	"file_receive, capable, bpf, task_kill, ptrace_access_check, ptrace_traceme, sb_mount, "
+	"sb_umount, move_mount, sb_pivotroot, path_chroot, path_link, path_mkdir, path_truncate, "
+	"userns_create";
 
 static int setup_sandbox(struct run *r)
 {
@@ -357,14 +378,98 @@ static int setup_sandbox(struct run *r)
 /* The child: already inside the sandbox cgroup. Nothing of warden's may leak into it. */
 static void child_exec(struct run *r, const sigset_t *old)
 {
+	int fd;
+
 	sigprocmask(SIG_SETMASK, old, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	/* BPF map fds, the ring buffer, epoll: all warden's, none the command's business. */
 	if (close_range(3, ~0U, 0))
 		_exit(EXIT_WARDEN);
+	/* Before running anything, prove the kernel sees this process as sandboxed: opening its
+	 * own cgroup.procs for writing must be refused. If it is not (a cgroup namespace hiding
+	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
+	if (r->enf.lsm) {
+		fd = open(r->procs, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 || errno != EPERM) {
+			fprintf(stderr,
+				"warden run: the kernel does not treat the sandbox as sandboxed "
+				"(%s); "
+				"refusing to run the command unconfined\n",
+				fd >= 0 ? "its self-check write was allowed" : strerror(errno));
+			_exit(EXIT_WARDEN);
+		}
+	}
 	execvp(r->argv[0], r->argv);
 	fprintf(stderr, "warden run: cannot execute '%s': %s%s\n", r->argv[0], strerror(errno),
 		errno == EACCES || errno == EPERM ? " (denied by policy?)" : "");
 	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* The guardian: a process outside the sandbox that holds duplicates of every BPF link and map
+ * fd. If warden dies however it dies (SIGKILL, OOM), the programs stay attached through the
+ * guardian, which kills the whole sandbox before it lets go: the sandbox never outlives its
+ * enforcement. Sandboxed tasks can signal or ptrace neither warden nor the guardian. */
+static int start_guardian(struct run *r)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		char b;
+
+		close(p[1]);
+		/* Out of the terminal's process group: a Ctrl-C is for warden and the command. */
+		setsid();
+		prctl(PR_SET_NAME, "warden-guard");
+		while (read(p[0], &b, 1) < 0 && errno == EINTR)
+			;
+		/* Whatever is left of the sandbox dies while enforcement still holds. */
+		while (r->cg.path[0] && wd_cgroup_destroy(&r->cg, 1000) == -EBUSY)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	r->guard_fd = p[1];
+	return 0;
+}
+
+/* Whether the compiled policy lets the sandbox write @path (exact entry and the longest prefix
+ * entry, deny winning, as the kernel decides). */
+static bool sandbox_may_write(const struct wd_compiled *c, const char *path)
+{
+	char real[PATH_MAX];
+	size_t best = 0;
+	uint8_t v = WD_V_NONE;
+
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	for (size_t i = 0; i < c->n_exact; i++)
+		if (strcmp(c->exact[i].key.path, real) == 0)
+			v = c->exact[i].rule.verdict[WD_OP_WRITE];
+	if (v == WD_V_DENY)
+		return false;
+	for (size_t i = 0; i < c->n_prefix; i++) {
+		const char *pre = c->prefix[i].key.path;
+		size_t n = strlen(pre);
+
+		if (n > best && strncmp(real, pre, n) == 0) {
+			best = n;
+			if (c->prefix[i].rule.verdict[WD_OP_WRITE] == WD_V_DENY)
+				return false;
+			if (c->prefix[i].rule.verdict[WD_OP_WRITE] == WD_V_ALLOW)
+				v = WD_V_ALLOW;
+		}
+	}
+	return v == WD_V_ALLOW;
 }
 
 static int spawn(struct run *r, const sigset_t *old, int *pidfd)
@@ -393,6 +498,13 @@ static void reload(struct run *r)
 	struct wd_compiled *next = NULL, *prev = r->compiled[r->n_compiled - 1];
 	int err;
 
+	if (sandbox_may_write(prev, r->policy_path)) {
+		fprintf(stderr,
+			"%s policy reload refused: the sandbox itself may write %s, so its content "
+			"cannot be trusted; keep policies where the sandbox cannot write\n",
+			r->who, r->policy_path);
+		return;
+	}
 	if (prepare_policy(r, &next)) {
 		fprintf(stderr, "%s policy reload rejected: the policy in force stays\n", r->who);
 		return;
@@ -500,13 +612,15 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 
 int wd_cmd_run(int argc, char **argv)
 {
-	struct run r = {.cg.fd = -1};
+	struct run r = {.cg.fd = -1, .guard_fd = -1};
 	sigset_t mask, old;
 	int pidfd = -1, sfd = -1, tfd = -1, status = EXIT_WARDEN, err;
 	uint64_t lost;
 
 	if (parse_args(&r, argc, argv))
 		return 2;
+	/* A closed stderr or events pipe must not kill warden: its death would end enforcement. */
+	signal(SIGPIPE, SIG_IGN);
 	r.events = stderr;
 	if (r.events_path) {
 		r.events = fopen(r.events_path, "we");
@@ -521,6 +635,20 @@ int wd_cmd_run(int argc, char **argv)
 	r.n_compiled = 1;
 	if (setup_sandbox(&r))
 		goto out;
+	if (r.events_path && r.enf.lsm && sandbox_may_write(r.compiled[0], r.events_path)) {
+		fprintf(stderr,
+			"warden run: the sandbox may write the --events file %s, so it could forge "
+			"or erase its own record; put it where the policy does not allow writes\n",
+			r.events_path);
+		goto out;
+	}
+	if (r.events_path && !r.enf.lsm)
+		fprintf(stderr,
+			"warden run: WARNING: file rules are not enforced, so the sandbox can "
+			"write "
+			"the --events file %s\n",
+			r.events_path);
+	snprintf(r.procs, sizeof(r.procs), "%s/cgroup.procs", r.cg.path);
 
 	/* Signals for warden become messages in the loop, forwarded to the command. */
 	sigemptyset(&mask);
@@ -543,6 +671,12 @@ int wd_cmd_run(int argc, char **argv)
 	}
 	if (sfd < 0) {
 		fprintf(stderr, "warden run: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+	err = start_guardian(&r);
+	if (err) {
+		fprintf(stderr, "warden run: cannot start the guardian process: %s\n",
+			strerror(-err));
 		goto out;
 	}
 	err = spawn(&r, &old, &pidfd);
@@ -570,6 +704,8 @@ out:
 				(unsigned long long)r.enf.bad_records);
 		wd_enforcer_close(&r.enf);
 	}
+	if (r.guard_fd >= 0)
+		close(r.guard_fd);
 	for (int i = 0; i < r.n_compiled; i++)
 		wd_compiled_free(r.compiled[i]);
 	if (pidfd >= 0)

@@ -103,6 +103,46 @@ def mprotect_exec(path):
         raise OSError(e, os.strerror(e))
 
 
+def libc_call(name, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = getattr(libc, name)
+    fn.restype = ctypes.c_long
+    rc = fn(*args)
+    if rc == -1:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return rc
+
+
+def process_vm_read(pid):
+    buf = ctypes.create_string_buffer(64)
+
+    class iovec(ctypes.Structure):
+        _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+    local = iovec(ctypes.cast(buf, ctypes.c_void_p), 64)
+    remote = iovec(0x400000, 64)
+    libc_call("process_vm_readv", ctypes.c_int(int(pid)), ctypes.byref(local), ctypes.c_ulong(1),
+              ctypes.byref(remote), ctypes.c_ulong(1), ctypes.c_ulong(0))
+
+
+def mprotect_cow(path):
+    """A private mapping of an allowed binary, written to, then made executable."""
+    import mmap
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    with open(path, "rb") as f:
+        m = mmap.mmap(f.fileno(), 4096, flags=mmap.MAP_PRIVATE,
+                      prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m[0:1] = b"\xcc"
+    buf = (ctypes.c_char * 4096).from_buffer(m)
+    rc = libc.mprotect(ctypes.addressof(buf), 4096, mmap.PROT_READ | mmap.PROT_EXEC)
+    e = ctypes.get_errno()
+    del buf
+    m.close()
+    if rc != 0:
+        raise OSError(e, os.strerror(e))
+
+
 def write_file(path, data):
     with open(path, "w") as f:
         f.write(data)
@@ -144,6 +184,43 @@ def main(argv):
         memfd_exec(args[0])
     elif action == "mprotect-exec":
         mprotect_exec(args[0])
+    elif action == "mprotect-cow":
+        mprotect_cow(args[0])
+    elif action == "kill":
+        os.kill(int(args[0]), int(args[1]))
+    elif action == "bpf":
+        attr = ctypes.create_string_buffer(128)
+        libc_call("syscall", ctypes.c_long(321), ctypes.c_int(11), attr, ctypes.c_uint(128))
+    elif action == "mount-bind":
+        libc_call("mount", args[0].encode(), args[1].encode(), None, ctypes.c_ulong(4096), None)
+    elif action == "chroot":
+        os.chroot(args[0])
+    elif action == "unshare-user":
+        libc_call("unshare", ctypes.c_int(0x10000000))
+    elif action == "vm-read":
+        process_vm_read(args[0])
+    elif action == "ptrace":
+        libc_call("ptrace", ctypes.c_long(16), ctypes.c_long(int(args[0])), None, None)
+    elif action == "lsrr":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        hop = socket.inet_aton(args[0])
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([1, 0x83, 7, 4]) + hop)
+    elif action == "retopts":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        hop = socket.inet_aton(args[0])
+        opt = bytes([1, 0x83, 7, 4]) + hop
+        s.sendmsg([b"x"], [(socket.IPPROTO_IP, 7, opt)], 0, ("127.0.0.1", int(args[1])))
+    elif action == "sctp":
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132).close()
+    elif action == "unix-dgram":
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        u.sendto(b"x", args[0])
+    elif action == "truncate":
+        os.truncate(args[0], 0)
+    elif action == "link":
+        os.link(args[0], args[1])
+    elif action == "listdir":
+        os.listdir(args[0])
     elif action == "join-cgroup":
         write_file(os.path.join(args[0], "cgroup.procs"), str(os.getpid()))
     elif action == "clone-into-cgroup":

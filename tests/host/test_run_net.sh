@@ -10,7 +10,7 @@ WARDEN=${WARDEN:-build/warden}
 PY=/usr/bin/python3
 A="$PY $PWD/tests/helpers/attempt.py"
 W=$(mktemp -d /tmp/wd-host.XXXXXX)
-plan 23
+plan 29
 
 if "$WARDEN" probe --json 2>/dev/null | jq -e '.features[] | select(.name == "bpf_lsm") | .available' >/dev/null; then
 	lsm=yes
@@ -129,13 +129,37 @@ check "events name identity and sandbox" "$(head -n1 "$W/events")" grep -q '^war
 
 # 3. What the command leaves behind dies with the sandbox; the cgroup is removed.
 marker=wd-leftover-$$
-"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded -- sh -c "exec -a $marker sleep 300 & exit 0" 2>/dev/null
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded -- \
+	bash -c "(exec -a $marker sleep 300) & while ! pgrep -f $marker >/dev/null; do sleep 0.05; done; echo started > $W/leftover" 2>/dev/null
 sleep 0.2
-check "leftover background process killed" "$(pgrep -af "$marker")" test -z "$(pgrep -f "$marker")"
+check "leftover background process killed" "started: $(cat "$W/leftover" 2>&1); $(pgrep -af "$marker")" \
+	test -s "$W/leftover" -a -z "$(pgrep -f "$marker")"
 cg2=$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n1)
 check "sandbox cgroups removed" "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)" test -z "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)"
 
-# 4. The TTL kills the sandbox even though the command would run on.
+# 4. If warden dies however it dies, the sandbox dies with it, while still enforced: the guardian
+#    process holds the BPF links and kills the sandbox cgroup before letting go.
+marker=wd-orphan-$$
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded -- bash -c "exec -a $marker sleep 300" 2>/dev/null &
+wpid=$!
+# (^: the sandboxed process itself, not warden, whose command line names it too)
+for _ in $(seq 200); do pgrep -f "^$marker" >/dev/null && break; sleep 0.05; done
+check "the sandboxed process runs" "not found" sh -c "pgrep -f '^$marker' >/dev/null"
+kill -9 $wpid
+wait $wpid 2>/dev/null
+for _ in $(seq 100); do pgrep -f "^$marker" >/dev/null || break; sleep 0.05; done
+check "warden killed from outside: the sandbox dies too" "$(pgrep -af "^$marker")" \
+	test -z "$(pgrep -f "^$marker")"
+for _ in $(seq 100); do [ -z "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)" ] && break; sleep 0.05; done
+check "and its cgroup is removed" "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)" test -z "$(ls -d "$cg2"/warden/sb-* 2>/dev/null)"
+# Without BPF LSM nothing stops the sandbox from killing warden itself; the guardian still ends it.
+"$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded -- sh -c "touch $W/killing; kill -9 \$PPID; sleep 2; touch $W/survived" 2>/dev/null
+sleep 3
+check "the sandbox did kill warden" "no marker" test -e "$W/killing"
+check "sandbox that killed warden did not live on" "survived: $(ls "$W/survived" 2>&1)" test ! -e "$W/survived"
+check "no warden-guard left behind" "$(pgrep -af warden-guard)" test -z "$(pgrep -f warden-guard)"
+
+# 5. The TTL kills the sandbox even though the command would run on.
 start=$(date +%s)
 "$WARDEN" run -i test:host -p "$W/policy.yaml" --degraded --ttl 2s -- sleep 60 2>"$W/ttl"
 rc=$?
@@ -143,7 +167,7 @@ took=$(($(date +%s) - start))
 check "TTL kills the sandbox (exit 137)" "exit $rc after ${took}s" test $rc = 137 -a $took -lt 10
 check "TTL expiry reported" "$(cat "$W/ttl")" grep -q "TTL expired" "$W/ttl"
 
-# 5. Bad input: nothing applied, clear errors.
+# 6. Bad input: nothing applied, clear errors.
 printf 'version: 1\nname: bad\nidentities: ["test:*"]\nexec:\n  alow: [/usr/]\n' >"$W/bad.yaml"
 "$WARDEN" run -i test:host -p "$W/bad.yaml" --degraded -- true 2>"$W/bad"
 rc=$?

@@ -10,9 +10,11 @@ BUILD=$(dirname "$WARDEN")
 PY=/usr/bin/python3 # the system's: exec from the home directory is not what we test here
 A="$PY $PWD/tests/helpers/attempt.py"
 W=/tmp/wdt
-rm -rf "$W"
-mkdir -p "$W"
-plan 46
+# Events and live policies go where the sandbox cannot write (warden refuses otherwise).
+E=/run/wdt-ev
+rm -rf "$W" "$E"
+mkdir -p "$W" "$E"
+plan 71
 
 # --- fixtures, made outside the sandbox ------------------------------------------------------
 cp /usr/bin/true "$W/payload"
@@ -21,6 +23,12 @@ cp "$BUILD/tests/helpers/preload.so" "$W/preload.so"
 echo secret >"$W/secret"
 ln "$W/secret" "$W/hardlink"
 ln -s /etc/shadow "$W/symlink"
+mkdir "$W/abcd" && touch "$W/abcd/f" # 13 characters: the directory-slash case of bit 2
+echo victim >"$E/victim"           # /run: not writable by the policy
+touch "$W/x
+warden[FORGED]: allow exec make"   # a file name that tries to forge an event line
+sleep 600 &                        # a process outside the sandbox, for ptrace and signals
+outside=$!
 # Listeners: the allowed and the denied port both accept, so a refusal can only be warden's.
 $PY - <<'PY' &
 import socket, time
@@ -51,6 +59,9 @@ for path in ["/tmp/wdt/docker.sock", "/tmp/wdt/other.sock"]:
     s.bind(path)
     s.listen(16)
     socks.append(s)
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.bind("/tmp/wdt/dgram.sock")
+socks.append(d)
 open("/tmp/wdt/unix.ready", "w").close()
 time.sleep(600)
 PY
@@ -71,7 +82,7 @@ passer=$!
 for f in listening fd.ready unix.ready; do
 	for _ in $(seq 100); do [ -e "$W/$f" ] && break; sleep 0.1; done
 done
-trap 'kill $listener $passer $unixl 2>/dev/null' EXIT
+trap 'kill $listener $passer $unixl $outside 2>/dev/null' EXIT
 
 # --- the sandboxed session --------------------------------------------------------------------
 cat >"$W/inside.sh" <<INSIDE
@@ -103,6 +114,26 @@ r raw $A raw
 r passed-in $A passed-connect $W/fd.sock 127.0.0.1 47002
 r unix-protected $A unix $W/docker.sock
 r unix-other $A unix $W/other.sock
+r kill-warden $A kill \$PPID 9
+r stop-warden $A kill \$PPID 19
+r kill-outside $A kill $outside 9
+r bpf $A bpf
+r mount $A mount-bind /tmp/wdt /usr/local
+r chroot $A chroot /tmp/wdt
+r userns $A unshare-user
+r vm-read $A vm-read $outside
+r ptrace $A ptrace $outside
+r kcore $A read /proc/kcore
+r lsrr $A lsrr 10.99.0.2
+r retopts $A retopts 127.0.0.2 47003
+r sctp $A sctp
+r any-alias $A connect4 0.0.0.0 47002
+r unix-dgram $A unix-dgram $W/dgram.sock
+r truncate $A truncate $E/victim
+r link-protected $A link $W/secret $W/hl2
+r mprotect-cow $A mprotect-cow /usr/bin/echo
+r listdir-deny $A listdir $W/abcd
+r newline-name $A read $W/x*
 r join-cgroup $A join-cgroup /sys/fs/cgroup
 r clone-into $A clone-into-cgroup /sys/fs/cgroup
 # A grandchild the harness moves into a sub-cgroup, then out of the sandbox altogether.
@@ -112,7 +143,7 @@ r clone-into $A clone-into-cgroup /sys/fs/cgroup
 wait
 INSIDE
 
-$WARDEN run -i test:vm -p tests/vm/policy-enforce.yaml --events "$W/events" -- sh "$W/inside.sh" \
+$WARDEN run -i test:vm -p tests/vm/policy-enforce.yaml --events "$E/events" -- sh "$W/inside.sh" \
 	>"$W/out" 2>"$W/err" &
 run=$!
 # Move the grandchild: first into a sub-cgroup of its sandbox, then out to the root cgroup.
@@ -131,14 +162,14 @@ wait $run
 rc=$?
 
 res() { sed -n "s/^R $1 //p" "$W/out"; }
-ev() { grep -q -- "$1" "$W/events"; }
+ev() { grep -q -- "$1" "$E/events"; }
 is() { # NAME EXPECTED [EVENT-PATTERN]
 	local got
 	got=$(res "$1")
 	if [ "$got" != "$2" ]; then
 		fail "$1" "sandbox saw '$got', want '$2'"
 	elif [ -n "${3:-}" ] && ! ev "$3"; then
-		fail "$1" "no event matching '$3' in $(wc -l <"$W/events") events"
+		fail "$1" "no event matching '$3' in $(wc -l <"$E/events") events"
 	else
 		pass "$1: $2"
 	fi
@@ -171,9 +202,31 @@ is udp-denied errno=EPERM "DENY send 127.0.0.1:47004/udp"
 is tfo errno=EPERM "DENY send 127.0.0.1:47006/tcp .*hook=socket_sendmsg"
 is packet errno=EPERM "DENY socket family=17"
 is raw errno=EPERM "DENY socket family=2 type=3"
-is passed-in errno=EPERM "DENY connect 127.0.0.1:47002/tcp .*hook=socket_connect"
+is passed-in errno=EBADMSG "DENY confine receive-socket-from-outside .*hook=file_receive"
 is unix-protected errno=EPERM "DENY connect unix:docker.sock .*hook=unix_stream_connect"
 is unix-other ok
+is kill-warden errno=EPERM "DENY confine signal 9 to pid .*hook=task_kill"
+is stop-warden errno=EPERM "DENY confine signal 19 to pid"
+is kill-outside errno=EPERM "DENY confine signal 9 to pid $outside"
+is bpf errno=EPERM "DENY confine bpf cmd=11 .*hook=bpf"
+is mount errno=EPERM "DENY confine capability 21 .*hook=capable"
+is chroot errno=EPERM "DENY confine capability 18 "
+is userns errno=EPERM "DENY confine user-namespace .*hook=userns_create"
+is vm-read errno=EPERM "DENY confine ptrace pid $outside .*hook=ptrace_access_check"
+is ptrace errno=EPERM
+is kcore errno=EPERM "DENY confine capability 17 "
+is lsrr errno=EPERM "DENY confine source-routing option=4 "
+is retopts errno=EPERM "DENY confine source-routing option=7 "
+is sctp errno=EPERM "DENY socket family=2 type=1 "
+is any-alias errno=EPERM
+is unix-dgram errno=EPERM "DENY connect unix:dgram.sock .*hook=unix_may_send"
+is truncate errno=EPERM "DENY confine truncate-by-path .*hook=path_truncate"
+is link-protected errno=EPERM "DENY confine hardlink-of-protected-file .*hook=path_link"
+is mprotect-cow errno=EACCES "DENY mmap-exec echo .*hook=file_mprotect"
+is listdir-deny errno=EACCES "DENY open-read $W/abcd "
+is newline-name ok "allow open-read $W/x\\\\x0awarden\\[FORGED\\]"
+check "a file name cannot forge an event line" "$(grep -c '^warden\[FORGED' "$E/events") forged" \
+	test "$(grep -c '^warden\[FORGED' "$E/events")" = 0
 is join-cgroup errno=EPERM "DENY confine write /sys/fs/cgroup/cgroup.procs"
 is clone-into errno=EPERM "DENY confine clone-into-cgroup"
 check "grandchild was moved into a sub-cgroup" "cgroup '$in_sub' (sandbox '$sb')" \
@@ -185,13 +238,13 @@ check "grandchild in sub-cgroup: connect denied" "$(cat "$W/gc.connect" 2>&1)" \
 check "grandchild moved out of the sandbox by root outside" "cgroup '$out_of_sb'" test "$out_of_sb" = /
 check "grandchild outside the cgroup still governed (task tag)" "$(cat "$W/gc.read2" 2>&1)" \
 	grep -qx errno=EACCES "$W/gc.read2"
-check "every event names identity and sandbox" "$(grep -vc '^warden\[test:vm sb-' "$W/events") lines without" \
-	test "$(grep -vc '^warden\[test:vm sb-' "$W/events")" = 0
+check "every event names identity and sandbox" "$(grep -vc '^warden\[test:vm sb-' "$E/events") lines without" \
+	test "$(grep -vc '^warden\[test:vm sb-' "$E/events")" = 0
 
 # --- a process already running when its policy tightens (SIGHUP reload) -----------------------
 echo data >"$W/later"
-cp tests/vm/policy-enforce.yaml "$W/live.yaml"
-$WARDEN run -i test:vm -p "$W/live.yaml" --events "$W/events2" -- $PY -c "
+cp tests/vm/policy-enforce.yaml "$E/live.yaml"
+$WARDEN run -i test:vm -p "$E/live.yaml" --events "$E/events2" -- $PY -c "
 import errno, os, time
 def rd():
     try:
@@ -209,12 +262,12 @@ open('$W/after-bad', 'w').write(rd())
 " 2>"$W/err2" &
 run=$!
 for _ in $(seq 600); do [ -s "$W/before" ] && break; sleep 0.1; done
-sed -i "s|deny: \[/etc/shadow, |deny: [$W/later, /etc/shadow, |" "$W/live.yaml"
+sed -i "s|deny: \[/etc/shadow, |deny: [$W/later, /etc/shadow, |" "$E/live.yaml"
 kill -HUP $run
 for _ in $(seq 300); do grep -q "policy reloaded" "$W/err2" && break; sleep 0.1; done
 touch "$W/tightened"
 for _ in $(seq 300); do [ -s "$W/after" ] && break; sleep 0.1; done
-echo "exec: {alow: []}" >>"$W/live.yaml"
+echo "exec: {alow: []}" >>"$E/live.yaml"
 kill -HUP $run
 for _ in $(seq 300); do grep -q "reload rejected" "$W/err2" && break; sleep 0.1; done
 touch "$W/broken"
@@ -222,20 +275,36 @@ wait $run
 check "running process: allowed before the reload" "$(cat "$W/before" 2>&1)" grep -qx ok "$W/before"
 check "running process: denied at its next action after it" "$(cat "$W/after" 2>&1); $(cat "$W/err2")" \
 	grep -qx errno=EACCES "$W/after"
-check "the denial names the new rule" "$(grep later "$W/events2")" \
-	grep -q "DENY open-read $W/later .*files.read deny $W/later" "$W/events2"
+check "the denial names the new rule" "$(grep later "$E/events2")" \
+	grep -q "DENY open-read $W/later .*files.read deny $W/later" "$E/events2"
 check "an invalid reload is rejected with file:line:column" "$(cat "$W/err2")" \
 	grep -q "live.yaml:[0-9]*:[0-9]*: " "$W/err2"
 check "after a rejected reload the tightened policy stays" "$(cat "$W/after-bad" 2>&1)" \
 	grep -qx errno=EACCES "$W/after-bad"
 
 # --- audit mode allows everything and reports what it would have denied ----------------------
-$WARDEN run -i test:vm -p tests/vm/policy-enforce.yaml --audit --events "$W/events3" -- \
-	sh -c "$A read /etc/shadow > $W/audit.read; $W/payload; echo \$? > $W/audit.exec" 2>/dev/null
+$WARDEN run -i test:vm -p tests/vm/policy-enforce.yaml --audit --events "$E/events3" -- \
+	sh -c "$A read /etc/shadow > $W/audit.read; $W/payload; echo \$? > $W/audit.exec; $A join-cgroup /sys/fs/cgroup > $W/audit.join" 2>/dev/null
 check "audit: the read went through" "$(cat "$W/audit.read" 2>&1)" grep -qx ok "$W/audit.read"
-check "audit: reported as a would-be denial" "$(grep shadow "$W/events3")" \
-	grep -q "AUDIT-DENY open-read /etc/shadow .*files.read deny /etc/shadow" "$W/events3"
-check "audit: the /tmp payload ran, reported" "exit $(cat "$W/audit.exec" 2>&1); $(grep payload "$W/events3")" \
-	grep -q "AUDIT-DENY exec $W/payload" "$W/events3"
+check "audit: reported as a would-be denial" "$(grep shadow "$E/events3")" \
+	grep -q "AUDIT-DENY open-read /etc/shadow .*files.read deny /etc/shadow" "$E/events3"
+check "audit: confinement still holds" "$(cat "$W/audit.join" 2>&1)" grep -qx errno=EPERM "$W/audit.join"
+check "audit: the /tmp payload ran, reported" "exit $(cat "$W/audit.exec" 2>&1); $(grep payload "$E/events3")" \
+	grep -q "AUDIT-DENY exec $W/payload" "$E/events3"
+check "truncate left the file alone" "$(cat "$E/victim")" grep -qx victim "$E/victim"
+
+# --- a cgroup namespace hiding the real depth must not make enforcement silently absent ------
+cg2=/sys/fs/cgroup
+mkdir -p "$cg2/ctr/inner"
+(
+	echo $BASHPID >"$cg2/ctr/inner/cgroup.procs"
+	exec unshare -C -m sh -c "umount -l $cg2 && mount -t cgroup2 none $cg2 && $WARDEN run -i test:vm \
+		-p tests/vm/policy-enforce.yaml -- cat /etc/shadow"
+) >"$W/ns.out" 2>"$W/ns.err"
+rc=$?
+check "in a cgroup namespace warden refuses instead of running unconfined (exit 125)" \
+	"exit $rc; out: $(head -c 200 "$W/ns.out"); err: $(head -c 300 "$W/ns.err")" \
+	test "$rc" = 125 -a ! -s "$W/ns.out"
+check "the refusal says why" "$(cat "$W/ns.err")" grep -q "does not treat the sandbox as sandboxed" "$W/ns.err"
 
 done_testing

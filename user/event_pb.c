@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Kernel event records become warden.v1.Event messages here, and messages become framed records
+ * and back. Kernel strings are bounded copies that may lack a NUL and may hold any bytes, while
+ * protobuf strings must be UTF-8 (Google's parsers refuse others), so every string is copied
+ * with its bound and made valid UTF-8 on the way. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_pb.h"
+#include "json.h"
+#include "warden/version.h"
+
+#define RULE_TEXT_MAX 1024 /* bytes of a rule's text carried in an event */
+
+static const char *const hook_names[] = {
+	[WD_HOOK_BPRM] = "bprm_check_security",
+	[WD_HOOK_MMAP] = "mmap_file",
+	[WD_HOOK_MPROTECT] = "file_mprotect",
+	[WD_HOOK_FILE_OPEN] = "file_open",
+	[WD_HOOK_CONNECT4] = "cgroup/connect4",
+	[WD_HOOK_CONNECT6] = "cgroup/connect6",
+	[WD_HOOK_SENDMSG4] = "cgroup/sendmsg4",
+	[WD_HOOK_SENDMSG6] = "cgroup/sendmsg6",
+	[WD_HOOK_SOCK_CONNECT] = "socket_connect",
+	[WD_HOOK_SOCK_SENDMSG] = "socket_sendmsg",
+	[WD_HOOK_SOCK_CREATE] = "socket_create",
+	[WD_HOOK_TASK_ALLOC] = "task_alloc",
+	[WD_HOOK_UNIX_CONNECT] = "unix_stream_connect",
+	[WD_HOOK_CAPABLE] = "capable",
+	[WD_HOOK_BPF] = "bpf",
+	[WD_HOOK_TASK_KILL] = "task_kill",
+	[WD_HOOK_PTRACE] = "ptrace_access_check",
+	[WD_HOOK_MOUNT] = "sb_mount",
+	[WD_HOOK_CHROOT] = "path_chroot",
+	[WD_HOOK_USERNS] = "userns_create",
+	[WD_HOOK_SETSOCKOPT] = "socket_setsockopt",
+	[WD_HOOK_FILE_RECEIVE] = "file_receive",
+	[WD_HOOK_PATH_LINK] = "path_link",
+	[WD_HOOK_TRUNCATE] = "path_truncate",
+	[WD_HOOK_UNIX_SEND] = "unix_may_send",
+};
+
+#define N_HOOKS (sizeof(hook_names) / sizeof(hook_names[0]))
+
+const char *wd_pb_hook_name(unsigned hook)
+{
+	return hook < N_HOOKS ? hook_names[hook] : NULL;
+}
+
+unsigned wd_pb_hook_id(const char *name)
+{
+	for (unsigned i = 0; name && i < N_HOOKS; i++)
+		if (hook_names[i] && strcmp(hook_names[i], name) == 0)
+			return i;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at @s (@n bytes available), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values beyond Unicode are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Copies at most @max bytes of @s (up to a NUL) into the arena as valid UTF-8, every invalid
+ * byte replaced by U+FFFD. NULL when the arena is full. */
+static char *arena_str(struct wd_pb_event *out, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = s ? strnlen(s, max) : 0, room = sizeof(out->arena) - out->arena_used, o = 0;
+	char *dst = out->arena + out->arena_used;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(p + i, n - i);
+
+		if (len == 0) {
+			if (o + 3 >= room)
+				return NULL;
+			memcpy(dst + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (o + len >= room)
+			return NULL;
+		memcpy(dst + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	if (o >= room)
+		return NULL;
+	dst[o] = '\0';
+	out->arena_used += o + 1;
+	return dst;
+}
+
+/* Strings from the caller are used as they are when they are valid UTF-8 already. */
+static char *ctx_str(struct wd_pb_event *out, const char *s, int *err)
+{
+	size_t n;
+
+	if (!s)
+		return (char *)protobuf_c_empty_string;
+	n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (len == 0) {
+			char *c = arena_str(out, s, n);
+
+			if (!c)
+				*err = -ENOBUFS;
+			return c ? c : (char *)protobuf_c_empty_string;
+		}
+		i += len;
+	}
+	return (char *)s;
+}
+
+/* A bounded kernel string; an arena that overflows loses the string, never the event. */
+static char *kstr(struct wd_pb_event *out, const char *s, size_t max)
+{
+	char *c = arena_str(out, s, max);
+
+	return c ? c : (char *)protobuf_c_empty_string;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx, uint64_t boot_ns,
+			int *err)
+{
+	int64_t off = ctx->boot_to_wall_ns;
+
+	warden__v1__event__init(&out->ev);
+	warden__v1__header__init(&out->hdr);
+	out->arena_used = 0;
+	if (!off)
+		off = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+
+	out->hdr.seq = ctx->node_seq ? ++*ctx->node_seq : 0;
+	out->hdr.sandbox_seq = ctx->sandbox_seq ? ++*ctx->sandbox_seq : 0;
+	out->hdr.boot_ns = boot_ns;
+	out->hdr.wall_ns = boot_ns + (uint64_t)off;
+	out->hdr.node = ctx_str(out, ctx->node, err);
+	out->hdr.warden_version = WARDEN_VERSION;
+	out->ev.header = &out->hdr;
+
+	if (ctx->identity || ctx->n_labels) {
+		size_t n = ctx->n_labels < WD_PB_LABELS_MAX ? ctx->n_labels : WD_PB_LABELS_MAX;
+
+		if (ctx->n_labels > WD_PB_LABELS_MAX)
+			*err = -ENOBUFS;
+		warden__v1__identity__init(&out->id);
+		out->id.name = ctx_str(out, ctx->identity, err);
+		for (size_t i = 0; i < n; i++) {
+			warden__v1__identity__labels_entry__init(&out->label[i]);
+			out->label[i].key = ctx_str(out, ctx->labels[i].key, err);
+			out->label[i].value = ctx_str(out, ctx->labels[i].value, err);
+			out->label_p[i] = &out->label[i];
+		}
+		out->id.n_labels = n;
+		out->id.labels = n ? out->label_p : NULL;
+		out->ev.identity = &out->id;
+	}
+	if (ctx->sandbox_id || ctx->cgroup_path || ctx->cgroup_id) {
+		warden__v1__sandbox__init(&out->sb);
+		out->sb.id = ctx_str(out, ctx->sandbox_id, err);
+		out->sb.cgroup_path = ctx_str(out, ctx->cgroup_path, err);
+		out->sb.cgroup_id = ctx->cgroup_id;
+		out->ev.sandbox = &out->sb;
+	}
+	out->ev.policy_name = ctx_str(out, ctx->policy_name, err);
+}
+
+static void set_lifecycle(struct wd_pb_event *out, Warden__V1__Lifecycle__Kind kind,
+			  const char *detail)
+{
+	warden__v1__lifecycle__init(&out->act.lifecycle);
+	out->act.lifecycle.kind = kind;
+	out->act.lifecycle.detail = kstr(out, detail, RULE_TEXT_MAX);
+	out->ev.action_case = WARDEN__V1__EVENT__ACTION_LIFECYCLE;
+	out->ev.lifecycle = &out->act.lifecycle;
+}
+
+int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecycle__Kind kind,
+			     const char *detail, struct wd_pb_event *out)
+{
+	int err = 0;
+
+	init_common(out, ctx, clock_ns(CLOCK_BOOTTIME), &err);
+	set_lifecycle(out, kind, detail);
+	return err;
+}
+
+static int lost_at(const struct wd_event_ctx *ctx, uint64_t count, const char *detail,
+		   uint64_t boot_ns, struct wd_pb_event *out)
+{
+	uint64_t first = 0, last = 0;
+	int err = 0;
+
+	/* The lost events never had numbers: they get theirs here, so that the gap they leave
+	 * in seq is exactly the range this event names. */
+	if (ctx->node_seq && count) {
+		first = *ctx->node_seq + 1;
+		last = *ctx->node_seq + count;
+		*ctx->node_seq = last;
+	}
+	init_common(out, ctx, boot_ns, &err);
+	set_lifecycle(out, WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST, detail);
+	out->act.lifecycle.lost_count = count;
+	out->act.lifecycle.lost_first_seq = first;
+	out->act.lifecycle.lost_last_seq = last;
+	return err;
+}
+
+int wd_event_lost_to_pb(const struct wd_event_ctx *ctx, uint64_t count, const char *detail,
+			struct wd_pb_event *out)
+{
+	return lost_at(ctx, count, detail, clock_ns(CLOCK_BOOTTIME), out);
+}
+
+/* Whether a process in cgroup @cg (as /proc/PID/cgroup shows it) is inside the sandbox: its
+ * cgroup is the sandbox's or below it. */
+static bool in_sandbox(const struct wd_event_ctx *ctx, const char *cg)
+{
+	size_t n, m;
+
+	if (ctx->sandbox_id && ctx->sandbox_id[0]) {
+		n = strlen(ctx->sandbox_id);
+		for (const char *p = strchr(cg, '/'); p; p = strchr(p + 1, '/'))
+			if (strncmp(p + 1, ctx->sandbox_id, n) == 0 &&
+			    (p[1 + n] == '/' || p[1 + n] == '\0'))
+				return true;
+		return false;
+	}
+	if (!ctx->cgroup_path || cg[0] != '/' || !cg[1])
+		return false;
+	n = strlen(ctx->cgroup_path);
+	m = strlen(cg);
+	return m <= n && strcmp(ctx->cgroup_path + n - m, cg) == 0;
+}
+
+/* A process that started after the event is not the one that acted: its pid was reused. */
+static bool started_after(const struct wd_proc_info *pi, uint64_t boot_ns)
+{
+	static long hz;
+
+	if (!hz)
+		hz = sysconf(_SC_CLK_TCK);
+	if (hz <= 0 || !boot_ns)
+		return false;
+	return pi->start_ticks > (boot_ns / 1000000000ull + 1) * (uint64_t)hz;
+}
+
+static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
+			 const struct wd_event_ctx *ctx)
+{
+	Warden__V1__Process *p = &out->proc;
+	struct wd_proc_info pi;
+	uint32_t up;
+	char id[128];
+
+	warden__v1__process__init(p);
+	p->pid = e->pid;
+	p->tid = e->tid;
+	p->ppid = e->ppid;
+	p->uid = e->uid;
+	p->comm = kstr(out, e->comm, sizeof(e->comm));
+	p->exe = kstr(out, e->exe, sizeof(e->exe));
+	out->ev.process = p;
+	if (!ctx->proc_lookup || !e->pid)
+		return;
+
+	if (ctx->proc_lookup(ctx->proc_lookup_arg, e->pid, &pi) == 0 &&
+	    !started_after(&pi, e->hdr.ktime_ns)) {
+		p->gid = pi.gid;
+		snprintf(id, sizeof(id), "%s:%u:%" PRIu64,
+			 ctx->boot_id && ctx->boot_id[0] ? ctx->boot_id
+			 : ctx->node			 ? ctx->node
+							 : "",
+			 e->pid, pi.start_ticks);
+		p->exec_id = kstr(out, id, sizeof(id));
+		/* The cgroup hooks run without the task's context: /proc fills in. */
+		if (!p->exe[0])
+			p->exe = kstr(out, pi.exe, sizeof(pi.exe));
+		if (!p->ppid)
+			p->ppid = pi.ppid;
+	}
+
+	up = p->ppid;
+	while (up > 1 && p->n_ancestry < WD_PB_ANCESTRY_MAX) {
+		Warden__V1__Ancestor *a = &out->anc[p->n_ancestry];
+
+		if (ctx->proc_lookup(ctx->proc_lookup_arg, up, &pi) ||
+		    started_after(&pi, e->hdr.ktime_ns) || !in_sandbox(ctx, pi.cgroup))
+			break;
+		warden__v1__ancestor__init(a);
+		a->pid = up;
+		a->exe = kstr(out, pi.exe, sizeof(pi.exe));
+		a->comm = kstr(out, pi.comm, sizeof(pi.comm));
+		out->anc_p[p->n_ancestry++] = a;
+		if (pi.ppid == up)
+			break;
+		up = pi.ppid;
+	}
+	p->ancestry = p->n_ancestry ? out->anc_p : NULL;
+}
+
+static Warden__V1__Decision decision_pb(unsigned d)
+{
+	switch (d) {
+	case WD_DEC_ALLOW:
+		return WARDEN__V1__DECISION__DECISION_ALLOWED;
+	case WD_DEC_DENY:
+		return WARDEN__V1__DECISION__DECISION_DENIED;
+	case WD_DEC_AUDIT_DENY:
+		return WARDEN__V1__DECISION__DECISION_AUDIT_DENIED;
+	}
+	return WARDEN__V1__DECISION__DECISION_UNSPECIFIED;
+}
+
+static void fill_connect(struct wd_pb_event *out, const struct wd_event *e)
+{
+	Warden__V1__Connect *c = &out->act.connect;
+	char text[INET6_ADDRSTRLEN] = "";
+
+	warden__v1__connect__init(c);
+	c->family = e->family;
+	c->is_send = e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
+		     e->hook == WD_HOOK_SOCK_SENDMSG || e->hook == WD_HOOK_UNIX_SEND;
+	if (e->family == AF_UNIX) {
+		c->address_text = kstr(out, e->path, sizeof(e->path));
+	} else {
+		if (e->family == AF_INET) {
+			memcpy(out->addr, e->addr + 12, 4);
+			c->address.len = 4;
+			inet_ntop(AF_INET, out->addr, text, sizeof(text));
+		} else {
+			memcpy(out->addr, e->addr, 16);
+			c->address.len = 16;
+			inet_ntop(AF_INET6, out->addr, text, sizeof(text));
+		}
+		c->address.data = out->addr;
+		c->address_text = kstr(out, text, sizeof(text));
+		c->port = e->port;
+		c->ip_protocol = e->proto;
+		c->protocol = e->proto == 6    ? WARDEN__V1__PROTOCOL__PROTOCOL_TCP
+			      : e->proto == 17 ? WARDEN__V1__PROTOCOL__PROTOCOL_UDP
+			      : e->proto == 0  ? WARDEN__V1__PROTOCOL__PROTOCOL_UNSPECIFIED
+					       : WARDEN__V1__PROTOCOL__PROTOCOL_OTHER;
+	}
+	out->ev.action_case = WARDEN__V1__EVENT__ACTION_CONNECT;
+	out->ev.connect = c;
+}
+
+/* The kernel passes what was attempted in port (capability, bpf command, signal, ptrace mode,
+ * socket option; 1 for a cgroup mkdir) and the other process's pid in lost. */
+static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
+{
+	Warden__V1__Confinement *c = &out->act.confinement;
+
+	warden__v1__confinement__init(c);
+	switch (e->hook) {
+	case WD_HOOK_TASK_ALLOC:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__CLONE_INTO_CGROUP;
+		break;
+	case WD_HOOK_CAPABLE:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__CAPABILITY;
+		c->capability = e->port;
+		break;
+	case WD_HOOK_BPF:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__BPF;
+		c->bpf_command = e->port;
+		break;
+	case WD_HOOK_TASK_KILL:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__KILL;
+		c->signal = e->port;
+		c->target_pid = (uint32_t)e->lost;
+		break;
+	case WD_HOOK_PTRACE:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__PTRACE;
+		c->ptrace_mode = e->port;
+		c->target_pid = (uint32_t)e->lost;
+		break;
+	case WD_HOOK_MOUNT:
+		c->what = e->port ? WARDEN__V1__CONFINEMENT__WHAT__CGROUP_MKDIR
+				  : WARDEN__V1__CONFINEMENT__WHAT__MOUNT;
+		break;
+	case WD_HOOK_CHROOT:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__CHROOT;
+		break;
+	case WD_HOOK_USERNS:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__USER_NAMESPACE;
+		break;
+	case WD_HOOK_SETSOCKOPT:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING;
+		c->socket_option = e->port;
+		break;
+	case WD_HOOK_FILE_RECEIVE:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__RECEIVE_SOCKET;
+		break;
+	case WD_HOOK_PATH_LINK:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__HARDLINK;
+		break;
+	default: /* file_open of a cgroup file */
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__CGROUP_WRITE;
+		c->path = kstr(out, e->path, sizeof(e->path));
+	}
+	out->ev.action_case = WARDEN__V1__EVENT__ACTION_CONFINEMENT;
+	out->ev.confinement = c;
+}
+
+static const char *rule_text(const struct wd_event *e, const struct wd_event_ctx *ctx)
+{
+	const char *t = ctx->rule_text ? ctx->rule_text(ctx->rule_text_arg, e->rule_id) : NULL;
+
+	if (t || e->rule_id != WD_RULE_DEFAULT)
+		return t;
+	/* The same words `warden run` prints for the implicit rule. */
+	if (e->hdr.type == WD_EV_CONFINE &&
+	    (e->hook == WD_HOOK_FILE_OPEN || e->hook == WD_HOOK_TASK_ALLOC))
+		return "confinement: sandboxed tasks cannot change cgroup";
+	if (e->hdr.type == WD_EV_CONFINE)
+		return "confinement: refused in every sandbox, whatever the policy";
+	return "default: no rule allows it";
+}
+
+int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
+		   struct wd_pb_event *out)
+{
+	int err = 0;
+
+	if (e->hdr.version != WD_ABI_VERSION || e->hdr.type < WD_EV_EXEC ||
+	    e->hdr.type > WD_EV_LOST)
+		return -EINVAL;
+	if (e->hdr.type == WD_EV_LOST)
+		return lost_at(ctx, e->lost, "kernel ring buffer full", e->hdr.ktime_ns, out);
+
+	init_common(out, ctx, e->hdr.ktime_ns, &err);
+	if (e->cgroup_id && out->ev.sandbox)
+		out->sb.cgroup_id = e->cgroup_id;
+	fill_process(out, e, ctx);
+	out->ev.decision = decision_pb(e->decision);
+	out->ev.hook = (char *)(wd_pb_hook_name(e->hook) ? wd_pb_hook_name(e->hook) : "");
+	warden__v1__rule__init(&out->rule);
+	out->rule.id = e->rule_id;
+	out->rule.text = kstr(out, rule_text(e, ctx), RULE_TEXT_MAX);
+	out->ev.rule = &out->rule;
+
+	switch (e->hdr.type) {
+	case WD_EV_EXEC:
+		warden__v1__exec__init(&out->act.exec);
+		out->act.exec.path = kstr(out, e->path, sizeof(e->path));
+		out->ev.action_case = WARDEN__V1__EVENT__ACTION_EXEC;
+		out->ev.exec = &out->act.exec;
+		break;
+	case WD_EV_FILE:
+		warden__v1__file_open__init(&out->act.file_open);
+		out->act.file_open.path = kstr(out, e->path, sizeof(e->path));
+		out->act.file_open.read = e->op == WD_OP_READ;
+		out->act.file_open.write = e->op == WD_OP_WRITE;
+		out->act.file_open.truncate = e->hook == WD_HOOK_TRUNCATE;
+		out->ev.action_case = WARDEN__V1__EVENT__ACTION_FILE_OPEN;
+		out->ev.file_open = &out->act.file_open;
+		break;
+	case WD_EV_MMAP:
+		warden__v1__exec_mapping__init(&out->act.exec_mapping);
+		out->act.exec_mapping.path = kstr(out, e->path, sizeof(e->path));
+		out->act.exec_mapping.via_mprotect = e->hook == WD_HOOK_MPROTECT;
+		out->ev.action_case = WARDEN__V1__EVENT__ACTION_EXEC_MAPPING;
+		out->ev.exec_mapping = &out->act.exec_mapping;
+		break;
+	case WD_EV_CONNECT:
+		fill_connect(out, e);
+		break;
+	case WD_EV_SOCKET:
+		warden__v1__socket_create__init(&out->act.socket_create);
+		out->act.socket_create.family = e->family;
+		out->act.socket_create.type = e->proto;
+		out->ev.action_case = WARDEN__V1__EVENT__ACTION_SOCKET_CREATE;
+		out->ev.socket_create = &out->act.socket_create;
+		break;
+	case WD_EV_CONFINE:
+		fill_confinement(out, e);
+		break;
+	}
+	return err;
+}
+
+/* Reads one small /proc file into @buf; returns its length or -errno. */
+static ssize_t read_small(const char *root, uint32_t pid, const char *name, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/%u/%s", root, pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return n;
+}
+
+int wd_proc_lookup_procfs(void *proc_root, uint32_t pid, struct wd_proc_info *out)
+{
+	const char *root = proc_root ? proc_root : "/proc";
+	char buf[1024], path[PATH_MAX], *open_paren, *close_paren, *p;
+	unsigned long long start;
+	unsigned ppid;
+	ssize_t n;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	/* "pid (comm) state ppid ... starttime(22) ...": comm may hold spaces and parentheses. */
+	n = read_small(root, pid, "stat", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren ||
+	    sscanf(close_paren + 1,
+		   " %*c %u %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d "
+		   "%llu",
+		   &ppid, &start) != 2)
+		return -EPROTO;
+	len = (size_t)(close_paren - open_paren - 1);
+	if (len >= sizeof(out->comm))
+		len = sizeof(out->comm) - 1;
+	memcpy(out->comm, open_paren + 1, len);
+	out->ppid = ppid;
+	out->start_ticks = start;
+
+	if (read_small(root, pid, "status", buf, sizeof(buf)) > 0 &&
+	    (p = strstr(buf, "\nGid:")) != NULL)
+		out->gid = (uint32_t)strtoul(p + 5, NULL, 10);
+	if (read_small(root, pid, "cgroup", buf, sizeof(buf)) > 0) {
+		/* cgroup v2: the one line "0::/path". */
+		for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+			if (strncmp(p, "0::", 3) == 0) {
+				len = strcspn(p + 3, "\n");
+				if (len >= sizeof(out->cgroup))
+					len = sizeof(out->cgroup) - 1;
+				memcpy(out->cgroup, p + 3, len);
+				break;
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%u/exe", root, pid);
+	n = readlink(path, out->exe, sizeof(out->exe) - 1);
+	out->exe[n > 0 ? n : 0] = '\0';
+	return 0;
+}
+
+int wd_boot_id(char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	e = errno;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -e : -ENODATA;
+	buf[strcspn(buf, "\n") < (size_t)n ? strcspn(buf, "\n") : (size_t)n] = '\0';
+	return 0;
+}
+
+size_t wd_pb_varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+int wd_pb_varint_get(const uint8_t *p, size_t n, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (size_t i = 0; i < WD_PB_VARINT_MAX; i++) {
+		if (i >= n)
+			return 0;
+		/* The 10th byte holds bit 63 only. */
+		if (i == WD_PB_VARINT_MAX - 1 && p[i] > 1)
+			return -EBADMSG;
+		r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			*v = r;
+			return (int)i + 1;
+		}
+	}
+	return -EBADMSG;
+}
+
+int wd_pb_frame(const Warden__V1__Event *m, uint8_t *buf, size_t cap, size_t *len)
+{
+	size_t size = warden__v1__event__get_packed_size(m), pre;
+	uint8_t tmp[WD_PB_VARINT_MAX];
+
+	if (size > WD_PB_RECORD_MAX)
+		return -EMSGSIZE;
+	pre = wd_pb_varint_put(tmp, size);
+	if (pre + size > cap)
+		return -ENOBUFS;
+	memcpy(buf, tmp, pre);
+	if (warden__v1__event__pack(m, buf + pre) != size)
+		return -EPROTO;
+	*len = pre + size;
+	return 0;
+}
+
+void wd_pb_reader_init_file(struct wd_pb_reader *r, FILE *f)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->max = WD_PB_RECORD_MAX;
+}
+
+void wd_pb_reader_init_gz(struct wd_pb_reader *r, gzFile gz)
+{
+	memset(r, 0, sizeof(*r));
+	r->gz = gz;
+	r->max = WD_PB_RECORD_MAX;
+}
+
+int wd_pb_reader_open(struct wd_pb_reader *r, const char *path)
+{
+	int fd = strcmp(path, "-") == 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3)
+					: open(path, O_RDONLY | O_CLOEXEC);
+	gzFile gz;
+
+	if (fd < 0)
+		return -errno;
+	/* gzip data is inflated, anything else read as it is. */
+	gz = gzdopen(fd, "rb");
+	if (!gz) {
+		close(fd);
+		return -ENOMEM;
+	}
+	wd_pb_reader_init_gz(r, gz);
+	r->owns = true;
+	return 0;
+}
+
+void wd_pb_reader_close(struct wd_pb_reader *r)
+{
+	if (r->owns && r->gz)
+		gzclose(r->gz);
+	if (r->owns && r->f)
+		fclose(r->f);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Reads up to @n bytes; returns how many, or -EIO. Short only at the end of the input. */
+static ssize_t src_read(struct wd_pb_reader *r, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	if (r->f) {
+		got = fread(buf, 1, n, r->f);
+		return got < n && ferror(r->f) ? -EIO : (ssize_t)got;
+	}
+	while (got < n) {
+		int chunk = n - got > INT_MAX ? INT_MAX : (int)(n - got), k, zerr;
+
+		k = gzread(r->gz, (char *)buf + got, (unsigned)chunk);
+		if (k < 0)
+			return -EIO;
+		if (k == 0) {
+			/* A gzip stream cut short ends like a file but leaves an error. */
+			gzerror(r->gz, &zerr);
+			if (zerr != Z_OK && zerr != Z_STREAM_END)
+				return -EIO;
+			break;
+		}
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+int wd_pb_read_record(struct wd_pb_reader *r, const uint8_t **rec, size_t *len)
+{
+	uint8_t pre[WD_PB_VARINT_MAX];
+	uint64_t size = 0;
+	size_t i;
+	ssize_t k;
+	int used = 0;
+
+	/* The prefix byte by byte: a record may be as short as one byte. */
+	for (i = 0; i < WD_PB_VARINT_MAX; i++) {
+		k = src_read(r, pre + i, 1);
+		if (k < 0)
+			return (int)k;
+		if (k == 0)
+			return i == 0 ? 0 : -EBADMSG;
+		if (!(pre[i] & 0x80))
+			break;
+	}
+	used = wd_pb_varint_get(pre, i < WD_PB_VARINT_MAX ? i + 1 : WD_PB_VARINT_MAX, &size);
+	if (used <= 0)
+		return -EBADMSG;
+	if (size > r->max)
+		return -EMSGSIZE;
+	if (size > r->cap || !r->buf) {
+		uint8_t *b = realloc(r->buf, size ? size : 1);
+
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = size ? size : 1;
+	}
+	k = src_read(r, r->buf, size);
+	if (k < 0)
+		return (int)k;
+	if ((uint64_t)k < size)
+		return -EBADMSG;
+	r->offset += (uint64_t)used + size;
+	r->n++;
+	*rec = r->buf;
+	*len = size;
+	return 1;
+}
+
+int wd_pb_read_event(struct wd_pb_reader *r, Warden__V1__Event **ev)
+{
+	uint64_t start = r->offset;
+	const uint8_t *rec;
+	size_t len;
+	int ret = wd_pb_read_record(r, &rec, &len);
+
+	if (ret <= 0)
+		return ret;
+	*ev = warden__v1__event__unpack(NULL, len, rec);
+	if (!*ev) {
+		/* Not a good record: the error points at its start, as for the others. */
+		r->n--;
+		r->offset = start;
+		return -EPROTO;
+	}
+	return 1;
+}
+
+const char *wd_pb_strerror(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "truncated or malformed record (the input ends inside it, or its length "
+		       "prefix is not a varint)";
+	case -EMSGSIZE:
+		return "record length over the limit of 65536 bytes (not an event file, or "
+		       "corrupt)";
+	case -EPROTO:
+		return "record is not a valid warden.v1.Event";
+	case -EIO:
+		return "read error or corrupt compressed data";
+	}
+	return strerror(err < 0 ? -err : err);
+}
+
+int wd_pb_record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
+{
+	Warden__V1__Event *ev = warden__v1__event__unpack(NULL, len, rec);
+
+	if (!ev)
+		return -EPROTO;
+	*seq = ev->header ? ev->header->seq : 0;
+	warden__v1__event__free_unpacked(ev, NULL);
+	return 0;
+}
+
+/* JSON, driven by the generated descriptors so that it never falls behind the .proto. */
+
+static void json_base64(FILE *f, const uint8_t *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	fputc('"', f);
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		fputc(tab[v >> 18 & 63], f);
+		fputc(tab[v >> 12 & 63], f);
+		fputc(i + 1 < n ? tab[v >> 6 & 63] : '=', f);
+		fputc(i + 2 < n ? tab[v & 63] : '=', f);
+	}
+	fputc('"', f);
+}
+
+static void json_message(FILE *f, const ProtobufCMessage *m);
+
+static void json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *v)
+{
+	const ProtobufCEnumValue *ev;
+
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		fprintf(f, "%" PRId32, *(const int32_t *)v);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		fprintf(f, "%" PRIu32, *(const uint32_t *)v);
+		break;
+	/* 64-bit integers are strings in JSON: doubles would round them. */
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		fprintf(f, "\"%" PRId64 "\"", *(const int64_t *)v);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		fprintf(f, "\"%" PRIu64 "\"", *(const uint64_t *)v);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+		fprintf(f, "%.9g", (double)*(const float *)v);
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		fprintf(f, "%.17g", *(const double *)v);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		fputs(*(const protobuf_c_boolean *)v ? "true" : "false", f);
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		ev = protobuf_c_enum_descriptor_get_value(fd->descriptor, *(const int *)v);
+		if (ev)
+			wd_json_str(f, ev->name);
+		else
+			fprintf(f, "%d", *(const int *)v);
+		break;
+	case PROTOBUF_C_TYPE_STRING:
+		wd_json_str(f, *(char *const *)v ? *(char *const *)v : "");
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		json_base64(f, ((const ProtobufCBinaryData *)v)->data,
+			    ((const ProtobufCBinaryData *)v)->len);
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (*(ProtobufCMessage *const *)v)
+			json_message(f, *(ProtobufCMessage *const *)v);
+		else
+			fputs("{}", f);
+		break;
+	}
+}
+
+static size_t type_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	default:
+		return 4;
+	}
+}
+
+/* map<K, V> fields are repeated messages of a generated *Entry type with key and value. */
+static bool is_map(const ProtobufCFieldDescriptor *fd)
+{
+	const ProtobufCMessageDescriptor *d = fd->descriptor;
+	size_t n;
+
+	if (fd->type != PROTOBUF_C_TYPE_MESSAGE || fd->label != PROTOBUF_C_LABEL_REPEATED)
+		return false;
+	n = strlen(d->name);
+	return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 && d->n_fields == 2 &&
+	       strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
+}
+
+static void json_map(FILE *f, const ProtobufCFieldDescriptor *fd, size_t n,
+		     ProtobufCMessage *const *items)
+{
+	const ProtobufCMessageDescriptor *d = fd->descriptor;
+
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++) {
+		const char *base = (const char *)items[i];
+
+		if (i)
+			fputc(',', f);
+		/* JSON object keys are strings, whatever the key type. */
+		if (d->fields[0].type == PROTOBUF_C_TYPE_STRING) {
+			json_value(f, &d->fields[0], base + d->fields[0].offset);
+		} else {
+			fputc('"', f);
+			json_value(f, &d->fields[0], base + d->fields[0].offset);
+			fputc('"', f);
+		}
+		fputc(':', f);
+		json_value(f, &d->fields[1], base + d->fields[1].offset);
+	}
+	fputc('}', f);
+}
+
+static void json_message(FILE *f, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	bool first = true;
+
+	fputc('{', f);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		const void *v = base + fd->offset;
+
+		if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			if (*(const uint32_t *)(base + fd->quantifier_offset) != fd->id)
+				continue;
+		} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE &&
+			   fd->label != PROTOBUF_C_LABEL_REPEATED && !*(void *const *)v) {
+			continue;
+		}
+		if (!first)
+			fputc(',', f);
+		first = false;
+		wd_json_str(f, fd->name);
+		fputc(':', f);
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + fd->quantifier_offset);
+			const char *arr = *(const char *const *)v;
+
+			if (is_map(fd)) {
+				json_map(f, fd, n, (ProtobufCMessage *const *)arr);
+				continue;
+			}
+			fputc('[', f);
+			for (size_t k = 0; k < n; k++) {
+				if (k)
+					fputc(',', f);
+				json_value(f, fd, arr + k * type_size(fd->type));
+			}
+			fputc(']', f);
+		} else {
+			json_value(f, fd, v);
+		}
+	}
+	fputc('}', f);
+}
+
+void wd_pb_event_json(FILE *f, const Warden__V1__Event *ev)
+{
+	json_message(f, &ev->base);
+}
