@@ -382,6 +382,11 @@ static void child_exec(struct run *r, const sigset_t *old)
 
 	sigprocmask(SIG_SETMASK, old, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* A session of its own, without a controlling terminal: TIOCSTI could otherwise push
+	 * keystrokes into the shell that started warden, to run after the sandbox is gone.
+	 * warden forwards the terminal's signals itself. */
+	if (setsid() < 0)
+		_exit(EXIT_WARDEN);
 	/* BPF map fds, the ring buffer, epoll: all warden's, none the command's business. */
 	if (close_range(3, ~0U, 0))
 		_exit(EXIT_WARDEN);

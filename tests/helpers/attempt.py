@@ -221,6 +221,10 @@ def main(argv):
         os.link(args[0], args[1])
     elif action == "listdir":
         os.listdir(args[0])
+    elif action == "tiocsti":
+        import fcntl
+        import termios
+        fcntl.ioctl(0, termios.TIOCSTI, b"x")
     elif action == "join-cgroup":
         write_file(os.path.join(args[0], "cgroup.procs"), str(os.getpid()))
     elif action == "clone-into-cgroup":

@@ -14,7 +14,7 @@ W=/tmp/wdt
 E=/run/wdt-ev
 rm -rf "$W" "$E"
 mkdir -p "$W" "$E"
-plan 71
+plan 72
 
 # --- fixtures, made outside the sandbox ------------------------------------------------------
 cp /usr/bin/true "$W/payload"
@@ -292,6 +292,29 @@ check "audit: confinement still holds" "$(cat "$W/audit.join" 2>&1)" grep -qx er
 check "audit: the /tmp payload ran, reported" "exit $(cat "$W/audit.exec" 2>&1); $(grep payload "$E/events3")" \
 	grep -q "AUDIT-DENY exec $W/payload" "$E/events3"
 check "truncate left the file alone" "$(cat "$E/victim")" grep -qx victim "$E/victim"
+
+# --- the terminal warden was started from cannot be fed keystrokes (TIOCSTI) ----------------
+$PY - "$WARDEN" "$A" >"$W/tty.out" 2>&1 <<'PY'
+import os, pty, sys
+warden, attempt = sys.argv[1], sys.argv[2].split()
+pid, fd = pty.fork()  # the child gets the pty as its controlling terminal
+if pid == 0:
+    os.execv(warden, [warden, "run", "-i", "test:vm", "-p", "tests/vm/policy-enforce.yaml",
+                      "--events", "/run/wdt-ev/events-tty", "--", *attempt, "tiocsti"])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+PY
+check "TIOCSTI into the starting terminal refused" "$(head -c 300 "$W/tty.out")" \
+	grep -aq "^errno=EPERM" "$W/tty.out"
 
 # --- a cgroup namespace hiding the real depth must not make enforcement silently absent ------
 cg2=/sys/fs/cgroup
