@@ -17,6 +17,7 @@
 
 #include "policy.h"
 #include "policy_compile.h"
+#include "yamlx.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -225,37 +226,29 @@ void wd_policy_free(struct wd_policy *p)
 	free(p);
 }
 
-/* ---- The walk over libyaml's nodes ---------------------------------------------------------- */
+/* ---- The walk over libyaml's nodes (user/yamlx.c) ---------------------------------------- */
 
 struct parser {
-	const char *file;
-	yaml_document_t *doc;
-	struct wd_diags *diags;
+	struct wd_yaml y;
 	struct wd_policy *p;
-	int errors;
-	bool oom;
 };
 
-__attribute__((format(printf, 3, 4))) static void err_at(struct parser *ps, const yaml_node_t *n,
-							 const char *fmt, ...)
-{
-	char msg[WD_DIAG_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ps->errors++;
-	wd_diags_add(ps->diags, ps->file, n ? (int)n->start_mark.line + 1 : 0,
-		     n ? (int)n->start_mark.column + 1 : 0, "%s", msg);
-}
+#define err_at(ps, ...)			  wd_yaml_err(&(ps)->y, __VA_ARGS__)
+#define node_at(ps, i)			  wd_yaml_node(&(ps)->y, i)
+#define type_name(n)			  wd_yaml_type_name(n)
+#define is_null(n)			  wd_yaml_is_null(n)
+#define scalar(ps, n, what)		  wd_yaml_scalar(&(ps)->y, n, what)
+#define nonempty_scalar(ps, n, what)	  wd_yaml_nonempty(&(ps)->y, n, what)
+#define seq_len(n)			  wd_yaml_seq_len(n)
+#define is_list(ps, n, what, null_ok)	  wd_yaml_is_list(&(ps)->y, n, what, null_ok)
+#define map_fields(ps, m, w, nm, n, v, k) wd_yaml_map_fields(&(ps)->y, m, w, nm, n, v, k)
 
 static void *ps_calloc(struct parser *ps, size_t n, size_t size)
 {
 	void *m = calloc(n ? n : 1, size);
 
 	if (!m)
-		ps->oom = true;
+		ps->y.oom = true;
 	return m;
 }
 
@@ -264,195 +257,8 @@ static char *ps_strdup(struct parser *ps, const char *s)
 	char *d = strdup(s);
 
 	if (!d)
-		ps->oom = true;
+		ps->y.oom = true;
 	return d;
-}
-
-static yaml_node_t *node_at(struct parser *ps, yaml_node_item_t i)
-{
-	return yaml_document_get_node(ps->doc, i);
-}
-
-static const char *type_name(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return "a string";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	default:
-		return "nothing";
-	}
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	const char *v;
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	v = (const char *)n->data.scalar.value;
-	return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-	       !strcmp(v, "NULL");
-}
-
-/* The scalar's text, or NULL (error reported) when @n is not a string or holds a NUL byte. */
-static const char *scalar(struct parser *ps, const yaml_node_t *n, const char *what)
-{
-	if (n->type != YAML_SCALAR_NODE) {
-		err_at(ps, n, "%s must be a string, not %s", what, type_name(n));
-		return NULL;
-	}
-	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length) {
-		err_at(ps, n, "%s contains a NUL character", what);
-		return NULL;
-	}
-	return (const char *)n->data.scalar.value;
-}
-
-/* A string that must not be empty. */
-static const char *nonempty_scalar(struct parser *ps, const yaml_node_t *n, const char *what)
-{
-	const char *s;
-
-	if (is_null(n)) {
-		err_at(ps, n, "%s must not be empty", what);
-		return NULL;
-	}
-	s = scalar(ps, n, what);
-	if (s && !*s) {
-		err_at(ps, n, "%s must not be empty", what);
-		return NULL;
-	}
-	return s;
-}
-
-static size_t seq_len(const yaml_node_t *n)
-{
-	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-}
-
-/* Whether @n is a list (a null value counts as an empty one when @null_ok); reports otherwise. */
-static bool is_list(struct parser *ps, const yaml_node_t *n, const char *what, bool null_ok)
-{
-	if (n->type == YAML_SEQUENCE_NODE || (null_ok && is_null(n)))
-		return true;
-	if (is_null(n))
-		err_at(ps, n, "%s must not be empty", what);
-	else if (n->type == YAML_SCALAR_NODE)
-		err_at(ps, n,
-		       "%s must be a list, not a string (write [%s] or one \"- item\" per line)",
-		       what, (const char *)n->data.scalar.value);
-	else
-		err_at(ps, n, "%s must be a list, not %s", what, type_name(n));
-	return false;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-/* "a, b or c" */
-static void join_names(char *buf, size_t size, const char *const *names, size_t n)
-{
-	size_t i, off = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s",
-					i == 0	     ? ""
-					: i == n - 1 ? " or "
-						     : ", ",
-					names[i]);
-}
-
-/* Looks the keys of mapping @map up in @names: vals[i] (and keys[i]) is the value of names[i],
- * or NULL. Unknown and duplicate keys are reported. Returns false, reporting it, when @map is
- * not a mapping. */
-static bool map_fields(struct parser *ps, const yaml_node_t *map, const char *where,
-		       const char *const *names, size_t n, yaml_node_t **vals, yaml_node_t **keys)
-{
-	yaml_node_pair_t *pair;
-	char expected[256];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		vals[i] = NULL;
-		keys[i] = NULL;
-	}
-	if (map->type != YAML_MAPPING_NODE) {
-		join_names(expected, sizeof(expected), names, n);
-		err_at(ps, map, "%s must be a mapping with %s, not %s", where, expected,
-		       type_name(map));
-		return false;
-	}
-	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = node_at(ps, pair->key), *v = node_at(ps, pair->value);
-		const char *ks, *best = NULL;
-		size_t best_d = SIZE_MAX;
-
-		if (!k || !v)
-			continue;
-		if (k->type != YAML_SCALAR_NODE) {
-			err_at(ps, k, "keys in %s must be strings, not %s", where, type_name(k));
-			continue;
-		}
-		ks = (const char *)k->data.scalar.value;
-		for (i = 0; i < n; i++)
-			if (strcmp(ks, names[i]) == 0)
-				break;
-		if (i < n && strlen(ks) == k->data.scalar.length) {
-			if (keys[i]) {
-				err_at(ps, k, "duplicate key \"%s\" in %s (first at line %d)", ks,
-				       where, (int)keys[i]->start_mark.line + 1);
-				continue;
-			}
-			keys[i] = k;
-			vals[i] = v;
-			continue;
-		}
-		join_names(expected, sizeof(expected), names, n);
-		for (i = 0; i < n; i++) {
-			size_t d = edit_distance(ks, names[i]);
-
-			if (d < best_d) {
-				best_d = d;
-				best = names[i];
-			}
-		}
-		if (best && best_d <= 2 && best_d < strlen(ks))
-			err_at(ps, k,
-			       "unknown key \"%s\" in %s; expected %s (did you mean \"%s\"?)", ks,
-			       where, expected, best);
-		else
-			err_at(ps, k, "unknown key \"%s\" in %s; expected %s", ks, where, expected);
-	}
-	return true;
 }
 
 /* ---- Sections ------------------------------------------------------------------------------- */
@@ -1000,72 +806,34 @@ static void parse_root(struct parser *ps, yaml_node_t *root)
 		parse_sockets(ps, vals[SOCKETS]);
 }
 
-/* libyaml's own error, at its line and column. */
-static void yaml_error(struct parser *ps, const yaml_parser_t *yp)
-{
-	const yaml_mark_t *m = yp->problem ? &yp->problem_mark : &yp->context_mark;
-	int line = (int)m->line + 1, col = (int)m->column + 1;
-
-	ps->errors++;
-	if (yp->error == YAML_MEMORY_ERROR) {
-		ps->oom = true;
-		return;
-	}
-	if (yp->context)
-		wd_diags_add(ps->diags, ps->file, line, col,
-			     "YAML syntax error: %s %s (from %d:%d)",
-			     yp->problem ? yp->problem : "error", yp->context,
-			     (int)yp->context_mark.line + 1, (int)yp->context_mark.column + 1);
-	else
-		wd_diags_add(ps->diags, ps->file, line, col, "YAML syntax error: %s",
-			     yp->problem ? yp->problem : "unknown error");
-}
-
 int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struct wd_policy **out,
 			   struct wd_diags *diags)
 {
-	struct parser ps = {.file = name, .diags = diags};
+	struct parser ps = {.y = {.file = name, .diags = diags}};
 	size_t op, e, total = 0, first_diag = diags->n;
-	yaml_document_t doc, next;
+	yaml_document_t doc;
 	yaml_parser_t yp;
 	yaml_node_t *root;
+	int ret;
 
 	*out = NULL;
 	if (!name)
-		name = ps.file = "<policy>";
-	if (!yaml_parser_initialize(&yp))
-		return -ENOMEM;
-	yaml_parser_set_input_string(&yp, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&yp, &doc)) {
-		yaml_error(&ps, &yp);
-		yaml_parser_delete(&yp);
-		return ps.oom ? -ENOMEM : -EINVAL;
+		name = ps.y.file = "<policy>";
+	ret = wd_yaml_load(&ps.y, &yp, &doc, yaml, len, "policy");
+	if (ret) {
+		wd_diags_sort(diags, first_diag);
+		return ret;
 	}
-	ps.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
 		wd_diags_add(diags, name, 0, 0,
 			     "the policy is empty; version, name and identities are required");
-		ps.errors++;
+		ps.y.errors++;
 		goto out;
-	}
-	/* A second document would be silently ignored otherwise. */
-	if (!yaml_parser_load(&yp, &next)) {
-		yaml_error(&ps, &yp);
-	} else {
-		yaml_node_t *r2 = yaml_document_get_root_node(&next);
-
-		if (r2) {
-			ps.errors++;
-			wd_diags_add(diags, name, (int)next.start_mark.line + 1,
-				     (int)next.start_mark.column + 1,
-				     "a second YAML document; a policy file holds one");
-		}
-		yaml_document_delete(&next);
 	}
 	ps.p = calloc(1, sizeof(*ps.p));
 	if (!ps.p || !(ps.p->source = strdup(name))) {
-		ps.oom = true;
+		ps.y.oom = true;
 		goto out;
 	}
 	parse_root(&ps, root);
@@ -1077,9 +845,9 @@ out:
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
 	wd_diags_sort(diags, first_diag);
-	if (ps.oom || ps.errors) {
+	if (ps.y.oom || ps.y.errors) {
 		wd_policy_free(ps.p);
-		return ps.oom ? -ENOMEM : -EINVAL;
+		return ps.y.oom ? -ENOMEM : -EINVAL;
 	}
 	*out = ps.p;
 	return 0;
@@ -1087,50 +855,15 @@ out:
 
 int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct wd_diags *diags)
 {
-	size_t cap = 0, len = 0;
-	char *buf = NULL;
-	struct stat st;
+	size_t len;
+	char *buf;
 	int ret;
 
 	*out = NULL;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		wd_diags_add(diags, name, 0, 0, "is a directory");
-		return -EISDIR;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap >= POLICY_FILE_MAX) {
-				wd_diags_add(diags, name, 0, 0, "larger than %u MiB",
-					     POLICY_FILE_MAX >> 20);
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap ? cap * 2 : 65536;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			wd_diags_add(diags, name, 0, 0, "cannot read: %s", strerror(-ret));
-			free(buf);
-			return ret;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	ret = wd_policy_parse_string(name, buf ? buf : "", len, out, diags);
+	ret = wd_yaml_read_fd(fd, name, POLICY_FILE_MAX, &buf, &len, diags);
+	if (ret)
+		return ret;
+	ret = wd_policy_parse_string(name, buf, len, out, diags);
 	free(buf);
 	return ret;
 }
