@@ -231,8 +231,8 @@ static long long cpu_ns_of(int pid)
 		return -1;
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
+	if (!p ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -1;
 	return (long long)((ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
 }
@@ -297,9 +297,9 @@ static struct sample run_for(const struct workload *w, uint64_t ms, int watch_pi
 	q1 = self_wait_ns();
 	s.watch_ns = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
 	/* As a share of the timed part (all of it unpaced, the operations alone paced). */
-	s.wait_ns = q0 >= 0 && q1 >= 0 ? (long long)((double)(q1 - q0) * (double)s.ns /
-						     (double)(t - t0))
-				       : -1;
+	s.wait_ns = q0 >= 0 && q1 >= 0
+			    ? (long long)((double)(q1 - q0) * (double)s.ns / (double)(t - t0))
+			    : -1;
 	return s;
 }
 
@@ -441,8 +441,9 @@ static int cmd_measure(int argc, char **argv)
 			s = run_for(work[i], time_ms, watch_pid);
 			/* S tag workload rep ops ns bad watch_ns wait_ns round */
 			printf("S\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%lld\t%lld\t%d\n", tag,
-			       work[i]->name, r, (unsigned long long)s.ops, (unsigned long long)s.ns,
-			       (unsigned long long)s.bad, s.watch_ns, s.wait_ns, round);
+			       work[i]->name, r, (unsigned long long)s.ops,
+			       (unsigned long long)s.ns, (unsigned long long)s.bad, s.watch_ns,
+			       s.wait_ns, round);
 			fflush(stdout);
 		}
 	}
@@ -495,8 +496,8 @@ static struct split split_rules(long n)
 	s.pfx_near = n * 15 / 100;
 	s.net_10 = n * 12 / 100;
 	s.net_v6 = n * 8 / 100;
-	s.net_lo = n - s.exec_pfx - s.exact_far - s.exact_near - s.pfx_far - s.pfx_near -
-		   s.net_10 - s.net_v6;
+	s.net_lo = n - s.exec_pfx - s.exact_far - s.exact_near - s.pfx_far - s.pfx_near - s.net_10 -
+		   s.net_v6;
 	return s;
 }
 
@@ -576,7 +577,8 @@ static int cmd_policy(int argc, char **argv)
 		else if (i < 253 + 255)
 			printf("    - to: 127.0.%ld.0/24\n", i - 253 + 1);
 		else
-			printf("    - to: 127.%ld.%ld.0/24\n", 1 + (i - 508) / 256, (i - 508) % 256);
+			printf("    - to: 127.%ld.%ld.0/24\n", 1 + (i - 508) / 256,
+			       (i - 508) % 256);
 	}
 	for (long i = 0; i < s.net_10; i++)
 		printf("    - to: 10.%ld.%ld.0/24\n", i / 256, i % 256);
@@ -632,8 +634,8 @@ static struct cell *cell_for(const char *name, const char *tag)
 		 tag);
 	if (colon)
 		snprintf(rules, sizeof(rules), "%s", colon + 1);
-	snprintf(workload, sizeof(workload), "%.*s%s", deny ? (int)(deny - name) : (int)strlen(name),
-		 name, deny ? deny + 5 : "");
+	snprintf(workload, sizeof(workload), "%.*s%s",
+		 deny ? (int)(deny - name) : (int)strlen(name), name, deny ? deny + 5 : "");
 	if (!strcmp(config, "sandboxed"))
 		snprintf(config, sizeof(config), deny ? "sandboxed-deny" : "sandboxed-allow");
 	for (int i = 0; i < n_cells; i++)
@@ -784,7 +786,8 @@ static int cmd_report(int argc, char **argv)
 			snprintf(paired, sizeof(paired), "%.3f", pr);
 		else
 			snprintf(paired, sizeof(paired), "-");
-		/* Interference only ever slows a sample down: the fastest is the least disturbed. */
+		/* Interference only ever slows a sample down: the fastest is the least disturbed.
+		 */
 		if (base_min > 0)
 			snprintf(best, sizeof(best), "%.3f", quantile(c->ns, c->n, 0) / base_min);
 		else
@@ -797,8 +800,8 @@ static int cmd_report(int argc, char **argv)
 			snprintf(wait, sizeof(wait), "%.1f", quantile(c->wait, c->n_wait, 0.5));
 		else
 			snprintf(wait, sizeof(wait), "-");
-		printf("%-13s %-15s %6s %9.0f %10.0f %6s %6s %6s %5.1f %3d %9s %5s%s\n", c->workload,
-		       c->config, c->rules, 1e9 / med, med, ratio, paired, best,
+		printf("%-13s %-15s %6s %9.0f %10.0f %6s %6s %6s %5.1f %3d %9s %5s%s\n",
+		       c->workload, c->config, c->rules, 1e9 / med, med, ratio, paired, best,
 		       med > 0 ? 100 * (p75 - p25) / med : 0, c->n, wns, wait,
 		       c->bad ? "  INVALID" : "");
 		if (c->bad) {
