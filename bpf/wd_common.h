@@ -58,6 +58,16 @@ struct {
 	__type(value, __u64);
 } wd_lost SEC(".maps");
 
+/* Reserve failures per sandbox (keyed by its cgroup id) and per CPU. warden creates the entry
+ * when it registers the sandbox and reads it before removing it, so no count is ever missed;
+ * a failure in a sandbox without an entry is still in wd_lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, WD_SANDBOXES_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} wd_sb_lost SEC(".maps");
+
 static __always_inline void wd_hit(__u32 rule_id)
 {
 	__u64 *n = bpf_map_lookup_elem(&wd_hits, &rule_id);
@@ -83,7 +93,7 @@ static __always_inline struct wd_policy_cfg *wd_policy(__u32 policy_id)
 	return cfg && (cfg->flags & WD_POL_VALID) ? cfg : NULL;
 }
 
-static __always_inline struct wd_event *wd_event_reserve(__u16 type)
+static __always_inline struct wd_event *wd_event_reserve(__u16 type, __u64 cgid)
 {
 	struct wd_event *e = bpf_ringbuf_reserve(&wd_events, sizeof(*e), 0);
 	__u32 zero = 0;
@@ -93,6 +103,9 @@ static __always_inline struct wd_event *wd_event_reserve(__u16 type)
 
 		if (lost)
 			*lost += 1;
+		lost = bpf_map_lookup_elem(&wd_sb_lost, &cgid);
+		if (lost)
+			*lost += 1;
 		return NULL;
 	}
 	e->hdr.version = WD_ABI_VERSION;
@@ -100,6 +113,23 @@ static __always_inline struct wd_event *wd_event_reserve(__u16 type)
 	e->hdr.size = sizeof(*e);
 	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
 	return e;
+}
+
+/* Allowed actions are the bulk of events: they do not wake warden's reader each time (a wake-up
+ * costs the acting task an interrupt); warden collects them on its short timer, or at once
+ * when a denial wakes it or the buffer holds more than WD_WAKE_BYTES. Denials always wake. */
+#define WD_WAKE_BYTES (256 << 10)
+
+static __always_inline void wd_event_submit(struct wd_event *e)
+{
+	/* FORCE: the kernel's own choice wakes only a reader that had caught up, and one that
+	 * left allowed events unread since would sleep through the denial. */
+	__u64 flags = BPF_RB_FORCE_WAKEUP;
+
+	if (e->decision == WD_DEC_ALLOW &&
+	    bpf_ringbuf_query(&wd_events, BPF_RB_AVAIL_DATA) < WD_WAKE_BYTES)
+		flags = BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 }
 
 /* Fills what every hook knows about the acting task. */
@@ -217,14 +247,14 @@ static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, __u8 
 	struct wd_event *e;
 
 	wd_hit(rule_id);
-	e = wd_event_reserve(WD_EV_CONNECT);
+	e = wd_event_reserve(WD_EV_CONNECT, cgid);
 	if (e) {
 		wd_event_task(e, cgid, sb->policy_id, rule_id, decision, hook);
 		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
 		e->proto = proto;
 		e->port = port;
 		__builtin_memcpy(e->addr, addr, 16);
-		bpf_ringbuf_submit(e, 0);
+		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY;
 }

@@ -334,7 +334,7 @@ static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
 				      struct wd_file_facts *f, __u16 type, __u16 hook, __u32 op,
 				      __u32 rule_id, __u8 decision)
 {
-	struct wd_event *e = wd_event_reserve(type);
+	struct wd_event *e = wd_event_reserve(type, c->cgid);
 
 	if (!e)
 		return;
@@ -343,7 +343,7 @@ static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
 	e->op = op;
 	if (s && f->len > 0)
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
-	bpf_ringbuf_submit(e, 0);
+	wd_event_submit(e);
 }
 
 /* Reports a confinement refusal (or, in audit mode, a would-be one) and returns the errno to
@@ -358,13 +358,13 @@ static __always_inline int confine(struct wd_ctx *c, __u16 hook, __u32 detail, _
 
 	wd_hit(WD_RULE_DEFAULT);
 	if (report) {
-		e = wd_event_reserve(WD_EV_CONFINE);
+		e = wd_event_reserve(WD_EV_CONFINE, c->cgid);
 		if (e) {
 			wd_event_task(e, c->cgid, wd_policy_id(c), WD_RULE_DEFAULT, decision, hook);
 			event_exe(e, c);
 			e->port = (__u16)detail;
 			e->lost = target;
-			bpf_ringbuf_submit(e, 0);
+			wd_event_submit(e);
 		}
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
@@ -473,14 +473,14 @@ int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, uns
 	wd_hit(rule_id);
 	if (decision == WD_DEC_ALLOW)
 		return 0;
-	e = wd_event_reserve(WD_EV_MMAP);
+	e = wd_event_reserve(WD_EV_MMAP, c.cgid);
 	if (e) {
 		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, WD_HOOK_MPROTECT);
 		event_exe(e, &c);
 		e->op = WD_OP_EXEC;
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
 					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
-		bpf_ringbuf_submit(e, 0);
+		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EACCES : 0;
 }
@@ -605,13 +605,13 @@ int BPF_PROG(wd_task_alloc, struct task_struct *task, unsigned long clone_flags,
 		return 0;
 	if (clone_flags & CLONE_INTO_CGROUP) {
 		__u8 decision = WD_DEC_DENY; /* confinement: in audit mode too */
-		struct wd_event *e = wd_event_reserve(WD_EV_CONFINE);
+		struct wd_event *e = wd_event_reserve(WD_EV_CONFINE, c.cgid);
 
 		if (e) {
 			wd_event_task(e, c.cgid, wd_policy_id(&c), WD_RULE_DEFAULT, decision,
 				      WD_HOOK_TASK_ALLOC);
 			event_exe(e, &c);
-			bpf_ringbuf_submit(e, 0);
+			wd_event_submit(e);
 		}
 		if (decision == WD_DEC_DENY)
 			return -EPERM;
@@ -654,14 +654,14 @@ int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int r
 	if (decision == WD_DEC_ALLOW)
 		return 0;
 	wd_hit(WD_RULE_DEFAULT);
-	e = wd_event_reserve(WD_EV_SOCKET);
+	e = wd_event_reserve(WD_EV_SOCKET, c.cgid);
 	if (e) {
 		wd_event_task(e, c.cgid, wd_policy_id(&c), WD_RULE_DEFAULT, decision,
 			      WD_HOOK_SOCK_CREATE);
 		event_exe(e, &c);
 		e->family = family;
 		e->proto = t;
-		bpf_ringbuf_submit(e, 0);
+		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
@@ -726,7 +726,7 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	if (decision == WD_DEC_ALLOW)
 		return 0;
 	wd_hit(rule_id);
-	e = wd_event_reserve(WD_EV_CONNECT);
+	e = wd_event_reserve(WD_EV_CONNECT, c.cgid);
 	if (e) {
 		wd_event_task(e, c.cgid, wd_policy_id(&c), rule_id, decision, hook);
 		event_exe(e, &c);
@@ -734,7 +734,7 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 		e->proto = proto;
 		e->port = port;
 		__builtin_memcpy(e->addr, addr, 16);
-		bpf_ringbuf_submit(e, 0);
+		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
@@ -769,14 +769,14 @@ static __always_inline int unix_gate(struct sock *other, __u16 hook)
 		return 0;
 	decision = to_decision(&c, WD_V_DENY);
 	wd_hit(rule_id);
-	e = wd_event_reserve(WD_EV_CONNECT);
+	e = wd_event_reserve(WD_EV_CONNECT, c.cgid);
 	if (e) {
 		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, hook);
 		event_exe(e, &c);
 		e->family = AF_UNIX;
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
 					  BPF_CORE_READ(dentry, d_name.name));
-		bpf_ringbuf_submit(e, 0);
+		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }

@@ -46,6 +46,7 @@ static int share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg)
 		{lsm->maps.wd_hits, cg->maps.wd_hits},
 		{lsm->maps.wd_events, cg->maps.wd_events},
 		{lsm->maps.wd_lost, cg->maps.wd_lost},
+		{lsm->maps.wd_sb_lost, cg->maps.wd_sb_lost},
 	};
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -291,13 +292,32 @@ void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id)
 {
 	struct wd_sandbox sb = {.policy_id = policy_id};
+	int ncpu = libbpf_num_possible_cpus(), err;
+	uint64_t *zeros;
 
-	return update(e->cg->maps.wd_sandboxes, &cgid, &sb);
+	/* The loss counter first, so that no event of the sandbox can be lost uncounted; a
+	 * sandbox switched to another policy keeps its count. */
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	zeros = calloc(ncpu, sizeof(*zeros));
+	if (!zeros)
+		return -ENOMEM;
+	err = bpf_map__update_elem(e->cg->maps.wd_sb_lost, &cgid, sizeof(cgid), zeros,
+				   ncpu * sizeof(*zeros), BPF_NOEXIST) &&
+			      errno != EEXIST
+		      ? -errno
+		      : 0;
+	free(zeros);
+	return err ? err : update(e->cg->maps.wd_sandboxes, &cgid, &sb);
 }
 
 int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid)
 {
-	return bpf_map__delete_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), 0) ? -errno : 0;
+	int err =
+		bpf_map__delete_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), 0) ? -errno : 0;
+
+	bpf_map__delete_elem(e->cg->maps.wd_sb_lost, &cgid, sizeof(cgid), 0);
+	return err;
 }
 
 int wd_enforcer_events_fd(struct wd_enforcer *e)
@@ -332,6 +352,34 @@ static uint64_t percpu_sum(struct bpf_map *map, uint32_t key)
 uint64_t wd_enforcer_lost(struct wd_enforcer *e)
 {
 	return percpu_sum(e->cg->maps.wd_lost, 0);
+}
+
+uint64_t wd_enforcer_lost_cpu(struct wd_enforcer *e, uint64_t *per_cpu, int ncpu)
+{
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+
+	if (bpf_map__lookup_elem(e->cg->maps.wd_lost, &zero, sizeof(zero), per_cpu,
+				 ncpu * sizeof(*per_cpu), 0))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += per_cpu[i];
+	return sum;
+}
+
+uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t sum = 0, *vals;
+
+	if (ncpu <= 0 || !(vals = calloc(ncpu, sizeof(*vals))))
+		return 0;
+	if (bpf_map__lookup_elem(e->cg->maps.wd_sb_lost, &cgid, sizeof(cgid), vals,
+				 ncpu * sizeof(*vals), 0) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
 }
 
 uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id)

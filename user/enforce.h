@@ -54,6 +54,7 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c);
 void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *c);
 
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id);
+/* Removes the sandbox and its loss counter: read wd_enforcer_sandbox_lost() first. */
 int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid);
 
 /* The ring buffer's fd for epoll, and draining it (calls on_event for each record). */
@@ -62,6 +63,10 @@ int wd_enforcer_drain(struct wd_enforcer *e);
 
 /* Records lost because the ring buffer was full, summed over CPUs. */
 uint64_t wd_enforcer_lost(struct wd_enforcer *e);
+/* The same, per CPU into @per_cpu (@ncpu: libbpf_num_possible_cpus()); returns the sum. */
+uint64_t wd_enforcer_lost_cpu(struct wd_enforcer *e, uint64_t *per_cpu, int ncpu);
+/* Records of the sandbox with cgroup id @cgid lost, summed over CPUs (0 once it is deleted). */
+uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid);
 /* How often @rule_id decided, summed over CPUs. */
 uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id);
 

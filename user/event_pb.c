@@ -181,7 +181,8 @@ static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx,
 	if (!off)
 		off = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
 
-	out->hdr.seq = ctx->node_seq ? ++*ctx->node_seq : 0;
+	/* The node counter may be shared by several warden processes (a MAP_SHARED page). */
+	out->hdr.seq = ctx->node_seq ? __atomic_add_fetch(ctx->node_seq, 1, __ATOMIC_RELAXED) : 0;
 	out->hdr.sandbox_seq = ctx->sandbox_seq ? ++*ctx->sandbox_seq : 0;
 	out->hdr.boot_ns = boot_ns;
 	out->hdr.wall_ns = boot_ns + (uint64_t)off;
@@ -245,10 +246,12 @@ static int lost_at(const struct wd_event_ctx *ctx, uint64_t count, const char *d
 	/* The lost events never had numbers: they get theirs here, so that the gap they leave
 	 * in seq is exactly the range this event names. */
 	if (ctx->node_seq && count) {
-		first = *ctx->node_seq + 1;
-		last = *ctx->node_seq + count;
-		*ctx->node_seq = last;
+		last = __atomic_add_fetch(ctx->node_seq, count, __ATOMIC_RELAXED);
+		first = last - count + 1;
 	}
+	/* The sandbox's own numbering skips them too. */
+	if (ctx->sandbox_seq && count)
+		*ctx->sandbox_seq += count;
 	init_common(out, ctx, boot_ns, &err);
 	set_lifecycle(out, WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST, detail);
 	out->act.lifecycle.lost_count = count;

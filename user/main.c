@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "event_pb.h"
 #include "policy.h"
 #include "probe.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
 	      "  run        run a command in a sandbox of a non-human identity\n"
 	      "  policy     check policies, show the embedded default\n"
 	      "  events     read event files (protobuf), as lines or JSON\n"
+	      "  config     check warden's config file (where events go)\n"
 	      "  probe      report what this kernel can enforce\n"
 	      "             (exit 0: full, 1: partial, 2: none)\n"
 	      "  version    print the version\n"
@@ -126,6 +128,8 @@ int main(int argc, char **argv)
 		return wd_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return wd_cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "config") == 0)
+		return wd_cmd_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "events") == 0)
 		return wd_cmd_events(argc - 1, argv + 1);
 

@@ -20,24 +20,39 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "cgroup.h"
+#include "config.h"
 #include "duration.h"
 #include "enforce.h"
 #include "event_fmt.h"
+#include "event_pb.h"
+#include "nodeseq.h"
+#include "pipeline.h"
 #include "policy.h"
 #include "policy_compile.h"
 #include "run.h"
 
-#define EXIT_WARDEN  125
-#define POLICIES_MAX 64 /* one per reload: slots and rule ids are never reused within a run */
+#define EXIT_WARDEN   125
+#define POLICIES_MAX  64 /* one per reload: slots and rule ids are never reused within a run */
+#define LABELS_MAX    WD_PB_LABELS_MAX
+#define PROC_CACHE_MS 250  /* how long what /proc said about a pid is reused */
+#define POLL_MS	      20   /* allowed events do not wake warden: it collects them this often */
+#define DRAIN_MS      5000 /* how long the sinks get to deliver what is queued at exit */
 
 struct run {
 	const char *identity;
 	const char *policy_path;
 	const char *events_path;
+	const char *config_path;
+	bool config_given;
+	struct wd_label labels[LABELS_MAX];
+	size_t n_labels;
 	uint64_t ttl_ms;
 	bool audit, degraded, verbose, stats;
 	char **argv;
@@ -53,13 +68,26 @@ struct run {
 	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */
 	bool self_check_seen;
 	int guard_fd; /* write end of the guardian's pipe: closing it means warden is gone */
+
+	/* Export (docs/config.md): events as warden.v1.Event to the configured sinks. */
+	struct wd_config *cfg;
+	struct wd_pipeline *pipe;
+	struct wd_event_ctx ctx;
+	struct wd_pb_event *pbe;
+	struct wd_proc_cache *procs_cache;
+	uint64_t *node_seq;
+	uint64_t sandbox_seq;
+	uint64_t lost_seen, sb_lost_seen; /* kernel losses already reported */
+	uint64_t *lost_cpu;
+	int ncpu;
+	char node[256], boot_id[40], policy_name[512];
 };
 
 static void usage(FILE *f)
 {
 	fputs("Usage: warden run --identity ID [--policy FILE] [--ttl DURATION] [--audit]\n"
-	      "                  [--degraded] [--events FILE] [--stats] [--verbose] -- COMMAND "
-	      "[ARG...]\n"
+	      "                  [--degraded] [--events FILE] [--config FILE] [--label KEY=VALUE]\n"
+	      "                  [--stats] [--verbose] -- COMMAND [ARG...]\n"
 	      "\n"
 	      "Runs COMMAND in a new sandbox of identity ID: a cgroup whose every process, and\n"
 	      "every descendant, is held to the policy. Nothing the policy does not allow is\n"
@@ -76,6 +104,10 @@ static void usage(FILE *f)
 	      "can\n"
 	      "                        (network) instead of refusing to run\n"
 	      "  -e, --events FILE     write events to FILE instead of stderr\n"
+	      "  -c, --config FILE     warden's config (default " WD_CONFIG_DEFAULT " if it\n"
+	      "                        exists): where events are exported (docs/config.md)\n"
+	      "  -l, --label KEY=VALUE a label of the identity, carried by every event "
+	      "(repeatable)\n"
 	      "  -s, --stats           at the end, print how often each rule decided\n"
 	      "  -v, --verbose         show libbpf's messages\n"
 	      "\n"
@@ -104,6 +136,8 @@ static int parse_args(struct run *r, int argc, char **argv)
 		{"audit", no_argument, NULL, 'a'},
 		{"degraded", no_argument, NULL, 'D'},
 		{"events", required_argument, NULL, 'e'},
+		{"config", required_argument, NULL, 'c'},
+		{"label", required_argument, NULL, 'l'},
 		{"stats", no_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -112,7 +146,7 @@ static int parse_args(struct run *r, int argc, char **argv)
 	int c;
 
 	/* '+': stop at the first non-option, the command's own options are its own. */
-	while ((c = getopt_long(argc, argv, "+i:p:t:ae:svh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:p:t:ae:c:l:svh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			r->identity = optarg;
@@ -138,6 +172,27 @@ static int parse_args(struct run *r, int argc, char **argv)
 		case 'e':
 			r->events_path = optarg;
 			break;
+		case 'c':
+			r->config_path = optarg;
+			r->config_given = true;
+			break;
+		case 'l': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg) {
+				fprintf(stderr, "warden run: --label '%s': write KEY=VALUE\n",
+					optarg);
+				return -1;
+			}
+			if (r->n_labels == LABELS_MAX) {
+				fprintf(stderr, "warden run: at most %d labels\n", LABELS_MAX);
+				return -1;
+			}
+			*eq = '\0';
+			r->labels[r->n_labels].key = optarg;
+			r->labels[r->n_labels++].value = eq + 1;
+			break;
+		}
 		case 's':
 			r->stats = true;
 			break;
@@ -243,27 +298,195 @@ static const char *rule_text(struct run *r, uint32_t rule_id)
 	return NULL;
 }
 
-/* The parent of @pid from /proc/PID/stat: "pid (comm) state ppid ...", comm may hold spaces. */
-static uint32_t proc_ppid(uint32_t pid)
-{
-	char path[64], buf[512], *p;
-	unsigned ppid = 0;
-	ssize_t n;
-	int fd;
+static bool sandbox_may_write(const struct wd_compiled *c, const char *path);
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+/* ---- Export to the configured sinks -------------------------------------------------------- */
+
+static const char *ctx_rule_text(void *arg, uint32_t rule_id)
+{
+	return rule_text(arg, rule_id);
+}
+
+static void export_event(struct run *r, const struct wd_event *e)
+{
+	if (!r->pipe)
+		return;
+	if (wd_event_to_pb(e, &r->ctx, r->pbe) == 0)
+		wd_pipeline_emit(r->pipe, &r->pbe->ev);
+	else
+		r->enf.bad_records++;
+	/* After an exec, the process's /proc entries describe the new program. */
+	if (e->hdr.type == WD_EV_EXEC)
+		wd_proc_cache_forget(r->procs_cache, e->pid);
+}
+
+static void export_lifecycle(struct run *r, Warden__V1__Lifecycle__Kind kind, const char *detail)
+{
+	if (r->pipe && wd_event_lifecycle_to_pb(&r->ctx, kind, detail, r->pbe) == 0)
+		wd_pipeline_emit(r->pipe, &r->pbe->ev);
+}
+
+/* Reserve failures in the kernel since the last look become EVENTS_LOST events, with the count
+ * per CPU in the detail. Called after every drain of the ring buffer: one map read when
+ * nothing was lost. */
+static void check_lost(struct run *r)
+{
+	uint64_t total, sb, d_sb, d_other;
+	char detail[512];
+	size_t off;
+
+	if (!r->lost_cpu)
+		return;
+	total = wd_enforcer_lost_cpu(&r->enf, r->lost_cpu, r->ncpu);
+	if (total == r->lost_seen)
+		return;
+	sb = wd_enforcer_sandbox_lost(&r->enf, r->cg.id);
+	d_sb = sb - r->sb_lost_seen;
+	d_other = total - r->lost_seen - d_sb;
+	off = (size_t)snprintf(detail, sizeof(detail),
+			       "kernel ring buffer full; lost so far per CPU:");
+	for (int i = 0; i < r->ncpu && off < sizeof(detail); i++)
+		if (r->lost_cpu[i])
+			off += (size_t)snprintf(detail + off, sizeof(detail) - off, " cpu%d=%llu",
+						i, (unsigned long long)r->lost_cpu[i]);
+	fprintf(r->events, "%s %llu events lost (%s)\n", r->who,
+		(unsigned long long)(total - r->lost_seen), detail);
+	fflush(r->events);
+	if (r->pipe && d_sb && wd_event_lost_to_pb(&r->ctx, d_sb, detail, r->pbe) == 0)
+		wd_pipeline_emit(r->pipe, &r->pbe->ev);
+	if (r->pipe && d_other) {
+		/* Not attributable to this sandbox: reported for the node. */
+		struct wd_event_ctx node = {
+			.node = r->ctx.node,
+			.boot_id = r->ctx.boot_id,
+			.node_seq = r->ctx.node_seq,
+		};
+
+		if (wd_event_lost_to_pb(&node, d_other, detail, r->pbe) == 0)
+			wd_pipeline_emit(r->pipe, &r->pbe->ev);
+	}
+	r->lost_seen = total;
+	r->sb_lost_seen = sb;
+}
+
+/* The first file of the sinks (or the node counter) the sandbox may write, or NULL. */
+static const char *sink_writable(struct run *r, const struct wd_compiled *c, char *buf, size_t size)
+{
+	if (r->node_seq && sandbox_may_write(c, WD_NODE_SEQ_FILE))
+		return WD_NODE_SEQ_FILE;
+	for (size_t i = 0; r->cfg && i < r->cfg->n_sinks; i++) {
+		const struct wd_sink_cfg *s = &r->cfg->sinks[i];
+
+		if (s->kind == WD_SINK_FILE)
+			snprintf(buf, size, "%s/%s.pb", s->dir, s->name);
+		else if (s->kind == WD_SINK_JSONL)
+			snprintf(buf, size, "%s", s->path);
+		else
+			continue;
+		if (sandbox_may_write(c, buf))
+			return buf;
+	}
+	return NULL;
+}
+
+static int load_config(struct run *r)
+{
+	struct wd_diags d = {0};
+	int err;
+
+	if (!r->config_path && access(WD_CONFIG_DEFAULT, F_OK) == 0)
+		r->config_path = WD_CONFIG_DEFAULT;
+	if (!r->config_path) {
+		r->cfg = wd_config_empty();
+		return r->cfg ? 0 : -ENOMEM;
+	}
+	err = wd_config_parse_file(r->config_path, &r->cfg, &d);
+	if (err) {
+		wd_diags_print(stderr, &d);
+		fprintf(stderr,
+			"warden run: the config %s is not valid; nothing was started (check it "
+			"with warden config check %s)\n",
+			r->config_path, r->config_path);
+	}
+	wd_diags_free(&d);
+	return err;
+}
+
+static int setup_export(struct run *r)
+{
+	struct utsname u;
+	char err[512], path[PATH_MAX];
+	const char *w;
+	int ret;
+
+	if (!r->cfg->n_sinks)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %u", &ppid) != 1)
-		return 0;
-	return ppid;
+	if (r->cfg->node)
+		snprintf(r->node, sizeof(r->node), "%s", r->cfg->node);
+	else if (uname(&u) == 0)
+		snprintf(r->node, sizeof(r->node), "%s", u.nodename);
+	wd_boot_id(r->boot_id, sizeof(r->boot_id));
+	ret = wd_node_seq_open(WD_NODE_SEQ_FILE, &r->node_seq);
+	if (ret) {
+		fprintf(stderr,
+			"warden run: cannot open the node's event counter %s: %s (it must be a "
+			"regular file of root's, mode 0600)\n",
+			WD_NODE_SEQ_FILE, strerror(-ret));
+		return ret;
+	}
+	if (r->enf.lsm && (w = sink_writable(r, r->compiled[0], path, sizeof(path)))) {
+		fprintf(stderr,
+			"warden run: the sandbox may write %s, so it could forge or erase its own "
+			"record; put the sinks where the policy does not allow writes\n",
+			w);
+		return -EPERM;
+	}
+	r->ncpu = libbpf_num_possible_cpus();
+	r->lost_cpu = r->ncpu > 0 ? calloc((size_t)r->ncpu, sizeof(*r->lost_cpu)) : NULL;
+	r->pbe = malloc(sizeof(*r->pbe));
+	if (!r->lost_cpu || !r->pbe)
+		return -ENOMEM;
+	snprintf(r->policy_name, sizeof(r->policy_name), "%s",
+		 r->policy_path ? r->policy_path : "<default>");
+	r->ctx = (struct wd_event_ctx){
+		.identity = r->identity,
+		.labels = r->labels,
+		.n_labels = r->n_labels,
+		.sandbox_id = strrchr(r->cg.path, '/') + 1,
+		.cgroup_path = r->cg.path,
+		.cgroup_id = r->cg.id,
+		.policy_name = r->policy_name,
+		.node = r->node,
+		.boot_id = r->boot_id,
+		.rule_text = ctx_rule_text,
+		.rule_text_arg = r,
+		.proc_lookup = wd_proc_cache_lookup,
+		.proc_lookup_arg = r->procs_cache,
+		.node_seq = r->node_seq,
+		.sandbox_seq = &r->sandbox_seq,
+	};
+	ret = wd_pipeline_open(&r->pipe, r->cfg->sinks, r->cfg->n_sinks, r->node, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "warden run: %s: %s; nothing was started\n", r->config_path, err);
+		return ret;
+	}
+	export_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_CREATED, NULL);
+	snprintf(err, sizeof(err), "rules %u-%u", r->compiled[0]->first_rule_id,
+		 r->compiled[0]->first_rule_id + r->compiled[0]->n_rules - 1);
+	export_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, err);
+	return 0;
+}
+
+static void close_export(struct run *r)
+{
+	if (r->pipe)
+		wd_pipeline_close(r->pipe, DRAIN_MS);
+	r->pipe = NULL;
+	wd_node_seq_close(r->node_seq);
+	wd_proc_cache_free(r->procs_cache);
+	free(r->pbe);
+	free(r->lost_cpu);
+	wd_config_free(r->cfg);
 }
 
 static int on_event(void *ctx, const struct wd_event *e)
@@ -278,17 +501,15 @@ static int on_event(void *ctx, const struct wd_event *e)
 
 	/* The cgroup hooks cannot see the task; /proc can, while the process lives. */
 	if ((!e->exe[0] || !e->ppid) && e->pid) {
-		char link[64];
-		ssize_t n;
+		struct wd_proc_info pi;
 
 		copy = *e;
-		if (!copy.exe[0]) {
-			snprintf(link, sizeof(link), "/proc/%u/exe", e->pid);
-			n = readlink(link, copy.exe, sizeof(copy.exe) - 1);
-			copy.exe[n > 0 ? n : 0] = '\0';
+		if (wd_proc_cache_lookup(r->procs_cache, e->pid, &pi) == 0) {
+			if (!copy.exe[0])
+				memcpy(copy.exe, pi.exe, sizeof(copy.exe));
+			if (!copy.ppid)
+				copy.ppid = pi.ppid;
 		}
-		if (!copy.ppid)
-			copy.ppid = proc_ppid(e->pid);
 		e = &copy;
 	}
 	/* The child's own self-check (see child_exec) is expected, once, not news. */
@@ -302,7 +523,7 @@ static int on_event(void *ctx, const struct wd_event *e)
 		r->n_denied++;
 	wd_event_format(r->events, e, r->who, why);
 	fputc('\n', r->events);
-	fflush(r->events);
+	export_event(r, e);
 	return 0;
 }
 
@@ -501,6 +722,8 @@ static int spawn(struct run *r, const sigset_t *old, int *pidfd)
 static void reload(struct run *r)
 {
 	struct wd_compiled *next = NULL, *prev = r->compiled[r->n_compiled - 1];
+	char path[PATH_MAX], detail[64];
+	const char *w;
 	int err;
 
 	if (sandbox_may_write(prev, r->policy_path)) {
@@ -512,6 +735,14 @@ static void reload(struct run *r)
 	}
 	if (prepare_policy(r, &next)) {
 		fprintf(stderr, "%s policy reload rejected: the policy in force stays\n", r->who);
+		return;
+	}
+	if (r->enf.lsm && (w = sink_writable(r, next, path, sizeof(path)))) {
+		fprintf(stderr,
+			"%s policy reload rejected: it lets the sandbox write %s, where its events "
+			"are kept; the policy in force stays\n",
+			r->who, w);
+		wd_compiled_free(next);
 		return;
 	}
 	err = wd_enforcer_load_policy(&r->enf, next);
@@ -528,6 +759,9 @@ static void reload(struct run *r)
 	wd_enforcer_unload_policy(&r->enf, prev);
 	fprintf(stderr, "%s policy reloaded (rules %u-%u)\n", r->who, next->first_rule_id,
 		next->first_rule_id + next->n_rules - 1);
+	snprintf(detail, sizeof(detail), "reloaded: rules %u-%u", next->first_rule_id,
+		 next->first_rule_id + next->n_rules - 1);
+	export_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, detail);
 }
 
 static void print_stats(struct run *r)
@@ -570,11 +804,9 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 	}
 
 	while (!done) {
-		int n = epoll_wait(ep, ev, 8, -1);
+		int n = epoll_wait(ep, ev, 8, POLL_MS);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
@@ -605,11 +837,16 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 					fprintf(stderr, "%s TTL expired: killing the sandbox\n",
 						r->who);
 					wd_cgroup_destroy(&r->cg, 0);
+					export_lifecycle(
+						r, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_EXPIRED,
+						"time to live passed: every process killed");
 				}
-			} else {
-				wd_enforcer_drain(&r->enf);
 			}
 		}
+		/* Every round, woken or not: allowed events arrive without a wake-up. */
+		wd_enforcer_drain(&r->enf);
+		check_lost(r);
+		fflush(r->events);
 	}
 	close(ep);
 	return status;
@@ -635,6 +872,9 @@ int wd_cmd_run(int argc, char **argv)
 			return EXIT_WARDEN;
 		}
 	}
+	r.procs_cache = wd_proc_cache_new(PROC_CACHE_MS);
+	if (!r.procs_cache || load_config(&r))
+		goto out;
 	if (prepare_policy(&r, &r.compiled[0]))
 		goto out;
 	r.n_compiled = 1;
@@ -653,6 +893,8 @@ int wd_cmd_run(int argc, char **argv)
 			"write "
 			"the --events file %s\n",
 			r.events_path);
+	if (setup_export(&r))
+		goto out;
 	snprintf(r.procs, sizeof(r.procs), "%s/cgroup.procs", r.cg.path);
 
 	/* Signals for warden become messages in the loop, forwarded to the command. */
@@ -698,10 +940,20 @@ out:
 			r.cg.path);
 	if (r.enf.cg) {
 		wd_enforcer_drain(&r.enf);
+		check_lost(&r);
 		lost = wd_enforcer_lost(&r.enf);
 		if (lost)
 			fprintf(stderr, "%s %llu events were lost (ring buffer full)\n", r.who,
 				(unsigned long long)lost);
+		if (r.pipe && pidfd >= 0) {
+			char how[64];
+
+			if (status >= 128 && status < 128 + 65)
+				snprintf(how, sizeof(how), "killed by signal %d", status - 128);
+			else
+				snprintf(how, sizeof(how), "exit status %d", status);
+			export_lifecycle(&r, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_ENDED, how);
+		}
 		if (r.stats)
 			print_stats(&r);
 		if (r.enf.bad_records)
@@ -709,6 +961,7 @@ out:
 				(unsigned long long)r.enf.bad_records);
 		wd_enforcer_close(&r.enf);
 	}
+	close_export(&r);
 	if (r.guard_fd >= 0)
 		close(r.guard_fd);
 	for (int i = 0; i < r.n_compiled; i++)

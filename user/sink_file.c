@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "event_pb.h"
+#include "sink.h"
 #include "sink_file.h"
 
 #define BUF_SIZE   (2 * (WD_PB_VARINT_MAX + WD_PB_RECORD_MAX))
@@ -756,4 +757,125 @@ int sink_file_last_record(const struct sink_file *s, const void **rec, size_t *l
 uint64_t sink_file_recovered_bytes(const struct sink_file *s)
 {
 	return s->recovered;
+}
+
+/* ---- As a pipeline backend (user/sink.h) ---------------------------------------------------- */
+
+struct file_backend {
+	struct sink_file *f;
+	char dir[PATH_MAX];
+	char name[NAME_MAX_ + 1];
+	int last_err;
+};
+
+static int fb_write(void *impl, const uint8_t *msg, size_t len, const Warden__V1__Event *ev)
+{
+	struct file_backend *b = impl;
+	int err = sink_file_write(b->f, msg, len);
+
+	(void)ev;
+	if (err && err != -EMSGSIZE) {
+		/* A full disk or an I/O error: keep the record and try again later. */
+		b->last_err = err;
+		return -EAGAIN;
+	}
+	if (!err)
+		b->last_err = 0;
+	return err;
+}
+
+static int fb_flush(void *impl)
+{
+	struct file_backend *b = impl;
+	int err = sink_file_flush(b->f);
+
+	if (err)
+		b->last_err = err;
+	return err;
+}
+
+static int fb_tick(void *impl, uint64_t now_ns)
+{
+	struct file_backend *b = impl;
+	int err = sink_file_maintain(b->f, now_ns);
+
+	if (err)
+		b->last_err = err;
+	return err;
+}
+
+static void fb_describe(void *impl, char *buf, size_t size)
+{
+	struct file_backend *b = impl;
+
+	if (b->last_err)
+		snprintf(buf, size, "writing %s/%s.pb: failing: %s", b->dir, b->name,
+			 strerror(-b->last_err));
+	else
+		snprintf(buf, size, "writing %s/%s.pb", b->dir, b->name);
+}
+
+static void fb_close(void *impl)
+{
+	struct file_backend *b = impl;
+	int err = sink_file_close(b->f);
+
+	if (err)
+		fprintf(stderr, "warden: sink %s: closing %s/%s.pb: %s\n", b->name, b->dir, b->name,
+			strerror(-err));
+	free(b);
+}
+
+static const struct wd_sink_ops file_ops = {
+	.kind = "file",
+	.write = fb_write,
+	.flush = fb_flush,
+	.tick = fb_tick,
+	.describe = fb_describe,
+	.close = fb_close,
+};
+
+int wd_sink_file_backend(const struct wd_sink_cfg *c, const char *node,
+			 const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
+{
+	struct sink_file_opts o = {
+		.dir = c->dir,
+		.name = c->name,
+		.max_bytes = c->max_bytes,
+		.max_age_ns = c->max_age_ns,
+		.max_total_bytes = c->keep_bytes,
+		.max_keep_age_ns = c->keep_age_ns,
+		.max_files = c->keep_files,
+		.gzip_level = c->gzip_level,
+	};
+	struct file_backend *b;
+	int ret;
+
+	(void)node;
+	if (!c->dir || !c->dir[0]) {
+		snprintf(err, err_size, "a file sink needs a directory (dir:)");
+		return -EINVAL;
+	}
+	if (mkdir(c->dir, 0750) && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, err_size, "cannot create %s: %s", c->dir, strerror(-ret));
+		return ret;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	snprintf(b->dir, sizeof(b->dir), "%s", c->dir);
+	snprintf(b->name, sizeof(b->name), "%s", c->name);
+	ret = sink_file_open(&b->f, &o);
+	if (ret) {
+		snprintf(err, err_size,
+			 ret == -EBUSY ? "%s/%s.pb is being written by another process"
+				       : "cannot open %s/%s.pb: %s",
+			 c->dir, c->name, strerror(-ret));
+		free(b);
+		return ret;
+	}
+	*ops = &file_ops;
+	*impl = b;
+	return 0;
 }

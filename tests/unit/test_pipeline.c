@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit: the export pipeline with backends of the test's own. Records arrive in order; a sink
+ * that stops taking records blocks neither the producer nor the other sinks; what its full
+ * queue could not hold is counted and reported to it as EVENTS_LOST exactly where the gap is,
+ * so delivered plus reported lost equals produced; a record the backend refuses is lost and
+ * reported too; at close, what is still queued is counted. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "event_pb.h"
+#include "pipeline.h"
+
+#define MAXREC 20000
+
+/* A backend that records what it gets: seq, or for EVENTS_LOST its range. */
+struct tb {
+	pthread_mutex_t mu;
+	bool blocked;	 /* write says -EAGAIN */
+	uint64_t refuse; /* write refuses this seq (-EINVAL) */
+	bool wants;	 /* wants_event */
+	size_t n;
+	struct got {
+		uint64_t seq, lost, first, last;
+		bool is_lost;
+	} got[MAXREC];
+	int flushes, closed;
+};
+
+static int tb_write(void *impl, const uint8_t *msg, size_t len, const Warden__V1__Event *ev)
+{
+	struct tb *t = impl;
+	Warden__V1__Event *m = ev ? NULL : warden__v1__event__unpack(NULL, len, msg);
+	const Warden__V1__Event *e = ev ? ev : m;
+	int ret = 0;
+
+	if (!e)
+		return -EBADMSG;
+	pthread_mutex_lock(&t->mu);
+	if (t->blocked) {
+		ret = -EAGAIN;
+	} else if (t->refuse && e->header->seq == t->refuse) {
+		ret = -EINVAL;
+	} else if (t->n < MAXREC) {
+		struct got *g = &t->got[t->n++];
+
+		g->seq = e->header->seq;
+		if (e->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE &&
+		    e->lifecycle->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
+			g->is_lost = true;
+			g->lost = e->lifecycle->lost_count;
+			g->first = e->lifecycle->lost_first_seq;
+			g->last = e->lifecycle->lost_last_seq;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	if (m)
+		warden__v1__event__free_unpacked(m, NULL);
+	return ret;
+}
+
+static int tb_flush(void *impl)
+{
+	struct tb *t = impl;
+
+	pthread_mutex_lock(&t->mu);
+	t->flushes++;
+	pthread_mutex_unlock(&t->mu);
+	return 0;
+}
+
+static void tb_close(void *impl)
+{
+	((struct tb *)impl)->closed++;
+}
+
+static const struct wd_sink_ops tb_ops = {
+	.kind = "test", .write = tb_write, .flush = tb_flush, .close = tb_close};
+static const struct wd_sink_ops tb_ops_ev = {.kind = "test",
+					     .wants_event = true,
+					     .write = tb_write,
+					     .flush = tb_flush,
+					     .close = tb_close};
+
+static struct tb *tb_new(void)
+{
+	struct tb *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	pthread_mutex_init(&t->mu, NULL);
+	return t;
+}
+
+static void set_blocked(struct tb *t, bool b)
+{
+	pthread_mutex_lock(&t->mu);
+	t->blocked = b;
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* An event with seq @seq and a payload of about @pad bytes (in the lifecycle detail). */
+static void emit(struct wd_pipeline *p, uint64_t seq, size_t pad)
+{
+	static char detail[4096];
+	Warden__V1__Event ev = WARDEN__V1__EVENT__INIT;
+	Warden__V1__Header hdr = WARDEN__V1__HEADER__INIT;
+	Warden__V1__Lifecycle lc = WARDEN__V1__LIFECYCLE__INIT;
+
+	memset(detail, 'x', pad);
+	detail[pad] = '\0';
+	hdr.seq = seq;
+	lc.kind = WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED;
+	lc.detail = detail;
+	ev.header = &hdr;
+	ev.action_case = WARDEN__V1__EVENT__ACTION_LIFECYCLE;
+	ev.lifecycle = &lc;
+	wd_pipeline_emit(p, &ev);
+}
+
+static struct wd_sink_cfg cfg(const char *name, struct tb *t, uint64_t queue, bool wants)
+{
+	return (struct wd_sink_cfg){.name = (char *)name,
+				    .queue_bytes = queue,
+				    .ops = wants ? &tb_ops_ev : &tb_ops,
+				    .impl = t};
+}
+
+/* Checks what @t got: every seq 1..n once, in order, except ranges an EVENTS_LOST names
+ * exactly where they are missing. Returns the number of events reported lost. */
+static uint64_t check_stream(const struct tb *t, uint64_t n)
+{
+	uint64_t next = 1, lost = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct got *g = &t->got[i];
+
+		if (g->is_lost) {
+			assert_int_equal(g->seq, 0);
+			assert_int_equal(g->first, next);
+			assert_int_equal(g->last - g->first + 1, g->lost);
+			next = g->last + 1;
+			lost += g->lost;
+			continue;
+		}
+		assert_int_equal(g->seq, next);
+		next++;
+	}
+	assert_int_equal(next, n + 1);
+	return lost;
+}
+
+static void in_order(void **state)
+{
+	struct tb *a = tb_new(), *b = tb_new();
+	struct wd_sink_cfg c[2] = {cfg("a", a, 0, false), cfg("b", b, 0, true)};
+	struct wd_pipeline *p;
+	struct wd_sink_stats st;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(wd_pipeline_open(&p, c, 2, "node", err, sizeof(err)), 0);
+	for (uint64_t s = 1; s <= 5000; s++)
+		emit(p, s, s % 300);
+	assert_true(wd_pipeline_drain(p, 10000));
+	assert_int_equal(check_stream(a, 5000), 0);
+	assert_int_equal(check_stream(b, 5000), 0);
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queued, 5000);
+	assert_int_equal(st.written, 5000);
+	assert_int_equal(st.lost, 0);
+	assert_true(a->flushes > 0);
+	assert_int_equal(wd_pipeline_close(p, 1000), 0);
+	assert_int_equal(a->closed, 1);
+	assert_int_equal(b->closed, 1);
+	free(a);
+	free(b);
+}
+
+static void stalled_sink_counts_and_reports(void **state)
+{
+	struct tb *slow = tb_new(), *fast = tb_new();
+	/* The smallest queue: about two records of the largest size. */
+	struct wd_sink_cfg c[2] = {cfg("slow", slow, 1, false), cfg("fast", fast, 0, false)};
+	struct wd_pipeline *p;
+	struct wd_sink_stats st;
+	uint64_t n = 0, reported;
+	struct timespec t0, t1;
+	char err[256];
+
+	(void)state;
+	set_blocked(slow, true);
+	assert_int_equal(wd_pipeline_open(&p, c, 2, "node", err, sizeof(err)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Three bursts with the backend stalled, each released afterwards: several gaps. */
+	for (int burst = 0; burst < 3; burst++) {
+		set_blocked(slow, true);
+		for (int i = 0; i < 4000; i++)
+			emit(p, ++n, 1000);
+		set_blocked(slow, false);
+		assert_true(wd_pipeline_drain(p, 10000));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The producer never waited for the stalled sink (generous bound: 12,000 copies). */
+	assert_true(t1.tv_sec - t0.tv_sec < 20);
+	assert_int_equal(check_stream(fast, n), 0);
+	reported = check_stream(slow, n);
+	wd_pipeline_stats(p, 0, &st);
+	assert_true(st.lost > 0);
+	assert_int_equal(st.lost, reported);
+	assert_int_equal(st.lost_reported, reported);
+	assert_int_equal(st.written + st.lost, n);
+	assert_int_equal(wd_pipeline_close(p, 1000), reported);
+	free(slow);
+	free(fast);
+}
+
+static void refused_record_is_reported(void **state)
+{
+	struct tb *t = tb_new();
+	struct wd_sink_cfg c = cfg("t", t, 0, true);
+	struct wd_pipeline *p;
+	char err[256];
+
+	(void)state;
+	t->refuse = 7;
+	assert_int_equal(wd_pipeline_open(&p, &c, 1, "node", err, sizeof(err)), 0);
+	for (uint64_t s = 1; s <= 20; s++)
+		emit(p, s, 10);
+	assert_true(wd_pipeline_drain(p, 5000));
+	assert_int_equal(check_stream(t, 20), 1);
+	assert_int_equal(wd_pipeline_close(p, 1000), 1);
+	free(t);
+}
+
+static void close_counts_what_is_left(void **state)
+{
+	struct tb *t = tb_new();
+	struct wd_sink_cfg c = cfg("t", t, 0, false);
+	struct wd_pipeline *p;
+	char err[256];
+
+	(void)state;
+	set_blocked(t, true);
+	assert_int_equal(wd_pipeline_open(&p, &c, 1, "node", err, sizeof(err)), 0);
+	for (uint64_t s = 1; s <= 100; s++)
+		emit(p, s, 10);
+	assert_false(wd_pipeline_drain(p, 200));
+	assert_int_equal(wd_pipeline_close(p, 200), 100);
+	assert_int_equal(t->n, 0);
+	assert_int_equal(t->closed, 1);
+	free(t);
+}
+
+static void bad_backend_fails_open(void **state)
+{
+	struct wd_sink_cfg c = {.name = (char *)"f", .kind = WD_SINK_FILE}; /* no dir */
+	struct wd_pipeline *p = (void *)1;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(wd_pipeline_open(&p, &c, 1, "node", err, sizeof(err)), -EINVAL);
+	assert_null(p);
+	assert_non_null(strstr(err, "sink f"));
+	assert_non_null(strstr(err, "dir"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(in_order),
+		cmocka_unit_test(stalled_sink_counts_and_reports),
+		cmocka_unit_test(refused_record_is_reported),
+		cmocka_unit_test(close_counts_what_is_left),
+		cmocka_unit_test(bad_backend_fails_open),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

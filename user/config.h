@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* warden's config file (docs/config.md): the node's name and where events go. */
+#ifndef WD_CONFIG_H
+#define WD_CONFIG_H
+
+#include <stddef.h>
+
+#include "policy.h" /* struct wd_diags */
+#include "sink.h"
+
+/* Looked for when no --config is given; its absence is not an error. */
+#define WD_CONFIG_DEFAULT "/etc/warden/warden.yaml"
+
+struct wd_config {
+	char *source; /* the file it came from, or "<defaults>" */
+	char *node;   /* NULL: uname -n */
+	struct wd_sink_cfg *sinks;
+	size_t n_sinks;
+};
+
+/* Parses a config file. Every error goes to @diags as file:line:column; on any error *@out is
+ * NULL and -EINVAL (or -errno of reading) is returned: nothing of an invalid config is used. */
+int wd_config_parse_file(const char *path, struct wd_config **out, struct wd_diags *diags);
+int wd_config_parse_string(const char *name, const char *yaml, size_t len, struct wd_config **out,
+			   struct wd_diags *diags);
+/* A config with no sinks. */
+struct wd_config *wd_config_empty(void);
+void wd_config_free(struct wd_config *c);
+
+/* "64MiB", "1GiB", "512KiB", "1500": bytes. Returns 0 or -EINVAL. */
+int wd_size_parse(const char *s, uint64_t *bytes);
+
+/* `warden config`. */
+int wd_cmd_config(int argc, char **argv);
+
+#endif

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The export pipeline. One producer (the ring buffer consumer) packs each event once and copies
+ * it into every sink's queue, a byte ring bounded by the sink's queue_bytes; each sink's thread
+ * takes records from its ring and hands them to the backend. The producer never waits for a
+ * sink: when a ring is full the record is counted as lost for that sink, and a LOST marker goes
+ * into the ring ahead of the next record that fits (or as soon as the ring has room, when no
+ * record follows), so the sink receives an EVENTS_LOST event exactly where its gap is. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "event_pb.h"
+#include "pipeline.h"
+#include "warden/version.h"
+
+#define NS_PER_MS     1000000ull
+#define TICK_NS	      (100 * NS_PER_MS)
+#define RETRY_NS      (50 * NS_PER_MS)
+#define QUEUE_DEFAULT (64ull << 20)
+#define QUEUE_MIN     (2 * (WD_PB_RECORD_MAX + sizeof(struct rec_hdr)))
+#define REC_WRAP      0xffffffffu /* the rest of the ring is unused; go on at offset 0 */
+#define REC_F_LOST    1u	  /* a LOST marker: the payload is struct lost_marker */
+#define ALIGN8(x)     (((x) + 7) & ~(size_t)7)
+
+struct rec_hdr {
+	uint32_t len; /* payload bytes, or REC_WRAP */
+	uint32_t flags;
+	uint64_t seq;
+};
+
+struct lost_marker {
+	uint64_t count, first_seq, last_seq;
+};
+
+struct sink {
+	struct wd_pipeline *p;
+	char name[72];
+	const struct wd_sink_ops *ops;
+	void *impl;
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;   /* the consumer waits on it: data, or stop */
+	pthread_cond_t idle; /* drain waits on it */
+	uint8_t *ring;
+	size_t cap, head, tail, used; /* used counts bytes from tail to head, wrap waste included */
+	bool waiting, stop, flushed;
+	/* Records lost since the last marker: not yet in the ring. */
+	uint64_t pend_count, pend_first, pend_last;
+	uint64_t queued, written, lost, lost_reported;
+	char state[160];
+};
+
+struct wd_pipeline {
+	struct sink *s;
+	size_t n;
+	char node[256];
+	uint8_t *pack; /* the producer's packing buffer */
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- The ring (caller holds s->mu) ---------------------------------------------------------- */
+
+static size_t rec_size(size_t len)
+{
+	return ALIGN8(sizeof(struct rec_hdr) + len);
+}
+
+/* Room for a record of @len payload bytes at head, wrapping if needed; returns its offset or
+ * SIZE_MAX when the ring is too full. */
+static size_t ring_reserve(struct sink *s, size_t len)
+{
+	size_t need = rec_size(len), free_ = s->cap - s->used;
+
+	if (s->head >= s->tail || s->used == 0) {
+		/* Free space: [head, cap) and [0, tail). */
+		if (s->cap - s->head >= need && free_ >= need)
+			return s->head;
+		if (s->used == 0) {
+			s->head = s->tail = 0;
+			return need <= s->cap ? 0 : SIZE_MAX;
+		}
+		if (s->tail >= need && free_ >= need + (s->cap - s->head)) {
+			if (s->cap - s->head >= sizeof(struct rec_hdr)) {
+				struct rec_hdr *w = (struct rec_hdr *)(s->ring + s->head);
+
+				w->len = REC_WRAP;
+			}
+			s->used += s->cap - s->head;
+			s->head = 0;
+			return 0;
+		}
+		return SIZE_MAX;
+	}
+	/* head < tail: free space is [head, tail). */
+	return s->tail - s->head >= need ? s->head : SIZE_MAX;
+}
+
+static void ring_put(struct sink *s, size_t at, uint32_t flags, uint64_t seq, const void *a,
+		     size_t alen, const void *b, size_t blen)
+{
+	struct rec_hdr *h = (struct rec_hdr *)(s->ring + at);
+
+	h->len = (uint32_t)(alen + blen);
+	h->flags = flags;
+	h->seq = seq;
+	memcpy(h + 1, a, alen);
+	if (blen)
+		memcpy((uint8_t *)(h + 1) + alen, b, blen);
+	s->head = at + rec_size(alen + blen);
+	if (s->head == s->cap)
+		s->head = 0;
+	s->used += rec_size(alen + blen);
+}
+
+/* The record at tail, skipping a wrap; NULL when empty. */
+static struct rec_hdr *ring_peek(struct sink *s)
+{
+	struct rec_hdr *h;
+
+	if (!s->used)
+		return NULL;
+	if (s->cap - s->tail < sizeof(struct rec_hdr) ||
+	    ((struct rec_hdr *)(s->ring + s->tail))->len == REC_WRAP) {
+		s->used -= s->cap - s->tail;
+		s->tail = 0;
+		if (!s->used) {
+			s->head = 0;
+			return NULL;
+		}
+	}
+	h = (struct rec_hdr *)(s->ring + s->tail);
+	return h;
+}
+
+static void ring_pop(struct sink *s, const struct rec_hdr *h)
+{
+	size_t n = rec_size(h->len);
+
+	s->tail += n;
+	s->used -= n;
+	if (s->tail == s->cap)
+		s->tail = 0;
+	if (!s->used)
+		s->head = s->tail = 0;
+}
+
+/* Puts the pending LOST marker into the ring if it fits. */
+static bool ring_put_marker(struct sink *s)
+{
+	struct lost_marker m = {s->pend_count, s->pend_first, s->pend_last};
+	size_t at;
+
+	if (!s->pend_count)
+		return true;
+	at = ring_reserve(s, sizeof(m));
+	if (at == SIZE_MAX)
+		return false;
+	ring_put(s, at, REC_F_LOST, 0, &m, sizeof(m), NULL, 0);
+	s->pend_count = 0;
+	return true;
+}
+
+static void count_lost(struct sink *s, uint64_t seq)
+{
+	s->lost++;
+	if (!s->pend_count++)
+		s->pend_first = seq;
+	s->pend_last = seq;
+}
+
+/* ---- The producer side ---------------------------------------------------------------------- */
+
+static bool sink_offer(struct sink *s, const uint8_t *msg, size_t len, uint64_t seq)
+{
+	bool ok = false;
+	size_t at;
+
+	pthread_mutex_lock(&s->mu);
+	/* The marker goes first, and only together with the record, so markers stay in order. */
+	if (s->pend_count) {
+		size_t need = rec_size(sizeof(struct lost_marker)) + rec_size(len);
+
+		if (s->cap - s->used < need + rec_size(0) || !ring_put_marker(s))
+			goto out;
+	}
+	at = ring_reserve(s, len);
+	if (at == SIZE_MAX)
+		goto out;
+	ring_put(s, at, 0, seq, msg, len, NULL, 0);
+	s->queued++;
+	ok = true;
+out:
+	if (!ok)
+		count_lost(s, seq);
+	s->flushed = false;
+	if (s->waiting)
+		pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return ok;
+}
+
+unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
+				 uint64_t seq)
+{
+	unsigned failed = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (len > WD_PB_RECORD_MAX) {
+			pthread_mutex_lock(&p->s[i].mu);
+			count_lost(&p->s[i], seq);
+			pthread_mutex_unlock(&p->s[i].mu);
+			failed++;
+			continue;
+		}
+		failed += !sink_offer(&p->s[i], msg, len, seq);
+	}
+	return failed;
+}
+
+unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev)
+{
+	uint64_t seq = ev->header ? ev->header->seq : 0;
+	size_t len = warden__v1__event__get_packed_size(ev);
+
+	if (len > WD_PB_RECORD_MAX)
+		return wd_pipeline_emit_packed(p, NULL, len, seq);
+	warden__v1__event__pack(ev, p->pack);
+	return wd_pipeline_emit_packed(p, p->pack, len, seq);
+}
+
+/* ---- The sink thread ------------------------------------------------------------------------ */
+
+/* The EVENTS_LOST event for a marker, packed into @buf. */
+static size_t lost_event(struct sink *s, const struct lost_marker *m, uint8_t *buf,
+			 Warden__V1__Event *ev, Warden__V1__Header *hdr, Warden__V1__Lifecycle *lc,
+			 char *detail, size_t detail_size)
+{
+	warden__v1__event__init(ev);
+	warden__v1__header__init(hdr);
+	warden__v1__lifecycle__init(lc);
+	hdr->seq = 0; /* not a node event: it stands for events other sinks did receive */
+	hdr->boot_ns = clock_ns(CLOCK_BOOTTIME);
+	hdr->wall_ns = clock_ns(CLOCK_REALTIME);
+	hdr->node = s->p->node;
+	hdr->warden_version = (char *)WARDEN_VERSION;
+	snprintf(detail, detail_size,
+		 "sink %s could not keep up: its queue (%" PRIu64 " bytes) was full", s->name,
+		 (uint64_t)s->cap);
+	lc->kind = WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST;
+	lc->detail = detail;
+	lc->lost_count = m->count;
+	lc->lost_first_seq = m->first_seq;
+	lc->lost_last_seq = m->last_seq;
+	lc->sink = s->name;
+	ev->header = hdr;
+	ev->action_case = WARDEN__V1__EVENT__ACTION_LIFECYCLE;
+	ev->lifecycle = lc;
+	ev->decision = WARDEN__V1__DECISION__DECISION_ALLOWED;
+	return warden__v1__event__pack(ev, buf);
+}
+
+/* Waits up to @ns for a signal (stop or data). Caller holds s->mu. */
+static void sink_wait(struct sink *s, uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t t = clock_ns(CLOCK_MONOTONIC) + ns;
+
+	ts.tv_sec = (time_t)(t / 1000000000ull);
+	ts.tv_nsec = (long)(t % 1000000000ull);
+	s->waiting = true;
+	pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	s->waiting = false;
+}
+
+static void sink_tick(struct sink *s, uint64_t *next_tick)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	int err;
+
+	if (now < *next_tick)
+		return;
+	*next_tick = now + TICK_NS;
+	err = s->ops->tick ? s->ops->tick(s->impl, clock_ns(CLOCK_REALTIME)) : 0;
+	if (err && err != -EAGAIN)
+		fprintf(stderr, "warden: sink %s: %s\n", s->name, strerror(-err));
+	pthread_mutex_lock(&s->mu);
+	if (s->ops->describe)
+		s->ops->describe(s->impl, s->state, sizeof(s->state));
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void *sink_main(void *arg)
+{
+	struct sink *s = arg;
+	uint8_t *copy = malloc(WD_PB_RECORD_MAX + 64);
+	struct lost_marker direct = {0}; /* a record the backend refused, to report next */
+	uint64_t next_tick = 0;
+	char detail[160];
+
+	if (!copy)
+		abort();
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		Warden__V1__Event lev, *ev = NULL;
+		Warden__V1__Header lhdr;
+		Warden__V1__Lifecycle llc;
+		struct rec_hdr *h = NULL;
+		struct lost_marker m = {0};
+		uint32_t flags;
+		uint64_t seq = 0;
+		size_t len = 0;
+		int err;
+
+		/* A pending marker with nothing behind it: put it in as soon as it fits. */
+		if (s->pend_count && !s->used)
+			ring_put_marker(s);
+		if (direct.count) {
+			m = direct;
+			direct.count = 0;
+			flags = REC_F_LOST;
+			pthread_mutex_unlock(&s->mu);
+			goto deliver;
+		}
+		h = ring_peek(s);
+		if (!h) {
+			if (!s->flushed) {
+				pthread_mutex_unlock(&s->mu);
+				if (s->ops->flush)
+					s->ops->flush(s->impl);
+				pthread_mutex_lock(&s->mu);
+				s->flushed = !s->used && !s->pend_count;
+				pthread_cond_broadcast(&s->idle);
+				continue;
+			}
+			if (s->stop)
+				break;
+			sink_wait(s, TICK_NS);
+			pthread_mutex_unlock(&s->mu);
+			sink_tick(s, &next_tick);
+			pthread_mutex_lock(&s->mu);
+			continue;
+		}
+		/* The producer only writes into free space: the record at tail stays put. */
+		flags = h->flags;
+		seq = h->seq;
+		len = h->len;
+		if (flags & REC_F_LOST)
+			memcpy(&m, h + 1, sizeof(m));
+		else
+			memcpy(copy, h + 1, len);
+		pthread_mutex_unlock(&s->mu);
+	deliver:
+		if (flags & REC_F_LOST) {
+			len = lost_event(s, &m, copy, &lev, &lhdr, &llc, detail, sizeof(detail));
+			if (s->ops->wants_event)
+				ev = &lev;
+		} else if (s->ops->wants_event) {
+			ev = warden__v1__event__unpack(NULL, len, copy);
+		}
+		for (;;) {
+			if (s->ops->wants_event && !ev)
+				err = -EBADMSG;
+			else
+				err = s->ops->write(s->impl, copy, len, ev);
+			if (err != -EAGAIN)
+				break;
+			/* Not now: keep the record, retry after a pause, unless stopping. */
+			sink_tick(s, &next_tick);
+			pthread_mutex_lock(&s->mu);
+			if (s->stop) {
+				pthread_mutex_unlock(&s->mu);
+				break;
+			}
+			sink_wait(s, RETRY_NS);
+			pthread_mutex_unlock(&s->mu);
+			next_tick = 0;
+		}
+		if (ev && ev != &lev)
+			warden__v1__event__free_unpacked(ev, NULL);
+
+		pthread_mutex_lock(&s->mu);
+		if (err == -EAGAIN) /* stopping with the sink unable to take it */
+			break;
+		if (h)
+			ring_pop(s, h);
+		if (flags & REC_F_LOST) {
+			if (!err)
+				s->lost_reported += m.count;
+		} else if (!err) {
+			s->written++;
+		} else {
+			/* Refused for good: lost, and said so right away, where it belongs. */
+			s->lost++;
+			direct = (struct lost_marker){1, seq, seq};
+		}
+		if (clock_ns(CLOCK_MONOTONIC) >= next_tick) {
+			pthread_mutex_unlock(&s->mu);
+			sink_tick(s, &next_tick);
+			pthread_mutex_lock(&s->mu);
+		}
+	}
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->mu);
+	free(copy);
+	return NULL;
+}
+
+/* ---- Setup and teardown --------------------------------------------------------------------- */
+
+/* TEMPORARY while the backends are being written: weak, so the tree links. */
+extern __typeof__(wd_sink_stream_backend) wd_sink_stream_backend __attribute__((weak));
+extern __typeof__(wd_sink_syslog_backend) wd_sink_syslog_backend __attribute__((weak));
+extern __typeof__(wd_sink_jsonl_backend) wd_sink_jsonl_backend __attribute__((weak));
+
+static int backend_open(const struct wd_sink_cfg *c, const char *node,
+			const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
+{
+	if (c->ops) {
+		*ops = c->ops;
+		*impl = c->impl;
+		return 0;
+	}
+	switch (c->kind) {
+	case WD_SINK_FILE:
+		return wd_sink_file_backend(c, node, ops, impl, err, err_size);
+	case WD_SINK_STREAM:
+		if (!wd_sink_stream_backend)
+			break;
+		return wd_sink_stream_backend(c, node, ops, impl, err, err_size);
+	case WD_SINK_SYSLOG:
+		if (!wd_sink_syslog_backend)
+			break;
+		return wd_sink_syslog_backend(c, node, ops, impl, err, err_size);
+	case WD_SINK_JSONL:
+		if (!wd_sink_jsonl_backend)
+			break;
+		return wd_sink_jsonl_backend(c, node, ops, impl, err, err_size);
+	}
+	snprintf(err, err_size, "unknown sink kind %d", (int)c->kind);
+	return -EINVAL;
+}
+
+static void sink_stop(struct sink *s)
+{
+	if (s->started) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->thread, NULL);
+		s->started = false;
+	}
+	if (s->ops && s->impl)
+		s->ops->close(s->impl);
+	s->impl = NULL;
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->idle);
+	free(s->ring);
+	s->ring = NULL;
+}
+
+int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, size_t n,
+		     const char *node, char *err, size_t err_size)
+{
+	struct wd_pipeline *p;
+	char why[256];
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->s = calloc(n ? n : 1, sizeof(*p->s))) ||
+	    !(p->pack = malloc(WD_PB_RECORD_MAX))) {
+		if (p)
+			free(p->s);
+		free(p);
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(p->node, sizeof(p->node), "%s", node ? node : "");
+	for (i = 0; i < n; i++) {
+		struct sink *s = &p->s[i];
+		const struct wd_sink_cfg *c = &sinks[i];
+
+		s->p = p;
+		snprintf(s->name, sizeof(s->name), "%s", c->name ? c->name : "?");
+		pthread_mutex_init(&s->mu, NULL);
+		pthread_cond_init(&s->cv, NULL);
+		pthread_cond_init(&s->idle, NULL);
+		s->flushed = true;
+		s->cap = c->queue_bytes ? c->queue_bytes : QUEUE_DEFAULT;
+		if (s->cap < QUEUE_MIN)
+			s->cap = QUEUE_MIN;
+		s->cap = ALIGN8(s->cap);
+		p->n = i + 1;
+		s->ring = malloc(s->cap);
+		if (!s->ring) {
+			ret = -ENOMEM;
+			snprintf(err, err_size, "sink %s: cannot allocate its %zu-byte queue",
+				 s->name, s->cap);
+			goto fail;
+		}
+		why[0] = '\0';
+		ret = backend_open(c, p->node, &s->ops, &s->impl, why, sizeof(why));
+		if (ret) {
+			s->ops = NULL;
+			s->impl = NULL;
+			snprintf(err, err_size, "sink %s (%s:%d:%d): %s", s->name, "config",
+				 c->line, c->col, why[0] ? why : strerror(-ret));
+			goto fail;
+		}
+		if (s->ops->describe)
+			s->ops->describe(s->impl, s->state, sizeof(s->state));
+		ret = -pthread_create(&s->thread, NULL, sink_main, s);
+		if (ret) {
+			snprintf(err, err_size, "sink %s: cannot start its thread: %s", s->name,
+				 strerror(-ret));
+			goto fail;
+		}
+		s->started = true;
+	}
+	*out = p;
+	return 0;
+fail:
+	for (i = 0; i < p->n; i++)
+		sink_stop(&p->s[i]);
+	free(p->s);
+	free(p->pack);
+	free(p);
+	return ret;
+}
+
+size_t wd_pipeline_sinks(const struct wd_pipeline *p)
+{
+	return p ? p->n : 0;
+}
+
+void wd_pipeline_stats(struct wd_pipeline *p, size_t i, struct wd_sink_stats *o)
+{
+	struct sink *s = &p->s[i];
+
+	pthread_mutex_lock(&s->mu);
+	o->name = s->name;
+	o->kind = s->ops ? s->ops->kind : "?";
+	o->queued = s->queued;
+	o->written = s->written;
+	o->lost = s->lost;
+	o->lost_reported = s->lost_reported;
+	o->queue_used = s->used;
+	o->queue_bytes = s->cap;
+	snprintf(o->state, sizeof(o->state), "%s", s->state);
+	pthread_mutex_unlock(&s->mu);
+}
+
+bool wd_pipeline_drain(struct wd_pipeline *p, unsigned timeout_ms)
+{
+	uint64_t end = clock_ns(CLOCK_MONOTONIC) + timeout_ms * NS_PER_MS;
+	bool all = true;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		struct sink *s = &p->s[i];
+
+		pthread_mutex_lock(&s->mu);
+		while (s->started && (s->used || s->pend_count || !s->flushed)) {
+			struct timespec ts;
+			uint64_t now = clock_ns(CLOCK_REALTIME), left;
+
+			if (clock_ns(CLOCK_MONOTONIC) >= end)
+				break;
+			left = end - clock_ns(CLOCK_MONOTONIC);
+			now += left < TICK_NS ? left : TICK_NS;
+			ts.tv_sec = (time_t)(now / 1000000000ull);
+			ts.tv_nsec = (long)(now % 1000000000ull);
+			if (s->waiting)
+				pthread_cond_signal(&s->cv);
+			pthread_cond_timedwait(&s->idle, &s->mu, &ts);
+		}
+		if (s->used || s->pend_count || !s->flushed)
+			all = false;
+		pthread_mutex_unlock(&s->mu);
+	}
+	return all;
+}
+
+uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	if (!p)
+		return 0;
+	wd_pipeline_drain(p, timeout_ms);
+	for (i = 0; i < p->n; i++) {
+		struct sink *s = &p->s[i];
+		uint64_t left;
+
+		/* Stop the thread first: nothing moves in the ring after that. */
+		if (s->started) {
+			pthread_mutex_lock(&s->mu);
+			s->stop = true;
+			pthread_cond_signal(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+			pthread_join(s->thread, NULL);
+			s->started = false;
+		}
+		left = 0;
+		while (ring_peek(s)) {
+			struct rec_hdr *h = ring_peek(s);
+
+			if (!(h->flags & REC_F_LOST))
+				left++;
+			ring_pop(s, h);
+		}
+		s->lost += left;
+		if (s->lost > s->lost_reported)
+			fprintf(stderr,
+				"warden: sink %s: %" PRIu64 " events were not delivered and not "
+				"reported to it (%" PRIu64 " still queued at exit)\n",
+				s->name, s->lost - s->lost_reported, left);
+		total += s->lost;
+		sink_stop(s);
+	}
+	free(p->s);
+	free(p->pack);
+	free(p);
+	return total;
+}
