@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `warden events`: reads event files (.pb, .pb.gz, or a sink's directory) and prints one line
- * per event, for people or as JSON; the one place their read errors are printed. */
+/* `warden events`: reads event files (.pb, .pb.gz, or a sink's directory), or follows a file
+ * sink as it writes, and prints one line per event, for people, as JSON or OCSF-shaped JSON;
+ * the one place their read errors are printed. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,17 +13,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "event_fmt.h"
+#include "event_ocsf.h"
 #include "event_pb.h"
+#include "sink.h"
 #include "sink_file.h"
 
 #define FILTERS_MAX 16
 
+enum output {
+	OUT_TEXT,
+	OUT_JSON, /* the proto3 JSON mapping */
+	OUT_OCSF,
+};
+
 struct events {
-	bool json;
+	enum output out;
+	bool follow;
 	const char *identity[FILTERS_MAX];
 	int n_identity;
 	Warden__V1__Decision decision[FILTERS_MAX];
@@ -33,8 +47,9 @@ struct events {
 
 static void usage(FILE *f)
 {
-	fputs("Usage: warden events [--json] [--identity GLOB] [--decision DECISION]\n"
+	fputs("Usage: warden events [--json | --ocsf] [--identity GLOB] [--decision DECISION]\n"
 	      "                     [--kind KIND] FILE...\n"
+	      "       warden events --follow [OPTIONS] DIR|DIR/NAME.pb\n"
 	      "\n"
 	      "Prints the events in warden event files: length-delimited warden.v1.Event\n"
 	      "records (docs/events.md), gzip-compressed or not. FILEs are read in the order\n"
@@ -44,6 +59,15 @@ static void usage(FILE *f)
 	      "\n"
 	      "  -j, --json              one JSON object per line (the proto3 JSON mapping,\n"
 	      "                          .proto field names, 64-bit numbers as strings)\n"
+	      "  -o, --ocsf              one OCSF-shaped JSON object per line (OCSF 1.1.0:\n"
+	      "                          Process Activity, File System Activity, Network\n"
+	      "                          Activity, ...; docs/events.md has the mapping)\n"
+	      "  -f, --follow            print what the file sink writes next, as tail -f\n"
+	      "                          does: first what is there, then each record as it is\n"
+	      "                          appended, across rotations; a half-written record is\n"
+	      "                          waited for, never printed. Give the sink's directory\n"
+	      "                          (every sink there) or its current segment NAME.pb\n"
+	      "                          (that sink, from that segment on). Runs until killed.\n"
 	      "  -i, --identity GLOB     only events of identities matching GLOB (fnmatch)\n"
 	      "  -d, --decision DECISION only allowed, denied or audit-denied events\n"
 	      "  -k, --kind KIND         only exec, file, connect, mmap, socket, confine or\n"
@@ -51,17 +75,21 @@ static void usage(FILE *f)
 	      "  -h, --help              this text\n"
 	      "\n"
 	      "Each filter may be given more than once: an event passes if it matches any value\n"
-	      "of each filter given.\n"
+	      "of each filter given. Filters apply to every output format, followed or not.\n"
 	      "\n"
 	      "Exit status: 0 all input read, 1 some input was unreadable or corrupt (the\n"
 	      "message names the file and the record; the events before it are printed),\n"
-	      "2 usage error.\n"
+	      "2 usage error. With --follow, a corrupt record is reported and the sink is\n"
+	      "followed again from its next segment; it exits only on a write error or when\n"
+	      "the input cannot be read at all.\n"
 	      "\n"
 	      "EXAMPLES:\n"
 	      "  warden events /var/log/warden                 every event of every sink there\n"
 	      "  warden events --decision denied events.pb     what was refused\n"
 	      "  warden events -k exec -i 'ci:acme/*' events-20250101T000000Z-7.pb.gz\n"
 	      "  warden events --json /var/log/warden | jq -c 'select(.connect) | .connect'\n"
+	      "  warden events --ocsf -d denied /var/log/warden > denied.ocsf.jsonl\n"
+	      "  warden events --follow -d denied /var/log/warden   watch refusals live\n"
 	      "  ssh node7 cat /var/log/warden/events.pb | warden events -\n",
 	      f);
 }
@@ -327,6 +355,9 @@ static void print_line(const Warden__V1__Event *ev)
 		if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST)
 			printf(" %" PRIu64 " events (seq %" PRIu64 "-%" PRIu64 ")", l->lost_count,
 			       l->lost_first_seq, l->lost_last_seq);
+		copy_esc(text, sizeof(text), l->sink);
+		if (text[0])
+			printf(" sink=%s", text);
 		copy_esc(text, sizeof(text), ev->policy_name);
 		if (text[0])
 			printf(" policy=%s", text);
@@ -343,6 +374,26 @@ static void print_line(const Warden__V1__Event *ev)
 	putchar('\n');
 }
 
+/* Prints @ev in the chosen format if the filters let it through. */
+static void emit(struct events *x, const Warden__V1__Event *ev)
+{
+	if (!wanted(x, ev))
+		return;
+	switch (x->out) {
+	case OUT_JSON:
+		wd_pb_event_json(stdout, ev);
+		putchar('\n');
+		break;
+	case OUT_OCSF:
+		wd_ocsf_event_json(stdout, ev);
+		putchar('\n');
+		break;
+	default:
+		print_line(ev);
+	}
+	x->shown++;
+}
+
 /* Prints the events of one file; returns 0, or 1 after printing why the rest is unreadable. */
 static int show_file(struct events *x, const char *path)
 {
@@ -355,15 +406,7 @@ static int show_file(struct events *x, const char *path)
 		return 1;
 	}
 	while ((ret = wd_pb_read_event(&r, &ev)) == 1) {
-		if (wanted(x, ev)) {
-			if (x->json) {
-				wd_pb_event_json(stdout, ev);
-				putchar('\n');
-			} else {
-				print_line(ev);
-			}
-			x->shown++;
-		}
+		emit(x, ev);
 		warden__v1__event__free_unpacked(ev, NULL);
 	}
 	if (ret < 0) {
@@ -400,6 +443,317 @@ static int show(struct events *x, const char *path)
 		status |= show_file(x, segs[i].path);
 	sink_file_list_free(segs, n);
 	return status;
+}
+
+/* --follow. Each sink is followed on its own: its current segment NAME.pb is read by offset as
+ * records are appended, whole records only; when NAME.pb is renamed away (rotated), the rest of
+ * it is read through the descriptor still open on it, segments rotated since are read from
+ * their rotated files, and the new NAME.pb is followed from its start. */
+
+#define FOLLOW_BUF     (4 * (WD_PB_VARINT_MAX + WD_PB_RECORD_MAX))
+#define FOLLOW_WAIT_MS 1000 /* a wake-up without inotify, or should it miss something */
+
+struct follow {
+	char *name; /* the sink's name */
+	char *cur;  /* DIR/NAME.pb */
+	int fd;	    /* the segment being followed, or -1 */
+	dev_t dev;
+	ino_t ino;
+	uint64_t done;	  /* bytes of it read as whole records */
+	uint64_t records; /* whole records read from it */
+	uint64_t seen;	  /* rotation numbers up to this one are read, or were there before */
+	bool broken;	  /* a corrupt record: nothing more is read from this segment */
+};
+
+struct follower {
+	char *dir;
+	bool one; /* NAME.pb was given: that sink only */
+	struct follow *f;
+	size_t n;
+};
+
+static void follow_error(const struct follow *f, int err, const char *then)
+{
+	fflush(stdout);
+	fprintf(stderr, "warden events: %s: record %llu (at byte %llu): %s; %s\n", f->cur,
+		(unsigned long long)f->records + 1, (unsigned long long)f->done,
+		wd_pb_strerror(err), then);
+}
+
+/* Prints the whole records appended since the last call; a record not all there yet is left
+ * for the next call. */
+static void follow_read(struct events *x, struct follow *f)
+{
+	static uint8_t buf[FOLLOW_BUF];
+	ssize_t got;
+
+	if (f->fd < 0 || f->broken)
+		return;
+	do {
+		size_t off = 0;
+		int err = 0;
+
+		got = pread(f->fd, buf, sizeof(buf), (off_t)f->done);
+		if (got < 0)
+			err = -errno;
+		while (!err && (size_t)got > off) {
+			size_t avail = (size_t)got - off;
+			Warden__V1__Event *ev;
+			uint64_t len;
+			int used = wd_pb_varint_get(buf + off, avail, &len);
+
+			if (used < 0 || (used > 0 && len > WD_PB_RECORD_MAX)) {
+				err = used < 0 ? -EBADMSG : -EMSGSIZE;
+				break;
+			}
+			/* The writer has not put all of it there yet. */
+			if (used == 0 || len > avail - (size_t)used)
+				break;
+			ev = warden__v1__event__unpack(NULL, len, buf + off + used);
+			if (!ev) {
+				err = -EPROTO;
+				break;
+			}
+			emit(x, ev);
+			warden__v1__event__free_unpacked(ev, NULL);
+			off += (size_t)used + len;
+			f->done += (size_t)used + len;
+			f->records++;
+		}
+		if (err) {
+			follow_error(f, err, "following this sink again from its next segment");
+			f->broken = true;
+			return;
+		}
+		if (!off)
+			break;
+	} while ((size_t)got == sizeof(buf));
+}
+
+/* NAME.pb was renamed away or removed: what the writer put into it is final. Reads its rest,
+ * and works out which rotation it became, so that it is not read again from there. */
+static void follow_finish(struct events *x, struct follower *w, struct follow *f)
+{
+	struct sink_file_segment *segs;
+	struct stat st;
+	size_t n;
+
+	follow_read(x, f);
+	if (!f->broken && !fstat(f->fd, &st) && (uint64_t)st.st_size > f->done)
+		follow_error(f, -EBADMSG, "the segment was rotated with it");
+	if (!sink_file_list(w->dir, f->name, &segs, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			if (segs[i].current || segs[i].n <= f->seen)
+				continue;
+			/* The first rotation after it is it, unless that is a plain file of
+			 * another inode: then its own was deleted already. */
+			if (segs[i].compressed || (!stat(segs[i].path, &st) &&
+						   st.st_ino == f->ino && st.st_dev == f->dev))
+				f->seen = segs[i].n;
+			break;
+		}
+		sink_file_list_free(segs, n);
+	}
+	close(f->fd);
+	f->fd = -1;
+	f->broken = false;
+}
+
+/* Reads the segments rotated since f->seen, then opens NAME.pb; when a rotation comes between
+ * the listing and the open, the listing is done again, so that no segment is skipped and none
+ * read twice. */
+static void follow_catch_up(struct events *x, struct follower *w, struct follow *f)
+{
+	struct sink_file_segment *segs;
+	struct stat st;
+	bool again = true;
+	size_t n;
+	int err;
+
+	while (again) {
+		again = false;
+		err = sink_file_list(w->dir, f->name, &segs, &n);
+		if (err) {
+			fprintf(stderr, "warden events: %s: %s\n", w->dir, strerror(-err));
+			return;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (segs[i].current || segs[i].n <= f->seen)
+				continue;
+			/* NAME.pb, opened just before, may be this one: read it from here. */
+			if (f->fd >= 0) {
+				close(f->fd);
+				f->fd = -1;
+			}
+			show_file(x, segs[i].path);
+			f->seen = segs[i].n;
+		}
+		sink_file_list_free(segs, n);
+		if (f->fd >= 0)
+			return;
+		f->fd = open(f->cur, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0) {
+			if (errno != ENOENT)
+				fprintf(stderr, "warden events: %s: %s\n", f->cur, strerror(errno));
+			return;
+		}
+		if (fstat(f->fd, &st)) {
+			close(f->fd);
+			f->fd = -1;
+			return;
+		}
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		f->done = f->records = 0;
+		f->broken = false;
+		again = true;
+	}
+}
+
+static void follow_step(struct events *x, struct follower *w, struct follow *f)
+{
+	struct stat st;
+
+	if (f->fd >= 0) {
+		/* Cut shorter than what was read: not by warden (it cuts only torn tails). */
+		if (!fstat(f->fd, &st) && (uint64_t)st.st_size < f->done) {
+			fprintf(stderr,
+				"warden events: %s was truncated to %llu bytes by someone else; "
+				"following on from there\n",
+				f->cur, (unsigned long long)st.st_size);
+			f->done = (uint64_t)st.st_size;
+		}
+		follow_read(x, f);
+		if (!stat(f->cur, &st) && st.st_ino == f->ino && st.st_dev == f->dev)
+			return;
+		follow_finish(x, w, f);
+	}
+	follow_catch_up(x, w, f);
+}
+
+static struct follow *follow_add(struct follower *w, const char *name, uint64_t seen)
+{
+	struct follow *v = realloc(w->f, (w->n + 1) * sizeof(*v)), *f;
+
+	if (!v)
+		return NULL;
+	w->f = v;
+	f = &v[w->n];
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->seen = seen;
+	f->name = strdup(name);
+	if (!f->name || asprintf(&f->cur, "%s/%s.pb", w->dir, name) < 0) {
+		free(f->name);
+		return NULL;
+	}
+	w->n++;
+	return f;
+}
+
+/* Sinks that appeared in the directory since the last look (all of them, the first time). */
+static int follow_discover(struct follower *w)
+{
+	struct sink_file_segment *segs = NULL;
+	size_t n = 0, k;
+	int err = sink_file_list(w->dir, NULL, &segs, &n);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		for (k = 0; k < w->n && strcmp(w->f[k].name, segs[i].name); k++)
+			;
+		if (k == w->n && !follow_add(w, segs[i].name, 0))
+			err = -ENOMEM;
+	}
+	if (segs)
+		sink_file_list_free(segs, n);
+	return err;
+}
+
+static int follow(struct events *x, const char *arg)
+{
+	struct follower w = {0};
+	struct stat st;
+	char ev[4096];
+	size_t len = strlen(arg);
+	int in;
+
+	if (strcmp(arg, "-") == 0) {
+		fprintf(stderr,
+			"warden events: --follow follows a file sink's directory or its "
+			"current segment NAME.pb; standard input is read to its end without "
+			"--follow\n");
+		return 2;
+	}
+	if (stat(arg, &st)) {
+		fprintf(stderr, "warden events: --follow %s: %s\n", arg, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode) &&
+	    (!S_ISREG(st.st_mode) || len < 4 || strcmp(arg + len - 3, ".pb"))) {
+		fprintf(stderr,
+			"warden events: --follow %s: give a file sink's directory or its current "
+			"segment NAME.pb (rotated segments never change)\n",
+			arg);
+		return 2;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		w.dir = strdup(arg);
+		if (!w.dir)
+			goto oom;
+	} else {
+		const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+		struct sink_file_segment *segs;
+		uint64_t seen = 0;
+		size_t n;
+		char *name;
+
+		w.one = true;
+		w.dir = base == arg	  ? strdup(".")
+			: base == arg + 1 ? strdup("/")
+					  : strndup(arg, (size_t)(base - 1 - arg));
+		name = strndup(base, strlen(base) - 3);
+		if (!w.dir || !name)
+			goto oom;
+		/* From this segment on: the rotated ones there already are older. */
+		if (!sink_file_list(w.dir, name, &segs, &n)) {
+			for (size_t i = 0; i < n; i++)
+				if (!segs[i].current && segs[i].n > seen)
+					seen = segs[i].n;
+			sink_file_list_free(segs, n);
+		}
+		if (!follow_add(&w, name, seen))
+			goto oom;
+		free(name);
+	}
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (in >= 0 && inotify_add_watch(in, w.dir,
+					 IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO |
+						 IN_DELETE | IN_CLOSE_WRITE) < 0) {
+		close(in);
+		in = -1;
+	}
+	for (;;) {
+		if (!w.one && follow_discover(&w) == -ENOMEM)
+			goto oom;
+		for (size_t i = 0; i < w.n; i++)
+			follow_step(x, &w, &w.f[i]);
+		if (fflush(stdout) || ferror(stdout)) {
+			fprintf(stderr, "warden events: writing the output: %s\n", strerror(errno));
+			return 1;
+		}
+		if (in >= 0) {
+			struct pollfd p = {.fd = in, .events = POLLIN};
+
+			if (poll(&p, 1, FOLLOW_WAIT_MS) > 0)
+				while (read(in, ev, sizeof(ev)) > 0)
+					;
+		} else {
+			poll(NULL, 0, FOLLOW_WAIT_MS / 4);
+		}
+	}
+oom:
+	fprintf(stderr, "warden events: out of memory\n");
+	return 1;
 }
 
 /* The test aid behind --selftest-write (tests/host/test_events_pb.sh): synthetic events of
@@ -594,13 +948,17 @@ static int selftest_event(unsigned i, struct wd_event *e)
 	return 0;
 }
 
-static int selftest_write(const char *path, const char *count, const char *max_bytes)
+typedef int (*selftest_put_fn)(void *arg, const Warden__V1__Event *ev, const uint8_t *rec,
+			       size_t len);
+
+/* Makes @n synthetic events, numbered on from *@node_seq, and hands each to @put. */
+static int selftest_events(unsigned long n, uint64_t *node_seq, selftest_put_fn put, void *arg)
 {
 	static const struct wd_label labels[] = {
 		{"repo", "acme/api"},
 		{"note", "tab\there \"quoted\" back\\slash"},
 	};
-	uint64_t node_seq = 0, sb_seq = 0;
+	uint64_t sb_seq = 0;
 	struct wd_event_ctx ctx = {
 		.identity = "ci:selftest/api#1",
 		.labels = labels,
@@ -614,35 +972,72 @@ static int selftest_write(const char *path, const char *count, const char *max_b
 		.boot_to_wall_ns = 1700000000000000000ll,
 		.rule_text = selftest_rule,
 		.proc_lookup = selftest_proc,
-		.node_seq = &node_seq,
+		.node_seq = node_seq,
 		.sandbox_seq = &sb_seq,
 	};
-	struct sink_file_opts o = {0};
-	struct wd_pb_event *pe = NULL;
-	struct sink_file *s = NULL;
 	static uint8_t buf[WD_PB_RECORD_MAX];
-	char *dir = NULL, *slash, *end;
-	unsigned long n;
+	struct wd_pb_event *pe = malloc(sizeof(*pe));
+	int err = pe ? 0 : -ENOMEM;
+
+	for (unsigned long i = 0; !err && i < n; i++) {
+		struct wd_event e;
+		int kind = selftest_event((unsigned)i, &e);
+		size_t size;
+
+		if (kind)
+			err = wd_event_lifecycle_to_pb(
+				&ctx, kind,
+				kind == WARDEN__V1__LIFECYCLE__KIND__SANDBOX_ENDED ? "exit status 0"
+										   : NULL,
+				pe);
+		else
+			err = wd_event_to_pb(&e, &ctx, pe);
+		if (err)
+			break;
+		size = warden__v1__event__get_packed_size(&pe->ev);
+		if (size > sizeof(buf)) {
+			err = -EMSGSIZE;
+			break;
+		}
+		warden__v1__event__pack(&pe->ev, buf);
+		err = put(arg, &pe->ev, buf, size);
+	}
+	free(pe);
+	return err;
+}
+
+static int parse_count(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !*s || *end || errno ? -EINVAL : 0;
+}
+
+static int put_file(void *arg, const Warden__V1__Event *ev, const uint8_t *rec, size_t len)
+{
+	return sink_file_write(arg, rec, len);
+}
+
+/* --selftest-write DIR/NAME.pb N [MAX_BYTES]: through the file sink. */
+static int selftest_write(const char *path, const char *count, const char *max_bytes)
+{
+	struct sink_file_opts o = {0};
+	struct sink_file *s = NULL;
+	char *dir = NULL, *slash;
+	uint64_t n, node_seq = 0;
 	const void *last;
 	size_t lastlen, len = strlen(path);
 	int err;
 
-	n = strtoul(count, &end, 10);
-	if (*end || !*count || len < 4 || strcmp(path + len - 3, ".pb")) {
+	if (parse_count(count, &n) || len < 4 || strcmp(path + len - 3, ".pb") ||
+	    (max_bytes && parse_count(max_bytes, &o.max_bytes))) {
 		fprintf(stderr, "warden events: --selftest-write DIR/NAME.pb N [MAX_BYTES]\n");
 		return 2;
 	}
-	if (max_bytes) {
-		o.max_bytes = strtoull(max_bytes, &end, 10);
-		if (*end || !*max_bytes) {
-			fprintf(stderr, "warden events: MAX_BYTES '%s' is not a number\n",
-				max_bytes);
-			return 2;
-		}
-	}
 	dir = strdup(path);
-	pe = malloc(sizeof(*pe));
-	if (!dir || !pe) {
+	if (!dir) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -658,31 +1053,7 @@ static int selftest_write(const char *path, const char *count, const char *max_b
 	/* Numbering continues after what the sink holds, as warden does after a restart. */
 	if (sink_file_last_record(s, &last, &lastlen) == 0)
 		wd_pb_record_seq(last, lastlen, &node_seq);
-	for (unsigned long i = 0; i < n; i++) {
-		struct wd_event e;
-		int kind = selftest_event((unsigned)i, &e);
-		size_t size;
-
-		if (kind)
-			err = wd_event_lifecycle_to_pb(
-				&ctx, kind,
-				kind == WARDEN__V1__LIFECYCLE__KIND__SANDBOX_ENDED ? "exit status 0"
-										   : NULL,
-				pe);
-		else
-			err = wd_event_to_pb(&e, &ctx, pe);
-		if (err)
-			goto out;
-		size = warden__v1__event__get_packed_size(&pe->ev);
-		if (size > sizeof(buf)) {
-			err = -EMSGSIZE;
-			goto out;
-		}
-		warden__v1__event__pack(&pe->ev, buf);
-		err = sink_file_write(s, buf, size);
-		if (err)
-			goto out;
-	}
+	err = selftest_events(n, &node_seq, put_file, s);
 out:
 	if (s) {
 		int e = sink_file_close(s);
@@ -692,8 +1063,55 @@ out:
 	}
 	if (err)
 		fprintf(stderr, "warden events: --selftest-write %s: %s\n", path, strerror(-err));
-	free(pe);
 	free(dir);
+	return err ? 1 : 0;
+}
+
+struct jsonl_put {
+	const struct wd_sink_ops *ops;
+	void *impl;
+};
+
+static int put_jsonl(void *arg, const Warden__V1__Event *ev, const uint8_t *rec, size_t len)
+{
+	struct jsonl_put *j = arg;
+
+	return j->ops->write(j->impl, rec, len, ev);
+}
+
+/* --selftest-jsonl PATH N warden|ocsf [MAX_BYTES]: through the JSON lines sink as the pipeline
+ * drives it (write, flush, tick, close). */
+static int selftest_jsonl(const char *path, const char *count, const char *format,
+			  const char *max_bytes)
+{
+	struct wd_sink_cfg c = {.name = "selftest", .kind = WD_SINK_JSONL, .path = (char *)path};
+	struct jsonl_put j;
+	struct timespec now;
+	uint64_t n, node_seq = 0;
+	char why[256] = "";
+	int err;
+
+	if (parse_count(count, &n) || (strcmp(format, "warden") && strcmp(format, "ocsf")) ||
+	    (max_bytes && parse_count(max_bytes, &c.max_bytes))) {
+		fprintf(stderr, "warden events: --selftest-jsonl PATH N warden|ocsf [MAX_BYTES]\n");
+		return 2;
+	}
+	c.json = strcmp(format, "ocsf") ? WD_JSON_WARDEN : WD_JSON_OCSF;
+	err = wd_sink_jsonl_backend(&c, "selftest-node", &j.ops, &j.impl, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "warden events: --selftest-jsonl: %s\n", why);
+		return 1;
+	}
+	err = selftest_events(n, &node_seq, put_jsonl, &j);
+	if (!err)
+		err = j.ops->flush(j.impl);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!err)
+		err = j.ops->tick(j.impl,
+				  (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec);
+	j.ops->close(j.impl);
+	if (err)
+		fprintf(stderr, "warden events: --selftest-jsonl %s: %s\n", path, strerror(-err));
 	return err ? 1 : 0;
 }
 
@@ -701,6 +1119,8 @@ int wd_cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"ocsf", no_argument, NULL, 'o'},
+		{"follow", no_argument, NULL, 'f'},
 		{"identity", required_argument, NULL, 'i'},
 		{"decision", required_argument, NULL, 'd'},
 		{"kind", required_argument, NULL, 'k'},
@@ -712,11 +1132,22 @@ int wd_cmd_events(int argc, char **argv)
 
 	if (argc >= 4 && argc <= 5 && strcmp(argv[1], "--selftest-write") == 0)
 		return selftest_write(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "--selftest-jsonl") == 0)
+		return selftest_jsonl(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 
-	while ((c = getopt_long(argc, argv, "ji:d:k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jofi:d:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			x.json = true;
+		case 'o':
+			if (x.out != OUT_TEXT && x.out != (c == 'j' ? OUT_JSON : OUT_OCSF)) {
+				fprintf(stderr, "warden events: --json and --ocsf are two output "
+						"formats: give one\n");
+				return 2;
+			}
+			x.out = c == 'j' ? OUT_JSON : OUT_OCSF;
+			break;
+		case 'f':
+			x.follow = true;
 			break;
 		case 'i':
 			if (x.n_identity == FILTERS_MAX)
@@ -740,8 +1171,7 @@ int wd_cmd_events(int argc, char **argv)
 			if (parse_kind(optarg, &x.kind[x.n_kind++])) {
 				fprintf(stderr,
 					"warden events: --kind '%s': write exec, file, connect, "
-					"mmap, "
-					"socket, confine or lifecycle\n",
+					"mmap, socket, confine or lifecycle\n",
 					optarg);
 				return 2;
 			}
@@ -758,6 +1188,14 @@ int wd_cmd_events(int argc, char **argv)
 		fprintf(stderr, "warden events: no input: give event files or a directory "
 				"(warden events --help)\n");
 		return 2;
+	}
+	if (x.follow) {
+		if (argc - optind != 1) {
+			fprintf(stderr, "warden events: --follow follows one file sink: give its "
+					"directory or its current segment NAME.pb\n");
+			return 2;
+		}
+		return follow(&x, argv[optind]);
 	}
 	for (int i = optind; i < argc; i++)
 		status |= show(&x, argv[i]);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "duration.h"
+#include "sockaddr_cfg.h"
 #include "yamlx.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -145,26 +146,6 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* "unix:/path" or "tcp:HOST:PORT": checked for shape here, resolved by the sink. */
-static bool valid_address(const char *s)
-{
-	const char *colon;
-	char *end;
-	unsigned long port;
-
-	if (!strncmp(s, "unix:", 5))
-		return s[5] == '/' && strlen(s + 5) < 108;
-	if (strncmp(s, "tcp:", 4))
-		return false;
-	colon = strrchr(s + 4, ':');
-	if (!colon || colon == s + 4)
-		return false;
-	if (s[4] == '[' && colon[-1] != ']')
-		return false;
-	port = strtoul(colon + 1, &end, 10);
-	return colon[1] && !*end && port > 0 && port < 65536;
-}
-
 /* rotate: {size, age} and retain: {size, age, files} */
 static void parse_rotate(struct cparser *ps, yaml_node_t *v, struct wd_sink_cfg *s)
 {
@@ -251,7 +232,9 @@ static void parse_sink(struct cparser *ps, yaml_node_t *n, struct wd_sink_cfg *s
 {
 	const unsigned common = 1u << K_NAME | 1u << K_TYPE | 1u << K_QUEUE;
 	yaml_node_t *vals[K_NR], *keys[K_NR];
+	struct wd_sockaddr_cfg sa;
 	const char *str;
+	char why[256];
 	unsigned t, k, u;
 
 	s->line = (int)n->start_mark.line + 1;
@@ -311,11 +294,8 @@ static void parse_sink(struct cparser *ps, yaml_node_t *n, struct wd_sink_cfg *s
 				    "a %s sink needs address: unix:/path or tcp:HOST:PORT",
 				    sink_types[t].name);
 		else if ((str = wd_yaml_nonempty(&ps->y, vals[K_ADDRESS], "address")) &&
-			 !valid_address(str))
-			wd_yaml_err(&ps->y, vals[K_ADDRESS],
-				    "address \"%s\": write unix:/absolute/path or tcp:HOST:PORT "
-				    "(tcp:[IPv6]:PORT)",
-				    str);
+			 wd_sockaddr_parse(str, &sa, why, sizeof(why)))
+			wd_yaml_err(&ps->y, vals[K_ADDRESS], "%s", why);
 		else if (str)
 			s->address = dup_or_oom(ps, str);
 		if (s->kind == WD_SINK_SYSLOG && s->address && !strncmp(s->address, "unix:", 5))
@@ -401,13 +381,134 @@ static void parse_events(struct cparser *ps, yaml_node_t *v)
 	}
 }
 
-static void parse_root(struct cparser *ps, yaml_node_t *root)
+static char *abs_path(struct cparser *ps, yaml_node_t *n, const char *what)
 {
-	static const char *const names[] = {"version", "node", "events"};
-	yaml_node_t *vals[3], *keys[3];
+	const char *s = wd_yaml_nonempty(&ps->y, n, what);
+
+	if (s && s[0] != '/') {
+		wd_yaml_err(&ps->y, n, "%s must be an absolute path, not \"%s\"", what, s);
+		return NULL;
+	}
+	return s ? dup_or_oom(ps, s) : NULL;
+}
+
+static void parse_adopt(struct cparser *ps, yaml_node_t *v, struct wd_daemon_cfg *d)
+{
+	static const char *const names[] = {"cgroup", "identity", "policy"};
+	yaml_node_item_t *it;
+	size_t n;
+
+	if (!wd_yaml_is_list(&ps->y, v, "daemon.adopt", true) || v->type != YAML_SEQUENCE_NODE)
+		return;
+	n = wd_yaml_seq_len(v);
+	d->adopt = calloc(n ? n : 1, sizeof(*d->adopt));
+	if (!d->adopt) {
+		ps->y.oom = true;
+		return;
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *rn = wd_yaml_node(&ps->y, *it), *vals[3], *keys[3];
+		struct wd_adopt_rule *r = &d->adopt[d->n_adopt++];
+		const char *s;
+
+		if (!rn || !wd_yaml_map_fields(&ps->y, rn, "an adopt rule", names, 3, vals, keys))
+			continue;
+		r->line = (int)rn->start_mark.line + 1;
+		r->col = (int)rn->start_mark.column + 1;
+		if (!vals[0] || !vals[1]) {
+			wd_yaml_err(&ps->y, rn, "an adopt rule needs %s",
+				    !vals[0] ? "cgroup: a glob on cgroup paths"
+					     : "identity: a template such as \"k8s:{base}\"");
+			continue;
+		}
+		r->cgroup = abs_path(ps, vals[0], "adopt.cgroup");
+		s = wd_yaml_nonempty(&ps->y, vals[1], "adopt.identity");
+		if (s && !strchr(s, ':'))
+			wd_yaml_err(
+				&ps->y, vals[1],
+				"adopt.identity \"%s\" must make kind:name, e.g. \"k8s:{base}\"",
+				s);
+		else if (s)
+			r->identity = dup_or_oom(ps, s);
+		if (vals[2])
+			r->policy = abs_path(ps, vals[2], "adopt.policy");
+	}
+}
+
+static void parse_daemon(struct cparser *ps, yaml_node_t *v)
+{
+	enum { STATE, RUN, BPF, ADMIN, RO, METRICS, POLICIES, ADOPT, DEGRADED, N };
+	static const char *const names[N] = {
+		"state_dir", "run_dir",	 "bpf_dir", "admin_group", "readonly_group",
+		"metrics",   "policies", "adopt",   "degraded",
+	};
+	struct wd_daemon_cfg *d = &ps->c->daemon;
+	yaml_node_t *vals[N], *keys[N];
 	const char *s;
 
-	if (!wd_yaml_map_fields(&ps->y, root, "the config", names, 3, vals, keys))
+	if (!wd_yaml_map_fields(&ps->y, v, "daemon", names, N, vals, keys))
+		return;
+	if (vals[STATE])
+		free(d->state_dir), d->state_dir = abs_path(ps, vals[STATE], "daemon.state_dir");
+	if (vals[RUN])
+		free(d->run_dir), d->run_dir = abs_path(ps, vals[RUN], "daemon.run_dir");
+	if (vals[BPF])
+		free(d->bpf_dir), d->bpf_dir = abs_path(ps, vals[BPF], "daemon.bpf_dir");
+	if (vals[ADMIN] && (s = wd_yaml_nonempty(&ps->y, vals[ADMIN], "daemon.admin_group")))
+		d->admin_group = dup_or_oom(ps, s);
+	if (vals[RO] && (s = wd_yaml_nonempty(&ps->y, vals[RO], "daemon.readonly_group")))
+		d->readonly_group = dup_or_oom(ps, s);
+	if (vals[METRICS] && (s = wd_yaml_nonempty(&ps->y, vals[METRICS], "daemon.metrics"))) {
+		free(d->metrics);
+		d->metrics = strcmp(s, "off") ? dup_or_oom(ps, s) : NULL;
+	}
+	if (vals[POLICIES] && wd_yaml_is_list(&ps->y, vals[POLICIES], "daemon.policies", true) &&
+	    vals[POLICIES]->type == YAML_SEQUENCE_NODE) {
+		yaml_node_item_t *it;
+
+		d->policies = calloc(wd_yaml_seq_len(vals[POLICIES]) + 1, sizeof(char *));
+		if (!d->policies) {
+			ps->y.oom = true;
+			return;
+		}
+		for (it = vals[POLICIES]->data.sequence.items.start;
+		     it < vals[POLICIES]->data.sequence.items.top; it++) {
+			yaml_node_t *pn = wd_yaml_node(&ps->y, *it);
+			char *path = pn ? abs_path(ps, pn, "daemon.policies") : NULL;
+
+			if (path)
+				d->policies[d->n_policies++] = path;
+		}
+	}
+	if (vals[ADOPT])
+		parse_adopt(ps, vals[ADOPT], d);
+	if (vals[DEGRADED] && (s = wd_yaml_nonempty(&ps->y, vals[DEGRADED], "daemon.degraded"))) {
+		if (!strcmp(s, "true"))
+			d->degraded = true;
+		else if (strcmp(s, "false"))
+			wd_yaml_err(&ps->y, vals[DEGRADED],
+				    "daemon.degraded must be true or false");
+	}
+}
+
+static void daemon_defaults(struct cparser *ps)
+{
+	struct wd_daemon_cfg *d = &ps->c->daemon;
+
+	d->state_dir = dup_or_oom(ps, "/var/lib/warden");
+	d->run_dir = dup_or_oom(ps, "/run/warden");
+	d->bpf_dir = dup_or_oom(ps, "/sys/fs/bpf/warden");
+	d->metrics = dup_or_oom(ps, "127.0.0.1:9464");
+}
+
+static void parse_root(struct cparser *ps, yaml_node_t *root)
+{
+	static const char *const names[] = {"version", "node", "events", "daemon"};
+	yaml_node_t *vals[4], *keys[4];
+	const char *s;
+
+	daemon_defaults(ps);
+	if (!wd_yaml_map_fields(&ps->y, root, "the config", names, 4, vals, keys))
 		return;
 	if (!vals[0])
 		wd_yaml_err(&ps->y, root, "missing required key \"version\" (write version: 1)");
@@ -418,17 +519,24 @@ static void parse_root(struct cparser *ps, yaml_node_t *root)
 		ps->c->node = dup_or_oom(ps, s);
 	if (vals[2])
 		parse_events(ps, vals[2]);
+	if (vals[3])
+		parse_daemon(ps, vals[3]);
 }
 
 struct wd_config *wd_config_empty(void)
 {
-	struct wd_config *c = calloc(1, sizeof(*c));
+	struct cparser ps = {0};
 
-	if (c && !(c->source = strdup("<defaults>"))) {
-		free(c);
+	ps.c = calloc(1, sizeof(*ps.c));
+	if (!ps.c)
+		return NULL;
+	ps.c->source = dup_or_oom(&ps, "<defaults>");
+	daemon_defaults(&ps);
+	if (ps.y.oom) {
+		wd_config_free(ps.c);
 		return NULL;
 	}
-	return c;
+	return ps.c;
 }
 
 void wd_config_free(struct wd_config *c)
@@ -448,6 +556,21 @@ void wd_config_free(struct wd_config *c)
 		free(s->hostname);
 	}
 	free(c->sinks);
+	free(c->daemon.state_dir);
+	free(c->daemon.run_dir);
+	free(c->daemon.bpf_dir);
+	free(c->daemon.admin_group);
+	free(c->daemon.readonly_group);
+	free(c->daemon.metrics);
+	for (i = 0; i < c->daemon.n_policies; i++)
+		free(c->daemon.policies[i]);
+	free(c->daemon.policies);
+	for (i = 0; i < c->daemon.n_adopt; i++) {
+		free(c->daemon.adopt[i].cgroup);
+		free(c->daemon.adopt[i].identity);
+		free(c->daemon.adopt[i].policy);
+	}
+	free(c->daemon.adopt);
 	free(c->node);
 	free(c->source);
 	free(c);

@@ -53,6 +53,7 @@ struct sink {
 	/* Records lost since the last marker: not yet in the ring. */
 	uint64_t pend_count, pend_first, pend_last;
 	uint64_t queued, written, lost, lost_reported;
+	int last_err; /* of tick(), to report changes only */
 	char state[160];
 };
 
@@ -295,8 +296,22 @@ static void sink_tick(struct sink *s, uint64_t *next_tick)
 		return;
 	*next_tick = now + TICK_NS;
 	err = s->ops->tick ? s->ops->tick(s->impl, clock_ns(CLOCK_REALTIME)) : 0;
-	if (err && err != -EAGAIN)
-		fprintf(stderr, "warden: sink %s: %s\n", s->name, strerror(-err));
+	if (err == -EAGAIN)
+		err = 0;
+	/* Said once per change, not at every retry. */
+	if (err != s->last_err) {
+		char state[160] = "";
+
+		if (s->ops->describe)
+			s->ops->describe(s->impl, state, sizeof(state));
+		if (err)
+			fprintf(stderr, "warden: sink %s: %s%s%s\n", s->name, strerror(-err),
+				state[0] ? "; " : "", state);
+		else
+			fprintf(stderr, "warden: sink %s: working again%s%s\n", s->name,
+				state[0] ? ": " : "", state);
+		s->last_err = err;
+	}
 	pthread_mutex_lock(&s->mu);
 	if (s->ops->describe)
 		s->ops->describe(s->impl, s->state, sizeof(s->state));
@@ -421,11 +436,6 @@ static void *sink_main(void *arg)
 
 /* ---- Setup and teardown --------------------------------------------------------------------- */
 
-/* TEMPORARY while the backends are being written: weak, so the tree links. */
-extern __typeof__(wd_sink_stream_backend) wd_sink_stream_backend __attribute__((weak));
-extern __typeof__(wd_sink_syslog_backend) wd_sink_syslog_backend __attribute__((weak));
-extern __typeof__(wd_sink_jsonl_backend) wd_sink_jsonl_backend __attribute__((weak));
-
 static int backend_open(const struct wd_sink_cfg *c, const char *node,
 			const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
 {
@@ -438,16 +448,10 @@ static int backend_open(const struct wd_sink_cfg *c, const char *node,
 	case WD_SINK_FILE:
 		return wd_sink_file_backend(c, node, ops, impl, err, err_size);
 	case WD_SINK_STREAM:
-		if (!wd_sink_stream_backend)
-			break;
 		return wd_sink_stream_backend(c, node, ops, impl, err, err_size);
 	case WD_SINK_SYSLOG:
-		if (!wd_sink_syslog_backend)
-			break;
 		return wd_sink_syslog_backend(c, node, ops, impl, err, err_size);
 	case WD_SINK_JSONL:
-		if (!wd_sink_jsonl_backend)
-			break;
 		return wd_sink_jsonl_backend(c, node, ops, impl, err, err_size);
 	}
 	snprintf(err, err_size, "unknown sink kind %d", (int)c->kind);
@@ -465,7 +469,7 @@ static void sink_stop(struct sink *s)
 		s->started = false;
 	}
 	if (s->ops && s->impl)
-		s->ops->close(s->impl);
+		s->lost += s->ops->close(s->impl);
 	s->impl = NULL;
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
@@ -608,7 +612,7 @@ uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms)
 	wd_pipeline_drain(p, timeout_ms);
 	for (i = 0; i < p->n; i++) {
 		struct sink *s = &p->s[i];
-		uint64_t left;
+		uint64_t left, held;
 
 		/* Stop the thread first: nothing moves in the ring after that. */
 		if (s->started) {
@@ -628,11 +632,16 @@ uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms)
 			ring_pop(s, h);
 		}
 		s->lost += left;
+		/* What the backend took but could not deliver (unacknowledged records). */
+		held = s->ops && s->impl ? s->ops->close(s->impl) : 0;
+		s->impl = NULL;
+		s->lost += held;
 		if (s->lost > s->lost_reported)
 			fprintf(stderr,
 				"warden: sink %s: %" PRIu64 " events were not delivered and not "
-				"reported to it (%" PRIu64 " still queued at exit)\n",
-				s->name, s->lost - s->lost_reported, left);
+				"reported to it (%" PRIu64 " still queued at exit, %" PRIu64
+				" taken but not acknowledged)\n",
+				s->name, s->lost - s->lost_reported, left, held);
 		total += s->lost;
 		sink_stop(s);
 	}

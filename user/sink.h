@@ -80,8 +80,10 @@ struct wd_sink_ops {
 	/* One line of state for people: "connected to tcp:10.0.0.5:6514", "reconnecting in 4 s:
 	 * Connection refused", "writing /var/log/warden/events.pb (12 MiB)". */
 	void (*describe)(void *impl, char *buf, size_t size);
-	/* Flushes what it can within about a second, then frees. */
-	void (*close)(void *impl);
+	/* Flushes what it can within about a second, then frees. Returns how many records it
+	 * took but knows were not delivered (sent and never acknowledged, say), which the
+	 * pipeline counts as lost. */
+	uint64_t (*close)(void *impl);
 };
 
 /* Backend constructors: each validates @c (errors as text in @err), and on success stores its

@@ -815,7 +815,7 @@ static void fb_describe(void *impl, char *buf, size_t size)
 		snprintf(buf, size, "writing %s/%s.pb", b->dir, b->name);
 }
 
-static void fb_close(void *impl)
+static uint64_t fb_close(void *impl)
 {
 	struct file_backend *b = impl;
 	int err = sink_file_close(b->f);
@@ -824,6 +824,7 @@ static void fb_close(void *impl)
 		fprintf(stderr, "warden: sink %s: closing %s/%s.pb: %s\n", b->name, b->dir, b->name,
 			strerror(-err));
 	free(b);
+	return 0;
 }
 
 static const struct wd_sink_ops file_ops = {

@@ -77,9 +77,10 @@ static int tb_flush(void *impl)
 	return 0;
 }
 
-static void tb_close(void *impl)
+static uint64_t tb_close(void *impl)
 {
 	((struct tb *)impl)->closed++;
+	return 0;
 }
 
 static const struct wd_sink_ops tb_ops = {

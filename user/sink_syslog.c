@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The syslog sink: RFC 5424 messages over TCP with octet-counting framing (RFC 6587, "LEN SP
+ * MSG"), so a message may hold any byte without breaking the stream. TCP syslog has no
+ * acknowledgements: delivery is at most once (what the kernel took before the collector died
+ * is gone); while the collector is away, the pipeline's queue holds the events. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sink.h"
+#include "sink_conn.h"
+#include "sink_syslog.h"
+#include "sockaddr_cfg.h"
+
+#define VALUE_MAX 4096 /* input bytes of one SD-PARAM value (a kernel path's bound) */
+#define WAIT_MS	  100
+#define CLOSE_MS  1000
+#define FFFD	  "\xef\xbf\xbd"
+#define BOM	  "\xef\xbb\xbf"
+
+/* A bounded string builder: once full it stays full, and the result is refused. */
+struct sb {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void sb_add(struct sb *b, const char *s, size_t n)
+{
+	if (b->full || n > b->cap - b->len) {
+		b->full = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void sb_str(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_fmt(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len)
+		b->full = true;
+	else
+		b->len += (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at @s (@n bytes available), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/* Text as valid UTF-8 without control characters (each becomes U+FFFD: a newline in a path
+ * must not become a forged line in a receiver's log file), at most @max input bytes. With @sd,
+ * escaped as an SD-PARAM value: '"', '\' and ']' get a backslash (RFC 5424, 6.3.3). */
+static void sb_text(struct sb *b, const char *s, size_t max, bool sd)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strnlen((const char *)p, max);
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(p + i, n - i);
+
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			sb_add(b, FFFD, 3);
+			i += len ? len : 1;
+			continue;
+		}
+		if (sd && (p[i] == '"' || p[i] == '\\' || p[i] == ']'))
+			sb_add(b, "\\", 1);
+		sb_add(b, (const char *)p + i, len);
+		i += len;
+	}
+}
+
+static void param_str(struct sb *b, const char *name, const char *v)
+{
+	if (!v || !*v)
+		return; /* "" is unknown in the event: no parameter */
+	sb_fmt(b, " %s=\"", name);
+	sb_text(b, v, VALUE_MAX, true);
+	sb_add(b, "\"", 1);
+}
+
+static void param_u64(struct sb *b, const char *name, uint64_t v)
+{
+	sb_fmt(b, " %s=\"%" PRIu64 "\"", name, v);
+}
+
+/* An enum value's name without its prefix, lowercase, '_' as '-': FAMILY_INET6 -> "inet6",
+ * EVENTS_LOST -> "events-lost"; its number when this build does not know it. */
+static const char *enum_name(const ProtobufCEnumDescriptor *d, int v, const char *prefix, char *buf,
+			     size_t size)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+	size_t pl = strlen(prefix), i;
+	const char *n;
+
+	if (!ev) {
+		snprintf(buf, size, "%d", v);
+		return buf;
+	}
+	n = ev->name;
+	if (!strncmp(n, prefix, pl))
+		n += pl;
+	for (i = 0; n[i] && i + 1 < size; i++)
+		buf[i] = n[i] == '_' ? '-' : (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+bool wd_syslog_field_valid(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
+			return false;
+	return true;
+}
+
+int wd_syslog_severity(const Warden__V1__Event *ev)
+{
+	if (ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE)
+		return ev->lifecycle && ev->lifecycle->kind ==
+						WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST
+			       ? 3
+			       : 5;
+	switch (ev->decision) {
+	case WARDEN__V1__DECISION__DECISION_DENIED:
+		return 4;
+	case WARDEN__V1__DECISION__DECISION_ALLOWED:
+		return 6;
+	default:
+		return 5;
+	}
+}
+
+const char *wd_syslog_msgid(const Warden__V1__Event *ev)
+{
+	switch (ev->action_case) {
+	case WARDEN__V1__EVENT__ACTION_EXEC:
+		return "exec";
+	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
+		return "file";
+	case WARDEN__V1__EVENT__ACTION_CONNECT:
+		return "connect";
+	case WARDEN__V1__EVENT__ACTION_EXEC_MAPPING:
+		return "mmap";
+	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
+		return "socket";
+	case WARDEN__V1__EVENT__ACTION_CONFINEMENT:
+		return "confine";
+	case WARDEN__V1__EVENT__ACTION_LIFECYCLE:
+		return "lifecycle";
+	default:
+		return "-";
+	}
+}
+
+static const char *decision_param(Warden__V1__Decision d)
+{
+	switch (d) {
+	case WARDEN__V1__DECISION__DECISION_ALLOWED:
+		return "allowed";
+	case WARDEN__V1__DECISION__DECISION_DENIED:
+		return "denied";
+	case WARDEN__V1__DECISION__DECISION_AUDIT_DENIED:
+		return "audit-denied";
+	default:
+		return NULL;
+	}
+}
+
+/* As `warden run` prints decisions. */
+static const char *decision_word(Warden__V1__Decision d)
+{
+	switch (d) {
+	case WARDEN__V1__DECISION__DECISION_ALLOWED:
+		return "allow";
+	case WARDEN__V1__DECISION__DECISION_DENIED:
+		return "DENY";
+	case WARDEN__V1__DECISION__DECISION_AUDIT_DENIED:
+		return "AUDIT-DENY";
+	default:
+		return "?";
+	}
+}
+
+static const char *file_access(const Warden__V1__FileOpen *f)
+{
+	if (f->truncate)
+		return "truncate";
+	if (f->write)
+		return "write";
+	return f->read ? "read" : NULL;
+}
+
+/* The action's own parameters. */
+static void sd_action(struct sb *b, const Warden__V1__Event *ev)
+{
+	char t[64];
+
+	switch (ev->action_case) {
+	case WARDEN__V1__EVENT__ACTION_EXEC:
+		param_str(b, "path", ev->exec->path);
+		break;
+	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
+		param_str(b, "path", ev->file_open->path);
+		param_str(b, "access", file_access(ev->file_open));
+		break;
+	case WARDEN__V1__EVENT__ACTION_CONNECT: {
+		const Warden__V1__Connect *c = ev->connect;
+
+		param_str(b, "family",
+			  enum_name(&warden__v1__family__descriptor, c->family, "FAMILY_", t,
+				    sizeof(t)));
+		param_str(b, "addr", c->address_text);
+		if (c->port)
+			param_u64(b, "port", c->port);
+		if (c->protocol)
+			param_str(b, "proto",
+				  enum_name(&warden__v1__protocol__descriptor, c->protocol,
+					    "PROTOCOL_", t, sizeof(t)));
+		if (c->ip_protocol && c->protocol == WARDEN__V1__PROTOCOL__PROTOCOL_OTHER)
+			param_u64(b, "ip_proto", c->ip_protocol);
+		if (c->is_send)
+			param_str(b, "send", "true");
+		break;
+	}
+	case WARDEN__V1__EVENT__ACTION_EXEC_MAPPING:
+		param_str(b, "path", ev->exec_mapping->path);
+		if (ev->exec_mapping->via_mprotect)
+			param_str(b, "mprotect", "true");
+		break;
+	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
+		param_str(b, "family",
+			  enum_name(&warden__v1__family__descriptor, ev->socket_create->family,
+				    "FAMILY_", t, sizeof(t)));
+		param_str(b, "type",
+			  enum_name(&warden__v1__socket_type__descriptor, ev->socket_create->type,
+				    "SOCKET_TYPE_", t, sizeof(t)));
+		break;
+	case WARDEN__V1__EVENT__ACTION_CONFINEMENT: {
+		const Warden__V1__Confinement *c = ev->confinement;
+
+		param_str(b, "what",
+			  enum_name(&warden__v1__confinement__what__descriptor, c->what, "", t,
+				    sizeof(t)));
+		param_str(b, "path", c->path);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__CAPABILITY)
+			param_u64(b, "capability", c->capability);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__BPF)
+			param_u64(b, "bpf_cmd", c->bpf_command);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__KILL)
+			param_u64(b, "signal", c->signal);
+		if (c->target_pid)
+			param_u64(b, "target_pid", c->target_pid);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__PTRACE)
+			param_u64(b, "ptrace_mode", c->ptrace_mode);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING)
+			param_u64(b, "sockopt", c->socket_option);
+		break;
+	}
+	case WARDEN__V1__EVENT__ACTION_LIFECYCLE: {
+		const Warden__V1__Lifecycle *l = ev->lifecycle;
+
+		param_str(b, "lifecycle",
+			  enum_name(&warden__v1__lifecycle__kind__descriptor, l->kind, "", t,
+				    sizeof(t)));
+		if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
+			param_u64(b, "lost", l->lost_count);
+			if (l->lost_first_seq || l->lost_last_seq) {
+				param_u64(b, "lost_first", l->lost_first_seq);
+				param_u64(b, "lost_last", l->lost_last_seq);
+			}
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void sd(struct sb *b, const Warden__V1__Event *ev)
+{
+	const Warden__V1__Process *p = ev->process;
+
+	sb_str(b, "[" WD_SYSLOG_SD_ID);
+	param_u64(b, "seq", ev->header ? ev->header->seq : 0);
+	if (ev->header && ev->header->sandbox_seq)
+		param_u64(b, "sandbox_seq", ev->header->sandbox_seq);
+	param_str(b, "identity", ev->identity ? ev->identity->name : NULL);
+	param_str(b, "sandbox", ev->sandbox ? ev->sandbox->id : NULL);
+	param_str(b, "decision", decision_param(ev->decision));
+	if (ev->rule)
+		param_u64(b, "rule", ev->rule->id);
+	param_str(b, "policy", ev->policy_name);
+	param_str(b, "hook", ev->hook);
+	if (p) {
+		param_u64(b, "pid", p->pid);
+		param_u64(b, "uid", p->uid);
+		param_str(b, "exe", p->exe);
+	}
+	sd_action(b, ev);
+	sb_add(b, "]", 1);
+}
+
+/* The address of a connect as people write it: 192.0.2.1:443/tcp, [2001:db8::1]:53/udp. */
+static void msg_connect(struct sb *b, const Warden__V1__Connect *c)
+{
+	char t[64];
+
+	sb_str(b, c->is_send ? "send " : "connect ");
+	if (c->family == WARDEN__V1__FAMILY__FAMILY_UNIX) {
+		sb_str(b, "unix:");
+		sb_text(b, c->address_text, VALUE_MAX, false);
+		return;
+	}
+	if (c->family == WARDEN__V1__FAMILY__FAMILY_INET6)
+		sb_add(b, "[", 1);
+	sb_text(b, c->address_text[0] ? c->address_text : "?", VALUE_MAX, false);
+	if (c->family == WARDEN__V1__FAMILY__FAMILY_INET6)
+		sb_add(b, "]", 1);
+	sb_fmt(b, ":%u", c->port);
+	if (c->protocol)
+		sb_fmt(b, "/%s",
+		       enum_name(&warden__v1__protocol__descriptor, c->protocol, "PROTOCOL_", t,
+				 sizeof(t)));
+}
+
+static void msg_lifecycle(struct sb *b, const Warden__V1__Event *ev)
+{
+	const Warden__V1__Lifecycle *l = ev->lifecycle;
+	char t[64];
+
+	sb_str(b, enum_name(&warden__v1__lifecycle__kind__descriptor, l->kind, "", t, sizeof(t)));
+	if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST)
+		sb_fmt(b, " %" PRIu64 " events (seq %" PRIu64 "-%" PRIu64 ")", l->lost_count,
+		       l->lost_first_seq, l->lost_last_seq);
+	if (ev->identity && ev->identity->name[0]) {
+		sb_str(b, " identity=");
+		sb_text(b, ev->identity->name, VALUE_MAX, false);
+	}
+	if (ev->sandbox && ev->sandbox->id[0]) {
+		sb_str(b, " sandbox=");
+		sb_text(b, ev->sandbox->id, VALUE_MAX, false);
+	}
+	if (ev->policy_name[0]) {
+		sb_str(b, " policy=");
+		sb_text(b, ev->policy_name, VALUE_MAX, false);
+	}
+	if (l->detail[0]) {
+		sb_str(b, " (");
+		sb_text(b, l->detail, VALUE_MAX, false);
+		sb_str(b, ")");
+	}
+}
+
+/* The free text: "DENY exec /tmp/x identity=ci:a sandbox=sb-1 pid=12 exe=/usr/bin/sh rule=7
+ * (p.yaml:3:5 exec deny /tmp/)". */
+static void msg(struct sb *b, const Warden__V1__Event *ev)
+{
+	const Warden__V1__Process *p = ev->process;
+	const Warden__V1__FileOpen *f;
+	char t[64];
+
+	sb_str(b, BOM);
+	if (ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE) {
+		msg_lifecycle(b, ev);
+		return;
+	}
+	sb_fmt(b, "%s ", decision_word(ev->decision));
+	switch (ev->action_case) {
+	case WARDEN__V1__EVENT__ACTION_EXEC:
+		sb_str(b, "exec ");
+		sb_text(b, ev->exec->path, VALUE_MAX, false);
+		break;
+	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
+		f = ev->file_open;
+		sb_str(b, f->truncate ? "truncate " : f->write ? "open-write " : "open-read ");
+		sb_text(b, f->path, VALUE_MAX, false);
+		break;
+	case WARDEN__V1__EVENT__ACTION_CONNECT:
+		msg_connect(b, ev->connect);
+		break;
+	case WARDEN__V1__EVENT__ACTION_EXEC_MAPPING:
+		sb_str(b, "mmap-exec ");
+		sb_text(b, ev->exec_mapping->path, VALUE_MAX, false);
+		if (ev->exec_mapping->via_mprotect)
+			sb_str(b, " (mprotect)");
+		break;
+	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
+		sb_fmt(b, "socket %s",
+		       enum_name(&warden__v1__family__descriptor, ev->socket_create->family,
+				 "FAMILY_", t, sizeof(t)));
+		sb_fmt(b, "/%s",
+		       enum_name(&warden__v1__socket_type__descriptor, ev->socket_create->type,
+				 "SOCKET_TYPE_", t, sizeof(t)));
+		break;
+	case WARDEN__V1__EVENT__ACTION_CONFINEMENT:
+		sb_fmt(b, "confine %s",
+		       enum_name(&warden__v1__confinement__what__descriptor, ev->confinement->what,
+				 "", t, sizeof(t)));
+		if (ev->confinement->path[0]) {
+			sb_add(b, " ", 1);
+			sb_text(b, ev->confinement->path, VALUE_MAX, false);
+		}
+		break;
+	default:
+		sb_str(b, "? (an action newer than this warden)");
+		break;
+	}
+	if (ev->identity && ev->identity->name[0]) {
+		sb_str(b, " identity=");
+		sb_text(b, ev->identity->name, VALUE_MAX, false);
+	}
+	if (ev->sandbox && ev->sandbox->id[0]) {
+		sb_str(b, " sandbox=");
+		sb_text(b, ev->sandbox->id, VALUE_MAX, false);
+	}
+	if (p) {
+		sb_fmt(b, " pid=%u", p->pid);
+		if (p->exe[0]) {
+			sb_str(b, " exe=");
+			sb_text(b, p->exe, VALUE_MAX, false);
+		}
+	}
+	if (ev->rule) {
+		sb_fmt(b, " rule=%u", ev->rule->id);
+		if (ev->rule->text[0]) {
+			sb_str(b, " (");
+			sb_text(b, ev->rule->text, VALUE_MAX, false);
+			sb_str(b, ")");
+		}
+	}
+}
+
+static void timestamp(struct sb *b, uint64_t wall_ns)
+{
+	time_t t = (time_t)(wall_ns / 1000000000ull);
+	char ts[32];
+	struct tm tm;
+
+	if (!wall_ns || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+		sb_add(b, "-", 1);
+		return;
+	}
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	sb_fmt(b, "%s.%06uZ", ts, (unsigned)(wall_ns / 1000 % 1000000));
+}
+
+/* Cuts @len bytes of text at @start back to at most @max, at a UTF-8 character boundary. */
+static size_t cut_utf8(const char *start, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)start[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+int wd_syslog_format(const struct wd_syslog_opts *o, const Warden__V1__Event *ev, char *buf,
+		     size_t size)
+{
+	struct sb b = {.p = buf, .cap = size};
+	const Warden__V1__Process *p = ev->process;
+	size_t msg_at;
+
+	sb_fmt(&b, "<%d>1 ", o->facility * 8 + wd_syslog_severity(ev));
+	timestamp(&b, ev->header ? ev->header->wall_ns : 0);
+	sb_fmt(&b, " %s %s ", o->hostname, o->app_name);
+	if (p && p->pid && ev->action_case != WARDEN__V1__EVENT__ACTION_LIFECYCLE)
+		sb_fmt(&b, "%u", p->pid);
+	else
+		sb_add(&b, "-", 1);
+	sb_fmt(&b, " %s ", wd_syslog_msgid(ev));
+	sd(&b, ev);
+	sb_add(&b, " ", 1);
+	msg_at = b.len;
+	msg(&b, ev);
+	if (b.full)
+		return -ENOBUFS;
+	/* Keep within what receivers accept by default, at the cost of the free text only. */
+	if (b.len > WD_SYSLOG_MSG_TARGET) {
+		size_t keep = msg_at + sizeof(BOM) - 1 + 64;
+
+		if (WD_SYSLOG_MSG_TARGET > keep)
+			keep = WD_SYSLOG_MSG_TARGET;
+		b.len = msg_at + cut_utf8(buf + msg_at, b.len - msg_at, keep - msg_at);
+	}
+	return (int)b.len;
+}
+
+struct sink_syslog {
+	struct wd_conn *conn;
+	struct wd_syslog_opts o;
+	char hostname[WD_SYSLOG_HOSTNAME_MAX + 1];
+	char app_name[WD_SYSLOG_APP_NAME_MAX + 1];
+	bool blocked;
+	char frame[16 + WD_SYSLOG_MSG_MAX];
+};
+
+/* Hangs up on nothing: reads and drops what the collector sends, to notice when it closes. */
+static void drain_input(struct sink_syslog *s)
+{
+	char buf[256];
+
+	while (wd_conn_recv(s->conn, buf, sizeof(buf)) > 0)
+		;
+}
+
+static int syslog_write(void *impl, const uint8_t *rec, size_t rec_len, const Warden__V1__Event *ev)
+{
+	struct sink_syslog *s = impl;
+	int n, pre, ret;
+
+	if (!ev)
+		return -EINVAL;
+	/* The message goes after room for its length: "65536 " is the longest prefix. */
+	n = wd_syslog_format(&s->o, ev, s->frame + 16, WD_SYSLOG_MSG_MAX);
+	if (n < 0)
+		return -EMSGSIZE;
+	pre = snprintf(s->frame, 16, "%d ", n);
+	memmove(s->frame + pre, s->frame + 16, (size_t)n);
+	ret = wd_conn_send(s->conn, s->frame, (size_t)(pre + n), WAIT_MS);
+	s->blocked = ret == -EAGAIN || ret == -ENOTCONN;
+	return s->blocked ? -EAGAIN : ret;
+}
+
+static int syslog_flush(void *impl)
+{
+	struct sink_syslog *s = impl;
+
+	drain_input(s);
+	wd_conn_flush(s->conn, WAIT_MS);
+	return 0;
+}
+
+static int syslog_tick(void *impl, uint64_t now_ns)
+{
+	struct sink_syslog *s = impl;
+	int ret = wd_conn_tick(s->conn, s->blocked ? WAIT_MS : 0);
+
+	drain_input(s);
+	wd_conn_flush(s->conn, s->blocked ? WAIT_MS : 0);
+	return ret;
+}
+
+static void syslog_describe(void *impl, char *buf, size_t size)
+{
+	struct sink_syslog *s = impl;
+
+	wd_conn_describe(s->conn, buf, size);
+}
+
+static uint64_t syslog_close(void *impl)
+{
+	struct sink_syslog *s = impl;
+
+	if (wd_conn_connected(s->conn))
+		wd_conn_flush(s->conn, CLOSE_MS);
+	if (wd_conn_buffered(s->conn))
+		fprintf(stderr, "warden: syslog sink: %zu bytes of messages could not be sent\n",
+			wd_conn_buffered(s->conn));
+	wd_conn_free(s->conn);
+	free(s);
+	return 0;
+}
+
+static const struct wd_sink_ops syslog_ops = {
+	.kind = "syslog",
+	.wants_event = true,
+	.write = syslog_write,
+	.flush = syslog_flush,
+	.tick = syslog_tick,
+	.describe = syslog_describe,
+	.close = syslog_close,
+};
+
+/* The node name as a HOSTNAME: what RFC 5424 does not allow becomes '_'. */
+static void hostname_from(char *dst, const char *node)
+{
+	size_t i = 0;
+
+	for (; node && node[i] && i < WD_SYSLOG_HOSTNAME_MAX; i++)
+		dst[i] =
+			(unsigned char)node[i] < 33 || (unsigned char)node[i] > 126 ? '_' : node[i];
+	if (i == 0)
+		dst[i++] = '-';
+	dst[i] = '\0';
+}
+
+int wd_sink_syslog_backend(const struct wd_sink_cfg *c, const char *node,
+			   const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
+{
+	struct wd_sockaddr_cfg addr;
+	struct wd_conn_opts co = {0};
+	struct sink_syslog *s;
+	char why[400];
+	int ret;
+
+	if (!c->address) {
+		snprintf(err, err_size, "a syslog sink needs address: tcp:HOST:PORT");
+		return -EINVAL;
+	}
+	ret = wd_sockaddr_parse(c->address, &addr, why, sizeof(why));
+	if (ret) {
+		snprintf(err, err_size, "%s", why);
+		return ret;
+	}
+	if (!addr.tcp) {
+		snprintf(err, err_size,
+			 "address \"%s\": a syslog sink speaks TCP (RFC 6587): write "
+			 "tcp:HOST:PORT",
+			 c->address);
+		return -EINVAL;
+	}
+	if (c->facility < 0 || c->facility > 23) {
+		snprintf(err, err_size,
+			 "facility %d: expected a number from 0 to 23 (13: log audit)",
+			 c->facility);
+		return -EINVAL;
+	}
+	if (c->app_name && !wd_syslog_field_valid(c->app_name, WD_SYSLOG_APP_NAME_MAX)) {
+		snprintf(err, err_size,
+			 "app_name \"%s\": 1 to 48 printable ASCII characters, no spaces",
+			 c->app_name);
+		return -EINVAL;
+	}
+	if (c->hostname && !wd_syslog_field_valid(c->hostname, WD_SYSLOG_HOSTNAME_MAX)) {
+		snprintf(err, err_size,
+			 "hostname \"%s\": 1 to 255 printable ASCII characters, no spaces",
+			 c->hostname);
+		return -EINVAL;
+	}
+	if (c->reconnect_min_ns && c->reconnect_max_ns &&
+	    c->reconnect_min_ns > c->reconnect_max_ns) {
+		snprintf(err, err_size, "reconnect.min is longer than reconnect.max");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	if (c->hostname)
+		strcpy(s->hostname, c->hostname);
+	else
+		hostname_from(s->hostname, node);
+	strcpy(s->app_name, c->app_name ? c->app_name : WD_SYSLOG_APP_NAME);
+	s->o.facility = c->facility ? c->facility : WD_SYSLOG_FACILITY;
+	s->o.hostname = s->hostname;
+	s->o.app_name = s->app_name;
+	co.addr = &addr;
+	co.backoff_min_ns = c->reconnect_min_ns;
+	co.backoff_max_ns = c->reconnect_max_ns;
+	ret = wd_conn_new(&s->conn, &co);
+	if (ret) {
+		free(s);
+		snprintf(err, err_size, "out of memory");
+		return ret;
+	}
+	*ops = &syslog_ops;
+	*impl = s;
+	return 0;
+}
