@@ -17,6 +17,7 @@
 
 #include "event_pb.h"
 #include "json.h"
+#include "utf8.h"
 #include "warden/version.h"
 
 #define RULE_TEXT_MAX 1024 /* bytes of a rule's text carried in an event */
@@ -64,40 +65,6 @@ unsigned wd_pb_hook_id(const char *name)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes available), 0 if there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values beyond Unicode are not UTF-8. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Copies at most @max bytes of @s (up to a NUL) into the arena as valid UTF-8, every invalid
  * byte replaced by U+FFFD. NULL when the arena is full. */
 static char *arena_str(struct wd_pb_event *out, const char *s, size_t max)
@@ -107,7 +74,7 @@ static char *arena_str(struct wd_pb_event *out, const char *s, size_t max)
 	char *dst = out->arena + out->arena_used;
 
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(p + i, n - i);
+		size_t len = wd_utf8_seq(p + i, n - i);
 
 		if (len == 0) {
 			if (o + 3 >= room)
@@ -139,7 +106,7 @@ static char *ctx_str(struct wd_pb_event *out, const char *s, int *err)
 		return (char *)protobuf_c_empty_string;
 	n = strlen(s);
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t len = wd_utf8_seq((const unsigned char *)s + i, n - i);
 
 		if (len == 0) {
 			char *c = arena_str(out, s, n);

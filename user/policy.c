@@ -810,7 +810,7 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 			   struct wd_diags *diags)
 {
 	struct parser ps = {.y = {.file = name, .diags = diags}};
-	size_t op, e, total = 0, first_diag = diags->n;
+	size_t op, e, total = 0;
 	yaml_document_t doc;
 	yaml_parser_t yp;
 	yaml_node_t *root;
@@ -820,10 +820,8 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 	if (!name)
 		name = ps.y.file = "<policy>";
 	ret = wd_yaml_load(&ps.y, &yp, &doc, yaml, len, "policy");
-	if (ret) {
-		wd_diags_sort(diags, first_diag);
+	if (ret)
 		return ret;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
 		wd_diags_add(diags, name, 0, 0,
@@ -842,15 +840,12 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 			total += ps.p->paths[op][e].n;
 	ps.p->n_rules = total + ps.p->net[WD_ALLOW].n + ps.p->net[WD_DENY].n;
 out:
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&yp);
-	wd_diags_sort(diags, first_diag);
-	if (ps.y.oom || ps.y.errors) {
+	ret = wd_yaml_done(&ps.y, &yp, &doc);
+	if (ret)
 		wd_policy_free(ps.p);
-		return ps.y.oom ? -ENOMEM : -EINVAL;
-	}
-	*out = ps.p;
-	return 0;
+	else
+		*out = ps.p;
+	return ret;
 }
 
 int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct wd_diags *diags)
@@ -870,16 +865,15 @@ int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct 
 
 int wd_policy_parse_file(const char *path, struct wd_policy **out, struct wd_diags *diags)
 {
-	int fd, ret;
+	size_t len;
+	char *buf;
+	int ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		wd_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-ret));
+	ret = wd_yaml_read_file(path, POLICY_FILE_MAX, &buf, &len, diags);
+	if (ret)
 		return ret;
-	}
-	ret = wd_policy_parse_fd(fd, path, out, diags);
-	close(fd);
+	ret = wd_policy_parse_string(path, buf, len, out, diags);
+	free(buf);
 	return ret;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sink.h"
 #include "sink_conn.h"
 
 #define MS		    1000000ull
@@ -67,6 +68,30 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int wd_conn_opts_cfg(const struct wd_sink_cfg *c, const char *missing, struct wd_sockaddr_cfg *addr,
+		     struct wd_conn_opts *co, char *err, size_t err_size)
+{
+	int ret;
+
+	if (!c->address) {
+		snprintf(err, err_size, "%s", missing);
+		return -EINVAL;
+	}
+	ret = wd_sockaddr_parse(c->address, addr, err, err_size);
+	if (ret)
+		return ret;
+	if (c->reconnect_min_ns && c->reconnect_max_ns &&
+	    c->reconnect_min_ns > c->reconnect_max_ns) {
+		snprintf(err, err_size, "reconnect.min is longer than reconnect.max");
+		return -EINVAL;
+	}
+	memset(co, 0, sizeof(*co));
+	co->addr = addr;
+	co->backoff_min_ns = c->reconnect_min_ns;
+	co->backoff_max_ns = c->reconnect_max_ns;
+	return 0;
 }
 
 int wd_conn_new(struct wd_conn **out, const struct wd_conn_opts *o)

@@ -16,6 +16,7 @@
 #include "sockaddr_cfg.h"
 
 struct wd_conn;
+struct wd_sink_cfg;
 
 struct wd_conn_opts {
 	const struct wd_sockaddr_cfg *addr; /* copied */
@@ -28,6 +29,12 @@ struct wd_conn_opts {
 	 * being carried over to the next one. */
 	bool caller_resends;
 };
+
+/* The options a stream or syslog sink's config gives (address, reconnect): @addr is parsed into
+ * and @co points to it; @co's other fields are zero. Returns 0, or -EINVAL with the reason in
+ * @err (@missing when there is no address). */
+int wd_conn_opts_cfg(const struct wd_sink_cfg *c, const char *missing, struct wd_sockaddr_cfg *addr,
+		     struct wd_conn_opts *co, char *err, size_t err_size);
 
 /* Nothing is connected yet: the first wd_conn_tick() starts. Returns 0 or -ENOMEM. */
 int wd_conn_new(struct wd_conn **out, const struct wd_conn_opts *o);

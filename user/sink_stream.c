@@ -354,29 +354,20 @@ static const struct wd_sink_ops stream_ops = {
 int wd_sink_stream_backend(const struct wd_sink_cfg *c, const char *node,
 			   const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
 {
-	struct wd_sockaddr_cfg addr;
-	struct wd_conn_opts co = {0};
-	struct sink_stream *s;
 	uint64_t q = c->queue_bytes ? c->queue_bytes : DEF_QUEUE;
-	char why[400];
+	struct wd_sockaddr_cfg addr;
+	struct wd_conn_opts co;
+	struct sink_stream *s;
 	int ret;
 
-	if (!c->address) {
-		snprintf(err, err_size, "a stream sink needs address: unix:/path or tcp:HOST:PORT");
-		return -EINVAL;
-	}
-	ret = wd_sockaddr_parse(c->address, &addr, why, sizeof(why));
-	if (ret) {
-		snprintf(err, err_size, "%s", why);
+	ret = wd_conn_opts_cfg(c, "a stream sink needs address: unix:/path or tcp:HOST:PORT", &addr,
+			       &co, err, err_size);
+	if (ret)
 		return ret;
-	}
-	if (c->reconnect_min_ns && c->reconnect_max_ns &&
-	    c->reconnect_min_ns > c->reconnect_max_ns) {
-		snprintf(err, err_size, "reconnect.min is longer than reconnect.max");
-		return -EINVAL;
-	}
+	co.caller_resends = c->ack;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!s || wd_conn_new(&s->conn, &co)) {
+		free(s);
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
@@ -386,16 +377,6 @@ int wd_sink_stream_backend(const struct wd_sink_cfg *c, const char *node,
 		s->bound = WINDOW_MIN;
 	if (s->bound > WINDOW_MAX)
 		s->bound = WINDOW_MAX;
-	co.addr = &addr;
-	co.backoff_min_ns = c->reconnect_min_ns;
-	co.backoff_max_ns = c->reconnect_max_ns;
-	co.caller_resends = c->ack;
-	ret = wd_conn_new(&s->conn, &co);
-	if (ret) {
-		free(s);
-		snprintf(err, err_size, "out of memory");
-		return ret;
-	}
 	*ops = &stream_ops;
 	*impl = s;
 	return 0;

@@ -15,8 +15,10 @@
 #include "sink_conn.h"
 #include "sink_syslog.h"
 #include "sockaddr_cfg.h"
+#include "utf8.h"
 
 #define VALUE_MAX 4096 /* input bytes of one SD-PARAM value (a kernel path's bound) */
+#define WORD_MAX  64
 #define WAIT_MS	  100
 #define CLOSE_MS  1000
 #define FFFD	  "\xef\xbf\xbd"
@@ -60,39 +62,6 @@ __attribute__((format(printf, 2, 3))) static void sb_fmt(struct sb *b, const cha
 		b->len += (size_t)n;
 }
 
-/* Length of the valid UTF-8 sequence at @s (@n bytes available), 0 if there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 /* Text as valid UTF-8 without control characters (each becomes U+FFFD: a newline in a path
  * must not become a forged line in a receiver's log file), at most @max input bytes. With @sd,
  * escaped as an SD-PARAM value: '"', '\' and ']' get a backslash (RFC 5424, 6.3.3). */
@@ -102,7 +71,7 @@ static void sb_text(struct sb *b, const char *s, size_t max, bool sd)
 	size_t n = strnlen((const char *)p, max);
 
 	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(p + i, n - i);
+		size_t len = wd_utf8_seq(p + i, n - i);
 
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			sb_add(b, FFFD, 3);
@@ -130,23 +99,36 @@ static void param_u64(struct sb *b, const char *name, uint64_t v)
 	sb_fmt(b, " %s=\"%" PRIu64 "\"", name, v);
 }
 
+/* The enums the messages name, and the prefix their value names drop. */
+enum word_of { FAMILY, PROTOCOL, SOCKET_TYPE, WHAT, KIND };
+
+static const struct {
+	const ProtobufCEnumDescriptor *d;
+	const char *prefix;
+} enums[] = {
+	[FAMILY] = {&warden__v1__family__descriptor, "FAMILY_"},
+	[PROTOCOL] = {&warden__v1__protocol__descriptor, "PROTOCOL_"},
+	[SOCKET_TYPE] = {&warden__v1__socket_type__descriptor, "SOCKET_TYPE_"},
+	[WHAT] = {&warden__v1__confinement__what__descriptor, ""},
+	[KIND] = {&warden__v1__lifecycle__kind__descriptor, ""},
+};
+
 /* An enum value's name without its prefix, lowercase, '_' as '-': FAMILY_INET6 -> "inet6",
  * EVENTS_LOST -> "events-lost"; its number when this build does not know it. */
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v, const char *prefix, char *buf,
-			     size_t size)
+static const char *word(enum word_of e, int v, char buf[WORD_MAX])
 {
-	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-	size_t pl = strlen(prefix), i;
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(enums[e].d, v);
+	size_t pl = strlen(enums[e].prefix), i;
 	const char *n;
 
 	if (!ev) {
-		snprintf(buf, size, "%d", v);
+		snprintf(buf, WORD_MAX, "%d", v);
 		return buf;
 	}
 	n = ev->name;
-	if (!strncmp(n, prefix, pl))
+	if (!strncmp(n, enums[e].prefix, pl))
 		n += pl;
-	for (i = 0; n[i] && i + 1 < size; i++)
+	for (i = 0; n[i] && i + 1 < WORD_MAX; i++)
 		buf[i] = n[i] == '_' ? '-' : (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
 	buf[i] = '\0';
 	return buf;
@@ -244,7 +226,7 @@ static const char *file_access(const Warden__V1__FileOpen *f)
 /* The action's own parameters. */
 static void sd_action(struct sb *b, const Warden__V1__Event *ev)
 {
-	char t[64];
+	char t[WORD_MAX];
 
 	switch (ev->action_case) {
 	case WARDEN__V1__EVENT__ACTION_EXEC:
@@ -257,16 +239,12 @@ static void sd_action(struct sb *b, const Warden__V1__Event *ev)
 	case WARDEN__V1__EVENT__ACTION_CONNECT: {
 		const Warden__V1__Connect *c = ev->connect;
 
-		param_str(b, "family",
-			  enum_name(&warden__v1__family__descriptor, c->family, "FAMILY_", t,
-				    sizeof(t)));
+		param_str(b, "family", word(FAMILY, c->family, t));
 		param_str(b, "addr", c->address_text);
 		if (c->port)
 			param_u64(b, "port", c->port);
 		if (c->protocol)
-			param_str(b, "proto",
-				  enum_name(&warden__v1__protocol__descriptor, c->protocol,
-					    "PROTOCOL_", t, sizeof(t)));
+			param_str(b, "proto", word(PROTOCOL, c->protocol, t));
 		if (c->ip_protocol && c->protocol == WARDEN__V1__PROTOCOL__PROTOCOL_OTHER)
 			param_u64(b, "ip_proto", c->ip_protocol);
 		if (c->is_send)
@@ -279,19 +257,13 @@ static void sd_action(struct sb *b, const Warden__V1__Event *ev)
 			param_str(b, "mprotect", "true");
 		break;
 	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
-		param_str(b, "family",
-			  enum_name(&warden__v1__family__descriptor, ev->socket_create->family,
-				    "FAMILY_", t, sizeof(t)));
-		param_str(b, "type",
-			  enum_name(&warden__v1__socket_type__descriptor, ev->socket_create->type,
-				    "SOCKET_TYPE_", t, sizeof(t)));
+		param_str(b, "family", word(FAMILY, ev->socket_create->family, t));
+		param_str(b, "type", word(SOCKET_TYPE, ev->socket_create->type, t));
 		break;
 	case WARDEN__V1__EVENT__ACTION_CONFINEMENT: {
 		const Warden__V1__Confinement *c = ev->confinement;
 
-		param_str(b, "what",
-			  enum_name(&warden__v1__confinement__what__descriptor, c->what, "", t,
-				    sizeof(t)));
+		param_str(b, "what", word(WHAT, c->what, t));
 		param_str(b, "path", c->path);
 		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__CAPABILITY)
 			param_u64(b, "capability", c->capability);
@@ -310,9 +282,7 @@ static void sd_action(struct sb *b, const Warden__V1__Event *ev)
 	case WARDEN__V1__EVENT__ACTION_LIFECYCLE: {
 		const Warden__V1__Lifecycle *l = ev->lifecycle;
 
-		param_str(b, "lifecycle",
-			  enum_name(&warden__v1__lifecycle__kind__descriptor, l->kind, "", t,
-				    sizeof(t)));
+		param_str(b, "lifecycle", word(KIND, l->kind, t));
 		if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
 			param_u64(b, "lost", l->lost_count);
 			if (l->lost_first_seq || l->lost_last_seq) {
@@ -351,10 +321,20 @@ static void sd(struct sb *b, const Warden__V1__Event *ev)
 	sb_add(b, "]", 1);
 }
 
+/* @pre, @s as free text, then @post; nothing when @s is empty. */
+static void msg_part(struct sb *b, const char *pre, const char *s, const char *post)
+{
+	if (!s || !*s)
+		return;
+	sb_str(b, pre);
+	sb_text(b, s, VALUE_MAX, false);
+	sb_str(b, post);
+}
+
 /* The address of a connect as people write it: 192.0.2.1:443/tcp, [2001:db8::1]:53/udp. */
 static void msg_connect(struct sb *b, const Warden__V1__Connect *c)
 {
-	char t[64];
+	char t[WORD_MAX];
 
 	sb_str(b, c->is_send ? "send " : "connect ");
 	if (c->family == WARDEN__V1__FAMILY__FAMILY_UNIX) {
@@ -369,37 +349,22 @@ static void msg_connect(struct sb *b, const Warden__V1__Connect *c)
 		sb_add(b, "]", 1);
 	sb_fmt(b, ":%u", c->port);
 	if (c->protocol)
-		sb_fmt(b, "/%s",
-		       enum_name(&warden__v1__protocol__descriptor, c->protocol, "PROTOCOL_", t,
-				 sizeof(t)));
+		sb_fmt(b, "/%s", word(PROTOCOL, c->protocol, t));
 }
 
 static void msg_lifecycle(struct sb *b, const Warden__V1__Event *ev)
 {
 	const Warden__V1__Lifecycle *l = ev->lifecycle;
-	char t[64];
+	char t[WORD_MAX];
 
-	sb_str(b, enum_name(&warden__v1__lifecycle__kind__descriptor, l->kind, "", t, sizeof(t)));
+	sb_str(b, word(KIND, l->kind, t));
 	if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST)
 		sb_fmt(b, " %" PRIu64 " events (seq %" PRIu64 "-%" PRIu64 ")", l->lost_count,
 		       l->lost_first_seq, l->lost_last_seq);
-	if (ev->identity && ev->identity->name[0]) {
-		sb_str(b, " identity=");
-		sb_text(b, ev->identity->name, VALUE_MAX, false);
-	}
-	if (ev->sandbox && ev->sandbox->id[0]) {
-		sb_str(b, " sandbox=");
-		sb_text(b, ev->sandbox->id, VALUE_MAX, false);
-	}
-	if (ev->policy_name[0]) {
-		sb_str(b, " policy=");
-		sb_text(b, ev->policy_name, VALUE_MAX, false);
-	}
-	if (l->detail[0]) {
-		sb_str(b, " (");
-		sb_text(b, l->detail, VALUE_MAX, false);
-		sb_str(b, ")");
-	}
+	msg_part(b, " identity=", ev->identity ? ev->identity->name : NULL, "");
+	msg_part(b, " sandbox=", ev->sandbox ? ev->sandbox->id : NULL, "");
+	msg_part(b, " policy=", ev->policy_name, "");
+	msg_part(b, " (", l->detail, ")");
 }
 
 /* The free text: "DENY exec /tmp/x identity=ci:a sandbox=sb-1 pid=12 exe=/usr/bin/sh rule=7
@@ -408,7 +373,7 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 {
 	const Warden__V1__Process *p = ev->process;
 	const Warden__V1__FileOpen *f;
-	char t[64];
+	char t[WORD_MAX];
 
 	sb_str(b, BOM);
 	if (ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE) {
@@ -436,48 +401,26 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 			sb_str(b, " (mprotect)");
 		break;
 	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
-		sb_fmt(b, "socket %s",
-		       enum_name(&warden__v1__family__descriptor, ev->socket_create->family,
-				 "FAMILY_", t, sizeof(t)));
-		sb_fmt(b, "/%s",
-		       enum_name(&warden__v1__socket_type__descriptor, ev->socket_create->type,
-				 "SOCKET_TYPE_", t, sizeof(t)));
+		sb_fmt(b, "socket %s", word(FAMILY, ev->socket_create->family, t));
+		sb_fmt(b, "/%s", word(SOCKET_TYPE, ev->socket_create->type, t));
 		break;
 	case WARDEN__V1__EVENT__ACTION_CONFINEMENT:
-		sb_fmt(b, "confine %s",
-		       enum_name(&warden__v1__confinement__what__descriptor, ev->confinement->what,
-				 "", t, sizeof(t)));
-		if (ev->confinement->path[0]) {
-			sb_add(b, " ", 1);
-			sb_text(b, ev->confinement->path, VALUE_MAX, false);
-		}
+		sb_fmt(b, "confine %s", word(WHAT, ev->confinement->what, t));
+		msg_part(b, " ", ev->confinement->path, "");
 		break;
 	default:
 		sb_str(b, "? (an action newer than this warden)");
 		break;
 	}
-	if (ev->identity && ev->identity->name[0]) {
-		sb_str(b, " identity=");
-		sb_text(b, ev->identity->name, VALUE_MAX, false);
-	}
-	if (ev->sandbox && ev->sandbox->id[0]) {
-		sb_str(b, " sandbox=");
-		sb_text(b, ev->sandbox->id, VALUE_MAX, false);
-	}
+	msg_part(b, " identity=", ev->identity ? ev->identity->name : NULL, "");
+	msg_part(b, " sandbox=", ev->sandbox ? ev->sandbox->id : NULL, "");
 	if (p) {
 		sb_fmt(b, " pid=%u", p->pid);
-		if (p->exe[0]) {
-			sb_str(b, " exe=");
-			sb_text(b, p->exe, VALUE_MAX, false);
-		}
+		msg_part(b, " exe=", p->exe, "");
 	}
 	if (ev->rule) {
 		sb_fmt(b, " rule=%u", ev->rule->id);
-		if (ev->rule->text[0]) {
-			sb_str(b, " (");
-			sb_text(b, ev->rule->text, VALUE_MAX, false);
-			sb_str(b, ")");
-		}
+		msg_part(b, " (", ev->rule->text, ")");
 	}
 }
 
@@ -640,20 +583,14 @@ int wd_sink_syslog_backend(const struct wd_sink_cfg *c, const char *node,
 			   const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
 {
 	struct wd_sockaddr_cfg addr;
-	struct wd_conn_opts co = {0};
+	struct wd_conn_opts co;
 	struct sink_syslog *s;
-	char why[400];
 	int ret;
 
-	if (!c->address) {
-		snprintf(err, err_size, "a syslog sink needs address: tcp:HOST:PORT");
-		return -EINVAL;
-	}
-	ret = wd_sockaddr_parse(c->address, &addr, why, sizeof(why));
-	if (ret) {
-		snprintf(err, err_size, "%s", why);
+	ret = wd_conn_opts_cfg(c, "a syslog sink needs address: tcp:HOST:PORT", &addr, &co, err,
+			       err_size);
+	if (ret)
 		return ret;
-	}
 	if (!addr.tcp) {
 		snprintf(err, err_size,
 			 "address \"%s\": a syslog sink speaks TCP (RFC 6587): write "
@@ -679,13 +616,9 @@ int wd_sink_syslog_backend(const struct wd_sink_cfg *c, const char *node,
 			 c->hostname);
 		return -EINVAL;
 	}
-	if (c->reconnect_min_ns && c->reconnect_max_ns &&
-	    c->reconnect_min_ns > c->reconnect_max_ns) {
-		snprintf(err, err_size, "reconnect.min is longer than reconnect.max");
-		return -EINVAL;
-	}
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!s || wd_conn_new(&s->conn, &co)) {
+		free(s);
 		snprintf(err, err_size, "out of memory");
 		return -ENOMEM;
 	}
@@ -697,15 +630,6 @@ int wd_sink_syslog_backend(const struct wd_sink_cfg *c, const char *node,
 	s->o.facility = c->facility ? c->facility : WD_SYSLOG_FACILITY;
 	s->o.hostname = s->hostname;
 	s->o.app_name = s->app_name;
-	co.addr = &addr;
-	co.backoff_min_ns = c->reconnect_min_ns;
-	co.backoff_max_ns = c->reconnect_max_ns;
-	ret = wd_conn_new(&s->conn, &co);
-	if (ret) {
-		free(s);
-		snprintf(err, err_size, "out of memory");
-		return ret;
-	}
 	*ops = &syslog_ops;
 	*impl = s;
 	return 0;

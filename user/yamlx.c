@@ -242,6 +242,7 @@ int wd_yaml_load(struct wd_yaml *ps, yaml_parser_t *yp, yaml_document_t *doc, co
 {
 	yaml_document_t next;
 
+	ps->first_diag = ps->diags->n;
 	if (!yaml_parser_initialize(yp)) {
 		ps->oom = true;
 		return -ENOMEM;
@@ -268,6 +269,14 @@ int wd_yaml_load(struct wd_yaml *ps, yaml_parser_t *yp, yaml_document_t *doc, co
 		yaml_document_delete(&next);
 	}
 	return 0;
+}
+
+int wd_yaml_done(struct wd_yaml *ps, yaml_parser_t *yp, yaml_document_t *doc)
+{
+	yaml_document_delete(doc);
+	yaml_parser_delete(yp);
+	wd_diags_sort(ps->diags, ps->first_diag);
+	return ps->oom ? -ENOMEM : ps->errors ? -EINVAL : 0;
 }
 
 int wd_yaml_read_fd(int fd, const char *name, size_t max, char **out, size_t *out_len,
@@ -322,4 +331,22 @@ int wd_yaml_read_fd(int fd, const char *name, size_t max, char **out, size_t *ou
 	*out = buf;
 	*out_len = len;
 	return 0;
+}
+
+int wd_yaml_read_file(const char *path, size_t max, char **out, size_t *out_len,
+		      struct wd_diags *diags)
+{
+	int fd, ret;
+
+	*out = NULL;
+	*out_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		wd_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-ret));
+		return ret;
+	}
+	ret = wd_yaml_read_fd(fd, path, max, out, out_len, diags);
+	close(fd);
+	return ret;
 }

@@ -16,6 +16,7 @@ struct wd_yaml {
 	struct wd_diags *diags;
 	int errors;
 	bool oom;
+	size_t first_diag; /* the diagnostics of this parse start here (wd_yaml_load sets it) */
 };
 
 /* Reports an error at @n's line and column (none when @n is NULL). */
@@ -43,14 +44,21 @@ void wd_yaml_syntax_error(struct wd_yaml *ps, const yaml_parser_t *yp);
 
 /* Initialises @yp and loads the one document of @buf into @doc (ps->doc is set); a second
  * document is an error ("a second YAML document; a @what file holds one"). Returns 0 (errors
- * may still have been reported: check ps->errors; then delete @doc and @yp) or -EINVAL/-ENOMEM
- * when nothing was loaded (@yp already deleted). */
+ * may still have been reported; end with wd_yaml_done()) or -EINVAL/-ENOMEM when nothing was
+ * loaded (@yp already deleted). */
 int wd_yaml_load(struct wd_yaml *ps, yaml_parser_t *yp, yaml_document_t *doc, const char *buf,
 		 size_t len, const char *what);
+
+/* Deletes @doc and @yp and sorts this parse's diagnostics. Returns -ENOMEM, -EINVAL when an
+ * error was reported, or 0. */
+int wd_yaml_done(struct wd_yaml *ps, yaml_parser_t *yp, yaml_document_t *doc);
 
 /* Reads all of @fd (at most @max bytes) into a NUL-terminated buffer. Returns 0 or -errno
  * (reported in @diags under @name). */
 int wd_yaml_read_fd(int fd, const char *name, size_t max, char **out, size_t *out_len,
 		    struct wd_diags *diags);
+/* The same for the file at @path. */
+int wd_yaml_read_file(const char *path, size_t max, char **out, size_t *out_len,
+		      struct wd_diags *diags);
 
 #endif

@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Segment files for the file and jsonl sinks. Every step is ordered so that a crash anywhere
+ * leaves files a reader can read completely: a rotation renames the current file first, then
+ * compresses the segment to a hidden temporary, fsyncs it, renames it into place and only then
+ * removes the plain copy; whatever a crash interrupts is finished by the next open. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "rotate.h"
+
+#define FILE_MODE  0640
+#define TS_LEN	   16 /* YYYYmmddTHHMMSSZ */
+#define NS_PER_SEC 1000000000ull
+
+void wd_rot_init(struct wd_rot *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->dirfd = r->lockfd = r->fd = -1;
+	r->next_n = 1;
+}
+
+int wd_rot_open(struct wd_rot *r, const struct wd_rot_opts *o)
+{
+	char lock[NAME_MAX + 1];
+
+	r->o = *o;
+	r->o.suffix = o->suffix ? o->suffix : "";
+	r->dir = strdup(o->dir);
+	r->stem = strdup(o->stem);
+	if (asprintf(&r->cur, "%s%s", o->stem, r->o.suffix) < 0)
+		r->cur = NULL;
+	if (!r->dir || !r->stem || !r->cur)
+		return -ENOMEM;
+	r->o.dir = r->dir;
+	r->o.stem = r->stem;
+	r->dirfd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->dirfd < 0)
+		return -errno;
+	/* A lock file of its own: the current file's inode moves away at every rotation. */
+	snprintf(lock, sizeof(lock), ".%s.lock", r->stem);
+	r->lockfd = openat(r->dirfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, FILE_MODE);
+	if (r->lockfd < 0 || flock(r->lockfd, LOCK_EX | LOCK_NB))
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suf)
+{
+	size_t n = strlen(suf);
+
+	return len >= n && memcmp(s + len - n, suf, n) == 0;
+}
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+bool wd_rot_parse(const char *f, const char *suffix, char *stem, size_t size, uint64_t *ts,
+		  uint64_t *n, bool *gz)
+{
+	size_t len = strlen(f), sl = strlen(suffix), nd = 0, end;
+	struct tm tm = {0};
+	const char *t;
+	uint64_t v = 0;
+	time_t secs;
+
+	*gz = has_suffix(f, len, ".gz") && has_suffix(f, len - 3, suffix);
+	if (*gz)
+		end = len - 3 - sl;
+	else if (has_suffix(f, len, suffix))
+		end = len - sl;
+	else
+		return false;
+	while (nd < end && nd < 19 && f[end - 1 - nd] >= '0' && f[end - 1 - nd] <= '9')
+		nd++;
+	if (!nd || end < nd + TS_LEN + 3 || f[end - 1 - nd] != '-' ||
+	    f[end - 2 - nd - TS_LEN] != '-')
+		return false;
+	for (size_t i = end - nd; i < end; i++)
+		v = v * 10 + (uint64_t)(f[i] - '0');
+	t = f + end - 1 - nd - TS_LEN;
+	if (!digits(t, 8) || t[8] != 'T' || !digits(t + 9, 6) || t[15] != 'Z')
+		return false;
+	sscanf(t, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+	       &tm.tm_min, &tm.tm_sec);
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	secs = timegm(&tm);
+	if (secs == (time_t)-1)
+		return false;
+	len = end - 2 - nd - TS_LEN;
+	if (len == 0 || len >= size)
+		return false;
+	memcpy(stem, f, len);
+	stem[len] = '\0';
+	*ts = (uint64_t)secs;
+	*n = v;
+	return true;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct wd_rot_seg *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->current != y->current)
+		return x->current ? 1 : -1;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	/* The compressed copy of a segment first: the other one is dropped. */
+	return (int)y->compressed - (int)x->compressed;
+}
+
+void wd_rot_list_free(struct wd_rot_seg *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(segs[i].path);
+		free(segs[i].name);
+	}
+	free(segs);
+}
+
+/* Whether @f is the current file STEM SUFFIX of @stem (or, with @stem NULL, of a stem @valid
+ * accepts), its stem in @name. */
+static bool is_current(const char *f, const char *suffix, const char *stem,
+		       bool (*valid)(const char *), char *name, size_t size)
+{
+	size_t len = strlen(f), sl = strlen(suffix);
+
+	if (!has_suffix(f, len, suffix) || len - sl >= size)
+		return false;
+	memcpy(name, f, len - sl);
+	name[len - sl] = '\0';
+	return stem ? strcmp(name, stem) == 0 : len > sl && valid(name);
+}
+
+int wd_rot_list(int dirfd, const char *dir, const char *suffix, const char *stem,
+		bool (*valid)(const char *stem), struct wd_rot_seg **out, size_t *n)
+{
+	struct wd_rot_seg *segs = NULL, seg;
+	size_t cnt = 0, cap = 0, k;
+	char name[NAME_MAX + 1];
+	struct dirent *de;
+	struct stat st;
+	int fd, err = 0;
+	DIR *d;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		const char *f = de->d_name;
+
+		memset(&seg, 0, sizeof(seg));
+		if (!wd_rot_parse(f, suffix, name, sizeof(name), &seg.ts, &seg.n,
+				  &seg.compressed) ||
+		    (stem ? strcmp(name, stem) != 0 : !valid(name))) {
+			if (!is_current(f, suffix, stem, valid, name, sizeof(name)))
+				continue;
+			seg.current = true;
+		}
+		if (fstatat(fd, f, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+			continue;
+		seg.size = (uint64_t)st.st_size;
+		if (cnt == cap) {
+			struct wd_rot_seg *b;
+
+			cap = cap ? 2 * cap : 16;
+			b = realloc(segs, cap * sizeof(*segs));
+			if (!b) {
+				err = -ENOMEM;
+				break;
+			}
+			segs = b;
+		}
+		seg.name = strdup(name);
+		if (asprintf(&seg.path, "%s/%s", dir, f) < 0)
+			seg.path = NULL;
+		if (!seg.name || !seg.path) {
+			free(seg.name);
+			free(seg.path);
+			err = -ENOMEM;
+			break;
+		}
+		seg.file = seg.path + strlen(seg.path) - strlen(f);
+		segs[cnt++] = seg;
+	}
+	if (!err && errno)
+		err = -errno;
+	closedir(d);
+	if (err) {
+		wd_rot_list_free(segs, cnt);
+		return err;
+	}
+	qsort(segs, cnt, sizeof(*segs), seg_cmp);
+	/* A segment both compressed and not: the crash came before the unlink. */
+	for (size_t i = k = 0; i < cnt; i++) {
+		if (k && !segs[i].current && !segs[k - 1].current &&
+		    strcmp(segs[i].name, segs[k - 1].name) == 0 && segs[i].n == segs[k - 1].n) {
+			free(segs[i].path);
+			free(segs[i].name);
+			continue;
+		}
+		segs[k++] = segs[i];
+	}
+	*out = segs;
+	*n = k;
+	return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	for (ssize_t k; n; c += k, n -= (size_t)k) {
+		k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			k = 0;
+		else if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+/* Compresses rotated segment @name into @name.gz (a gzip stream: gunzip and zcat read it):
+ * temporary name, fsync, rename, unlink. */
+static int compress_segment(struct wd_rot *r, const char *name)
+{
+	char dst[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	unsigned char in[32 * 1024], out[32 * 1024];
+	int src, fd = -1, err = 0, mode = Z_NO_FLUSH;
+	z_stream z = {0};
+
+	snprintf(dst, sizeof(dst), "%s.gz", name);
+	snprintf(tmp, sizeof(tmp), ".%s.gz.tmp", name);
+	src = openat(r->dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -errno;
+	fd = openat(r->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, FILE_MODE);
+	/* windowBits 15 + 16: zlib writes the gzip header and trailer. */
+	if (fd < 0 || deflateInit2(&z, r->o.gzip_level ? r->o.gzip_level : Z_DEFAULT_COMPRESSION,
+				   Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while (!err && mode != Z_FINISH) {
+		ssize_t k = read(src, in, sizeof(in));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err = -errno;
+			break;
+		}
+		mode = k ? Z_NO_FLUSH : Z_FINISH;
+		z.next_in = in;
+		z.avail_in = (uInt)k;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			deflate(&z, mode);
+			err = write_all(fd, out, sizeof(out) - z.avail_out);
+		} while (!err && z.avail_out == 0);
+	}
+	deflateEnd(&z);
+	if (!err && (fsync(fd) || renameat(r->dirfd, tmp, r->dirfd, dst) || fsync(r->dirfd) ||
+		     unlinkat(r->dirfd, name, 0)))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	close(src);
+	if (err)
+		unlinkat(r->dirfd, tmp, 0);
+	return err;
+}
+
+int wd_rot_finish(struct wd_rot *r)
+{
+	char name[NAME_MAX + 1], gzname[NAME_MAX + 1];
+	size_t slen = strlen(r->stem);
+	int fd, err = 0, e;
+	struct dirent *de;
+	uint64_t ts, n;
+	bool gz;
+	DIR *d;
+
+	fd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		const char *f = de->d_name;
+
+		if (f[0] == '.' && strncmp(f + 1, r->stem, slen) == 0 && f[1 + slen] == '-' &&
+		    has_suffix(f, strlen(f), ".gz.tmp")) {
+			unlinkat(r->dirfd, f, 0);
+			continue;
+		}
+		if (!wd_rot_parse(f, r->o.suffix, name, sizeof(name), &ts, &n, &gz) ||
+		    strcmp(name, r->stem))
+			continue;
+		if (n >= r->next_n)
+			r->next_n = n + 1;
+		if (gz)
+			continue;
+		snprintf(gzname, sizeof(gzname), "%s.gz", f);
+		if (faccessat(r->dirfd, gzname, F_OK, 0) == 0)
+			e = unlinkat(r->dirfd, f, 0) ? -errno : 0;
+		else
+			e = compress_segment(r, f);
+		if (e && !err)
+			err = e;
+	}
+	if (!err && errno)
+		err = -errno;
+	closedir(d);
+	return err;
+}
+
+int wd_rot_open_current(struct wd_rot *r)
+{
+	struct stat st;
+
+	if (r->fd >= 0)
+		return 0;
+	r->fd = openat(r->dirfd, r->cur, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, FILE_MODE);
+	if (r->fd < 0)
+		return -errno;
+	if (fstat(r->fd, &st)) {
+		int err = -errno;
+
+		close(r->fd);
+		r->fd = -1;
+		return err;
+	}
+	r->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int wd_rot_append(struct wd_rot *r, const void *p, size_t n)
+{
+	int err;
+
+	if (!n && !r->torn)
+		return 0;
+	if (r->fd < 0 && (err = wd_rot_open_current(r)))
+		return err;
+	if (r->torn) {
+		if (ftruncate(r->fd, (off_t)r->size))
+			return -errno;
+		r->torn = false;
+	}
+	err = write_all(r->fd, p, n);
+	if (err) {
+		/* Later appends must not follow half a record. */
+		r->torn = ftruncate(r->fd, (off_t)r->size) != 0;
+		return err;
+	}
+	r->size += n;
+	return 0;
+}
+
+int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
+{
+	char seg[NAME_MAX + 1], ts[TS_LEN + 1];
+	time_t t = (time_t)(now_ns / NS_PER_SEC);
+	struct tm tm;
+	int err, tries = 0;
+
+	if (!r->size)
+		return 0;
+	if (r->fd >= 0 && fsync(r->fd))
+		return -errno;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	/* Never over a segment already there, whatever became of the numbering. */
+	do {
+		snprintf(seg, sizeof(seg), "%s-%s-%llu%s", r->stem, ts,
+			 (unsigned long long)r->next_n++, r->o.suffix);
+		err = renameat2(r->dirfd, r->cur, r->dirfd, seg, RENAME_NOREPLACE) ? -errno : 0;
+	} while (err == -EEXIST && ++tries < 100);
+	if (err)
+		return err;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->size = 0;
+	r->torn = false;
+	err = wd_rot_open_current(r);
+	if (fsync(r->dirfd) && !err)
+		err = -errno;
+	return err ? err : compress_segment(r, seg);
+}
+
+int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending)
+{
+	uint64_t total = r->size + pending, count = 0;
+	struct wd_rot_seg *segs;
+	size_t n;
+	int err = wd_rot_list(r->dirfd, r->dir, r->o.suffix, r->stem, NULL, &segs, &n), e;
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (!segs[i].current) {
+			total += segs[i].size;
+			count++;
+		}
+	}
+	for (size_t i = 0; i < n && !segs[i].current; i++) {
+		bool expired =
+			r->o.keep_age_ns && segs[i].ts * NS_PER_SEC + r->o.keep_age_ns < now_ns;
+
+		if (!expired && !(r->o.keep_files && count > r->o.keep_files) &&
+		    !(r->o.keep_bytes && total > r->o.keep_bytes))
+			break;
+		e = unlinkat(r->dirfd, segs[i].file, 0) && errno != ENOENT ? -errno : 0;
+		if (e && !err)
+			err = e;
+		total -= segs[i].size;
+		count--;
+	}
+	wd_rot_list_free(segs, n);
+	return err;
+}
+
+uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback)
+{
+	struct statx x;
+
+	if (statx(r->fd, "", AT_EMPTY_PATH, STATX_BTIME | STATX_MTIME, &x))
+		return fallback;
+	if (!(x.stx_mask & STATX_BTIME))
+		x.stx_btime = x.stx_mtime;
+	return (uint64_t)x.stx_btime.tv_sec * NS_PER_SEC + x.stx_btime.tv_nsec;
+}
+
+int wd_rot_close(struct wd_rot *r)
+{
+	int err = 0;
+
+	if (r->fd >= 0) {
+		if (fsync(r->fd))
+			err = -errno;
+		close(r->fd);
+	}
+	if (r->lockfd >= 0)
+		close(r->lockfd);
+	if (r->dirfd >= 0)
+		close(r->dirfd);
+	free(r->dir);
+	free(r->stem);
+	free(r->cur);
+	wd_rot_init(r);
+	return err;
+}
