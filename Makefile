@@ -31,7 +31,7 @@ WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wst
 	-Wno-format-truncation
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
 	$(WARNINGS) -Iinclude -Iuser -I$(OUT)/skel -I$(OUT)/proto -MMD -MP
-LDLIBS  := -lbpf -lelf -lz -lprotobuf-c -lyaml
+LDLIBS  := -lbpf -lelf -lz -lprotobuf-c -lyaml -lsqlite3 -lcrypto
 
 # BPF objects: CO-RE against the running kernel's BTF, warnings as errors.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \

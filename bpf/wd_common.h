@@ -11,9 +11,15 @@
 #define AF_INET	 2
 #define AF_INET6 10
 
-/* The cgroup level of sandbox cgroups (<cgroup2>/warden/<sandbox> is level 2 when cgroup2 is
- * mounted at the root of the hierarchy). Set by userspace before load. */
-const volatile __u32 wd_sandbox_level = 2;
+/* The cgroup levels (depths) sandbox cgroups are at: bit N set when some sandbox cgroup is at
+ * level N (<cgroup2>/warden/sb-... is level 2; an adopted kubepods or systemd cgroup may be
+ * deeper). Userspace sets a bit before it registers a sandbox at that level, never clears one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} wd_levels SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -76,13 +82,36 @@ static __always_inline void wd_hit(__u32 rule_id)
 		*n += 1;
 }
 
-/* The sandbox a task belongs to through its cgroup: its ancestor at the sandbox level. */
+static __always_inline __u64 wd_level_mask(void)
+{
+	__u32 zero = 0;
+	__u64 *m = bpf_map_lookup_elem(&wd_levels, &zero);
+
+	return m ? *m : 0;
+}
+
+/* The sandbox a task belongs to through its cgroup: its shallowest ancestor that is a
+ * sandbox, looked for only at the levels sandboxes are at. */
 static __always_inline __u64 wd_cgroup_sandbox(struct wd_sandbox **sb)
 {
-	__u64 cgid = bpf_get_current_ancestor_cgroup_id(wd_sandbox_level);
+	__u64 mask = wd_level_mask();
 
-	*sb = cgid ? bpf_map_lookup_elem(&wd_sandboxes, &cgid) : NULL;
-	return *sb ? cgid : 0;
+	*sb = NULL;
+	if (!mask)
+		return 0;
+	for (int level = 1; level < WD_LEVELS_MAX; level++) {
+		__u64 cgid;
+
+		if (!(mask & (1ull << level)))
+			continue;
+		cgid = bpf_get_current_ancestor_cgroup_id(level);
+		if (!cgid)
+			return 0; /* the task's cgroup is shallower */
+		*sb = bpf_map_lookup_elem(&wd_sandboxes, &cgid);
+		if (*sb)
+			return cgid;
+	}
+	return 0;
 }
 
 /* Fail closed: a sandbox whose policy slot is not valid gets an empty policy (deny all). */

@@ -16,6 +16,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define PROC_SUPER_MAGIC    0x9fa0
 #define CGROUP_SUPER_MAGIC  0x27e0eb
 #define CGROUP2_SUPER_MAGIC 0x63677270
+#define BPF_FS_MAGIC	    0xcafe4a11
 #define CLONE_INTO_CGROUP   0x200000000ULL
 #define SOCK_TYPE_MASK	    0xf
 #define SOCK_RAW	    3
@@ -290,25 +291,33 @@ static __always_inline __u8 to_decision(struct wd_ctx *c, __u8 verdict)
 	return c->cfg && (c->cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
 }
 
-/* The sandbox a cgroup lies in: its ancestor at the sandbox level, if that is a sandbox. */
+/* The sandbox a cgroup lies in: its shallowest ancestor at a sandbox level that is a sandbox. */
 static __always_inline __u64 cgroup_sandbox(struct cgroup *cg)
 {
-	struct cgroup *anc = cg;
-	__u64 id;
+	__u64 mask = wd_level_mask();
 	int level;
 
-	if (!cg)
+	if (!cg || !mask)
 		return 0;
 	level = BPF_CORE_READ(cg, level);
-	if (level < (int)wd_sandbox_level)
-		return 0;
-	if (level != (int)wd_sandbox_level) {
-		if (!bpf_core_field_exists(cg->ancestors))
+	for (int l = 1; l < WD_LEVELS_MAX; l++) {
+		struct cgroup *anc = cg;
+		__u64 id;
+
+		if (l > level)
 			return 0;
-		bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[wd_sandbox_level & 63]);
+		if (!(mask & (1ull << l)))
+			continue;
+		if (l != level) {
+			if (!bpf_core_field_exists(cg->ancestors))
+				return 0;
+			bpf_probe_read_kernel(&anc, sizeof(anc), &cg->ancestors[l]);
+		}
+		id = BPF_CORE_READ(anc, kn, id);
+		if (bpf_map_lookup_elem(&wd_sandboxes, &id))
+			return id;
 	}
-	id = BPF_CORE_READ(anc, kn, id);
-	return bpf_map_lookup_elem(&wd_sandboxes, &id) ? id : 0;
+	return 0;
 }
 
 /* The sandbox of another task: its tag, else its cgroup. */
@@ -537,9 +546,11 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 
 	s = file_facts(file, wd_policy_id(&c), &f);
 	magic = BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic);
-	if ((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) && (mode & FMODE_WRITE)) {
-		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave: refused
-		 * in audit mode too (see confine()). */
+	if (((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) && (mode & FMODE_WRITE)) ||
+	    magic == BPF_FS_MAGIC) {
+		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave, and
+		 * bpffs holds warden's pinned maps and links: refused in audit mode too (see
+		 * confine()). */
 		decision = WD_DEC_DENY;
 		emit_file(&c, s, &f, WD_EV_CONFINE, WD_HOOK_FILE_OPEN, WD_OP_WRITE, WD_RULE_DEFAULT,
 			  decision);

@@ -105,7 +105,54 @@ static void remove_tree(const char *path, int depth)
 	rmdir(path);
 }
 
-int wd_cgroup_destroy(struct wd_cgroup *cg, int timeout_ms)
+int wd_cgroup_open(struct wd_cgroup *cg, const char *path)
+{
+	char mnt[PATH_MAX], root[PATH_MAX];
+	const char *rel;
+	struct stat st;
+	size_t n;
+	int err;
+
+	memset(cg, 0, sizeof(*cg));
+	cg->fd = -1;
+	err = wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root));
+	if (err)
+		return err;
+	n = strlen(mnt);
+	/* Absolute in the file system, or relative to the cgroup2 mount. */
+	if (strncmp(path, mnt, n) == 0 && (path[n] == '/' || !path[n]))
+		rel = path + n;
+	else
+		rel = path;
+	while (*rel == '/')
+		rel++;
+	if (!*rel || strstr(rel, "..") || strstr(rel, "//"))
+		return -EINVAL;
+	if (snprintf(cg->path, sizeof(cg->path), "%s/%s", mnt, rel) >= (int)sizeof(cg->path))
+		return -ENAMETOOLONG;
+	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cg->fd < 0 || fstat(cg->fd, &st)) {
+		err = -errno;
+		if (cg->fd >= 0)
+			close(cg->fd);
+		cg->fd = -1;
+		cg->path[0] = '\0';
+		return err;
+	}
+	cg->id = st.st_ino;
+	cg->level = wd_cgroup_level(root, rel);
+	return 0;
+}
+
+void wd_cgroup_close(struct wd_cgroup *cg)
+{
+	if (cg->fd >= 0)
+		close(cg->fd);
+	cg->fd = -1;
+	cg->path[0] = '\0';
+}
+
+int wd_cgroup_kill(const struct wd_cgroup *cg, int timeout_ms)
 {
 	char p[PATH_MAX + 32];
 	struct timespec ts = {.tv_nsec = 5 * 1000 * 1000};
@@ -125,7 +172,14 @@ int wd_cgroup_destroy(struct wd_cgroup *cg, int timeout_ms)
 		nanosleep(&ts, NULL);
 		waited += 5;
 	}
-	if (wd_cgroup_populated(cg))
+	return wd_cgroup_populated(cg) ? -EBUSY : 0;
+}
+
+int wd_cgroup_destroy(struct wd_cgroup *cg, int timeout_ms)
+{
+	if (!cg->path[0])
+		return 0;
+	if (wd_cgroup_kill(cg, timeout_ms))
 		return -EBUSY;
 	remove_tree(cg->path, 0);
 	if (access(cg->path, F_OK) == 0)

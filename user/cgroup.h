@@ -26,6 +26,15 @@ int wd_cgroup_create(struct wd_cgroup *cg, const char *name);
  * empty, then removes it and its sub-cgroups. Returns 0 or -errno; safe to call twice. */
 int wd_cgroup_destroy(struct wd_cgroup *cg, int timeout_ms);
 
+/* Opens an existing cgroup (to adopt it): @path absolute in the file system, or relative to
+ * the cgroup2 mount ("/kubepods.slice/..."). Returns 0 or -errno. */
+int wd_cgroup_open(struct wd_cgroup *cg, const char *path);
+void wd_cgroup_close(struct wd_cgroup *cg);
+
+/* Kills every process in the cgroup and below (cgroup.kill) and waits up to @timeout_ms for it
+ * to be empty; the cgroup stays. Returns 0 or -EBUSY. */
+int wd_cgroup_kill(const struct wd_cgroup *cg, int timeout_ms);
+
 /* Whether any process is left in the cgroup or below (cgroup.events "populated"). */
 bool wd_cgroup_populated(const struct wd_cgroup *cg);
 

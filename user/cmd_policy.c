@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "cmd_ctl.h"
 #include "policy.h"
 #include "policy_compile.h"
 
@@ -16,12 +17,20 @@ static void usage(FILE *f)
 {
 	fputs("Usage: warden policy check [--json] FILE...\n"
 	      "       warden policy show --default\n"
+	      "       warden policy apply (--identity ID | --sandbox SB | --node-default) FILE\n"
+	      "       warden policy diff  (--identity ID | --sandbox SB | --node-default) FILE\n"
+	      "       warden policy show  (--identity ID | --sandbox SB | --node-default)\n"
+	      "                           [--generation N] [--json]\n"
 	      "\n"
 	      "check   parses and compiles each policy FILE (- reads stdin) and prints every\n"
 	      "        error as file:line:column: message. ${workdir} and ${home} are checked\n"
 	      "        with placeholder values (" WD_PLACEHOLDER_WORKDIR ", " WD_PLACEHOLDER_HOME
 	      ").\n"
-	      "show    prints the default policy built into warden.\n"
+	      "show    prints the default policy built into warden, or with a target the policy\n"
+	      "        the daemon applied to it (a past one with --generation).\n"
+	      "apply   the daemon validates FILE completely, then switches every running sandbox\n"
+	      "        it covers at once; an invalid policy changes nothing.\n"
+	      "diff    the changes FILE would make to the policy in force (exit 1 if any).\n"
 	      "\n"
 	      "  -j, --json      one JSON object per file (on stdout, errors included)\n"
 	      "  -d, --default   with show: the built-in default policy\n"
@@ -194,9 +203,19 @@ int wd_cmd_policy(int argc, char **argv)
 	}
 	if (strcmp(sub, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
-	if (strcmp(sub, "show") == 0)
+	if (!strcmp(sub, "apply") || !strcmp(sub, "diff"))
+		return wd_cmd_ctl_policy(argc - 1, argv + 1);
+	if (strcmp(sub, "show") == 0) {
+		/* A target means the daemon's policy for it. */
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--identity") || !strcmp(argv[i], "--sandbox") ||
+			    !strcmp(argv[i], "--node-default"))
+				return wd_cmd_ctl_policy(argc - 1, argv + 1);
 		return cmd_show(argc - 1, argv + 1);
-	fprintf(stderr, "warden policy: unknown subcommand '%s'; expected check or show\n", sub);
+	}
+	fprintf(stderr,
+		"warden policy: unknown subcommand '%s'; expected check, show, apply or diff\n",
+		sub);
 	usage(stderr);
 	return 2;
 }

@@ -2,11 +2,9 @@
 /* Parsing warden's config file: the same walk over libyaml's tree as policies (user/yamlx.c),
  * every error with its line and column, nothing returned from a file with any error. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "duration.h"
@@ -580,7 +578,6 @@ int wd_config_parse_string(const char *name, const char *yaml, size_t len, struc
 			   struct wd_diags *diags)
 {
 	struct cparser ps = {.y = {.file = name ? name : "<config>", .diags = diags}};
-	size_t first_diag = diags->n;
 	yaml_document_t doc;
 	yaml_parser_t yp;
 	yaml_node_t *root;
@@ -588,10 +585,8 @@ int wd_config_parse_string(const char *name, const char *yaml, size_t len, struc
 
 	*out = NULL;
 	ret = wd_yaml_load(&ps.y, &yp, &doc, yaml, len, "config");
-	if (ret) {
-		wd_diags_sort(diags, first_diag);
+	if (ret)
 		return ret;
-	}
 	ps.c = calloc(1, sizeof(*ps.c));
 	if (!ps.c || !(ps.c->source = strdup(ps.y.file))) {
 		ps.y.oom = true;
@@ -605,32 +600,22 @@ int wd_config_parse_string(const char *name, const char *yaml, size_t len, struc
 	else
 		parse_root(&ps, root);
 out:
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&yp);
-	wd_diags_sort(diags, first_diag);
-	if (ps.y.oom || ps.y.errors) {
+	ret = wd_yaml_done(&ps.y, &yp, &doc);
+	if (ret)
 		wd_config_free(ps.c);
-		return ps.y.oom ? -ENOMEM : -EINVAL;
-	}
-	*out = ps.c;
-	return 0;
+	else
+		*out = ps.c;
+	return ret;
 }
 
 int wd_config_parse_file(const char *path, struct wd_config **out, struct wd_diags *diags)
 {
 	size_t len;
 	char *buf;
-	int fd, ret;
+	int ret;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		wd_diags_add(diags, path, 0, 0, "cannot open: %s", strerror(-ret));
-		return ret;
-	}
-	ret = wd_yaml_read_fd(fd, path, CONFIG_FILE_MAX, &buf, &len, diags);
-	close(fd);
+	ret = wd_yaml_read_file(path, CONFIG_FILE_MAX, &buf, &len, diags);
 	if (ret)
 		return ret;
 	ret = wd_config_parse_string(path, buf, len, out, diags);

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Loads warden's BPF objects and writes policies and sandboxes into their maps. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -21,6 +27,7 @@
 /* Files under a protected directory that get (device, inode) entries at most: enough for
  * credential stores, bounded so a huge tree cannot stall a sandbox's start. */
 #define WD_DENY_DIR_FILES_MAX 4096
+#define WD_DRAIN_BUDGET	      4096 /* records per wd_enforcer_drain() */
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -31,7 +38,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		e->bad_records++;
 		return 0;
 	}
-	return e->on_event ? e->on_event(e->on_event_ctx, ev) : 0;
+	if (e->on_event)
+		e->on_event(e->on_event_ctx, ev);
+	/* libbpf's consume does not return while records keep coming: a budget per drain keeps
+	 * the caller's loop (signals, the control socket, the command's exit) served. */
+	return ++e->drained >= WD_DRAIN_BUDGET ? -EAGAIN : 0;
 }
 
 /* The LSM object's copies of the shared maps become the cgroup object's. */
@@ -47,6 +58,7 @@ static int share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg)
 		{lsm->maps.wd_events, cg->maps.wd_events},
 		{lsm->maps.wd_lost, cg->maps.wd_lost},
 		{lsm->maps.wd_sb_lost, cg->maps.wd_sb_lost},
+		{lsm->maps.wd_levels, cg->maps.wd_levels},
 	};
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -56,6 +68,168 @@ static int share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg)
 			return err;
 	}
 	return 0;
+}
+
+/* ---- Pinning (the daemon) ------------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, mode) && errno != EEXIST ? -errno : 0;
+}
+
+/* Pins need a BPF file system at (or above) @dir; systemd mounts one at /sys/fs/bpf, a bare
+ * host or container may not have: then it is mounted there, mode 0700. */
+static int ensure_bpffs(const char *dir)
+{
+	char probe[PATH_MAX];
+	struct statfs sf;
+
+	snprintf(probe, sizeof(probe), "%s", dir);
+	for (;;) {
+		char *slash;
+
+		if (statfs(probe, &sf) == 0 && sf.f_type == BPF_FS_MAGIC)
+			return 0;
+		if (access(probe, F_OK) == 0)
+			break;
+		slash = strrchr(probe, '/');
+		if (!slash || slash == probe)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	/* The first existing directory is not bpffs: mount one there if it is /sys/fs/bpf. */
+	if (strcmp(probe, "/sys/fs/bpf"))
+		return -ENOTDIR;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+/* Every map of @obj is pinned as DIR/maps/NAME: found there, it is reused (libbpf checks that
+ * type, sizes and limits match), else created and pinned. */
+static int set_pins(struct bpf_object *obj, const char *dir)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map (map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/maps/%s", dir, bpf_map__name(map));
+		if (bpf_map__set_pin_path(map, path))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Attaches @prog and pins the link as @path, unless a link is pinned there already (a running
+ * enforcement from before this process): then that one is kept and 1 returned. */
+static int attach_pinned(struct bpf_program *prog, const char *path, struct bpf_link **out)
+{
+	struct bpf_link *l;
+	int err;
+
+	*out = NULL;
+	if (access(path, F_OK) == 0)
+		return 1;
+	l = bpf_program__attach(prog);
+	if (!l)
+		return -errno;
+	err = bpf_link__pin(l, path);
+	if (err) {
+		bpf_link__destroy(l);
+		return err;
+	}
+	*out = l;
+	return 0;
+}
+
+static int attach_lsm_pinned(struct wd_enforcer *e, struct wd_lsm_bpf *lsm)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_program (prog, lsm->obj) {
+		struct bpf_link *l;
+		int err;
+
+		if (e->n_lsm_links == (int)(sizeof(e->lsm_links) / sizeof(e->lsm_links[0])))
+			return -E2BIG;
+		snprintf(path, sizeof(path), "%s/links/lsm_%s", e->pin_dir,
+			 bpf_program__name(prog));
+		err = attach_pinned(prog, path, &l);
+		if (err < 0)
+			return err;
+		if (err == 1)
+			e->readopted = true;
+		else
+			e->lsm_links[e->n_lsm_links++] = l;
+	}
+	return 0;
+}
+
+static int unlink_all(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+	int ret = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	while ((d = readdir(dh))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (unlink(path) && !ret)
+			ret = -errno;
+	}
+	closedir(dh);
+	if (rmdir(dir) && errno != ENOENT && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int wd_enforcer_unpin_all(const char *pin_dir)
+{
+	char dir[PATH_MAX];
+	int a, b;
+
+	/* Links first: enforcement ends with them; the maps go once nothing uses them. */
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	a = unlink_all(dir);
+	snprintf(dir, sizeof(dir), "%s/maps", pin_dir);
+	b = unlink_all(dir);
+	if (rmdir(pin_dir) && errno != ENOENT && !a && !b)
+		return -errno;
+	return a ? a : b;
+}
+
+static const char *const cg_prog_names[] = {"connect4", "connect6", "sendmsg4", "sendmsg6"};
+
+void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid)
+{
+	char path[PATH_MAX];
+
+	if (!e->pin_dir[0])
+		return;
+	for (size_t i = 0; i < sizeof(cg_prog_names) / sizeof(cg_prog_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/links/cg_%llu_%s", e->pin_dir,
+			 (unsigned long long)cgid, cg_prog_names[i]);
+		unlink(path);
+	}
 }
 
 static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
@@ -69,8 +243,7 @@ static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 		snprintf(e->lsm_error, sizeof(e->lsm_error), "open: %s", strerror(errno));
 		return;
 	}
-	lsm->rodata->wd_sandbox_level = o->sandbox_level;
-	err = share_maps(lsm, e->cg);
+	err = e->pin_dir[0] ? set_pins(lsm->obj, e->pin_dir) : share_maps(lsm, e->cg);
 	if (!err)
 		err = wd_lsm_bpf__load(lsm);
 	if (err) {
@@ -81,7 +254,7 @@ static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 		wd_lsm_bpf__destroy(lsm);
 		return;
 	}
-	err = wd_lsm_bpf__attach(lsm);
+	err = e->pin_dir[0] ? attach_lsm_pinned(e, lsm) : wd_lsm_bpf__attach(lsm);
 	if (err) {
 		snprintf(e->lsm_error, sizeof(e->lsm_error),
 			 "attaching the LSM programs failed: %s", strerror(-err));
@@ -101,11 +274,27 @@ int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 	e->on_event_ctx = o->on_event_ctx;
 	snprintf(e->lsm_error, sizeof(e->lsm_error), "not requested");
 
+	if (o->pin_dir) {
+		char dir[PATH_MAX];
+
+		err = ensure_bpffs(o->pin_dir);
+		if (err)
+			return err;
+		snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", o->pin_dir);
+		snprintf(dir, sizeof(dir), "%s/maps", o->pin_dir);
+		err = mkdir_p(dir, 0700);
+		snprintf(dir, sizeof(dir), "%s/links", o->pin_dir);
+		if (!err)
+			err = mkdir_p(dir, 0700);
+		if (err)
+			return err;
+	}
 	e->cg = wd_cgroup_bpf__open();
 	if (!e->cg)
 		return -errno;
-	e->cg->rodata->wd_sandbox_level = o->sandbox_level;
-	err = wd_cgroup_bpf__load(e->cg);
+	err = e->pin_dir[0] ? set_pins(e->cg->obj, e->pin_dir) : 0;
+	if (!err)
+		err = wd_cgroup_bpf__load(e->cg);
 	if (err)
 		goto fail;
 	if (o->want_lsm)
@@ -129,8 +318,30 @@ int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
 				     &e->cg->links.wd_sendmsg4, &e->cg->links.wd_sendmsg6};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *l = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+		struct bpf_link *l;
 
+		if (e->pin_dir[0]) {
+			char path[PATH_MAX];
+			struct stat st;
+			int err;
+
+			/* Pinned per sandbox cgroup, so enforcement outlives the daemon. */
+			if (fstat(cgroup_fd, &st))
+				return -errno;
+			snprintf(path, sizeof(path), "%s/links/cg_%llu_%s", e->pin_dir,
+				 (unsigned long long)st.st_ino, cg_prog_names[i]);
+			if (access(path, F_OK) == 0)
+				continue;
+			l = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+			if (!l)
+				return -errno;
+			err = bpf_link__pin(l, path);
+			bpf_link__destroy(l); /* the pin holds it */
+			if (err)
+				return err;
+			continue;
+		}
+		l = bpf_program__attach_cgroup(progs[i], cgroup_fd);
 		if (!l)
 			return -errno;
 		/* The skeleton destroys its links on close. */
@@ -289,11 +500,101 @@ void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *
 				     sizeof(c->proc[i].key), 0);
 }
 
-int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id)
+/* Deletes every key of @map whose policy id (a __u32 at @off in the key) is @policy_id: the
+ * keys are collected in one walk, then deleted (deleting during the walk would restart it). */
+static int clear_map(struct bpf_map *map, size_t off, uint32_t policy_id)
+{
+	size_t ksz = bpf_map__key_size(map), n = 0, cap = 0;
+	uint8_t *keys = NULL, *cur = NULL, *next;
+	int err = 0;
+
+	next = malloc(ksz);
+	if (!next)
+		return -ENOMEM;
+	while (bpf_map__get_next_key(map, cur, next, ksz) == 0) {
+		if (memcmp(next + off, &policy_id, sizeof(policy_id)) == 0) {
+			if (n == cap) {
+				uint8_t *k = realloc(keys, (cap = cap ? 2 * cap : 64) * ksz);
+
+				if (!k) {
+					err = -ENOMEM;
+					break;
+				}
+				keys = k;
+			}
+			memcpy(keys + n * ksz, next, ksz);
+			n++;
+		}
+		if (!cur && !(cur = malloc(ksz))) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(cur, next, ksz);
+	}
+	for (size_t i = 0; !err && i < n; i++)
+		bpf_map__delete_elem(map, keys + i * ksz, ksz, 0);
+	free(keys);
+	free(cur);
+	free(next);
+	return err;
+}
+
+int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id)
+{
+	struct wd_policy_cfg off = {0};
+	int err;
+
+	if (policy_id >= WD_POLICIES_MAX)
+		return -EINVAL;
+	err = update(e->cg->maps.wd_policies, &policy_id, &off);
+	if (!err)
+		err = clear_map(e->cg->maps.wd_net, offsetof(struct wd_net_key, policy_id),
+				policy_id);
+	if (!err && e->lsm)
+		err = clear_map(e->lsm->maps.wd_file_exact, offsetof(struct wd_path_key, policy_id),
+				policy_id);
+	if (!err && e->lsm)
+		err = clear_map(e->lsm->maps.wd_file_prefix,
+				offsetof(struct wd_prefix_key, policy_id), policy_id);
+	if (!err && e->lsm)
+		err = clear_map(e->lsm->maps.wd_file_inode,
+				offsetof(struct wd_inode_key, policy_id), policy_id);
+	if (!err && e->lsm)
+		err = clear_map(e->lsm->maps.wd_proc_name, offsetof(struct wd_proc_key, policy_id),
+				policy_id);
+	return err;
+}
+
+void wd_enforcer_reset_hits(struct wd_enforcer *e, uint32_t first, uint32_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *zeros = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*zeros)) : NULL;
+
+	for (uint32_t id = first; zeros && id < first + n && id < WD_RULES_MAX; id++)
+		bpf_map__update_elem(e->cg->maps.wd_hits, &id, sizeof(id), zeros,
+				     (size_t)ncpu * sizeof(*zeros), 0);
+	free(zeros);
+}
+
+int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, unsigned level,
+			    uint32_t policy_id)
 {
 	struct wd_sandbox sb = {.policy_id = policy_id};
 	int ncpu = libbpf_num_possible_cpus(), err;
-	uint64_t *zeros;
+	uint32_t zero = 0;
+	uint64_t *zeros, mask = 0;
+
+	if (level == 0 || level >= WD_LEVELS_MAX)
+		return -ERANGE;
+	/* The level first: a sandbox the kernel would not look for is no sandbox. */
+	if (bpf_map__lookup_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
+				 0))
+		return -errno;
+	mask |= 1ull << level;
+	err = bpf_map__update_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
+				   0);
+	if (err)
+		return -errno;
 
 	/* The loss counter first, so that no event of the sandbox can be lost uncounted; a
 	 * sandbox switched to another policy keeps its count. */
@@ -327,8 +628,19 @@ int wd_enforcer_events_fd(struct wd_enforcer *e)
 
 int wd_enforcer_drain(struct wd_enforcer *e)
 {
-	int n = ring_buffer__consume(e->rb);
+	int n;
 
+	e->drained = 0;
+	n = ring_buffer__consume(e->rb);
+	return n < 0 && n != -EAGAIN ? n : (int)e->drained;
+}
+
+int wd_enforcer_drain_all(struct wd_enforcer *e)
+{
+	int n;
+
+	while ((n = wd_enforcer_drain(e)) >= WD_DRAIN_BUDGET)
+		;
 	return n < 0 ? n : 0;
 }
 
@@ -391,6 +703,10 @@ void wd_enforcer_close(struct wd_enforcer *e)
 {
 	ring_buffer__free(e->rb);
 	e->rb = NULL;
+	/* Closing a pinned link's handle leaves the link: the pin holds it. */
+	for (int i = 0; i < e->n_lsm_links; i++)
+		bpf_link__destroy(e->lsm_links[i]);
+	e->n_lsm_links = 0;
 	wd_lsm_bpf__destroy(e->lsm);
 	e->lsm = NULL;
 	wd_cgroup_bpf__destroy(e->cg);

@@ -26,12 +26,21 @@ struct wd_enforcer {
 	wd_event_fn on_event;
 	void *on_event_ctx;
 	uint64_t bad_records; /* ring buffer records too short or of another ABI version */
+	unsigned drained;     /* records of the current wd_enforcer_drain() */
+	/* Pinned mode (the daemon): maps and links live in bpffs, so enforcement outlives the
+	 * process. */
+	char pin_dir[256];		/* "" when not pinned */
+	bool readopted;			/* LSM links were found pinned and kept */
+	struct bpf_link *lsm_links[64]; /* the links this process attached and pinned */
+	int n_lsm_links;
 };
 
 struct wd_enforcer_opts {
-	unsigned sandbox_level; /* cgroup depth of sandbox cgroups */
-	bool want_lsm;		/* try to load the LSM object */
-	bool verbose;		/* libbpf messages on stderr */
+	bool want_lsm; /* try to load the LSM object */
+	bool verbose;  /* libbpf messages on stderr */
+	/* bpffs directory to pin maps and links in (the daemon), or NULL. Maps found pinned there
+	 * are reused, links found pinned are kept: a restarted daemon takes over without a gap. */
+	const char *pin_dir;
 	wd_event_fn on_event;
 	void *on_event_ctx;
 };
@@ -53,13 +62,19 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c);
  * entries it wrote. Inode entries from protected directories stay: slots are not reused. */
 void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *c);
 
-int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id);
+/* Registers the cgroup @cgid at cgroup level @level (its depth, 1 .. WD_LEVELS_MAX - 1) as a
+ * sandbox under policy slot @policy_id; again for the same cgid switches its policy. */
+int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, unsigned level,
+			    uint32_t policy_id);
 /* Removes the sandbox and its loss counter: read wd_enforcer_sandbox_lost() first. */
 int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid);
 
 /* The ring buffer's fd for epoll, and draining it (calls on_event for each record). */
 int wd_enforcer_events_fd(struct wd_enforcer *e);
+/* Drains at most a few thousand records (so a flood cannot starve the caller's loop); returns
+ * how many, or -errno. wd_enforcer_drain_all() goes on until the buffer is empty. */
 int wd_enforcer_drain(struct wd_enforcer *e);
+int wd_enforcer_drain_all(struct wd_enforcer *e);
 
 /* Records lost because the ring buffer was full, summed over CPUs. */
 uint64_t wd_enforcer_lost(struct wd_enforcer *e);
@@ -70,6 +85,21 @@ uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid);
 /* How often @rule_id decided, summed over CPUs. */
 uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id);
 
+/* Switches slot @policy_id off and deletes every map entry of it, whoever wrote them (a policy
+ * of a daemon before this one, say), so the slot can be used again. Returns 0 or -errno. */
+int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id);
+
+/* Zeroes the hit counters of rule ids @first .. @first + @n - 1, before they are reused. */
+void wd_enforcer_reset_hits(struct wd_enforcer *e, uint32_t first, uint32_t n);
+
+/* Pinned mode: removes the pins of the cgroup links of sandbox @cgid (when it ends). */
+void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid);
+
+/* Removes every pin under @pin_dir: enforcement of everything pinned there ends. Returns 0 or
+ * the first -errno. */
+int wd_enforcer_unpin_all(const char *pin_dir);
+
+/* Closes this process's handles. Pinned maps and links stay. */
 void wd_enforcer_close(struct wd_enforcer *e);
 
 #endif

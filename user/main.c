@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd_ctl.h"
 #include "config.h"
+#include "daemon.h"
 #include "event_pb.h"
 #include "policy.h"
 #include "probe.h"
@@ -26,6 +28,9 @@ static void usage(FILE *f)
 	      "  policy     check policies, show the embedded default\n"
 	      "  events     read event files (protobuf), as lines or JSON\n"
 	      "  config     check warden's config file (where events go)\n"
+	      "  daemon     the host agent: sandboxes, policies, events, control socket\n"
+	      "  sandbox    list, show, revoke, create or adopt the daemon's sandboxes\n"
+	      "  status     what the daemon is doing (--json)\n"
 	      "  probe      report what this kernel can enforce\n"
 	      "             (exit 0: full, 1: partial, 2: none)\n"
 	      "  version    print the version\n"
@@ -128,6 +133,12 @@ int main(int argc, char **argv)
 		return wd_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return wd_cmd_policy(argc - 1, argv + 1);
+	if (strcmp(cmd, "daemon") == 0)
+		return wd_cmd_daemon(argc - 1, argv + 1);
+	if (strcmp(cmd, "sandbox") == 0)
+		return wd_cmd_sandbox(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return wd_cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "config") == 0)
 		return wd_cmd_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "events") == 0)

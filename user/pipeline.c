@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,16 +459,22 @@ static int backend_open(const struct wd_sink_cfg *c, const char *node,
 	return -EINVAL;
 }
 
+/* Stops the sink's thread: nothing moves in its ring after that. */
+static void sink_join(struct sink *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	s->started = false;
+}
+
 static void sink_stop(struct sink *s)
 {
-	if (s->started) {
-		pthread_mutex_lock(&s->mu);
-		s->stop = true;
-		pthread_cond_signal(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->thread, NULL);
-		s->started = false;
-	}
+	sink_join(s);
 	if (s->ops && s->impl)
 		s->lost += s->ops->close(s->impl);
 	s->impl = NULL;
@@ -530,7 +537,16 @@ int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, 
 		}
 		if (s->ops->describe)
 			s->ops->describe(s->impl, s->state, sizeof(s->state));
-		ret = -pthread_create(&s->thread, NULL, sink_main, s);
+		/* Sink threads take no signals: the process handles them (signalfd) in one
+		 * place, and a thread with a signal unblocked would get its default action. */
+		{
+			sigset_t all, old;
+
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &old);
+			ret = -pthread_create(&s->thread, NULL, sink_main, s);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+		}
 		if (ret) {
 			snprintf(err, err_size, "sink %s: cannot start its thread: %s", s->name,
 				 strerror(-ret));
@@ -614,15 +630,7 @@ uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms)
 		struct sink *s = &p->s[i];
 		uint64_t left, held;
 
-		/* Stop the thread first: nothing moves in the ring after that. */
-		if (s->started) {
-			pthread_mutex_lock(&s->mu);
-			s->stop = true;
-			pthread_cond_signal(&s->cv);
-			pthread_mutex_unlock(&s->mu);
-			pthread_join(s->thread, NULL);
-			s->started = false;
-		}
+		sink_join(s);
 		left = 0;
 		while (ring_peek(s)) {
 			struct rec_hdr *h = ring_peek(s);

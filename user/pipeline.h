@@ -18,13 +18,13 @@ struct wd_pipeline;
 struct wd_sink_stats {
 	const char *name;
 	const char *kind;
-	uint64_t queued;       /* records handed to the queue */
-	uint64_t written;      /* records the backend took */
-	uint64_t lost;	       /* records dropped: queue full, or refused by the backend */
+	uint64_t queued;	/* records handed to the queue */
+	uint64_t written;	/* records the backend took */
+	uint64_t lost;		/* records dropped: queue full, or refused by the backend */
 	uint64_t lost_reported; /* of those, already reported to the sink in EVENTS_LOST events */
-	uint64_t queue_used;   /* bytes in the queue now */
-	uint64_t queue_bytes;  /* its bound */
-	char state[160];       /* the backend's describe() */
+	uint64_t queue_used;	/* bytes in the queue now */
+	uint64_t queue_bytes;	/* its bound */
+	char state[160];	/* the backend's describe() */
 };
 
 /* Starts one thread per sink. @node names this node in the events the pipeline makes itself.

@@ -36,7 +36,9 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "policy_compile.h"
+#include "cmd_ctl.h"
 #include "run.h"
+#include "spawn.h"
 
 #define EXIT_WARDEN   125
 #define POLICIES_MAX  64 /* one per reload: slots and rule ids are never reused within a run */
@@ -188,9 +190,14 @@ static int parse_args(struct run *r, int argc, char **argv)
 				fprintf(stderr, "warden run: at most %d labels\n", LABELS_MAX);
 				return -1;
 			}
-			*eq = '\0';
-			r->labels[r->n_labels].key = optarg;
-			r->labels[r->n_labels++].value = eq + 1;
+			/* A copy: argv is read again when the run goes through the daemon. */
+			char *kv = strdup(optarg);
+
+			if (!kv)
+				return -1;
+			kv[eq - optarg] = '\0';
+			r->labels[r->n_labels].key = kv;
+			r->labels[r->n_labels++].value = kv + (eq - optarg) + 1;
 			break;
 		}
 		case 's':
@@ -554,8 +561,6 @@ static int setup_sandbox(struct run *r)
 		return err;
 	}
 	snprintf(r->who, sizeof(r->who), "warden[%s %s]:", r->identity, name);
-
-	o.sandbox_level = r->cg.level;
 	o.on_event = on_event;
 	o.on_event_ctx = r;
 	err = wd_enforcer_open(&r->enf, &o);
@@ -587,7 +592,8 @@ static int setup_sandbox(struct run *r)
 
 	err = wd_enforcer_load_policy(&r->enf, r->compiled[0]);
 	if (!err)
-		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, r->compiled[0]->policy_id);
+		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, r->cg.level,
+					      r->compiled[0]->policy_id);
 	if (!err)
 		err = wd_enforcer_attach_cgroup(&r->enf, r->cg.fd);
 	if (err)
@@ -597,40 +603,6 @@ static int setup_sandbox(struct run *r)
 }
 
 /* The child: already inside the sandbox cgroup. Nothing of warden's may leak into it. */
-static void child_exec(struct run *r, const sigset_t *old)
-{
-	int fd;
-
-	sigprocmask(SIG_SETMASK, old, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	/* A session of its own, without a controlling terminal: TIOCSTI could otherwise push
-	 * keystrokes into the shell that started warden, to run after the sandbox is gone.
-	 * warden forwards the terminal's signals itself. */
-	if (setsid() < 0)
-		_exit(EXIT_WARDEN);
-	/* BPF map fds, the ring buffer, epoll: all warden's, none the command's business. */
-	if (close_range(3, ~0U, 0))
-		_exit(EXIT_WARDEN);
-	/* Before running anything, prove the kernel sees this process as sandboxed: opening its
-	 * own cgroup.procs for writing must be refused. If it is not (a cgroup namespace hiding
-	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
-	if (r->enf.lsm) {
-		fd = open(r->procs, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 || errno != EPERM) {
-			fprintf(stderr,
-				"warden run: the kernel does not treat the sandbox as sandboxed "
-				"(%s); "
-				"refusing to run the command unconfined\n",
-				fd >= 0 ? "its self-check write was allowed" : strerror(errno));
-			_exit(EXIT_WARDEN);
-		}
-	}
-	execvp(r->argv[0], r->argv);
-	fprintf(stderr, "warden run: cannot execute '%s': %s%s\n", r->argv[0], strerror(errno),
-		errno == EACCES || errno == EPERM ? " (denied by policy?)" : "");
-	_exit(errno == ENOENT ? 127 : 126);
-}
-
 /* The guardian: a process outside the sandbox that holds duplicates of every BPF link and map
  * fd. If warden dies however it dies (SIGKILL, OOM), the programs stay attached through the
  * guardian, which kills the whole sandbox before it lets go: the sandbox never outlives its
@@ -700,21 +672,17 @@ static bool sandbox_may_write(const struct wd_compiled *c, const char *path)
 
 static int spawn(struct run *r, const sigset_t *old, int *pidfd)
 {
-	struct clone_args args = {
-		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
-		.pidfd = (uint64_t)(uintptr_t)pidfd,
-		.exit_signal = SIGCHLD,
-		.cgroup = (uint64_t)r->cg.fd,
+	struct wd_spawn sp = {
+		.cgroup_fd = r->cg.fd,
+		/* The self-check needs the LSM hooks; without them nothing could refuse it. */
+		.procs = r->enf.lsm ? r->procs : NULL,
+		.argv = r->argv,
+		.stdio = {-1, -1, -1},
+		.sigmask = old,
+		.who = "warden run",
 	};
-	long pid;
 
-	fflush(NULL);
-	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		child_exec(r, old);
-	return (int)pid;
+	return wd_spawn(&sp, pidfd);
 }
 
 /* SIGHUP: the new policy is compiled and written completely into a fresh slot before the
@@ -747,7 +715,7 @@ static void reload(struct run *r)
 	}
 	err = wd_enforcer_load_policy(&r->enf, next);
 	if (!err)
-		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, next->policy_id);
+		err = wd_enforcer_add_sandbox(&r->enf, r->cg.id, r->cg.level, next->policy_id);
 	if (err) {
 		fprintf(stderr, "%s policy reload failed (%s): the policy in force stays\n", r->who,
 			strerror(-err));
@@ -861,6 +829,13 @@ int wd_cmd_run(int argc, char **argv)
 
 	if (parse_args(&r, argc, argv))
 		return 2;
+	/* With a daemon running, it makes the sandbox (and keeps its TTL); options only a local
+	 * run has (--events, --config, --stats, --verbose) keep it local, and so does
+	 * WARDEN_LOCAL=1. */
+	if (!r.events_path && !r.config_given && !r.stats && !r.verbose &&
+	    !(getenv("WARDEN_LOCAL") && strcmp(getenv("WARDEN_LOCAL"), "0")) &&
+	    wd_daemon_reachable())
+		return wd_run_via_daemon(argc, argv);
 	/* A closed stderr or events pipe must not kill warden: its death would end enforcement. */
 	signal(SIGPIPE, SIG_IGN);
 	r.events = stderr;
@@ -939,7 +914,7 @@ out:
 		fprintf(stderr, "warden run: WARNING: could not remove sandbox cgroup %s\n",
 			r.cg.path);
 	if (r.enf.cg) {
-		wd_enforcer_drain(&r.enf);
+		wd_enforcer_drain_all(&r.enf);
 		check_lost(&r);
 		lost = wd_enforcer_lost(&r.enf);
 		if (lost)

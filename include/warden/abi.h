@@ -18,6 +18,7 @@
 #define WD_RULES_MAX	 262144 /* hit counters, indexed by rule id */
 #define WD_SANDBOXES_MAX 4096
 #define WD_POLICIES_MAX	 1024
+#define WD_LEVELS_MAX	 16 /* sandbox cgroups are at levels 1 .. WD_LEVELS_MAX - 1 */
 
 /* Rule ids are global; 0 is the implicit default rule ("nothing allowed it"). */
 #define WD_RULE_DEFAULT 0

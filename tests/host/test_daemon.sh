@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Host tier: `warden daemon` on a kernel without BPF LSM (network enforcement, degraded: true).
+# Config and policy checks; the CLI through the control socket; a sandboxed job stays denied
+# while the daemon is SIGKILLed and until it is back, and the restarted daemon takes the
+# sandbox over and delivers the events buffered meanwhile; an invalid config or policy is
+# rejected with the old one in force; unauthorised clients are refused, root inside a sandbox
+# included; TTLs expire with no client; metrics are scraped and parsed.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$(dirname "$0")/../.."
+WARDEN=$PWD/${WARDEN:-build/warden}
+PY=/usr/bin/python3
+T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
+PIN=/sys/fs/bpf/warden-test-$$
+PORT=$((20000 + $$ % 20000))
+export WARDEN_SOCKET=$T/run/control.sock
+plan 28
+dpid=
+cleanup() {
+	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
+	wait 2>/dev/null
+	"$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1
+	rm -rf "$PIN" "$T"
+}
+trap cleanup EXIT
+if [ "$(id -u)" != 0 ]; then
+	for _ in $(seq 28); do skip "daemon" "needs root"; done
+	exit 0
+fi
+
+cat >"$T/warden.yaml" <<EOF
+version: 1
+node: test-node
+events:
+  sinks:
+    - name: main
+      type: file
+      dir: $T/events
+daemon:
+  state_dir: $T/state
+  run_dir: $T/run
+  bpf_dir: $PIN
+  metrics: 127.0.0.1:$PORT
+  degraded: true
+  policies: [$T/ci.yaml]
+EOF
+cat >"$T/ci.yaml" <<'EOF'
+version: 1
+name: ci
+identities: ["ci:*"]
+exec:
+  allow: [/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: [/]
+network:
+  allow:
+    - to: 127.0.0.1
+EOF
+jqt() { jq -e "$@" >/dev/null; }
+start() {
+	"$WARDEN" daemon -c "$T/warden.yaml" >>"$T/daemon.log" 2>&1 &
+	dpid=$!
+	for _ in $(seq 100); do "$WARDEN" status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+
+# --- config and policies checked before anything runs ---------------------------------------
+out=$("$WARDEN" daemon -c "$T/warden.yaml" --check 2>&1)
+check "daemon --check: valid config" "$out" grep -q "valid: 1 sinks, 1 policy files" <<<"$out"
+sed 's/degraded: true/degraded: maybe/' "$T/warden.yaml" >"$T/bad.yaml"
+out=$("$WARDEN" daemon -c "$T/bad.yaml" --check 2>&1)
+rc=$?
+check "daemon --check: invalid config, file:line:column" "rc=$rc $out" \
+	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -q "bad.yaml:13:13: daemon.degraded must be true or false"' _ "$rc" "$out"
+
+check "the daemon starts and answers" "$(tail -5 "$T/daemon.log")" start
+"$WARDEN" status --json >"$T/status.json"
+check "status --json: degraded, names what it cannot protect" "$(cat "$T/status.json")" \
+	jqt '.enforcement == "degraded" and (.not_protected | length) > 0 and .sinks[0].name == "main"' "$T/status.json"
+
+# --- warden run through the daemon ----------------------------------------------------------
+out=$("$WARDEN" run -i ci:job1 -l repo=acme -- $PY -c "
+import socket, sys
+a = socket.socket().connect_ex(('127.0.0.1', $PORT))
+b = socket.socket(); b.settimeout(1); b = b.connect_ex(('10.255.0.9', 80))
+print(a, b); sys.exit(7)" 2>"$T/run.err")
+rc=$?
+check "run via the daemon: exit status passed through" "rc=$rc $(cat "$T/run.err")" [ "$rc" = 7 ]
+check "run via the daemon: allowed connect went through, denied one refused (EPERM)" "got '$out'" [ "$out" = "0 1" ]
+check "the sandbox is gone when its command ended" "$("$WARDEN" sandbox list)" \
+	sh -c '[ -z "$("$1" sandbox list)" ]' _ "$WARDEN"
+
+# --- SIGKILL of the daemon during a job -------------------------------------------------------
+"$WARDEN" run -i ci:long -- $PY -c "
+import socket, time
+ok = bad = 0
+end = time.time() + 4
+while time.time() < end:
+    s = socket.socket(); s.settimeout(0.5)
+    if s.connect_ex(('10.255.0.10', 80)) == 0: bad += 1
+    else: ok += 1
+    s.close(); time.sleep(0.02)
+open('$T/long.out', 'w').write('%d %d' % (ok, bad))" >/dev/null 2>&1 &
+client=$!
+for _ in $(seq 50); do [ -n "$("$WARDEN" sandbox list 2>/dev/null)" ] && break; sleep 0.1; done
+sb=$("$WARDEN" sandbox list --json | jq -r '.[0].id')
+sleep 0.5
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+sleep 1.5
+check "daemon killed: its programs stay pinned" "$(ls "$PIN/links" 2>&1 | head -3)" \
+	sh -c 'ls "$1/links" | grep -q "^cg_"' _ "$PIN"
+start
+check "restarted daemon takes the sandbox over" "$(tail -3 "$T/daemon.log")" \
+	sh -c '"$1" sandbox show "$2" >/dev/null' _ "$WARDEN" "$sb"
+for _ in $(seq 100); do [ -s "$T/long.out" ] && break; sleep 0.1; done
+read -r denied leaked <"$T/long.out"
+check "the job was denied throughout ($denied attempts, none through)" "denied=$denied leaked=$leaked" \
+	sh -c '[ "$1" -gt 20 ] && [ "$2" = 0 ]' _ "$denied" "$leaked"
+for _ in $(seq 40); do [ -z "$("$WARDEN" sandbox list)" ] && break; sleep 0.25; done
+check "the taken-over sandbox ends when its command does" "$("$WARDEN" sandbox list)" \
+	sh -c '[ -z "$("$1" sandbox list)" ]' _ "$WARDEN"
+wait "$client" 2>/dev/null
+"$WARDEN" events --json "$T/events" >"$T/ev.jsonl" 2>/dev/null
+n=$(jq -s --arg sb "$sb" '[.[] | select(.sandbox.id == $sb and .connect != null)] | length' "$T/ev.jsonl")
+check "every denied connect of the job is in the sink, those made while the daemon was down too ($n of $denied)" "" \
+	[ "$n" = "$denied" ]
+
+# --- an invalid reload or policy leaves the old one in force ------------------------------------
+cp "$T/ci.yaml" "$T/ci.good"
+printf 'version: 1\nname: ci\nidentities: ["ci:*"]\nnetwork:\n  allow: [{to: 300.1.1.1}]\n' >"$T/ci.yaml"
+kill -HUP "$dpid"
+sleep 1
+check "SIGHUP with an invalid policy file: rejected, file:line:column in the log" "$(tail -4 "$T/daemon.log")" \
+	sh -c 'grep -q "ci.yaml:5:" "$1" && grep -q "reload of .* rejected" "$1"' _ "$T/daemon.log"
+out=$("$WARDEN" run -i ci:after -- $PY -c "import socket; print(socket.socket().connect_ex(('127.0.0.1', $PORT)))" 2>&1)
+check "the old policy is still in force (loopback allowed)" "$out" [ "$(tail -1 <<<"$out")" = 0 ]
+cp "$T/ci.good" "$T/ci.yaml"
+printf 'version: 1\nname: bad\nidentities: ["ci:*"]\nexec:\n  allow: [relative/path]\n' >"$T/bad-policy.yaml"
+out=$("$WARDEN" policy apply --identity ci:x "$T/bad-policy.yaml" 2>&1)
+rc=$?
+check "policy apply of an invalid policy: refused with file:line:column" "rc=$rc $out" \
+	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -q "bad-policy.yaml:5:"' _ "$rc" "$out"
+check "policy show: nothing was applied" "" sh -c '! "$1" policy show --identity ci:x >/dev/null 2>&1' _ "$WARDEN"
+printf 'version: 1\nname: strict\nidentities: ["ci:*"]\nexec:\n  allow: [/]\nfiles:\n  read:\n    allow: [/]\n  write:\n    allow: [/]\n' >"$T/strict.yaml"
+out=$("$WARDEN" policy apply --identity ci:x "$T/strict.yaml" 2>&1)
+check "policy apply: a valid policy gets a generation" "$out" grep -q "applied: generation" <<<"$out"
+out=$("$WARDEN" run -i ci:x -- $PY -c "import socket; print(socket.socket().connect_ex(('127.0.0.1', $PORT)))" 2>&1)
+check "the applied policy governs the identity's next sandbox (loopback now denied)" "$out" [ "$(tail -1 <<<"$out")" = 1 ]
+"$WARDEN" policy diff --identity ci:x "$T/ci.yaml" >"$T/diff.out" 2>&1
+check "policy diff: unified diff against the policy in force" "$(head -5 "$T/diff.out")" \
+	sh -c 'grep -q "^-name: strict" "$1" && grep -q "^+name: ci" "$1"' _ "$T/diff.out"
+
+# --- authorisation ---------------------------------------------------------------------------
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WARDEN" status 2>&1)
+rc=$?
+check "an unprivileged uid is refused" "rc=$rc $out" \
+	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -qi "permission denied"' _ "$rc" "$out"
+out=$("$WARDEN" run -i ci:inside -- "$WARDEN" status 2>&1)
+check "root inside a sandbox is refused" "$out" grep -q "permission denied.*sandbox" <<<"$out"
+grep -q "refused status from pid" "$T/daemon.log"
+check "refusals are logged" "$(grep refused "$T/daemon.log" | tail -2)" grep -q "refused status" "$T/daemon.log"
+
+# --- TTLs with no client ------------------------------------------------------------------------
+"$WARDEN" sandbox create -i ci:ttl --ttl 2s --json >"$T/ttl.json"
+sbt=$(jq -r .id "$T/ttl.json")
+check "sandbox create with a TTL" "$(cat "$T/ttl.json")" jqt '.expires_wall_ns != "0"' "$T/ttl.json"
+"$WARDEN" run -i ci:ttl2 --ttl 2s -- sleep 60 >/dev/null 2>&1 &
+c2=$!
+sleep 0.5
+kill -9 $c2 # the client goes away; the TTL is the daemon's
+sleep 2.5
+check "TTL expiry with no client: both sandboxes ended" "$("$WARDEN" sandbox list)" \
+	sh -c '[ -z "$("$1" sandbox list)" ]' _ "$WARDEN"
+check "... their processes killed (no sleep 60 left)" "$(pgrep -af 'sleep 60')" sh -c '! pgrep -x -f "sleep 60" >/dev/null'
+"$WARDEN" events --json "$T/events" | jq -c 'select(.lifecycle.kind == "SANDBOX_EXPIRED") | .sandbox.id' >"$T/expired"
+check "... and reported as SANDBOX_EXPIRED" "$(cat "$T/expired")" grep -q "$sbt" "$T/expired"
+
+# --- metrics ------------------------------------------------------------------------------------
+curl -s "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
+check "metrics: the exposition format parses" "$(head -5 "$T/metrics.txt")" python3 - "$T/metrics.txt" <<'EOF'
+import re, sys
+name = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
+label = name + r'="(?:[^"\\\n]|\\["\\n])*"'
+sample = re.compile(r'^(' + name + r')(\{' + label + r'(,' + label + r')*\})? (\S+)$')
+types = {}
+n = 0
+for line in open(sys.argv[1]):
+    line = line.rstrip('\n')
+    if line.startswith('# TYPE '):
+        _, _, fam, t = line.split(' ', 3)
+        assert t in ('counter', 'gauge', 'untyped'), line
+        types[fam] = t
+    elif line.startswith('# HELP ') or not line:
+        continue
+    else:
+        m = sample.match(line)
+        assert m, 'bad sample line: ' + line
+        assert m.group(1) in types, 'sample before its TYPE: ' + line
+        float(m.group(4))
+        n += 1
+assert n > 5, n
+EOF
+check "metrics: decisions by identity, sinks, ring buffer, sandboxes" "$(grep -c . "$T/metrics.txt") lines" \
+	sh -c 'grep -q "^warden_decisions_total{identity=\"ci:long\",kind=\"connect\",decision=\"denied\"}" "$1" && grep -q "^warden_sink_events_exported_total{sink=\"main\"}" "$1" && grep -q "^warden_ringbuf_size_bytes" "$1" && grep -q "^warden_sandboxes" "$1"' _ "$T/metrics.txt"
+done_testing

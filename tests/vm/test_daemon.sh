@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# vm tier: the daemon with BPF LSM. A sandboxed root process cannot signal the daemon, call
+# bpf(), read warden's pins, state or counter, reach the control socket, make a user namespace
+# or mount; a job's denials hold while the daemon is SIGKILLed and restarted, and the restarted
+# daemon takes the sandbox over.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$(dirname "$0")/../.."
+WARDEN=$PWD/${WARDEN:-build/warden}
+PY=/usr/bin/python3
+A="$PY $PWD/tests/helpers/attempt.py"
+T=/run/wdd
+rm -rf "$T" /tmp/wdd
+mkdir -p "$T" /tmp/wdd
+export WARDEN_SOCKET=$T/run/control.sock
+plan 14
+dpid=
+trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
+
+cat >"$T/warden.yaml" <<EOF
+version: 1
+events:
+  sinks:
+    - name: main
+      type: file
+      dir: $T/events
+daemon:
+  state_dir: $T/state
+  run_dir: $T/run
+  bpf_dir: /sys/fs/bpf/warden
+  metrics: off
+  policies: [$T/job.yaml]
+EOF
+cat >"$T/job.yaml" <<'EOF'
+version: 1
+name: job
+identities: ["job:*"]
+exec:
+  allow: [/usr/, /bin/, /lib/, /lib64/]
+  deny: [/tmp/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: [/tmp/, /dev/null]
+EOF
+cp /usr/bin/true /tmp/wdd/payload
+start() {
+	"$WARDEN" daemon -c "$T/warden.yaml" >>"$T/daemon.log" 2>&1 &
+	dpid=$!
+	for _ in $(seq 100); do "$WARDEN" status >/dev/null 2>&1 && return 0; sleep 0.1; done
+	return 1
+}
+start
+check "the daemon starts with full enforcement" "$(tail -3 "$T/daemon.log")" \
+	sh -c '"$1" status | grep -q "full enforcement"' _ "$WARDEN"
+
+# --- self-protection, from a sandboxed root shell ----------------------------------------------
+"$WARDEN" run -i job:probe -- sh -c "
+r() { n=\$1; shift; echo \"R \$n \$(\"\$@\" 2>/dev/null | tail -n1)\"; }
+r kill $A kill $dpid 9
+r bpf $A bpf
+r pins $A read /sys/fs/bpf/warden/maps/wd_sandboxes
+r state $A read $T/state/state.db
+r seq $A write $T/run/seq
+r sock $A unix $T/run/control.sock
+r userns $A unshare-user
+r mount $A mount-bind /tmp/wdd /usr/local
+r exec-tmp $A exec /tmp/wdd/payload
+" >"$T/probe.out" 2>"$T/probe.err"
+res() { sed -n "s/^R $1 //p" "$T/probe.out"; }
+check "cannot kill the daemon (EPERM)" "got '$(res kill)'" [ "$(res kill)" = "errno=EPERM" ]
+check "cannot call bpf() (EPERM)" "got '$(res bpf)'" [ "$(res bpf)" = "errno=EPERM" ]
+check "cannot open warden's pins in bpffs (EPERM)" "got '$(res pins)'" [ "$(res pins)" = "errno=EPERM" ]
+check "cannot read the daemon's state (EACCES)" "got '$(res state)'" [ "$(res state)" = "errno=EACCES" ]
+check "cannot write the node's counter (EACCES)" "got '$(res seq)'" [ "$(res seq)" = "errno=EACCES" ]
+check "cannot reach the control socket (EPERM)" "got '$(res sock)'" [ "$(res sock)" = "errno=EPERM" ]
+check "cannot make a user namespace (EPERM)" "got '$(res userns)'" [ "$(res userns)" = "errno=EPERM" ]
+check "cannot mount (EPERM)" "got '$(res mount)'" [ "$(res mount)" = "errno=EPERM" ]
+check "the job's policy holds: exec from /tmp denied (EACCES)" "got '$(res exec-tmp)'" [ "$(res exec-tmp)" = "errno=EACCES" ]
+
+# --- SIGKILL during a job ----------------------------------------------------------------------
+"$WARDEN" run -i job:long -- sh -c "
+ok=0; bad=0; i=0
+while [ \$i -lt 60 ]; do
+	if /tmp/wdd/payload 2>/dev/null; then bad=\$((bad+1)); else ok=\$((ok+1)); fi
+	i=\$((i+1)); sleep 0.1
+done
+echo \"\$ok \$bad\" > /tmp/wdd/long.out" >/dev/null 2>&1 &
+for _ in $(seq 50); do [ -n "$("$WARDEN" sandbox list 2>/dev/null)" ] && break; sleep 0.1; done
+sb=$("$WARDEN" sandbox list --json | jq -r '.[0].id')
+sleep 1
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+sleep 2
+start
+check "restarted daemon takes the sandbox over" "$(tail -3 "$T/daemon.log")" \
+	sh -c '"$1" sandbox show "$2" >/dev/null' _ "$WARDEN" "$sb"
+check "...with the kernel programs it left pinned" "$(grep 'took over' "$T/daemon.log")" \
+	grep -q "kernel programs were still attached" "$T/daemon.log"
+for _ in $(seq 200); do [ -s /tmp/wdd/long.out ] && break; sleep 0.1; done
+read -r denied leaked </tmp/wdd/long.out
+check "exec from /tmp denied throughout ($denied attempts, none through)" "denied=$denied leaked=$leaked" \
+	sh -c '[ "$1" = 60 ] && [ "$2" = 0 ]' _ "$denied" "$leaked"
+"$WARDEN" events --json "$T/events" >"$T/ev.jsonl" 2>/dev/null
+n=$(jq -s --arg sb "$sb" '[.[] | select(.sandbox.id == $sb and .exec.path == "/tmp/wdd/payload" and .decision == "DECISION_DENIED")] | length' "$T/ev.jsonl")
+check "every denial is in the sink, those while the daemon was down too ($n of 60)" "" [ "$n" = 60 ]
+rm -rf /tmp/wdd
+done_testing
