@@ -766,6 +766,9 @@ static int consume(struct bench *b)
 
 	b->batch = 0;
 	n = ring_buffer__consume(b->rb);
+	/* As warden does: the sinks are woken once per batch, not per record. */
+	if (b->pl)
+		wd_pipeline_kick(b->pl);
 	if (n == -ECANCELED)
 		return 1;
 	return n < 0 ? n : 0;

@@ -613,12 +613,14 @@ static void drain(struct daemon *d)
 {
 	wd_enforcer_drain(&d->enf);
 	check_lost(d);
+	wd_pipeline_kick(d->pipe);
 }
 
 static void drain_all(struct daemon *d)
 {
 	wd_enforcer_drain_all(&d->enf);
 	check_lost(d);
+	wd_pipeline_kick(d->pipe);
 }
 
 /* ---- Sandbox life --------------------------------------------------------------------------- */

@@ -208,7 +208,9 @@ out:
 	if (!ok)
 		count_lost(s, seq);
 	s->flushed = false;
-	if (s->waiting)
+	/* Not a wake-up per record: the producer kicks the sinks once per batch
+	 * (wd_pipeline_kick), and only a queue filling up wakes its thread at once. */
+	if (s->waiting && (s->used > s->cap / 4 || s->pend_count))
 		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return ok;
@@ -563,6 +565,18 @@ fail:
 	free(p->pack);
 	free(p);
 	return ret;
+}
+
+void wd_pipeline_kick(struct wd_pipeline *p)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct sink *s = &p->s[i];
+
+		pthread_mutex_lock(&s->mu);
+		if (s->waiting && (s->used || s->pend_count))
+			pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
 }
 
 size_t wd_pipeline_sinks(const struct wd_pipeline *p)

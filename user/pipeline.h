@@ -40,6 +40,11 @@ unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev);
 unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
 				 uint64_t seq);
 
+/* Wakes the sinks that have records waiting: call it after a batch of emits (a drain of the
+ * ring buffer). Without it they still take their records within a tenth of a second, or as soon
+ * as a queue is a quarter full. */
+void wd_pipeline_kick(struct wd_pipeline *p);
+
 size_t wd_pipeline_sinks(const struct wd_pipeline *p);
 void wd_pipeline_stats(struct wd_pipeline *p, size_t i, struct wd_sink_stats *out);
 

@@ -814,6 +814,7 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 		/* Every round, woken or not: allowed events arrive without a wake-up. */
 		wd_enforcer_drain(&r->enf);
 		check_lost(r);
+		wd_pipeline_kick(r->pipe);
 		fflush(r->events);
 	}
 	close(ep);
