@@ -434,8 +434,11 @@ static int compile_for(struct daemon *d, const struct pol_choice *pc, const char
 		       const char *workdir, const char *home, bool audit, const struct dsb *skip,
 		       struct wd_compiled **out, struct wd_diags *dg)
 {
-	struct wd_policy_ctx ctx = {.workdir = workdir && workdir[0] ? workdir : NULL,
-				    .home = home && home[0] ? home : NULL};
+	/* Sandboxes made without a job (create, adopt) have no working directory or home: the
+	 * policy's ${workdir} and ${home} rules then name a directory that does not exist. */
+	struct wd_policy_ctx ctx = {.workdir = workdir && workdir[0] ? workdir
+								     : WD_PLACEHOLDER_WORKDIR,
+				    .home = home && home[0] ? home : WD_PLACEHOLDER_HOME};
 	struct wd_policy *p = NULL;
 	uint32_t first;
 	int slot, err;
@@ -2173,8 +2176,9 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	snprintf(s->policy_name, sizeof(s->policy_name), "%s", sp->source);
 	err = wd_policy_parse_string(sp->source, sp->text, sp->text_len, &p, &dg);
 	if (!err) {
-		struct wd_policy_ctx ctx = {.workdir = s->workdir[0] ? s->workdir : NULL,
-					    .home = s->home[0] ? s->home : NULL};
+		struct wd_policy_ctx ctx = {.workdir = s->workdir[0] ? s->workdir
+								     : WD_PLACEHOLDER_WORKDIR,
+					    .home = s->home[0] ? s->home : WD_PLACEHOLDER_HOME};
 
 		if (s->audit)
 			p->audit = true;

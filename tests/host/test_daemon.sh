@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 28
+plan 32
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 28); do skip "daemon" "needs root"; done
+	for _ in $(seq 32); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -43,6 +43,9 @@ daemon:
   metrics: 127.0.0.1:$PORT
   degraded: true
   policies: [$T/ci.yaml]
+  adopt:
+    - cgroup: "/wdtest-$$/auto-*"
+      identity: "pod:{base}"
 EOF
 cat >"$T/ci.yaml" <<'EOF'
 version: 1
@@ -179,6 +182,33 @@ check "TTL expiry with no client: both sandboxes ended" "$("$WARDEN" sandbox lis
 check "... their processes killed (no sleep 60 left)" "$(pgrep -af 'sleep 60')" sh -c '! pgrep -x -f "sleep 60" >/dev/null'
 "$WARDEN" events --json "$T/events" | jq -c 'select(.lifecycle.kind == "SANDBOX_EXPIRED") | .sandbox.id' >"$T/expired"
 check "... and reported as SANDBOX_EXPIRED" "$(cat "$T/expired")" grep -q "$sbt" "$T/expired"
+
+# --- adoption: on request, and by pattern ------------------------------------------------------
+CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+mkdir -p "$CG2/wdtest-$$/job1"
+$PY -c "
+import os, socket, time
+while not os.path.exists('$T/adopt.go'): time.sleep(0.02)
+s = socket.socket(); s.settimeout(1)
+open('$T/adopt.out', 'w').write(str(s.connect_ex(('10.255.0.11', 80))))" &
+apid=$!
+echo $apid >"$CG2/wdtest-$$/job1/cgroup.procs"
+out=$("$WARDEN" sandbox adopt --identity ci:adopted --cgroup "/wdtest-$$/job1" --json 2>&1)
+check "sandbox adopt: a runner's cgroup becomes a sandbox" "$out" jqt '.adopted == true and .identity == "ci:adopted"' <<<"$out"
+touch "$T/adopt.go"
+wait $apid
+check "a process that was already running in it is now denied (EPERM)" "got '$(cat "$T/adopt.out")'" [ "$(cat "$T/adopt.out")" = 1 ]
+rmdir "$CG2/wdtest-$$/job1"
+for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q ci:adopted || break; sleep 0.25; done
+check "the adopted sandbox ends when its owner removes the cgroup" "$("$WARDEN" sandbox list)" \
+	sh -c '! "$1" sandbox list | grep -q ci:adopted' _ "$WARDEN"
+mkdir "$CG2/wdtest-$$/auto-7f3a"
+for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q pod:auto-7f3a && break; sleep 0.25; done
+check "adoption by pattern: a new matching cgroup is adopted as pod:{base}" "$(grep -i adopt "$T/daemon.log" | tail -3)" \
+	sh -c '"$1" sandbox list | grep -q "pod:auto-7f3a"' _ "$WARDEN"
+rmdir "$CG2/wdtest-$$/auto-7f3a"
+sleep 1
+rmdir "$CG2/wdtest-$$" 2>/dev/null
 
 # --- metrics ------------------------------------------------------------------------------------
 curl -s "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt"
