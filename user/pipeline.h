@@ -41,8 +41,8 @@ unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size
 				 uint64_t seq);
 
 /* Wakes the sinks that have records waiting: call it after a batch of emits (a drain of the
- * ring buffer). Without it they still take their records within a tenth of a second, or as soon
- * as a queue is a quarter full. */
+ * ring buffer). It wakes them at most every 5 ms; without it they still take their records
+ * within a tenth of a second, or as soon as a queue is a quarter full. */
 void wd_pipeline_kick(struct wd_pipeline *p);
 
 size_t wd_pipeline_sinks(const struct wd_pipeline *p);
