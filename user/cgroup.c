@@ -28,10 +28,31 @@ unsigned wd_cgroup_level(const char *mnt_root, const char *rel)
 	return components(mnt_root) + components(rel);
 }
 
+/* Opens cg->path (at @rel below the cgroup2 mount) and fills in its id and level; on error
+ * cg->path is cleared. */
+static int open_at_path(struct wd_cgroup *cg, const char *root, const char *rel)
+{
+	struct stat st;
+	int err;
+
+	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (cg->fd < 0 || fstat(cg->fd, &st)) {
+		err = -errno;
+		if (cg->fd >= 0)
+			close(cg->fd);
+		cg->fd = -1;
+		cg->path[0] = '\0';
+		return err;
+	}
+	/* On cgroup2 the directory's inode number is the cgroup id. */
+	cg->id = st.st_ino;
+	cg->level = wd_cgroup_level(root, rel);
+	return 0;
+}
+
 int wd_cgroup_create(struct wd_cgroup *cg, const char *name)
 {
-	char mnt[PATH_MAX], root[PATH_MAX], rel[PATH_MAX];
-	struct stat st;
+	char mnt[PATH_MAX], root[PATH_MAX], rel[PATH_MAX], made[PATH_MAX];
 	int err;
 
 	memset(cg, 0, sizeof(*cg));
@@ -48,20 +69,12 @@ int wd_cgroup_create(struct wd_cgroup *cg, const char *name)
 		return -errno;
 	if (mkdir(cg->path, 0755))
 		return -errno;
-	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg->fd < 0 || fstat(cg->fd, &st)) {
-		err = -errno;
-		rmdir(cg->path);
-		if (cg->fd >= 0)
-			close(cg->fd);
-		cg->fd = -1;
-		cg->path[0] = '\0';
-		return err;
-	}
-	/* On cgroup2 the directory's inode number is the cgroup id. */
-	cg->id = st.st_ino;
-	cg->level = wd_cgroup_level(root, rel);
-	return 0;
+	/* mnt holds <cgroup2>/warden now; the sandbox's path is kept for a cleanup. */
+	snprintf(made, sizeof(made), "%s", cg->path);
+	err = open_at_path(cg, root, rel);
+	if (err)
+		rmdir(made);
+	return err;
 }
 
 bool wd_cgroup_populated(const struct wd_cgroup *cg)
@@ -109,7 +122,6 @@ int wd_cgroup_open(struct wd_cgroup *cg, const char *path)
 {
 	char mnt[PATH_MAX], root[PATH_MAX];
 	const char *rel;
-	struct stat st;
 	size_t n;
 	int err;
 
@@ -130,18 +142,7 @@ int wd_cgroup_open(struct wd_cgroup *cg, const char *path)
 		return -EINVAL;
 	if (snprintf(cg->path, sizeof(cg->path), "%s/%s", mnt, rel) >= (int)sizeof(cg->path))
 		return -ENAMETOOLONG;
-	cg->fd = open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (cg->fd < 0 || fstat(cg->fd, &st)) {
-		err = -errno;
-		if (cg->fd >= 0)
-			close(cg->fd);
-		cg->fd = -1;
-		cg->path[0] = '\0';
-		return err;
-	}
-	cg->id = st.st_ino;
-	cg->level = wd_cgroup_level(root, rel);
-	return 0;
+	return open_at_path(cg, root, rel);
 }
 
 void wd_cgroup_close(struct wd_cgroup *cg)
