@@ -423,7 +423,7 @@ static void sandbox_usage(FILE *f)
 {
 	fputs("Usage: warden sandbox list [--identity GLOB] [--json]\n"
 	      "       warden sandbox show ID [--json]\n"
-	      "       warden sandbox revoke ID [--reason TEXT]\n"
+	      "       warden sandbox revoke ID [--reason TEXT] [--json]\n"
 	      "       warden sandbox create --identity ID [--policy FILE] [--ttl D] [--label K=V]\n"
 	      "       warden sandbox adopt --identity ID --cgroup PATH [--policy FILE] [--ttl D]\n"
 	      "\n"
@@ -503,9 +503,13 @@ int wd_cmd_sandbox(int argc, char **argv)
 		if ((ret = call(strcmp(sub, "show") ? "sandbox revoke" : "sandbox show", &rq, NULL,
 				0, &r, CALL_MS)))
 			return ret;
-		if (!strcmp(sub, "revoke"))
+		if (!strcmp(sub, "revoke") && json) {
+			printf("{\"id\":");
+			wd_json_str(stdout, argv[2]);
+			puts(",\"state\":\"revoked\"}");
+		} else if (!strcmp(sub, "revoke")) {
 			printf("%s revoked\n", argv[2]);
-		else
+		} else
 			print_sandbox_resp(r, json);
 		warden__v1__response__free_unpacked(r, NULL);
 		return 0;

@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 32
+plan 34
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 32); do skip "daemon" "needs root"; done
+	for _ in $(seq 34); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -167,6 +167,17 @@ out=$("$WARDEN" run -i ci:inside -- "$WARDEN" status 2>&1)
 check "root inside a sandbox is refused" "$out" grep -q "permission denied.*sandbox" <<<"$out"
 grep -q "refused status from pid" "$T/daemon.log"
 check "refusals are logged" "$(grep refused "$T/daemon.log" | tail -2)" grep -q "refused status" "$T/daemon.log"
+
+# --- revoke -------------------------------------------------------------------------------------
+"$WARDEN" run -i ci:revokeme -- sleep 60 >/dev/null 2>&1 &
+rc_client=$!
+for _ in $(seq 50); do "$WARDEN" sandbox list | grep -q ci:revokeme && break; sleep 0.1; done
+sbr=$("$WARDEN" sandbox list --json | jq -r '.[] | select(.identity == "ci:revokeme") | .id')
+out=$("$WARDEN" sandbox revoke "$sbr" --reason "test" --json 2>&1)
+check "sandbox revoke --json" "$out" jqt --arg id "$sbr" '.id == $id and .state == "revoked"' <<<"$out"
+wait $rc_client
+rc=$?
+check "revoke killed its command; its client was told (exit $rc)" "" sh -c '[ "$1" != 0 ] && ! pgrep -x -f "sleep 60" >/dev/null' _ "$rc"
 
 # --- TTLs with no client ------------------------------------------------------------------------
 "$WARDEN" sandbox create -i ci:ttl --ttl 2s --json >"$T/ttl.json"
