@@ -515,7 +515,17 @@ int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, 
 		s->p = p;
 		snprintf(s->name, sizeof(s->name), "%s", c->name ? c->name : "?");
 		pthread_mutex_init(&s->mu, NULL);
-		pthread_cond_init(&s->cv, NULL);
+		{
+			/* sink_wait() counts on CLOCK_MONOTONIC; a condition variable's default
+			 * clock is CLOCK_REALTIME, against which every deadline would be long past
+			 * and the thread would spin instead of sleeping. */
+			pthread_condattr_t ca;
+
+			pthread_condattr_init(&ca);
+			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+			pthread_cond_init(&s->cv, &ca);
+			pthread_condattr_destroy(&ca);
+		}
 		pthread_cond_init(&s->idle, NULL);
 		s->flushed = true;
 		s->cap = c->queue_bytes ? c->queue_bytes : QUEUE_DEFAULT;
