@@ -516,6 +516,7 @@ static void sb_ctx(struct daemon *d, struct dsb *s)
 		.proc_lookup_arg = d->pc,
 		.node_seq = d->node_seq,
 		.sandbox_seq = &s->sandbox_seq,
+		.boot_to_wall_ns = d->node_ctx.boot_to_wall_ns,
 	};
 }
 
@@ -1899,9 +1900,22 @@ static void auto_adopt(struct daemon *d)
 	}
 }
 
+/* CLOCK_REALTIME minus CLOCK_BOOTTIME, for the events' wall-clock times: read once a tick
+ * (so a stepped clock is followed) instead of twice per event. */
+static void refresh_clock(struct daemon *d)
+{
+	int64_t off = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME));
+
+	d->node_ctx.boot_to_wall_ns = off;
+	for (size_t i = 0; i < d->n_sb; i++)
+		d->sb[i]->ctx.boot_to_wall_ns = off;
+}
+
 static void on_tick(struct daemon *d)
 {
 	uint64_t now = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
+
+	refresh_clock(d);
 
 	for (size_t i = 0; i < d->n_sb;) {
 		struct dsb *s = d->sb[i];
@@ -2497,6 +2511,7 @@ int wd_cmd_daemon(int argc, char **argv)
 					    .node_seq = d->node_seq,
 					    .proc_lookup = wd_proc_cache_lookup,
 					    .proc_lookup_arg = d->pc};
+	refresh_clock(d);
 
 	eo.pin_dir = d->cfg->daemon.bpf_dir;
 	eo.on_event = on_event;

@@ -811,7 +811,16 @@ static int loop(struct run *r, int pidfd, int sfd, int tfd)
 				}
 			}
 		}
-		/* Every round, woken or not: allowed events arrive without a wake-up. */
+		/* Every round, woken or not: allowed events arrive without a wake-up. The clock
+		 * offset for the events' wall-clock times is read here, not per event. */
+		{
+			struct timespec rt, bt;
+
+			clock_gettime(CLOCK_REALTIME, &rt);
+			clock_gettime(CLOCK_BOOTTIME, &bt);
+			r->ctx.boot_to_wall_ns = (int64_t)(rt.tv_sec - bt.tv_sec) * 1000000000ll +
+						 (rt.tv_nsec - bt.tv_nsec);
+		}
 		wd_enforcer_drain(&r->enf);
 		check_lost(r);
 		wd_pipeline_kick(r->pipe);
