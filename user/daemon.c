@@ -720,6 +720,33 @@ static void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, cons
 	sb_free(s);
 }
 
+/* Whether the cgroup at @path (absolute, in cgroupfs) is the daemon's own or an ancestor of
+ * it: adopting it would sandbox the daemon. */
+static bool holds_daemon(const char *path)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], self[PATH_MAX], line[PATH_MAX + 8], full[PATH_MAX * 2];
+	size_t n;
+	FILE *f;
+
+	if (wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
+		return true; /* cannot tell: refuse */
+	f = fopen("/proc/self/cgroup", "re");
+	if (!f)
+		return true;
+	self[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(self, sizeof(self), "%s", line + 3);
+		}
+	fclose(f);
+	if (!self[0])
+		return true;
+	snprintf(full, sizeof(full), "%s%s", mnt, strcmp(self, "/") ? self : "");
+	n = strlen(path);
+	return !strncmp(full, path, n) && (full[n] == '/' || !full[n]);
+}
+
 struct sb_req {
 	const char *identity;
 	Warden__V1__SandboxSpec *spec;
@@ -802,6 +829,16 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		err = wd_cgroup_open(&s->cg, q->adopt_path);
 		if (!err && sb_by_cgid(d, s->cg.id))
 			err = -EEXIST;
+		if (!err && holds_daemon(s->cg.path)) {
+			*code = WARDEN__V1__ERROR__CODE__INVALID_REQUEST;
+			snprintf(why, why_size,
+				 "cannot adopt cgroup %s: the warden daemon itself runs in it or "
+				 "below "
+				 "it",
+				 q->adopt_path);
+			err = -EINVAL;
+			goto fail;
+		}
 		if (err) {
 			*code = err == -EEXIST ? WARDEN__V1__ERROR__CODE__ALREADY_EXISTS
 					       : WARDEN__V1__ERROR__CODE__NOT_FOUND;

@@ -33,18 +33,6 @@ static _Noreturn void child(const struct wd_spawn *s)
 	/* BPF map fds, the ring buffer, epoll, other clients: none of the command's business. */
 	if (close_range(3, ~0U, 0))
 		_exit(WD_EXIT_WARDEN);
-	if (s->cwd && chdir(s->cwd)) {
-		fprintf(stderr, "%s: cannot change to directory %s: %s\n", who, s->cwd,
-			strerror(errno));
-		_exit(WD_EXIT_WARDEN);
-	}
-	if (s->set_creds &&
-	    (setgroups(s->n_groups, s->groups) || setresgid(s->gid, s->gid, s->gid) ||
-	     setresuid(s->uid, s->uid, s->uid))) {
-		fprintf(stderr, "%s: cannot take the caller's credentials: %s\n", who,
-			strerror(errno));
-		_exit(WD_EXIT_WARDEN);
-	}
 	/* Before running anything, prove the kernel sees this process as sandboxed: opening its
 	 * own cgroup.procs for writing must be refused. If it is not (a cgroup namespace hiding
 	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
@@ -58,6 +46,21 @@ static _Noreturn void child(const struct wd_spawn *s)
 				fd >= 0 ? "its self-check write was allowed" : strerror(errno));
 			_exit(WD_EXIT_WARDEN);
 		}
+	}
+	/* The caller's credentials last: the self-check above must meet the LSM, not the file
+	 * permissions an unprivileged caller would meet first. */
+	if (s->set_creds &&
+	    (setgroups(s->n_groups, s->groups) || setresgid(s->gid, s->gid, s->gid) ||
+	     setresuid(s->uid, s->uid, s->uid))) {
+		fprintf(stderr, "%s: cannot take the caller's credentials: %s\n", who,
+			strerror(errno));
+		_exit(WD_EXIT_WARDEN);
+	}
+	/* After the credentials: the command may only stand where its caller may. */
+	if (s->cwd && chdir(s->cwd)) {
+		fprintf(stderr, "%s: cannot change to directory %s: %s\n", who, s->cwd,
+			strerror(errno));
+		_exit(WD_EXIT_WARDEN);
 	}
 	execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
 	fprintf(stderr, "%s: cannot execute '%s': %s%s\n", who, s->argv[0], strerror(errno),

@@ -13,7 +13,7 @@ T=/run/wdd
 rm -rf "$T" /tmp/wdd
 mkdir -p "$T" /tmp/wdd
 export WARDEN_SOCKET=$T/run/control.sock
-plan 14
+plan 15
 dpid=
 trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
 
@@ -29,6 +29,7 @@ daemon:
   run_dir: $T/run
   bpf_dir: /sys/fs/bpf/warden
   metrics: off
+  admin_group: nogroup
   policies: [$T/job.yaml]
 EOF
 cat >"$T/job.yaml" <<'EOF'
@@ -78,6 +79,12 @@ check "cannot reach the control socket (EPERM)" "got '$(res sock)'" [ "$(res soc
 check "cannot make a user namespace (EPERM)" "got '$(res userns)'" [ "$(res userns)" = "errno=EPERM" ]
 check "cannot mount (EPERM)" "got '$(res mount)'" [ "$(res mount)" = "errno=EPERM" ]
 check "the job's policy holds: exec from /tmp denied (EACCES)" "got '$(res exec-tmp)'" [ "$(res exec-tmp)" = "errno=EACCES" ]
+
+# --- an unprivileged member of the admin group ------------------------------------------------
+out=$(cd / && setpriv --reuid=65534 --regid=65534 --init-groups "$WARDEN" run -i job:nobody -- sh -c 'id -u; exit 4' 2>&1)
+rc=$?
+check "a non-root admin runs a job: it runs as the caller (uid 65534), exit status passed" "rc=$rc $out" \
+	sh -c '[ "$1" = 4 ] && printf %s "$2" | grep -qx 65534' _ "$rc" "$out"
 
 # --- SIGKILL during a job ----------------------------------------------------------------------
 "$WARDEN" run -i job:long -- sh -c "
