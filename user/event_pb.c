@@ -67,11 +67,39 @@ unsigned wd_pb_hook_id(const char *name)
 
 /* Copies at most @max bytes of @s (up to a NUL) into the arena as valid UTF-8, every invalid
  * byte replaced by U+FFFD. NULL when the arena is full. */
+/* Whether the @n bytes at @p are all ASCII (then they are valid UTF-8 as they are): the common
+ * case, checked eight bytes at a time. */
+static bool all_ascii(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ull)
+			return false;
+	}
+	for (; i < n; i++)
+		if (p[i] & 0x80)
+			return false;
+	return true;
+}
+
 static char *arena_str(struct wd_pb_event *out, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = s ? strnlen(s, max) : 0, room = sizeof(out->arena) - out->arena_used, o = 0;
 	char *dst = out->arena + out->arena_used;
+
+	if (all_ascii(p, n)) {
+		if (n >= room)
+			return NULL;
+		memcpy(dst, p, n);
+		dst[n] = '\0';
+		out->arena_used += n + 1;
+		return dst;
+	}
 
 	for (size_t i = 0; i < n;) {
 		size_t len = wd_utf8_seq(p + i, n - i);
@@ -105,6 +133,8 @@ static char *ctx_str(struct wd_pb_event *out, const char *s, int *err)
 	if (!s)
 		return (char *)protobuf_c_empty_string;
 	n = strlen(s);
+	if (all_ascii((const unsigned char *)s, n))
+		return (char *)s;
 	for (size_t i = 0; i < n;) {
 		size_t len = wd_utf8_seq((const unsigned char *)s + i, n - i);
 
