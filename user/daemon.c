@@ -2271,6 +2271,10 @@ static int restore(struct daemon *d)
 	if (rc.n || rc.ended)
 		logf_("took over %d sandboxes from before (%d had ended meanwhile)%s", rc.n,
 		      rc.ended, d->enf.readopted ? "; kernel programs were still attached" : "");
+	if (d->enf.replaced)
+		logf_("replaced %d kernel programs of another warden build (the new ones were "
+		      "attached before the old ones were removed)",
+		      d->enf.replaced);
 	/* Events buffered while no daemon ran are theirs: drained now, then TTLs passed. */
 	drain_all(d);
 	on_tick(d);

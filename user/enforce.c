@@ -156,27 +156,78 @@ static int attach_pinned(struct bpf_program *prog, const char *path, struct bpf_
 	return 0;
 }
 
+/* An id of the LSM programs this binary carries (FNV-1a of the BPF object), so that a daemon
+ * of another build replaces the pinned programs instead of keeping them. WARDEN_BUILD_ID
+ * overrides it (tests simulate an upgrade with it). */
+static void build_id(char *buf, size_t size)
+{
+	const char *env = getenv("WARDEN_BUILD_ID");
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t n;
+
+	if (env && *env) {
+		snprintf(buf, size, "%.16s", env);
+		return;
+	}
+	p = wd_lsm_bpf__elf_bytes(&n);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	snprintf(buf, size, "%016llx", (unsigned long long)h);
+}
+
+/* Links of LSM programs of other builds: unpinned once this build's are attached, so an
+ * upgrade swaps the programs with both attached for a moment, never neither. */
+static int unpin_other_builds(const char *pin_dir, const char *id)
+{
+	int n = 0;
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *at = strrchr(de->d_name, '@');
+
+		if (strncmp(de->d_name, "lsm_", 4) || (at && !strcmp(at + 1, id)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n += unlink(path) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
 static int attach_lsm_pinned(struct wd_enforcer *e, struct wd_lsm_bpf *lsm)
 {
 	struct bpf_program *prog;
-	char path[PATH_MAX];
+	char path[PATH_MAX], id[20];
+	bool attached = false;
 
+	build_id(id, sizeof(id));
 	bpf_object__for_each_program (prog, lsm->obj) {
 		struct bpf_link *l;
 		int err;
 
 		if (e->n_lsm_links == (int)(sizeof(e->lsm_links) / sizeof(e->lsm_links[0])))
 			return -E2BIG;
-		snprintf(path, sizeof(path), "%s/links/lsm_%s", e->pin_dir,
-			 bpf_program__name(prog));
+		snprintf(path, sizeof(path), "%s/links/lsm_%s@%s", e->pin_dir,
+			 bpf_program__name(prog), id);
 		err = attach_pinned(prog, path, &l);
 		if (err < 0)
 			return err;
-		if (err == 1)
+		if (err == 1) {
 			e->readopted = true;
-		else
+		} else {
 			e->lsm_links[e->n_lsm_links++] = l;
+			attached = true;
+		}
 	}
+	if (attached)
+		e->replaced = unpin_other_builds(e->pin_dir, id);
 	return 0;
 }
 

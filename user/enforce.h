@@ -31,6 +31,7 @@ struct wd_enforcer {
 	 * process. */
 	char pin_dir[256];		/* "" when not pinned */
 	bool readopted;			/* LSM links were found pinned and kept */
+	int replaced;			/* LSM links of another build this process replaced */
 	struct bpf_link *lsm_links[64]; /* the links this process attached and pinned */
 	int n_lsm_links;
 };

@@ -13,7 +13,7 @@ T=/run/wdd
 rm -rf "$T" /tmp/wdd
 mkdir -p "$T" /tmp/wdd
 export WARDEN_SOCKET=$T/run/control.sock
-plan 15
+plan 17
 dpid=
 trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
 
@@ -113,5 +113,28 @@ check "exec from /tmp denied throughout ($denied attempts, none through)" "denie
 "$WARDEN" events --json "$T/events" >"$T/ev.jsonl" 2>/dev/null
 n=$(jq -s --arg sb "$sb" '[.[] | select(.sandbox.id == $sb and .exec.path == "/tmp/wdd/payload" and .decision == "DECISION_DENIED")] | length' "$T/ev.jsonl")
 check "every denial is in the sink, those while the daemon was down too ($n of 60)" "" [ "$n" = 60 ]
+
+# --- an upgrade: a daemon of another build replaces the programs, with no gap ------------------
+rm -f /tmp/wdd/long.out
+"$WARDEN" run -i job:upgrade -- sh -c "
+ok=0; bad=0; i=0
+while [ \$i -lt 40 ]; do
+	if /tmp/wdd/payload 2>/dev/null; then bad=\$((bad+1)); else ok=\$((ok+1)); fi
+	i=\$((i+1)); sleep 0.1
+done
+echo \"\$ok \$bad\" > /tmp/wdd/long.out" >/dev/null 2>&1 &
+sleep 1
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+dpid=
+WARDEN_BUILD_ID=upgradetest start
+check "a daemon of another build replaces the pinned programs" "$(grep replaced "$T/daemon.log")" \
+	sh -c 'grep -q "replaced [0-9]* kernel programs of another warden build" "$1" || exit 1
+		if ls /sys/fs/bpf/warden/links | grep "^lsm_" | grep -qv "@upgradetest"; then exit 1; fi
+		ls /sys/fs/bpf/warden/links | grep -q "@upgradetest"' _ "$T/daemon.log"
+for _ in $(seq 200); do [ -s /tmp/wdd/long.out ] && break; sleep 0.1; done
+read -r denied leaked </tmp/wdd/long.out
+check "exec from /tmp denied throughout the upgrade ($denied attempts, none through)" "denied=$denied leaked=$leaked" \
+	sh -c '[ "$1" = 40 ] && [ "$2" = 0 ]' _ "$denied" "$leaked"
 rm -rf /tmp/wdd
 done_testing
