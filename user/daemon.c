@@ -2204,8 +2204,19 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 		snprintf(s->workdir, sizeof(s->workdir), "%s", nl + 1);
 		snprintf(s->home, sizeof(s->home), "%s", h ? h : "");
 	}
-	if (wd_state_policy_get(d->st, WD_TARGET_SANDBOX, s->id, 0, &sp) &&
-	    (!row->policy_id || wd_state_policy_current(d->st, WD_TARGET_SANDBOX, s->id, &sp))) {
+	/* The text of the policy the sandbox runs: an applied one by its generation; one given at
+	 * creation as recorded for the sandbox. A policy from the config (or the embedded default)
+	 * is recorded for the sandbox too, as it was at creation; the config is re-read at start,
+	 * so such sandboxes are switched to its current text right after (restore()). */
+	err = -ENOENT;
+	if (s->from == FROM_IDENTITY)
+		err = wd_state_policy_get(d->st, WD_TARGET_IDENTITY, s->identity,
+					  row->policy_generation, &sp);
+	else if (s->from == FROM_NODE)
+		err = wd_state_policy_get(d->st, WD_TARGET_NODE, "", row->policy_generation, &sp);
+	if (err)
+		err = wd_state_policy_get(d->st, WD_TARGET_SANDBOX, s->id, 0, &sp);
+	if (err) {
 		logf_("sandbox %s: its policy text is not recorded; ending it", s->id);
 		goto end;
 	}
@@ -2278,6 +2289,24 @@ static int restore(struct daemon *d)
 	/* Events buffered while no daemon ran are theirs: drained now, then TTLs passed. */
 	drain_all(d);
 	on_tick(d);
+	/* Sandboxes on a config policy get the config as it is now. */
+	for (size_t i = 0; i < d->n_sb; i++) {
+		struct dsb *s = d->sb[i];
+		struct wd_diags dg = {0};
+		struct pol_choice pc;
+
+		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
+			continue;
+		if (choose_policy(d, s->identity, NULL, NULL, &pc))
+			continue;
+		if (sb_repolicy(d, s, &pc, &dg)) {
+			wd_diags_print(stderr, &dg);
+			logf_("sandbox %s keeps its policy: the config's does not compile for it",
+			      s->id);
+		}
+		wd_diags_free(&dg);
+		free(pc.text);
+	}
 	return err;
 }
 
@@ -2320,7 +2349,9 @@ static void reload(struct daemon *d)
 
 		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
 			continue;
-		if (choose_policy(d, s->identity, s->id, NULL, &pc))
+		/* Not by sandbox id: the policy recorded for the sandbox at its creation is
+		 * what is being replaced (an explicit `apply --sandbox` is not FROM_CONFIG). */
+		if (choose_policy(d, s->identity, NULL, NULL, &pc))
 			continue;
 		if (sb_repolicy(d, s, &pc, &dg)) {
 			wd_diags_print(stderr, &dg);

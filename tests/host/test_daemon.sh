@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 34
+plan 35
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 34); do skip "daemon" "needs root"; done
+	for _ in $(seq 35); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -143,6 +143,27 @@ check "SIGHUP with an invalid policy file: rejected, file:line:column in the log
 out=$("$WARDEN" run -i ci:after -- $PY -c "import socket; print(socket.socket().connect_ex(('127.0.0.1', $PORT)))" 2>&1)
 check "the old policy is still in force (loopback allowed)" "$out" [ "$(tail -1 <<<"$out")" = 0 ]
 cp "$T/ci.good" "$T/ci.yaml"
+
+# --- a valid reload reaches a running job at its next action -----------------------------------
+"$WARDEN" run -i ci:reload -- $PY -c "
+import os, socket, time
+a = socket.socket().connect_ex(('127.0.0.1', $PORT))
+open('$T/reload.ready', 'w').close()
+while not os.path.exists('$T/reload.go'): time.sleep(0.05)
+b = socket.socket().connect_ex(('127.0.0.1', $PORT))
+open('$T/reload.out', 'w').write('%d %d' % (a, b))" >/dev/null 2>&1 &
+rjob=$!
+for _ in $(seq 100); do [ -e "$T/reload.ready" ] && break; sleep 0.05; done
+sed 's/    - to: 127.0.0.1/    - to: 10.9.9.9/' "$T/ci.good" >"$T/ci.yaml"
+kill -HUP "$dpid"
+for _ in $(seq 40); do grep -q "reloaded $T/warden.yaml" "$T/daemon.log" && break; sleep 0.1; done
+touch "$T/reload.go"
+wait $rjob
+check "SIGHUP: the running job meets the new policy at its next connect (allowed, then EPERM)" \
+	"got '$(cat "$T/reload.out" 2>/dev/null)'" [ "$(cat "$T/reload.out" 2>/dev/null)" = "0 1" ]
+cp "$T/ci.good" "$T/ci.yaml"
+kill -HUP "$dpid"
+sleep 0.5
 printf 'version: 1\nname: bad\nidentities: ["ci:*"]\nexec:\n  allow: [relative/path]\n' >"$T/bad-policy.yaml"
 out=$("$WARDEN" policy apply --identity ci:x "$T/bad-policy.yaml" 2>&1)
 rc=$?
