@@ -546,7 +546,8 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 
 	s = file_facts(file, wd_policy_id(&c), &f);
 	magic = BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic);
-	if (((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) && (mode & FMODE_WRITE)) ||
+	if (((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) &&
+	     (mode & FMODE_WRITE)) ||
 	    magic == BPF_FS_MAGIC) {
 		/* Writing cgroup.procs (or anything in cgroupfs) is how a task would leave, and
 		 * bpffs holds warden's pinned maps and links: refused in audit mode too (see
