@@ -60,9 +60,9 @@
 
 enum ep_kind { EP_CTL = 1, EP_CONN, EP_RB, EP_SIG, EP_MET, EP_PIDFD };
 
+/* What an fd in the epoll set is; the event carries a pointer to one of these. */
 struct ep_tag {
 	enum ep_kind kind;
-	void *p;
 };
 
 /* Where a sandbox's policy comes from, so a change there reaches it. */
@@ -582,19 +582,13 @@ static void check_lost(struct daemon *d)
 {
 	uint64_t total, rest;
 	char detail[512];
-	size_t off;
 
 	total = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
 	if (total == d->lost_seen)
 		return;
 	rest = total - d->lost_seen;
 	d->events_lost += rest;
-	off = (size_t)snprintf(detail, sizeof(detail),
-			       "kernel ring buffer full; lost so far per CPU:");
-	for (int i = 0; i < d->ncpu && off < sizeof(detail); i++)
-		if (d->lost_cpu[i])
-			off += (size_t)snprintf(detail + off, sizeof(detail) - off,
-						" cpu%d=%" PRIu64, i, d->lost_cpu[i]);
+	wd_lost_detail(detail, sizeof(detail), d->lost_cpu, d->ncpu);
 	logf_("%" PRIu64 " events lost (%s)", rest, detail);
 	for (size_t i = 0; i < d->n_sb; i++) {
 		struct dsb *s = d->sb[i];
@@ -932,15 +926,14 @@ fail:
 
 /* Switches a running sandbox to the policy its source says now (after apply or reload):
  * compiled and loaded whole into a new slot, then one map update, then the old slot goes. */
-static int sb_repolicy(struct daemon *d, struct dsb *s, const struct pol_choice *pc,
-		       struct wd_diags *dg)
+/* Switches @s to the compiled @next (loaded whole first, then one map update, then the old slot
+ * goes). On error @next is released and the policy in force stays. */
+static int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
+		     const struct pol_choice *pc)
 {
-	struct wd_compiled *next = NULL, *prev = s->pol;
-	int err = compile_for(d, pc, s->identity, s->workdir, s->home, s->audit, s, &next, dg);
+	struct wd_compiled *prev = s->pol;
+	int err = wd_enforcer_load_policy(&d->enf, next);
 
-	if (err)
-		return err;
-	err = wd_enforcer_load_policy(&d->enf, next);
 	if (!err)
 		err = wd_enforcer_add_sandbox(&d->enf, s->cg.id, s->cg.level, next->policy_id);
 	if (err) {
@@ -957,6 +950,16 @@ static int sb_repolicy(struct daemon *d, struct dsb *s, const struct pol_choice 
 	policy_release(d, prev);
 	lifecycle(d, s, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, pc->name);
 	return 0;
+}
+
+/* Compiles @pc for @s and switches to it (after apply or reload). */
+static int sb_repolicy(struct daemon *d, struct dsb *s, const struct pol_choice *pc,
+		       struct wd_diags *dg)
+{
+	struct wd_compiled *next = NULL;
+	int err = compile_for(d, pc, s->identity, s->workdir, s->home, s->audit, s, &next, dg);
+
+	return err ? err : sb_switch(d, s, next, pc);
 }
 
 /* ---- Responses ------------------------------------------------------------------------------ */
@@ -1139,7 +1142,7 @@ static void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *r
 	s->pidfd = pidfd;
 	s->has_cmd = true;
 	save_kv(d, s);
-	s->pid_tag = (struct ep_tag){EP_PIDFD, s};
+	s->pid_tag = (struct ep_tag){EP_PIDFD};
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, pidfd,
 		  &(struct epoll_event){.events = EPOLLIN, .data.ptr = &s->pid_tag});
 	{
@@ -1409,30 +1412,17 @@ static void do_apply(struct daemon *d, struct dconn *dc, Warden__V1__PolicyApply
 			goto out;
 		}
 		ids = calloc(n + 1, sizeof(char *));
+		pc.row = rec.id;
+		pc.generation = rec.generation;
 		for (size_t i = 0; i < n; i++) {
-			struct dsb *s = who[i];
-			struct wd_compiled *prev = s->pol;
-
-			err = wd_enforcer_load_policy(&d->enf, next[i]);
-			if (!err)
-				err = wd_enforcer_add_sandbox(&d->enf, s->cg.id, s->cg.level,
-							      next[i]->policy_id);
+			err = sb_switch(d, who[i], next[i], &pc);
 			if (err) {
 				logf_("sandbox %s: switching policy failed: %s; the old one stays",
-				      s->id, strerror(-err));
-				policy_release(d, next[i]);
+				      who[i]->id, strerror(-err));
 				continue;
 			}
-			s->pol = next[i];
-			s->from = pc.from;
-			s->generation = rec.generation;
-			snprintf(s->policy_name, sizeof(s->policy_name), "%s", src);
-			wd_state_sandbox_set_policy(d->st, s->id, rec.id);
-			save_kv(d, s);
-			policy_release(d, prev);
-			lifecycle(d, s, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, src);
 			if (ids)
-				ids[pa.n_sandbox_ids++] = s->id;
+				ids[pa.n_sandbox_ids++] = who[i]->id;
 		}
 	}
 	logf_("policy %s applied to %s%s (generation %" PRIu64 ", %zu sandboxes)", src,
@@ -1826,7 +1816,7 @@ static void on_accept(struct daemon *d)
 			continue;
 		}
 		dc->c = c;
-		dc->tag = (struct ep_tag){EP_CONN, dc};
+		dc->tag = (struct ep_tag){EP_CONN};
 		dc->events = wd_ctl_conn_events(c) | EPOLLRDHUP;
 		d->conns[i] = dc;
 		epoll_ctl(d->ep, EPOLL_CTL_ADD, wd_ctl_conn_fd(c),
@@ -2001,10 +1991,26 @@ static const char *decision_name(uint8_t dec)
 	return dec == WD_DEC_ALLOW ? "allowed" : dec == WD_DEC_DENY ? "denied" : "audit_denied";
 }
 
+/* One family with a sample per sink: the uint64_t at @off in its stats. */
+static void sink_family(struct wd_prom *w, struct wd_pipeline *p, const char *name,
+			enum wd_prom_type type, const char *help, size_t off)
+{
+	wd_prom_family(w, name, type, help);
+	for (size_t i = 0; i < wd_pipeline_sinks(p); i++) {
+		struct wd_sink_stats s;
+		struct wd_prom_label l[] = {{"sink", NULL}};
+		uint64_t v;
+
+		wd_pipeline_stats(p, i, &s);
+		l[0].value = s.name;
+		memcpy(&v, (const char *)&s + off, sizeof(v));
+		wd_prom_sample_u64(w, l, 1, v);
+	}
+}
+
 static int collect(struct wd_prom *w, void *arg)
 {
 	struct daemon *d = arg;
-	size_t ns = wd_pipeline_sinks(d->pipe);
 
 	wd_prom_family(w, "warden_decisions_total", WD_PROM_COUNTER,
 		       "Kernel decisions by identity, kind and decision.");
@@ -2021,36 +2027,14 @@ static int collect(struct wd_prom *w, void *arg)
 	wd_prom_family(w, "warden_events_lost_kernel_total", WD_PROM_COUNTER,
 		       "Events lost in the kernel because the ring buffer was full.");
 	wd_prom_sample_u64(w, NULL, 0, d->events_lost);
-	wd_prom_family(w, "warden_sink_events_exported_total", WD_PROM_COUNTER,
-		       "Events each sink took.");
-	for (size_t i = 0; i < ns; i++) {
-		struct wd_sink_stats s;
-		struct wd_prom_label l[] = {{"sink", NULL}};
-
-		wd_pipeline_stats(d->pipe, i, &s);
-		l[0].value = s.name;
-		wd_prom_sample_u64(w, l, 1, s.written);
-	}
-	wd_prom_family(w, "warden_sink_events_lost_total", WD_PROM_COUNTER,
-		       "Events each sink could not take (queue full, refused, unacknowledged).");
-	for (size_t i = 0; i < ns; i++) {
-		struct wd_sink_stats s;
-		struct wd_prom_label l[] = {{"sink", NULL}};
-
-		wd_pipeline_stats(d->pipe, i, &s);
-		l[0].value = s.name;
-		wd_prom_sample_u64(w, l, 1, s.lost);
-	}
-	wd_prom_family(w, "warden_sink_queue_bytes", WD_PROM_GAUGE,
-		       "Bytes waiting in each sink's queue.");
-	for (size_t i = 0; i < ns; i++) {
-		struct wd_sink_stats s;
-		struct wd_prom_label l[] = {{"sink", NULL}};
-
-		wd_pipeline_stats(d->pipe, i, &s);
-		l[0].value = s.name;
-		wd_prom_sample_u64(w, l, 1, s.queue_used);
-	}
+	sink_family(w, d->pipe, "warden_sink_events_exported_total", WD_PROM_COUNTER,
+		    "Events each sink took.", offsetof(struct wd_sink_stats, written));
+	sink_family(w, d->pipe, "warden_sink_events_lost_total", WD_PROM_COUNTER,
+		    "Events each sink could not take (queue full, refused, unacknowledged).",
+		    offsetof(struct wd_sink_stats, lost));
+	sink_family(w, d->pipe, "warden_sink_queue_bytes", WD_PROM_GAUGE,
+		    "Bytes waiting in each sink's queue.",
+		    offsetof(struct wd_sink_stats, queue_used));
 	wd_prom_family(w, "warden_ringbuf_used_bytes", WD_PROM_GAUGE,
 		       "Bytes of events waiting in the kernel ring buffer.");
 	wd_prom_sample_u64(w, NULL, 0,
@@ -2145,6 +2129,30 @@ static int load_cfg_policies(const struct wd_config *c, struct cfg_policy **out,
 	*out = v;
 	*n_out = c->daemon.n_policies;
 	return 0;
+}
+
+/* Switches every sandbox whose policy comes from the config (or the embedded default) to what
+ * the config says now. Not by sandbox id: the policy recorded for the sandbox at its creation is
+ * what is being replaced (an explicit `apply --sandbox` is not FROM_CONFIG). */
+static void repolicy_config_sandboxes(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_sb; i++) {
+		struct dsb *s = d->sb[i];
+		struct wd_diags dg = {0};
+		struct pol_choice pc;
+
+		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
+			continue;
+		if (choose_policy(d, s->identity, NULL, NULL, &pc))
+			continue;
+		if (sb_repolicy(d, s, &pc, &dg)) {
+			wd_diags_print(stderr, &dg);
+			logf_("sandbox %s keeps its policy: the config's does not compile for it",
+			      s->id);
+		}
+		wd_diags_free(&dg);
+		free(pc.text);
+	}
 }
 
 struct restore_ctx {
@@ -2290,23 +2298,7 @@ static int restore(struct daemon *d)
 	drain_all(d);
 	on_tick(d);
 	/* Sandboxes on a config policy get the config as it is now. */
-	for (size_t i = 0; i < d->n_sb; i++) {
-		struct dsb *s = d->sb[i];
-		struct wd_diags dg = {0};
-		struct pol_choice pc;
-
-		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
-			continue;
-		if (choose_policy(d, s->identity, NULL, NULL, &pc))
-			continue;
-		if (sb_repolicy(d, s, &pc, &dg)) {
-			wd_diags_print(stderr, &dg);
-			logf_("sandbox %s keeps its policy: the config's does not compile for it",
-			      s->id);
-		}
-		wd_diags_free(&dg);
-		free(pc.text);
-	}
+	repolicy_config_sandboxes(d);
 	return err;
 }
 
@@ -2343,24 +2335,7 @@ static void reload(struct daemon *d)
 		d->n_failed = 0;
 	}
 	wd_config_free(c);
-	for (size_t i = 0; i < d->n_sb; i++) {
-		struct dsb *s = d->sb[i];
-		struct pol_choice pc;
-
-		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
-			continue;
-		/* Not by sandbox id: the policy recorded for the sandbox at its creation is
-		 * what is being replaced (an explicit `apply --sandbox` is not FROM_CONFIG). */
-		if (choose_policy(d, s->identity, NULL, NULL, &pc))
-			continue;
-		if (sb_repolicy(d, s, &pc, &dg)) {
-			wd_diags_print(stderr, &dg);
-			logf_("sandbox %s keeps its policy: the new one does not compile for it",
-			      s->id);
-		}
-		wd_diags_free(&dg);
-		free(pc.text);
-	}
+	repolicy_config_sandboxes(d);
 	logf_("reloaded %s: %zu policy files", d->config_path, d->n_cpol);
 	sd_notify_("READY=1");
 }
@@ -2405,25 +2380,42 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* What an epoll event is for, found by comparing its pointer with the live tags, never by
+ * reading through it: a sandbox or connection freed earlier in the same batch (a revoke while
+ * its command exits) leaves a stale pointer behind, which is skipped. */
+static enum ep_kind classify(struct daemon *d, const struct ep_tag *t, void **obj)
+{
+	if (t == &d->ctl_tag || t == &d->sig_tag || t == &d->met_tag || t == &d->rb_tag)
+		return t->kind;
+	for (size_t i = 0; i < WD_CTL_MAX_CONNS; i++)
+		if (d->conns[i] && t == &d->conns[i]->tag)
+			return *obj = d->conns[i], EP_CONN;
+	for (size_t i = 0; i < d->n_sb; i++)
+		if (t == &d->sb[i]->pid_tag)
+			return *obj = d->sb[i], EP_PIDFD;
+	return 0;
+}
+
 static int run_loop(struct daemon *d)
 {
 	struct epoll_event ev[32];
+	uint64_t next_tick = 0;
 
 	while (!d->stop) {
 		int n = epoll_wait(d->ep, ev, 32, TICK_MS);
-		uint64_t before = now_ns(CLOCK_MONOTONIC);
+		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {
-			struct ep_tag *t = ev[i].data.ptr;
+			void *obj = NULL;
 
-			switch (t->kind) {
+			switch (classify(d, ev[i].data.ptr, &obj)) {
 			case EP_CTL:
 				on_accept(d);
 				break;
 			case EP_CONN:
-				on_conn(d, t->p, ev[i].events);
+				on_conn(d, obj, ev[i].events);
 				break;
 			case EP_SIG: {
 				struct signalfd_siginfo si;
@@ -2444,22 +2436,18 @@ static int run_loop(struct daemon *d)
 				break;
 			}
 			case EP_PIDFD:
-				on_command_exit(d, t->p);
+				on_command_exit(d, obj);
 				break;
-			case EP_RB:
+			case EP_RB: /* drained below, every round */
+			default:    /* stale: its object went earlier in this batch */
 				break;
 			}
 		}
 		drain(d);
-		(void)before;
-		{
-			static uint64_t next;
-			uint64_t now = now_ns(CLOCK_MONOTONIC);
-
-			if (now >= next) {
-				next = now + TICK_MS * 1000000ull;
-				on_tick(d);
-			}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now >= next_tick) {
+			next_tick = now + TICK_MS * 1000000ull;
+			on_tick(d);
 		}
 	}
 	return 0;
@@ -2649,10 +2637,10 @@ int wd_cmd_daemon(int argc, char **argv)
 	d->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (d->sfd < 0 || d->ep < 0)
 		goto out;
-	d->ctl_tag = (struct ep_tag){EP_CTL, NULL};
-	d->sig_tag = (struct ep_tag){EP_SIG, NULL};
-	d->rb_tag = (struct ep_tag){EP_RB, NULL};
-	d->met_tag = (struct ep_tag){EP_MET, NULL};
+	d->ctl_tag = (struct ep_tag){EP_CTL};
+	d->sig_tag = (struct ep_tag){EP_SIG};
+	d->rb_tag = (struct ep_tag){EP_RB};
+	d->met_tag = (struct ep_tag){EP_MET};
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, wd_ctl_server_fd(d->ctl),
 		  &(struct epoll_event){.events = EPOLLIN, .data.ptr = &d->ctl_tag});
 	epoll_ctl(d->ep, EPOLL_CTL_ADD, d->sfd,

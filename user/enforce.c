@@ -730,6 +730,16 @@ uint64_t wd_enforcer_lost_cpu(struct wd_enforcer *e, uint64_t *per_cpu, int ncpu
 	return sum;
 }
 
+void wd_lost_detail(char *buf, size_t size, const uint64_t *per_cpu, int ncpu)
+{
+	size_t off = (size_t)snprintf(buf, size, "kernel ring buffer full; lost so far per CPU:");
+
+	for (int i = 0; i < ncpu && off < size; i++)
+		if (per_cpu[i])
+			off += (size_t)snprintf(buf + off, size - off, " cpu%d=%llu", i,
+						(unsigned long long)per_cpu[i]);
+}
+
 uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -81,6 +81,8 @@ int wd_enforcer_drain_all(struct wd_enforcer *e);
 uint64_t wd_enforcer_lost(struct wd_enforcer *e);
 /* The same, per CPU into @per_cpu (@ncpu: libbpf_num_possible_cpus()); returns the sum. */
 uint64_t wd_enforcer_lost_cpu(struct wd_enforcer *e, uint64_t *per_cpu, int ncpu);
+/* "kernel ring buffer full; lost so far per CPU: cpu0=N ..." for EVENTS_LOST events. */
+void wd_lost_detail(char *buf, size_t size, const uint64_t *per_cpu, int ncpu);
 /* Records of the sandbox with cgroup id @cgid lost, summed over CPUs (0 once it is deleted). */
 uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid);
 /* How often @rule_id decided, summed over CPUs. */

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "event_fmt.h"
+#include "event_pb.h"
 
 const char *wd_decision_name(unsigned decision)
 {
@@ -44,37 +45,12 @@ const char *wd_event_kind(const struct wd_event *e)
 	return "?";
 }
 
+/* The one table of hook names is event_pb.c's (events carry them too). */
 static const char *hook_name(unsigned hook)
 {
-	static const char *const names[] = {
-		[WD_HOOK_BPRM] = "bprm_check_security",
-		[WD_HOOK_MMAP] = "mmap_file",
-		[WD_HOOK_MPROTECT] = "file_mprotect",
-		[WD_HOOK_FILE_OPEN] = "file_open",
-		[WD_HOOK_CONNECT4] = "cgroup/connect4",
-		[WD_HOOK_CONNECT6] = "cgroup/connect6",
-		[WD_HOOK_SENDMSG4] = "cgroup/sendmsg4",
-		[WD_HOOK_SENDMSG6] = "cgroup/sendmsg6",
-		[WD_HOOK_SOCK_CONNECT] = "socket_connect",
-		[WD_HOOK_SOCK_SENDMSG] = "socket_sendmsg",
-		[WD_HOOK_SOCK_CREATE] = "socket_create",
-		[WD_HOOK_TASK_ALLOC] = "task_alloc",
-		[WD_HOOK_UNIX_CONNECT] = "unix_stream_connect",
-		[WD_HOOK_CAPABLE] = "capable",
-		[WD_HOOK_BPF] = "bpf",
-		[WD_HOOK_TASK_KILL] = "task_kill",
-		[WD_HOOK_PTRACE] = "ptrace_access_check",
-		[WD_HOOK_MOUNT] = "sb_mount",
-		[WD_HOOK_CHROOT] = "path_chroot",
-		[WD_HOOK_USERNS] = "userns_create",
-		[WD_HOOK_SETSOCKOPT] = "socket_setsockopt",
-		[WD_HOOK_FILE_RECEIVE] = "file_receive",
-		[WD_HOOK_PATH_LINK] = "path_link",
-		[WD_HOOK_TRUNCATE] = "path_truncate",
-		[WD_HOOK_UNIX_SEND] = "unix_may_send",
-	};
+	const char *n = wd_pb_hook_name(hook);
 
-	return hook < sizeof(names) / sizeof(names[0]) && names[hook] ? names[hook] : "?";
+	return n ? n : "?";
 }
 
 static const char *proto_name(unsigned p)

@@ -340,7 +340,6 @@ static void check_lost(struct run *r)
 {
 	uint64_t total, sb, d_sb, d_other;
 	char detail[512];
-	size_t off;
 
 	if (!r->lost_cpu)
 		return;
@@ -350,12 +349,7 @@ static void check_lost(struct run *r)
 	sb = wd_enforcer_sandbox_lost(&r->enf, r->cg.id);
 	d_sb = sb - r->sb_lost_seen;
 	d_other = total - r->lost_seen - d_sb;
-	off = (size_t)snprintf(detail, sizeof(detail),
-			       "kernel ring buffer full; lost so far per CPU:");
-	for (int i = 0; i < r->ncpu && off < sizeof(detail); i++)
-		if (r->lost_cpu[i])
-			off += (size_t)snprintf(detail + off, sizeof(detail) - off, " cpu%d=%llu",
-						i, (unsigned long long)r->lost_cpu[i]);
+	wd_lost_detail(detail, sizeof(detail), r->lost_cpu, r->ncpu);
 	fprintf(r->events, "%s %llu events lost (%s)\n", r->who,
 		(unsigned long long)(total - r->lost_seen), detail);
 	fflush(r->events);

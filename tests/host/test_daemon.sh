@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 37
+plan 39
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 37); do skip "daemon" "needs root"; done
+	for _ in $(seq 39); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -254,6 +254,19 @@ check "adoption by pattern: a new matching cgroup is adopted as pod:{base}" "$(g
 	sh -c '"$1" sandbox list | grep -q "pod:auto-7f3a"' _ "$WARDEN"
 rmdir "$CG2/wdtest-$$/auto-7f3a"
 sleep 1
+# The daemon itself, moved into a cgroup: neither that cgroup nor its parent can be adopted.
+orig=$(sed -n 's/^0:://p' /proc/$dpid/cgroup)
+mkdir "$CG2/wdtest-$$/dmn"
+echo "$dpid" >"$CG2/wdtest-$$/dmn/cgroup.procs"
+out1=$("$WARDEN" sandbox adopt --identity ci:self --cgroup "/wdtest-$$/dmn" 2>&1)
+rc1=$?
+out2=$("$WARDEN" sandbox adopt --identity ci:self --cgroup "/wdtest-$$" 2>&1)
+rc2=$?
+echo "$dpid" >"$CG2$orig/cgroup.procs"
+rmdir "$CG2/wdtest-$$/dmn"
+check "the daemon's own cgroup and its parent cannot be adopted" "rc=$rc1/$rc2 $out1 / $out2" \
+	sh -c '[ "$1" != 0 ] && [ "$2" != 0 ] && printf %s "$3" | grep -q "the warden daemon itself runs in it"' _ "$rc1" "$rc2" "$out1$out2"
+check "...and nothing was adopted" "$("$WARDEN" sandbox list)" sh -c '! "$1" sandbox list | grep -q ci:self' _ "$WARDEN"
 rmdir "$CG2/wdtest-$$" 2>/dev/null
 
 # --- metrics ------------------------------------------------------------------------------------
