@@ -17,6 +17,7 @@
 
 #include "event_pb.h"
 #include "json.h"
+#include "pb_enc.h"
 #include "utf8.h"
 #include "warden/version.h"
 
@@ -158,6 +159,11 @@ static char *kstr(struct wd_pb_event *out, const char *s, size_t max)
 	return c ? c : (char *)protobuf_c_empty_string;
 }
 
+static bool has_sandbox(const struct wd_event_ctx *ctx)
+{
+	return ctx->sandbox_id || ctx->cgroup_path || ctx->cgroup_id;
+}
+
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -167,7 +173,8 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx, uint64_t boot_ns,
+/* The header: numbers and times. */
+static void init_header(struct wd_pb_event *out, const struct wd_event_ctx *ctx, uint64_t boot_ns,
 			int *err)
 {
 	int64_t off = ctx->boot_to_wall_ns;
@@ -186,7 +193,11 @@ static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx,
 	out->hdr.node = ctx_str(out, ctx->node, err);
 	out->hdr.warden_version = WARDEN_VERSION;
 	out->ev.header = &out->hdr;
+}
 
+/* What every event of @ctx says alike: identity, sandbox, policy name. */
+static void init_context(struct wd_pb_event *out, const struct wd_event_ctx *ctx, int *err)
+{
 	if (ctx->identity || ctx->n_labels) {
 		size_t n = ctx->n_labels < WD_PB_LABELS_MAX ? ctx->n_labels : WD_PB_LABELS_MAX;
 
@@ -204,7 +215,7 @@ static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx,
 		out->id.labels = n ? out->label_p : NULL;
 		out->ev.identity = &out->id;
 	}
-	if (ctx->sandbox_id || ctx->cgroup_path || ctx->cgroup_id) {
+	if (has_sandbox(ctx)) {
 		warden__v1__sandbox__init(&out->sb);
 		out->sb.id = ctx_str(out, ctx->sandbox_id, err);
 		out->sb.cgroup_path = ctx_str(out, ctx->cgroup_path, err);
@@ -212,6 +223,13 @@ static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx,
 		out->ev.sandbox = &out->sb;
 	}
 	out->ev.policy_name = ctx_str(out, ctx->policy_name, err);
+}
+
+static void init_common(struct wd_pb_event *out, const struct wd_event_ctx *ctx, uint64_t boot_ns,
+			int *err)
+{
+	init_header(out, ctx, boot_ns, err);
+	init_context(out, ctx, err);
 }
 
 static void set_lifecycle(struct wd_pb_event *out, Warden__V1__Lifecycle__Kind kind,
@@ -296,6 +314,35 @@ static bool started_after(const struct wd_proc_info *pi, uint64_t boot_ns)
 	return pi->start_ticks > (boot_ns / 1000000000ull + 1) * (uint64_t)hz;
 }
 
+/* Writes @v in decimal at @p (room for 20 digits); returns the digits written. */
+static size_t put_dec(char *p, uint64_t v)
+{
+	char t[20];
+	size_t n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		p[i] = t[n - 1 - i];
+	return n;
+}
+
+/* "BOOT:PID:START" into @buf, the prefix cut to fit; as snprintf would, without its cost on
+ * every event. */
+static void exec_id(char *buf, size_t size, const char *prefix, uint32_t pid, uint64_t start)
+{
+	size_t room = size - 1 - (1 + 10 + 1 + 20), n = strnlen(prefix, room);
+
+	memcpy(buf, prefix, n);
+	buf[n++] = ':';
+	n += put_dec(buf + n, pid);
+	buf[n++] = ':';
+	n += put_dec(buf + n, start);
+	buf[n] = '\0';
+}
+
 static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 			 const struct wd_event_ctx *ctx)
 {
@@ -318,11 +365,11 @@ static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 	if (ctx->proc_lookup(ctx->proc_lookup_arg, e->pid, &pi) == 0 &&
 	    !started_after(&pi, e->hdr.ktime_ns)) {
 		p->gid = pi.gid;
-		snprintf(id, sizeof(id), "%s:%u:%" PRIu64,
-			 ctx->boot_id && ctx->boot_id[0] ? ctx->boot_id
-			 : ctx->node			 ? ctx->node
-							 : "",
-			 e->pid, pi.start_ticks);
+		exec_id(id, sizeof(id),
+			ctx->boot_id && ctx->boot_id[0] ? ctx->boot_id
+			: ctx->node			? ctx->node
+							: "",
+			e->pid, pi.start_ticks);
 		p->exec_id = kstr(out, id, sizeof(id));
 		/* The cgroup hooks run without the task's context: /proc fills in. */
 		if (!p->exe[0])
@@ -363,6 +410,19 @@ static Warden__V1__Decision decision_pb(unsigned d)
 	return WARDEN__V1__DECISION__DECISION_UNSPECIFIED;
 }
 
+/* Dotted quad, as inet_ntop writes it (which formats with sprintf: too slow for every event). */
+static void ipv4_text(char *t, const uint8_t a[4])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			t[n++] = '.';
+		n += put_dec(t + n, a[i]);
+	}
+	t[n] = '\0';
+}
+
 static void fill_connect(struct wd_pb_event *out, const struct wd_event *e)
 {
 	Warden__V1__Connect *c = &out->act.connect;
@@ -378,7 +438,7 @@ static void fill_connect(struct wd_pb_event *out, const struct wd_event *e)
 		if (e->family == AF_INET) {
 			memcpy(out->addr, e->addr + 12, 4);
 			c->address.len = 4;
-			inet_ntop(AF_INET, out->addr, text, sizeof(text));
+			ipv4_text(text, out->addr);
 		} else {
 			memcpy(out->addr, e->addr, 16);
 			c->address.len = 16;
@@ -469,8 +529,10 @@ static const char *rule_text(const struct wd_event *e, const struct wd_event_ctx
 	return "default: no rule allows it";
 }
 
-int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
-		   struct wd_pb_event *out)
+/* @parts: the identity, sandbox, policy name and rule are left out (wd_event_pack() adds them,
+ * packed once). */
+static int convert(const struct wd_event *e, const struct wd_event_ctx *ctx,
+		   struct wd_pb_event *out, bool parts)
 {
 	int err = 0;
 
@@ -480,16 +542,19 @@ int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
 	if (e->hdr.type == WD_EV_LOST)
 		return lost_at(ctx, e->lost, "kernel ring buffer full", e->hdr.ktime_ns, out);
 
-	init_common(out, ctx, e->hdr.ktime_ns, &err);
-	if (e->cgroup_id && out->ev.sandbox)
-		out->sb.cgroup_id = e->cgroup_id;
+	init_header(out, ctx, e->hdr.ktime_ns, &err);
+	if (!parts) {
+		init_context(out, ctx, &err);
+		if (e->cgroup_id && out->ev.sandbox)
+			out->sb.cgroup_id = e->cgroup_id;
+		warden__v1__rule__init(&out->rule);
+		out->rule.id = e->rule_id;
+		out->rule.text = kstr(out, rule_text(e, ctx), RULE_TEXT_MAX);
+		out->ev.rule = &out->rule;
+	}
 	fill_process(out, e, ctx);
 	out->ev.decision = decision_pb(e->decision);
 	out->ev.hook = (char *)(wd_pb_hook_name(e->hook) ? wd_pb_hook_name(e->hook) : "");
-	warden__v1__rule__init(&out->rule);
-	out->rule.id = e->rule_id;
-	out->rule.text = kstr(out, rule_text(e, ctx), RULE_TEXT_MAX);
-	out->ev.rule = &out->rule;
 
 	switch (e->hdr.type) {
 	case WD_EV_EXEC:
@@ -529,6 +594,210 @@ int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		break;
 	}
 	return err;
+}
+
+int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
+		   struct wd_pb_event *out)
+{
+	return convert(e, ctx, out, false);
+}
+
+/* ---- Packing with parts packed once ------------------------------------------------------- */
+
+uint64_t wd_event_ctx_gen(void)
+{
+	static uint64_t last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
+/* Packed fields of an Event (tag, length, value), the same for every event with this key. */
+struct part {
+	uint64_t gen;
+	uint64_t key;	  /* the sandbox's cgroup id; the rule's id */
+	const char *text; /* the rule's text as the context gave it */
+	size_t len, cap;
+	size_t split; /* context parts: identity and sandbox before, policy name after */
+	uint8_t *buf;
+};
+
+#define CTX_PARTS  16
+#define RULE_PARTS 256
+
+struct wd_pb_packer {
+	bool fast;		/* pb_enc.c knows every field */
+	struct wd_pb_event ev;	/* the event's own fields */
+	struct wd_pb_event tmp; /* a part being packed */
+	struct part ctx[CTX_PARTS];
+	struct part rule[RULE_PARTS];
+};
+
+struct wd_pb_packer *wd_pb_packer_new(void)
+{
+	struct wd_pb_packer *pk = calloc(1, sizeof(*pk));
+
+	if (pk)
+		pk->fast = wd_pb_enc_usable();
+	return pk;
+}
+
+void wd_pb_packer_free(struct wd_pb_packer *pk)
+{
+	if (!pk)
+		return;
+	for (size_t i = 0; i < CTX_PARTS; i++)
+		free(pk->ctx[i].buf);
+	for (size_t i = 0; i < RULE_PARTS; i++)
+		free(pk->rule[i].buf);
+	free(pk);
+}
+
+/* Packs @m (an Event holding only a part's fields) at the end of @pt. */
+static int part_add(struct part *pt, const Warden__V1__Event *m)
+{
+	size_t n = warden__v1__event__get_packed_size(m);
+
+	if (n > WD_PB_RECORD_MAX)
+		return -EMSGSIZE;
+	if (pt->len + n > pt->cap) {
+		uint8_t *b = realloc(pt->buf, pt->len + n);
+
+		if (!b)
+			return -ENOMEM;
+		pt->buf = b;
+		pt->cap = pt->len + n;
+	}
+	pt->len += warden__v1__event__pack(m, pt->buf + pt->len);
+	return 0;
+}
+
+/* Identity and sandbox (with @cgid), then policy name, of @ctx, packed. */
+static const struct part *ctx_part(struct wd_pb_packer *pk, const struct wd_event_ctx *ctx,
+				   uint64_t cgid, int *err)
+{
+	struct part *pt = &pk->ctx[(ctx->gen ^ cgid * 0x9e3779b97f4a7c15ull) % CTX_PARTS];
+	struct wd_pb_event *t = &pk->tmp;
+	char *policy;
+	int e = 0;
+
+	if (pt->gen == ctx->gen && pt->key == cgid)
+		return pt;
+	pt->gen = 0; /* not valid until whole */
+	pt->len = 0;
+	warden__v1__event__init(&t->ev);
+	t->arena_used = 0;
+	init_context(t, ctx, &e);
+	if (t->ev.sandbox)
+		t->sb.cgroup_id = cgid;
+	policy = t->ev.policy_name;
+	t->ev.policy_name = (char *)protobuf_c_empty_string;
+	if (!e)
+		e = part_add(pt, &t->ev);
+	pt->split = pt->len;
+	warden__v1__event__init(&t->ev);
+	t->ev.policy_name = policy;
+	if (!e)
+		e = part_add(pt, &t->ev);
+	if (e) {
+		*err = e;
+		return NULL;
+	}
+	pt->gen = ctx->gen;
+	pt->key = cgid;
+	return pt;
+}
+
+/* The Rule of @e, packed. */
+static const struct part *rule_part(struct wd_pb_packer *pk, const struct wd_event *e,
+				    const struct wd_event_ctx *ctx, int *err)
+{
+	const char *text = rule_text(e, ctx);
+	struct part *pt = &pk->rule[(e->rule_id ^ ctx->gen * 31) % RULE_PARTS];
+	struct wd_pb_event *t = &pk->tmp;
+	int r;
+
+	if (pt->gen == ctx->gen && pt->key == e->rule_id && pt->text == text)
+		return pt;
+	pt->gen = 0;
+	pt->len = 0;
+	warden__v1__event__init(&t->ev);
+	t->arena_used = 0;
+	warden__v1__rule__init(&t->rule);
+	t->rule.id = e->rule_id;
+	t->rule.text = kstr(t, text, RULE_TEXT_MAX);
+	t->ev.rule = &t->rule;
+	r = part_add(pt, &t->ev);
+	if (r) {
+		*err = r;
+		return NULL;
+	}
+	pt->gen = ctx->gen;
+	pt->key = e->rule_id;
+	pt->text = text;
+	return pt;
+}
+
+/* Everything with protobuf-c: records with no generation, lost-record reports, and when
+ * pb_enc.c is behind the schema. */
+static int pack_full(struct wd_pb_packer *pk, const struct wd_event *e,
+		     const struct wd_event_ctx *ctx, uint8_t *buf, size_t cap, size_t *len,
+		     uint64_t *seq)
+{
+	int err = wd_event_to_pb(e, ctx, &pk->ev);
+	size_t n;
+
+	if (err == -EINVAL)
+		return err;
+	*seq = pk->ev.hdr.seq;
+	if (err)
+		return err;
+	n = warden__v1__event__get_packed_size(&pk->ev.ev);
+	if (n > WD_PB_RECORD_MAX || n > cap)
+		return -EMSGSIZE;
+	warden__v1__event__pack(&pk->ev.ev, buf);
+	*len = n;
+	return 0;
+}
+
+int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struct wd_event_ctx *ctx,
+		  uint8_t *buf, size_t cap, size_t *len, uint64_t *seq)
+{
+	const Warden__V1__Event *ev = &pk->ev.ev;
+	const struct part *cp, *rp = NULL;
+	struct wd_pb_out o;
+	int err;
+
+	*len = 0;
+	*seq = 0;
+	if (!pk->fast || !ctx->gen || e->hdr.type == WD_EV_LOST)
+		return pack_full(pk, e, ctx, buf, cap, len, seq);
+	err = convert(e, ctx, &pk->ev, true);
+	if (err == -EINVAL)
+		return err;
+	*seq = pk->ev.hdr.seq;
+	if (err)
+		return err;
+	cp = ctx_part(pk, ctx, has_sandbox(ctx) ? (e->cgroup_id ?: ctx->cgroup_id) : 0, &err);
+	if (cp)
+		rp = rule_part(pk, e, ctx, &err);
+	if (err)
+		return err;
+
+	/* In the order of the .proto, as protobuf-c would pack the whole event. */
+	o = (struct wd_pb_out){.p = buf,
+			       .end = buf + (cap < WD_PB_RECORD_MAX ? cap : WD_PB_RECORD_MAX)};
+	wd_pb_enc_header(&o, ev->header);
+	wd_pb_enc_raw(&o, cp->buf, cp->split);
+	wd_pb_enc_process(&o, ev->process);
+	wd_pb_enc_decision_hook(&o, ev->decision, ev->hook);
+	wd_pb_enc_raw(&o, rp->buf, rp->len);
+	wd_pb_enc_raw(&o, cp->buf + cp->split, cp->len - cp->split);
+	if (!wd_pb_enc_action(&o, ev))
+		return -EINVAL;
+	if (o.full)
+		return -EMSGSIZE;
+	*len = (size_t)(o.p - buf);
+	return 0;
 }
 
 /* Reads one small /proc file into @buf; returns its length or -errno. */

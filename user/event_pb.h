@@ -70,7 +70,13 @@ struct wd_event_ctx {
 	void *proc_lookup_arg;
 	uint64_t *node_seq;    /* NULL: seq stays 0 */
 	uint64_t *sandbox_seq; /* NULL: sandbox_seq stays 0 (events of no single sandbox) */
+	/* For wd_event_pack(): a number from wd_event_ctx_gen(), taken anew whenever anything
+	 * above or a rule text changes; 0: nothing of this context is kept between events. */
+	uint64_t gen;
 };
+
+/* A number for wd_event_ctx.gen that no context of this process had before. */
+uint64_t wd_event_ctx_gen(void);
 
 /* One converted event: the message and everything it points to, so that converting needs no
  * allocation. Large (about 40 KiB): allocate it once and reuse it. Its pointers point into
@@ -105,6 +111,21 @@ struct wd_pb_event {
  * WD_EV_LOST record becomes a Lifecycle EVENTS_LOST event as wd_event_lost_to_pb() makes it. */
 int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		   struct wd_pb_event *out);
+
+/* Converts and packs kernel records, keeping what every event of a context says alike (the
+ * identity, sandbox and policy name, and each rule) packed per wd_event_ctx.gen, so that only
+ * the event's own fields are packed each time. One per consumer thread. */
+struct wd_pb_packer;
+struct wd_pb_packer *wd_pb_packer_new(void);
+void wd_pb_packer_free(struct wd_pb_packer *pk);
+
+/* Converts @e as wd_event_to_pb() does and packs the message (no length prefix) into @buf:
+ * the same fields and values, the parts after the event's own fields. Returns 0 with the length
+ * in @len; -EINVAL, -ENOBUFS as wd_event_to_pb(); -EMSGSIZE over @cap or WD_PB_RECORD_MAX;
+ * -ENOMEM. @seq gets the node seq the event took (0 if none), errors after numbering included,
+ * so that a caller can report the gap. */
+int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struct wd_event_ctx *ctx,
+		  uint8_t *buf, size_t cap, size_t *len, uint64_t *seq);
 
 /* An event warden makes itself: @kind is a Lifecycle kind, @detail free text (may be NULL). */
 int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecycle__Kind kind,

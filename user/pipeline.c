@@ -248,6 +248,21 @@ unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev)
 	return wd_pipeline_emit_packed(p, p->pack, len, seq);
 }
 
+int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
+			    const struct wd_event *e, const struct wd_event_ctx *ctx)
+{
+	uint64_t seq;
+	size_t len;
+	int err = wd_event_pack(pk, e, ctx, p->pack, WD_PB_RECORD_MAX, &len, &seq);
+
+	if (err) {
+		if (seq)
+			wd_pipeline_emit_packed(p, NULL, WD_PB_RECORD_MAX + 1, seq);
+		return err;
+	}
+	return (int)wd_pipeline_emit_packed(p, p->pack, len, seq);
+}
+
 /* ---- The sink thread ------------------------------------------------------------------------ */
 
 /* The EVENTS_LOST event for a marker, packed into @buf. */
@@ -340,6 +355,7 @@ static void *sink_main(void *arg)
 		Warden__V1__Lifecycle llc;
 		struct rec_hdr *h = NULL;
 		struct lost_marker m = {0};
+		const uint8_t *msg = copy;
 		uint32_t flags;
 		uint64_t seq = 0;
 		size_t len = 0;
@@ -374,14 +390,15 @@ static void *sink_main(void *arg)
 			pthread_mutex_lock(&s->mu);
 			continue;
 		}
-		/* The producer only writes into free space: the record at tail stays put. */
+		/* The producer only writes into free space: the record at tail stays put until
+		 * ring_pop(), and is written from where it is. */
 		flags = h->flags;
 		seq = h->seq;
 		len = h->len;
 		if (flags & REC_F_LOST)
 			memcpy(&m, h + 1, sizeof(m));
 		else
-			memcpy(copy, h + 1, len);
+			msg = (const uint8_t *)(h + 1);
 		pthread_mutex_unlock(&s->mu);
 	deliver:
 		if (flags & REC_F_LOST) {
@@ -389,13 +406,13 @@ static void *sink_main(void *arg)
 			if (s->ops->wants_event)
 				ev = &lev;
 		} else if (s->ops->wants_event) {
-			ev = warden__v1__event__unpack(NULL, len, copy);
+			ev = warden__v1__event__unpack(NULL, len, msg);
 		}
 		for (;;) {
 			if (s->ops->wants_event && !ev)
 				err = -EBADMSG;
 			else
-				err = s->ops->write(s->impl, copy, len, ev);
+				err = s->ops->write(s->impl, msg, len, ev);
 			if (err != -EAGAIN)
 				break;
 			/* Not now: keep the record, retry after a pause, unless stopping. */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event_pb.h"
 #include "sink.h"
 #include "warden/v1/event.pb-c.h"
 
@@ -39,6 +40,13 @@ unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev);
 /* The same for an event already packed (no length prefix). */
 unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
 				 uint64_t seq);
+
+/* Converts and packs a kernel record with @pk (user/event_pb.h) and hands it to every sink.
+ * Returns the number of sinks that could not take it, or -errno if it could not be converted;
+ * a record that took a seq number and could not be packed is counted lost on every sink, so
+ * its gap is reported like any other. */
+int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
+			    const struct wd_event *e, const struct wd_event_ctx *ctx);
 
 /* Wakes the sinks that have records waiting: call it after a batch of emits (a drain of the
  * ring buffer). It wakes them at most every 5 ms; without it they still take their records

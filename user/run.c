@@ -76,6 +76,7 @@ struct run {
 	struct wd_pipeline *pipe;
 	struct wd_event_ctx ctx;
 	struct wd_pb_event *pbe;
+	struct wd_pb_packer *pk; /* kernel records */
 	struct wd_proc_cache *procs_cache;
 	uint64_t *node_seq;
 	uint64_t sandbox_seq;
@@ -318,9 +319,7 @@ static void export_event(struct run *r, const struct wd_event *e)
 {
 	if (!r->pipe)
 		return;
-	if (wd_event_to_pb(e, &r->ctx, r->pbe) == 0)
-		wd_pipeline_emit(r->pipe, &r->pbe->ev);
-	else
+	if (wd_pipeline_emit_record(r->pipe, r->pk, e, &r->ctx) < 0)
 		r->enf.bad_records++;
 	/* After an exec, the process's /proc entries describe the new program. */
 	if (e->hdr.type == WD_EV_EXEC)
@@ -445,7 +444,8 @@ static int setup_export(struct run *r)
 	r->ncpu = libbpf_num_possible_cpus();
 	r->lost_cpu = r->ncpu > 0 ? calloc((size_t)r->ncpu, sizeof(*r->lost_cpu)) : NULL;
 	r->pbe = malloc(sizeof(*r->pbe));
-	if (!r->lost_cpu || !r->pbe)
+	r->pk = wd_pb_packer_new();
+	if (!r->lost_cpu || !r->pbe || !r->pk)
 		return -ENOMEM;
 	snprintf(r->policy_name, sizeof(r->policy_name), "%s",
 		 r->policy_path ? r->policy_path : "<default>");
@@ -465,6 +465,7 @@ static int setup_export(struct run *r)
 		.proc_lookup_arg = r->procs_cache,
 		.node_seq = r->node_seq,
 		.sandbox_seq = &r->sandbox_seq,
+		.gen = wd_event_ctx_gen(),
 	};
 	ret = wd_pipeline_open(&r->pipe, r->cfg->sinks, r->cfg->n_sinks, r->node, err, sizeof(err));
 	if (ret) {
@@ -486,6 +487,7 @@ static void close_export(struct run *r)
 	wd_node_seq_close(r->node_seq);
 	wd_proc_cache_free(r->procs_cache);
 	free(r->pbe);
+	wd_pb_packer_free(r->pk);
 	free(r->lost_cpu);
 	wd_config_free(r->cfg);
 }
@@ -718,6 +720,7 @@ static void reload(struct run *r)
 		return;
 	}
 	r->compiled[r->n_compiled++] = next;
+	r->ctx.gen = wd_event_ctx_gen(); /* the new rules' texts in events from now on */
 	wd_enforcer_unload_policy(&r->enf, prev);
 	fprintf(stderr, "%s policy reloaded (rules %u-%u)\n", r->who, next->first_rule_id,
 		next->first_rule_id + next->n_rules - 1);

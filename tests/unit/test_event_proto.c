@@ -3,6 +3,7 @@
  * format; the wire bytes of one small message match protobuf's encoding rules (worked out by
  * hand); unknown fields are skipped; truncated and oversized input is refused; the framed
  * reader reports where a file breaks. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -828,6 +829,142 @@ static void json_output(void **state)
 	free(buf);
 }
 
+static char *json_of(const uint8_t *buf, size_t len)
+{
+	Warden__V1__Event *m = warden__v1__event__unpack(NULL, len, buf);
+	uint8_t again[WD_PB_RECORD_MAX];
+	char *out = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	assert_non_null(m);
+	/* Each field came once: packing what was read gives as many bytes (a field sent twice
+	 * would have been merged into one, and come out shorter). */
+	assert_int_equal(warden__v1__event__pack(m, again), len);
+	fp = open_memstream(&out, &size);
+	wd_pb_event_json(fp, m);
+	fclose(fp);
+	warden__v1__event__free_unpacked(m, NULL);
+	return out;
+}
+
+/* The packer's message (the parts packed once per context generation, the rest by pb_enc.c)
+ * is the full conversion packed by protobuf-c, byte for byte, event after event, across
+ * contexts, cgroups, rules and a policy change. */
+static const char *rule_v2(void *arg, uint32_t id)
+{
+	return id == 7 ? "p.yaml:9:1 exec deny /opt/" : id == 8 ? "p.yaml:10:1 read allow /" : NULL;
+}
+
+static void packer_same_as_full(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_pb_packer *pk = wd_pb_packer_new();
+	static const struct wd_label other_labels[] = {{"job", "\xff"
+							       "7"}};
+	struct wd_event_ctx other = f->ctx;
+	uint64_t other_seq = 0;
+	struct {
+		unsigned type, dec, hook, rule;
+		uint64_t cg;
+	} ev[] = {
+		{WD_EV_EXEC, WD_DEC_DENY, WD_HOOK_BPRM, 7, 4242},
+		{WD_EV_FILE, WD_DEC_ALLOW, WD_HOOK_FILE_OPEN, 8, 4242},
+		{WD_EV_FILE, WD_DEC_DENY, WD_HOOK_FILE_OPEN, WD_RULE_DEFAULT, 4242},
+		{WD_EV_CONFINE, WD_DEC_DENY, WD_HOOK_FILE_OPEN, WD_RULE_DEFAULT, 4242},
+		{WD_EV_CONFINE, WD_DEC_DENY, WD_HOOK_BPF, WD_RULE_DEFAULT, 4243},
+		{WD_EV_CONNECT, WD_DEC_AUDIT_DENY, WD_HOOK_CONNECT4, 7, 0},
+		{WD_EV_MMAP, WD_DEC_ALLOW, WD_HOOK_MPROTECT, 8, 4243},
+		{WD_EV_SOCKET, WD_DEC_DENY, WD_HOOK_SOCK_CREATE, 7, 4242},
+		{WD_EV_LOST, 0, 0, 0, 4242},
+	};
+	uint8_t buf[WD_PB_RECORD_MAX];
+
+	assert_non_null(pk);
+	other.identity = "bot:\xc3(deploy";
+	other.labels = other_labels;
+	other.n_labels = 1;
+	other.sandbox_id = "sb-other";
+	other.sandbox_seq = &other_seq;
+	f->ctx.gen = wd_event_ctx_gen();
+	other.gen = wd_event_ctx_gen();
+	assert_true(other.gen != f->ctx.gen);
+	for (int round = 0; round < 4; round++) {
+		if (round == 2) { /* a new policy: new rule texts, a new generation */
+			f->ctx.rule_text = rule_v2;
+			f->ctx.gen = wd_event_ctx_gen();
+		}
+		if (round == 3) /* no generation: nothing kept */
+			f->ctx.gen = 0;
+		for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+			struct wd_event_ctx *c = i % 2 ? &other : &f->ctx;
+			struct wd_event e = base(ev[i].type, ev[i].dec, ev[i].hook);
+			uint64_t n0 = f->node_seq, s0 = *c->sandbox_seq, seq;
+			char *fast, *full;
+			size_t len;
+
+			e.rule_id = ev[i].rule;
+			e.cgroup_id = ev[i].cg;
+			e.lost = 3;
+			strcpy(e.path, "/etc/shadow");
+			assert_int_equal(wd_event_pack(pk, &e, c, buf, sizeof(buf), &len, &seq), 0);
+			assert_int_equal(seq, f->node_seq);
+			fast = json_of(buf, len);
+			f->node_seq = n0;
+			*c->sandbox_seq = s0;
+			assert_int_equal(wd_event_to_pb(&e, c, f->pe), 0);
+			/* Byte for byte what protobuf-c packs for the whole event. */
+			assert_int_equal(warden__v1__event__pack(&f->pe->ev, f->buf), len);
+			assert_memory_equal(f->buf, buf, len);
+			full = json_of(f->buf, len);
+			assert_string_equal(fast, full);
+			if (round == 2 && i == 0)
+				assert_non_null(strstr(fast, "exec deny /opt/"));
+			free(fast);
+			free(full);
+		}
+	}
+	wd_pb_packer_free(pk);
+}
+
+/* Too small a buffer: refused, and the seq the event took is reported so its gap can be. */
+static void packer_too_big(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_pb_packer *pk = wd_pb_packer_new();
+	struct wd_event e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_FILE_OPEN);
+	uint8_t buf[64];
+	uint64_t seq;
+	size_t len = 1;
+
+	f->ctx.gen = wd_event_ctx_gen();
+	assert_int_equal(wd_event_pack(pk, &e, &f->ctx, buf, sizeof(buf), &len, &seq), -EMSGSIZE);
+	assert_int_equal(seq, 1);
+	assert_int_equal(len, 0);
+	e.hdr.version = WD_ABI_VERSION + 1;
+	assert_int_equal(wd_event_pack(pk, &e, &f->ctx, buf, sizeof(buf), &len, &seq), -EINVAL);
+	assert_int_equal(seq, 0);
+	wd_pb_packer_free(pk);
+}
+
+/* The dotted quad warden writes itself is inet_ntop's, for every octet value. */
+static void ipv4_text(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_event e = base(WD_EV_CONNECT, WD_DEC_ALLOW, WD_HOOK_CONNECT4);
+	char want[INET_ADDRSTRLEN];
+
+	e.family = AF_INET;
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t a[4] = {(uint8_t)v, (uint8_t)(255 - v), (uint8_t)(v * 7), (uint8_t)(v / 3)};
+
+		memcpy(e.addr + 12, a, 4);
+		assert_int_equal(wd_event_to_pb(&e, &f->ctx, f->pe), 0);
+		inet_ntop(AF_INET, a, want, sizeof(want));
+		assert_string_equal(f->pe->ev.connect->address_text, want);
+	}
+}
+
 static void hook_names(void **state)
 {
 	for (unsigned h = WD_HOOK_BPRM; h <= WD_HOOK_UNIX_SEND; h++) {
@@ -875,6 +1012,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(gz_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_output, setup, teardown),
 		cmocka_unit_test(hook_names),
+		cmocka_unit_test_setup_teardown(packer_same_as_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(packer_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(ipv4_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_seq, setup, teardown),
 	};
 
