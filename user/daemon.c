@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
@@ -58,7 +59,7 @@
 #define DRAIN_MS   5000
 #define NS	   1000000000ull
 
-enum ep_kind { EP_CTL = 1, EP_CONN, EP_RB, EP_SIG, EP_MET, EP_PIDFD };
+enum ep_kind { EP_CTL = 1, EP_CONN, EP_RB, EP_SIG, EP_MET, EP_PIDFD, EP_INO };
 
 /* What an fd in the epoll set is; the event carries a pointer to one of these. */
 struct ep_tag {
@@ -132,7 +133,8 @@ struct daemon {
 	struct wd_ctl_auth auth;
 	struct wd_metrics_srv *met;
 	int ep, sfd;
-	struct ep_tag ctl_tag, rb_tag, sig_tag, met_tag;
+	struct ep_tag ctl_tag, rb_tag, sig_tag, met_tag, ino_tag;
+	int ino; /* inotify on the directories adoption rules may match in; -1 none */
 
 	struct dsb *sb[SB_MAX];
 	size_t n_sb;
@@ -144,6 +146,7 @@ struct daemon {
 	uint64_t *node_seq;
 	struct wd_proc_cache *pc;
 	struct wd_pb_event *pbe;
+	struct wd_pb_packer *pk; /* kernel records */
 	struct wd_event_ctx node_ctx;
 	uint64_t lost_seen, *lost_cpu;
 	int ncpu;
@@ -517,6 +520,7 @@ static void sb_ctx(struct daemon *d, struct dsb *s)
 		.node_seq = d->node_seq,
 		.sandbox_seq = &s->sandbox_seq,
 		.boot_to_wall_ns = d->node_ctx.boot_to_wall_ns,
+		.gen = wd_event_ctx_gen(),
 	};
 }
 
@@ -570,8 +574,8 @@ static int on_event(void *arg, const struct wd_event *e)
 				s ? ctx_rule_text(s, e->rule_id) : "the sandbox has ended");
 		fputc('\n', stderr);
 	}
-	if (wd_event_to_pb(e, s ? &s->ctx : &d->node_ctx, d->pbe) == 0)
-		emit_pb(d);
+	if (d->pipe && wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
+		d->events_total++;
 	if (e->hdr.type == WD_EV_EXEC)
 		wd_proc_cache_forget(d->pc, e->pid);
 	return 0;
@@ -943,6 +947,7 @@ static int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	s->pol = next;
 	s->from = pc->from;
 	snprintf(s->policy_name, sizeof(s->policy_name), "%s", pc->name);
+	s->ctx.gen = wd_event_ctx_gen(); /* new rule texts and policy name in its events */
 	if (pc->row)
 		wd_state_sandbox_set_policy(d->st, s->id, pc->row);
 	s->generation = pc->generation;
@@ -1875,7 +1880,7 @@ static void identity_from_template(const char *tpl, const char *rel, char *out, 
 	out[o < size ? o : size - 1] = '\0';
 }
 
-static void auto_adopt(struct daemon *d)
+static void auto_adopt(struct daemon *d, const char *how)
 {
 	char mnt[PATH_MAX], root[PATH_MAX], pat[PATH_MAX * 2];
 
@@ -1913,7 +1918,10 @@ static void auto_adopt(struct daemon *d)
 			q.spec = &spec;
 			q.origin = WD_SB_AUTO;
 			q.adopt_path = g.gl_pathv[i];
-			if (sb_create(d, &q, &s, &code, why, sizeof(why), &dg)) {
+			if (sb_create(d, &q, &s, &code, why, sizeof(why), &dg) == 0) {
+				logf_("adoption rule at %s:%d: %s adopted as %s (%s)",
+				      d->config_path, ar->line, g.gl_pathv[i], identity, how);
+			} else {
 				logf_("cannot adopt %s as %s (rule at %s:%d): %s", g.gl_pathv[i],
 				      identity, d->config_path, ar->line, why);
 				wd_diags_print(stderr, &dg);
@@ -1925,6 +1933,74 @@ static void auto_adopt(struct daemon *d)
 		}
 		globfree(&g);
 	}
+}
+
+/* Watches, with inotify, every directory a new cgroup matching an adoption rule may appear in
+ * (the levels above each pattern's last component, as far as they exist now), so that it is
+ * adopted as soon as it is made rather than at the next tick. The tick's scan stays: a full
+ * inotify queue or a level made between two looks is caught there. Adding a watch twice
+ * keeps one. */
+static void adopt_watch(struct daemon *d)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], pat[PATH_MAX * 2];
+
+	if (d->ino < 0 || !d->cfg->daemon.n_adopt ||
+	    wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
+		return;
+	for (size_t r = 0; r < d->cfg->daemon.n_adopt; r++) {
+		size_t m = strlen(mnt);
+
+		snprintf(pat, sizeof(pat), "%s%s", mnt, d->cfg->daemon.adopt[r].cgroup);
+		for (char *cut = pat + m; cut && *cut == '/'; cut = strchr(cut + 1, '/')) {
+			char keep = *cut;
+			glob_t g;
+
+			*cut = '\0';
+			if (glob(cut == pat + m ? mnt : pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL,
+				 &g) == 0) {
+				for (size_t i = 0; i < g.gl_pathc; i++)
+					inotify_add_watch(d->ino, g.gl_pathv[i],
+							  IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+				globfree(&g);
+			}
+			*cut = keep;
+		}
+	}
+}
+
+/* New inotify, watching for the rules in force (after a reload: only theirs). */
+static void adopt_watch_reset(struct daemon *d)
+{
+	if (d->ino >= 0) {
+		epoll_ctl(d->ep, EPOLL_CTL_DEL, d->ino, NULL);
+		close(d->ino);
+		d->ino = -1;
+	}
+	if (!d->cfg->daemon.n_adopt)
+		return;
+	d->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->ino < 0) {
+		logf_("inotify: %s: new cgroups matching adoption rules are adopted at the next "
+		      "tick (every %d ms) instead",
+		      strerror(errno), TICK_MS);
+		return;
+	}
+	d->ino_tag = (struct ep_tag){EP_INO};
+	epoll_ctl(d->ep, EPOLL_CTL_ADD, d->ino,
+		  &(struct epoll_event){.events = EPOLLIN, .data.ptr = &d->ino_tag});
+	adopt_watch(d);
+}
+
+static void on_inotify(struct daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(d->ino, buf, sizeof(buf)) > 0)
+		;
+	/* Levels made just now get their watches before the scan, so that nothing made in
+	 * them afterwards is missed. */
+	adopt_watch(d);
+	auto_adopt(d, "seen by inotify");
 }
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, for the events' wall-clock times: read once a tick
@@ -1960,7 +2036,7 @@ static void on_tick(struct daemon *d)
 		if (d->n_sb == before)
 			i++;
 	}
-	auto_adopt(d);
+	auto_adopt(d, "found by the periodic scan");
 	if (mono - d->ev_last_t >= NS) {
 		d->ev_rate = (double)(d->events_total - d->ev_last) * 1e9 /
 			     (double)(mono - d->ev_last_t);
@@ -2335,6 +2411,7 @@ static void reload(struct daemon *d)
 		d->n_failed = 0;
 	}
 	wd_config_free(c);
+	adopt_watch_reset(d);
 	repolicy_config_sandboxes(d);
 	logf_("reloaded %s: %zu policy files", d->config_path, d->n_cpol);
 	sd_notify_("READY=1");
@@ -2385,7 +2462,8 @@ static void usage(FILE *f)
  * its command exits) leaves a stale pointer behind, which is skipped. */
 static enum ep_kind classify(struct daemon *d, const struct ep_tag *t, void **obj)
 {
-	if (t == &d->ctl_tag || t == &d->sig_tag || t == &d->met_tag || t == &d->rb_tag)
+	if (t == &d->ctl_tag || t == &d->sig_tag || t == &d->met_tag || t == &d->rb_tag ||
+	    t == &d->ino_tag)
 		return t->kind;
 	for (size_t i = 0; i < WD_CTL_MAX_CONNS; i++)
 		if (d->conns[i] && t == &d->conns[i]->tag)
@@ -2428,6 +2506,9 @@ static int run_loop(struct daemon *d)
 				}
 				break;
 			}
+			case EP_INO:
+				on_inotify(d);
+				break;
 			case EP_MET: {
 				char err[WD_METRICS_ERR_MAX];
 
@@ -2471,6 +2552,7 @@ int wd_cmd_daemon(int argc, char **argv)
 
 	if (!d)
 		return 1;
+	d->ino = -1;
 	while ((c = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -2562,9 +2644,10 @@ int wd_cmd_daemon(int argc, char **argv)
 	ret = 1;
 	d->pc = wd_proc_cache_new(250);
 	d->pbe = malloc(sizeof(*d->pbe));
+	d->pk = wd_pb_packer_new();
 	d->ncpu = libbpf_num_possible_cpus();
 	d->lost_cpu = d->ncpu > 0 ? calloc((size_t)d->ncpu, sizeof(uint64_t)) : NULL;
-	if (!d->pc || !d->pbe || !d->lost_cpu)
+	if (!d->pc || !d->pbe || !d->pk || !d->lost_cpu)
 		goto out;
 	d->node_ctx = (struct wd_event_ctx){.node = d->node,
 					    .boot_id = d->boot_id,
@@ -2650,6 +2733,7 @@ int wd_cmd_daemon(int argc, char **argv)
 	if (d->met)
 		epoll_ctl(d->ep, EPOLL_CTL_ADD, wd_metrics_fd(d->met),
 			  &(struct epoll_event){.events = EPOLLIN, .data.ptr = &d->met_tag});
+	adopt_watch_reset(d);
 	logf_("ready: %s enforcement, %zu sandboxes, control socket %s%s%s",
 	      d->enf.lsm ? "full" : "degraded", d->n_sb, wd_ctl_server_path(d->ctl),
 	      d->met ? ", metrics on " : "", d->met ? d->cfg->daemon.metrics : "");
@@ -2678,6 +2762,7 @@ out:
 	wd_node_seq_close(d->node_seq);
 	wd_proc_cache_free(d->pc);
 	free(d->pbe);
+	wd_pb_packer_free(d->pk);
 	free(d->lost_cpu);
 	cpol_free(d->cpol, d->n_cpol);
 	wd_config_free(d->cfg);
@@ -2686,6 +2771,8 @@ out:
 		close(d->ep);
 	if (d->sfd > 0)
 		close(d->sfd);
+	if (d->ino >= 0)
+		close(d->ino);
 	free(d);
 	return ret;
 }

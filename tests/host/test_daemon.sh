@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 39
+plan 41
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 39); do skip "daemon" "needs root"; done
+	for _ in $(seq 41); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -46,6 +46,8 @@ daemon:
   adopt:
     - cgroup: "/wdtest-$$/auto-*"
       identity: "pod:{base}"
+    - cgroup: "/wdtest-$$/pods/*/c-*"
+      identity: "ctr:{base}"
 EOF
 cat >"$T/ci.yaml" <<'EOF'
 version: 1
@@ -252,6 +254,16 @@ mkdir "$CG2/wdtest-$$/auto-7f3a"
 for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q pod:auto-7f3a && break; sleep 0.25; done
 check "adoption by pattern: a new matching cgroup is adopted as pod:{base}" "$(grep -i adopt "$T/daemon.log" | tail -3)" \
 	sh -c '"$1" sandbox list | grep -q "pod:auto-7f3a"' _ "$WARDEN"
+check "...seen by inotify when it was made, not at the next periodic scan" "$(grep 'adoption rule' "$T/daemon.log" | tail -3)" \
+	grep -q "auto-7f3a adopted as pod:auto-7f3a (seen by inotify)" "$T/daemon.log"
+# Two levels made at once (a pod, then its container): the container's directory appears
+# before the daemon can watch the pod's.
+mkdir -p "$CG2/wdtest-$$/pods/p1/c-9"
+for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q ctr:c-9 && break; sleep 0.25; done
+check "a pattern with a wildcard level: a container made with its pod is adopted, by inotify" \
+	"$(grep 'adoption rule' "$T/daemon.log" | tail -3)" \
+	grep -q "c-9 adopted as ctr:c-9 (seen by inotify)" "$T/daemon.log"
+rmdir "$CG2/wdtest-$$/pods/p1/c-9" "$CG2/wdtest-$$/pods/p1" "$CG2/wdtest-$$/pods"
 rmdir "$CG2/wdtest-$$/auto-7f3a"
 sleep 1
 # The daemon itself, moved into a cgroup: neither that cgroup nor its parent can be adopted.
