@@ -82,6 +82,7 @@ struct dsb {
 	struct wd_label labels[WD_PB_LABELS_MAX];
 	size_t n_labels;
 	struct wd_cgroup cg;
+	char ev_cgroup[PATH_MAX]; /* the path in its events: kept after the cgroup is removed */
 	enum wd_sb_origin origin;
 	bool audit, degraded;
 	uint32_t creator;
@@ -135,6 +136,7 @@ struct daemon {
 	int ep, sfd;
 	struct ep_tag ctl_tag, rb_tag, sig_tag, met_tag, ino_tag;
 	int ino; /* inotify on the directories adoption rules may match in; -1 none */
+	bool ino_warned;
 
 	struct dsb *sb[SB_MAX];
 	size_t n_sb;
@@ -503,12 +505,13 @@ static const char *ctx_rule_text(void *arg, uint32_t rule_id)
 
 static void sb_ctx(struct daemon *d, struct dsb *s)
 {
+	snprintf(s->ev_cgroup, sizeof(s->ev_cgroup), "%s", s->cg.path);
 	s->ctx = (struct wd_event_ctx){
 		.identity = s->identity,
 		.labels = s->labels,
 		.n_labels = s->n_labels,
 		.sandbox_id = s->id,
-		.cgroup_path = s->cg.path,
+		.cgroup_path = s->ev_cgroup,
 		.cgroup_id = s->cg.id,
 		.policy_name = s->policy_name,
 		.node = d->node,
@@ -574,7 +577,7 @@ static int on_event(void *arg, const struct wd_event *e)
 				s ? ctx_rule_text(s, e->rule_id) : "the sandbox has ended");
 		fputc('\n', stderr);
 	}
-	if (d->pipe && wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
+	if (!d->pipe || wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
 		d->events_total++;
 	if (e->hdr.type == WD_EV_EXEC)
 		wd_proc_cache_forget(d->pc, e->pid);
@@ -1959,8 +1962,16 @@ static void adopt_watch(struct daemon *d)
 			if (glob(cut == pat + m ? mnt : pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL,
 				 &g) == 0) {
 				for (size_t i = 0; i < g.gl_pathc; i++)
-					inotify_add_watch(d->ino, g.gl_pathv[i],
-							  IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+					if (inotify_add_watch(d->ino, g.gl_pathv[i],
+							      IN_CREATE | IN_MOVED_TO |
+								      IN_ONLYDIR) < 0 &&
+					    !d->ino_warned) {
+						d->ino_warned = true;
+						logf_("inotify: cannot watch %s: %s; cgroups made "
+						      "there are adopted at the next tick (every "
+						      "%d ms) instead",
+						      g.gl_pathv[i], strerror(errno), TICK_MS);
+					}
 				globfree(&g);
 			}
 			*cut = keep;
@@ -1978,6 +1989,7 @@ static void adopt_watch_reset(struct daemon *d)
 	}
 	if (!d->cfg->daemon.n_adopt)
 		return;
+	d->ino_warned = false;
 	d->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->ino < 0) {
 		logf_("inotify: %s: new cgroups matching adoption rules are adopted at the next "

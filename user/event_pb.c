@@ -329,18 +329,21 @@ static size_t put_dec(char *p, uint64_t v)
 	return n;
 }
 
-/* "BOOT:PID:START" into @buf, the prefix cut to fit; as snprintf would, without its cost on
- * every event. */
+/* "BOOT:PID:START" into @buf; when it does not fit, the prefix is cut, never the numbers that
+ * make the id unique. Without printf: this runs for every event. */
 static void exec_id(char *buf, size_t size, const char *prefix, uint32_t pid, uint64_t start)
 {
-	size_t room = size - 1 - (1 + 10 + 1 + 20), n = strnlen(prefix, room);
+	char suf[1 + 10 + 1 + 20];
+	size_t k = 0, n;
 
+	suf[k++] = ':';
+	k += put_dec(suf + k, pid);
+	suf[k++] = ':';
+	k += put_dec(suf + k, start);
+	n = strnlen(prefix, size - 1 - k);
 	memcpy(buf, prefix, n);
-	buf[n++] = ':';
-	n += put_dec(buf + n, pid);
-	buf[n++] = ':';
-	n += put_dec(buf + n, start);
-	buf[n] = '\0';
+	memcpy(buf + n, suf, k);
+	buf[n + k] = '\0';
 }
 
 static void fill_process(struct wd_pb_event *out, const struct wd_event *e,

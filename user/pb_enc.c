@@ -10,20 +10,65 @@
 
 enum { WT_VARINT = 0, WT_LEN = 2 };
 
+/* What the encoders below write for each message: its fields numbered 1..n in this order, of
+ * these types (u uint32, U uint64, s string, b bytes, e enum, o bool, m message, M repeated
+ * message). */
+static const struct {
+	const ProtobufCMessageDescriptor *d;
+	const char *types;
+} known[] = {
+	{&warden__v1__event__descriptor, "mmmmesmsmmmmmmm"},
+	{&warden__v1__header__descriptor, "UUUssU"},
+	{&warden__v1__process__descriptor, "uuuuusssM"},
+	{&warden__v1__ancestor__descriptor, "uss"},
+	{&warden__v1__exec__descriptor, "s"},
+	{&warden__v1__file_open__descriptor, "sooo"},
+	{&warden__v1__connect__descriptor, "ebsueuo"},
+	{&warden__v1__exec_mapping__descriptor, "so"},
+	{&warden__v1__socket_create__descriptor, "ee"},
+	{&warden__v1__confinement__descriptor, "esuuuuuu"},
+};
+
+static char type_code(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_UINT32:
+		return 'u';
+	case PROTOBUF_C_TYPE_UINT64:
+		return 'U';
+	case PROTOBUF_C_TYPE_STRING:
+		return 's';
+	case PROTOBUF_C_TYPE_BYTES:
+		return 'b';
+	case PROTOBUF_C_TYPE_ENUM:
+		return 'e';
+	case PROTOBUF_C_TYPE_BOOL:
+		return 'o';
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return f->label == PROTOBUF_C_LABEL_REPEATED ? 'M' : 'm';
+	default:
+		return '?';
+	}
+}
+
 bool wd_pb_enc_usable(void)
 {
-	/* The number of fields each encoder below writes. A message that grew is packed by
-	 * protobuf-c until its encoder learns the new field. */
-	return warden__v1__event__descriptor.n_fields == 15 &&
-	       warden__v1__header__descriptor.n_fields == 6 &&
-	       warden__v1__process__descriptor.n_fields == 9 &&
-	       warden__v1__ancestor__descriptor.n_fields == 3 &&
-	       warden__v1__exec__descriptor.n_fields == 1 &&
-	       warden__v1__file_open__descriptor.n_fields == 4 &&
-	       warden__v1__connect__descriptor.n_fields == 7 &&
-	       warden__v1__exec_mapping__descriptor.n_fields == 2 &&
-	       warden__v1__socket_create__descriptor.n_fields == 2 &&
-	       warden__v1__confinement__descriptor.n_fields == 8;
+	/* A message whose fields differ (one added, say) is packed by protobuf-c until its
+	 * encoder learns it. */
+	for (size_t m = 0; m < sizeof(known) / sizeof(known[0]); m++) {
+		const ProtobufCMessageDescriptor *d = known[m].d;
+
+		if (d->n_fields != strlen(known[m].types))
+			return false;
+		for (unsigned i = 0; i < d->n_fields; i++) {
+			const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+			if (f->id != i + 1 || type_code(f) != known[m].types[i] ||
+			    (f->label == PROTOBUF_C_LABEL_REPEATED) != (known[m].types[i] == 'M'))
+				return false;
+		}
+	}
+	return true;
 }
 
 void wd_pb_enc_raw(struct wd_pb_out *o, const void *p, size_t n)

@@ -76,7 +76,8 @@ struct run {
 	struct wd_pipeline *pipe;
 	struct wd_event_ctx ctx;
 	struct wd_pb_event *pbe;
-	struct wd_pb_packer *pk; /* kernel records */
+	struct wd_pb_packer *pk;  /* kernel records */
+	char ev_cgroup[PATH_MAX]; /* the sandbox's path in events, kept after its removal */
 	struct wd_proc_cache *procs_cache;
 	uint64_t *node_seq;
 	uint64_t sandbox_seq;
@@ -449,12 +450,13 @@ static int setup_export(struct run *r)
 		return -ENOMEM;
 	snprintf(r->policy_name, sizeof(r->policy_name), "%s",
 		 r->policy_path ? r->policy_path : "<default>");
+	snprintf(r->ev_cgroup, sizeof(r->ev_cgroup), "%s", r->cg.path);
 	r->ctx = (struct wd_event_ctx){
 		.identity = r->identity,
 		.labels = r->labels,
 		.n_labels = r->n_labels,
-		.sandbox_id = strrchr(r->cg.path, '/') + 1,
-		.cgroup_path = r->cg.path,
+		.sandbox_id = strrchr(r->ev_cgroup, '/') + 1,
+		.cgroup_path = r->ev_cgroup,
 		.cgroup_id = r->cg.id,
 		.policy_name = r->policy_name,
 		.node = r->node,

@@ -947,6 +947,28 @@ static void packer_too_big(void **state)
 	wd_pb_packer_free(pk);
 }
 
+/* An exec id whose prefix (a node name when there is no boot id) is too long keeps its
+ * numbers: the prefix is cut. */
+static void exec_id_long_prefix(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_event e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_FILE_OPEN);
+	char node[201];
+	const char *id;
+
+	memset(node, 'n', 200);
+	node[200] = '\0';
+	f->ctx.boot_id = NULL;
+	f->ctx.node = node;
+	assert_int_equal(wd_event_to_pb(&e, &f->ctx, f->pe), 0);
+	id = f->pe->ev.process->exec_id;
+	assert_int_equal(strlen(id), 127);
+	assert_string_equal(id + 127 - 6, ":12:50");
+	f->ctx.node = "build-7";
+	assert_int_equal(wd_event_to_pb(&e, &f->ctx, f->pe), 0);
+	assert_string_equal(f->pe->ev.process->exec_id, "build-7:12:50");
+}
+
 /* The dotted quad warden writes itself is inet_ntop's, for every octet value. */
 static void ipv4_text(void **state)
 {
@@ -1015,6 +1037,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(packer_same_as_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(packer_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(ipv4_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(exec_id_long_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_seq, setup, teardown),
 	};
 
