@@ -3,6 +3,7 @@
  * Fast Open included) and unconnected UDP sends, for every process in a sandbox cgroup and its
  * descendants. Works on kernels without BPF LSM. */
 #include "wd_common.h"
+#include "warden/glob.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -10,17 +11,11 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_UDP 17
 
 /* Refusing from a sock_addr program returns EPERM to the caller. */
-static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
+static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct wd_sandbox *sb,
+				  bool v6, __u16 hook)
 {
-	struct wd_sandbox *sb;
-	__u64 cgid = wd_cgroup_sandbox(&sb);
 	__u8 addr[16];
 
-	/* These programs are attached to sandbox cgroups only: a socket that reaches them belongs
-	 * to a sandbox, so not finding it (a cgroup namespace hiding the real depth, say) must
-	 * refuse, not allow. */
-	if (!cgid)
-		return 0;
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
 			      ctx->user_ip6[3]};
@@ -33,6 +28,32 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
 			   hook)
 		       ? 0
 		       : 1;
+}
+
+static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
+{
+	struct wd_sandbox *sb;
+	__u64 cgid = wd_cgroup_sandbox(&sb);
+
+	/* These programs are attached to sandbox cgroups only: a socket that reaches them belongs
+	 * to a sandbox, so not finding it (a cgroup namespace hiding the real depth, say) must
+	 * refuse, not allow. */
+	if (!cgid)
+		return 0;
+	return decide(ctx, cgid, sb, v6, hook);
+}
+
+/* The same for cgroups the kernel holds (below): attached where such cgroups may appear, they
+ * decide for held sandboxes only and leave everything else (other cgroups, and sandboxes with
+ * their own programs once adopted) to the programs attached there, if any. */
+static __always_inline int hold_gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
+{
+	struct wd_sandbox *sb;
+	__u64 cgid = wd_cgroup_sandbox(&sb);
+
+	if (!cgid || !(sb->flags & WD_SB_HELD))
+		return 1;
+	return decide(ctx, cgid, sb, v6, hook);
 }
 
 SEC("cgroup/connect4")
@@ -57,4 +78,129 @@ SEC("cgroup/sendmsg6")
 int wd_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return gate(ctx, true, WD_HOOK_SENDMSG6);
+}
+
+SEC("cgroup/connect4")
+int wd_hold_connect4(struct bpf_sock_addr *ctx)
+{
+	return hold_gate(ctx, false, WD_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int wd_hold_connect6(struct bpf_sock_addr *ctx)
+{
+	return hold_gate(ctx, true, WD_HOOK_CONNECT6);
+}
+
+SEC("cgroup/sendmsg4")
+int wd_hold_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return hold_gate(ctx, false, WD_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return hold_gate(ctx, true, WD_HOOK_SENDMSG6);
+}
+
+/* ---- Holding new cgroups that adoption rules match -------------------------------------------
+ * A cgroup others make (a runner's job, a pod's container) and an adoption rule matches is a
+ * sandbox from the instant it exists: the cgroup_mkdir tracepoint runs before the directory is
+ * visible to anyone (kernfs_activate() comes after it), so no process can be moved in first.
+ * The daemon adopts it moments later (identity, state, events); until then the kernel enforces
+ * the rule's policy (a slot the daemon compiled for the rule; slot 0, deny all, when the rule
+ * names none). A held cgroup removed before the daemon adopted it is forgotten here. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WD_ADOPT_MAX);
+	__type(key, __u32); /* the rule's index */
+	__type(value, struct wd_adopt_pat);
+} wd_adopt SEC(".maps");
+
+/* The path, and the matcher's state: in a map value, not on the stack, so that the verifier
+ * sees unknown positions in the callback and checks it once, not step by step. */
+struct wd_cg_path {
+	char s[WD_CG_PATH_MAX];
+	struct wd_glob g;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wd_cg_path);
+} wd_cg_scratch SEC(".maps");
+
+struct glob_ctx {
+	struct wd_cg_path *buf;
+	const char *pat;
+};
+
+static long glob_cb(__u64 i, void *arg)
+{
+	struct glob_ctx *c = arg;
+
+	return wd_glob_step(&c->buf->g, c->pat, c->buf->s) ? 1 : 0;
+}
+
+/* cgroup v2 is hierarchy 0 ("0::/path" in /proc/PID/cgroup); v1 hierarchies have ids of their
+ * own and ids of their cgroups may repeat v2's. */
+static __always_inline bool on_v2(struct cgroup *cgrp)
+{
+	return BPF_CORE_READ(cgrp, root, hierarchy_id) == 0;
+}
+
+SEC("raw_tp/cgroup_mkdir")
+int BPF_PROG(wd_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	__u32 zero = 0, level = (__u32)BPF_CORE_READ(cgrp, level);
+	struct wd_cg_path *buf = bpf_map_lookup_elem(&wd_cg_scratch, &zero);
+	__u64 cgid;
+
+	if (!buf || !on_v2(cgrp) || level == 0 || level >= WD_LEVELS_MAX)
+		return 0;
+	if (bpf_probe_read_kernel_str(buf->s, sizeof(buf->s), path) <= 0)
+		return 0;
+	cgid = BPF_CORE_READ(cgrp, kn, id);
+	/* Unrolled: the verifier does not follow a counter kept on the stack (it is the lookup's
+	 * key) through bpf_loop() and would see the same state twice. */
+#pragma unroll
+	for (__u32 i = 0; i < WD_ADOPT_MAX; i++) {
+		__u32 key = i;
+		struct wd_adopt_pat *p = bpf_map_lookup_elem(&wd_adopt, &key);
+		struct glob_ctx c = {.buf = buf, .pat = p ? p->pat : NULL};
+		struct wd_sandbox sb = {.flags = WD_SB_HELD};
+		__u64 *mask;
+
+		if (!p || p->level != level)
+			continue;
+		wd_glob_init(&buf->g);
+		bpf_loop(WD_GLOB_STEPS_MAX, glob_cb, &c, 0);
+		if (buf->g.result != 1)
+			continue;
+		/* The level first: a sandbox the kernel would not look for is no sandbox. */
+		mask = bpf_map_lookup_elem(&wd_levels, &zero);
+		if (mask)
+			__sync_fetch_and_or(mask, 1ull << level);
+		sb.policy_id = p->policy_id;
+		bpf_map_update_elem(&wd_sandboxes, &cgid, &sb, BPF_NOEXIST);
+		return 0;
+	}
+	return 0;
+}
+
+SEC("raw_tp/cgroup_rmdir")
+int BPF_PROG(wd_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
+	struct wd_sandbox *sb;
+
+	if (!on_v2(cgrp))
+		return 0;
+	sb = bpf_map_lookup_elem(&wd_sandboxes, &cgid);
+	if (sb && (sb->flags & WD_SB_HELD))
+		bpf_map_delete_elem(&wd_sandboxes, &cgid);
+	return 0;
 }

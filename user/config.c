@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "warden/abi.h"
 #include "duration.h"
 #include "sockaddr_cfg.h"
 #include "yamlx.h"
@@ -420,6 +421,27 @@ static void parse_adopt(struct cparser *ps, yaml_node_t *v, struct wd_daemon_cfg
 			continue;
 		}
 		r->cgroup = abs_path(ps, vals[0], "adopt.cgroup");
+		/* The kernel matches it too, when a cgroup is made (include/warden/glob.h). */
+		if (r->cgroup && r->cgroup[strcspn(r->cgroup, "[]\\")]) {
+			wd_yaml_err(&ps->y, vals[0],
+				    "adopt.cgroup \"%s\" may use * and ? only, not brackets or "
+				    "backslashes (the kernel matches it when a cgroup is made)",
+				    r->cgroup);
+		} else if (r->cgroup && strlen(r->cgroup) >= WD_ADOPT_PAT_MAX) {
+			wd_yaml_err(&ps->y, vals[0], "adopt.cgroup is longer than %d bytes",
+				    WD_ADOPT_PAT_MAX - 1);
+		} else if (r->cgroup) {
+			int level = 0;
+
+			for (const char *p = r->cgroup; *p; p++)
+				level += *p == '/' && p[1] && p[1] != '/';
+			if (level >= WD_LEVELS_MAX)
+				wd_yaml_err(
+					&ps->y, vals[0],
+					"adopt.cgroup \"%s\" is %d levels deep; sandboxes can be "
+					"at most %d deep",
+					r->cgroup, level, WD_LEVELS_MAX - 1);
+		}
 		s = wd_yaml_nonempty(&ps->y, vals[1], "adopt.identity");
 		if (s && !strchr(s, ':'))
 			wd_yaml_err(

@@ -48,6 +48,7 @@
 #include "policy_compile.h"
 #include "spawn.h"
 #include "state.h"
+#include "warden/glob.h"
 #include "warden/version.h"
 #include "yamlx.h"
 #include "wd_cgroup.skel.h"
@@ -74,6 +75,7 @@ enum pol_from {
 	FROM_CONFIG,   /* daemon.policies, by identity glob */
 	FROM_NODE,     /* policy apply --node-default */
 	FROM_EMBEDDED, /* the embedded default */
+	FROM_ADOPT,    /* the policy of the adoption rule that matched its cgroup */
 };
 
 struct dsb {
@@ -97,7 +99,8 @@ struct dsb {
 	struct wd_event_ctx ctx;
 	/* The command of a run request, and the client waiting for its end. */
 	int pidfd;
-	bool has_cmd; /* made for a command: ends when its cgroup empties */
+	bool has_cmd;  /* made for a command: ends when its cgroup empties */
+	bool was_held; /* adopted from the kernel's hold (made matching an adoption rule) */
 	struct ep_tag pid_tag;
 	struct wd_ctl_conn *run_conn;
 	struct dconn *run_dc;
@@ -127,6 +130,14 @@ struct daemon {
 	struct wd_config *cfg;
 	struct cfg_policy *cpol;
 	size_t n_cpol;
+	struct cfg_policy *apol; /* per adoption rule: its policy file (text NULL: none) */
+	/* Holding new matching cgroups in the kernel (hold_install): whether the programs are
+	 * attached, each rule's compiled policy (NULL: slot 0, nothing allowed), and the slots a
+	 * daemon before this one held cgroups under, kept until the new holds are in place. */
+	bool hold_on;
+	struct wd_compiled *hold[WD_ADOPT_MAX];
+	uint32_t hold_old[WD_ADOPT_MAX];
+	size_t n_hold_old;
 	struct wd_enforcer enf;
 	struct wd_state *st;
 	struct wd_pipeline *pipe;
@@ -274,10 +285,11 @@ static uint32_t rules_alloc(struct daemon *d, uint32_t n, const struct dsb *skip
 	for (;;) {
 		bool moved = false;
 
-		for (size_t i = 0; i < d->n_sb; i++) {
-			const struct wd_compiled *c = d->sb[i]->pol;
+		for (size_t i = 0; i < d->n_sb + WD_ADOPT_MAX; i++) {
+			const struct wd_compiled *c =
+				i < d->n_sb ? d->sb[i]->pol : d->hold[i - d->n_sb];
 
-			if (d->sb[i] == skip || !c)
+			if ((i < d->n_sb && d->sb[i] == skip) || !c)
 				continue;
 			if (at < c->first_rule_id + c->n_rules && c->first_rule_id < at + n) {
 				at = c->first_rule_id + c->n_rules;
@@ -452,6 +464,7 @@ static int compile_for(struct daemon *d, const struct pol_choice *pc, const char
 	err = wd_policy_parse_string(pc->name, pc->text, pc->len, &p, dg);
 	if (err)
 		return err;
+	/* An adoption rule's policy is bound to it by the config: no identity check. */
 	if ((pc->from == FROM_SPEC || pc->from == FROM_CONFIG) &&
 	    !wd_policy_applies_to(p, identity)) {
 		wd_diags_add(dg, pc->name, 0, 0,
@@ -560,6 +573,8 @@ static void count_decision(struct daemon *d, const char *identity, uint8_t kind,
 	d->decs[i].n++;
 }
 
+static const char *hold_rule_text(const struct daemon *d, const struct wd_event *e);
+
 static int on_event(void *arg, const struct wd_event *e)
 {
 	struct daemon *d = arg;
@@ -573,8 +588,14 @@ static int on_event(void *arg, const struct wd_event *e)
 	if (e->decision != WD_DEC_ALLOW) {
 		snprintf(who, sizeof(who), "warden[%s %s]:", s ? s->identity : "?",
 			 s ? s->id : "?");
+		if (!s && wd_enforcer_held(&d->enf, e->cgroup_id, NULL))
+			snprintf(who, sizeof(who),
+				 "warden[held cgroup %" PRIu64 "]:", (uint64_t)e->cgroup_id);
 		wd_event_format(stderr, e, who,
-				s ? ctx_rule_text(s, e->rule_id) : "the sandbox has ended");
+				s ? ctx_rule_text(s, e->rule_id)
+				: wd_enforcer_held(&d->enf, e->cgroup_id, NULL)
+					? hold_rule_text(d, e)
+					: "the sandbox has ended");
 		fputc('\n', stderr);
 	}
 	if (!d->pipe || wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
@@ -753,6 +774,7 @@ struct sb_req {
 	Warden__V1__SandboxSpec *spec;
 	enum wd_sb_origin origin;
 	const char *adopt_path; /* adopt: the cgroup */
+	bool rule_policy;	/* spec->policy is the adoption rule's (FROM_ADOPT) */
 	uint32_t uid;
 	const char *workdir, *home;
 };
@@ -763,6 +785,7 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	Warden__V1__SandboxSpec *spec = q->spec;
 	struct pol_choice pc = {0};
 	struct wd_state_policy rec = {0};
+	uint32_t held_slot = 0;
 	struct wd_state_sandbox row = {0};
 	unsigned char rnd[8];
 	struct dsb *s;
@@ -814,6 +837,8 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 
 	err = choose_policy(d, q->identity, NULL, spec ? spec->policy : NULL, &pc);
+	if (!err && q->rule_policy)
+		pc.from = FROM_ADOPT;
 	if (!err)
 		err = compile_for(d, &pc, q->identity, s->workdir, s->home, s->audit, NULL, &s->pol,
 				  dg);
@@ -830,6 +855,8 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		err = wd_cgroup_open(&s->cg, q->adopt_path);
 		if (!err && sb_by_cgid(d, s->cg.id))
 			err = -EEXIST;
+		if (!err)
+			s->was_held = wd_enforcer_held(&d->enf, s->cg.id, &held_slot);
 		if (!err && holds_daemon(s->cg.path)) {
 			*code = WARDEN__V1__ERROR__CODE__INVALID_REQUEST;
 			snprintf(why, why_size,
@@ -902,7 +929,11 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		snprintf(why, why_size, "cannot enforce in the kernel: %s", strerror(-err));
 		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, now_ns(CLOCK_REALTIME),
 				     "could not be enforced");
-		wd_enforcer_del_sandbox(&d->enf, s->cg.id);
+		/* A cgroup the kernel held goes back to its hold, never free. */
+		if (s->was_held)
+			wd_enforcer_hold(&d->enf, s->cg.id, held_slot, false);
+		else
+			wd_enforcer_del_sandbox(&d->enf, s->cg.id);
 		wd_enforcer_unpin_cgroup(&d->enf, s->cg.id);
 		goto fail_cg;
 	}
@@ -1330,7 +1361,7 @@ static bool affected(const struct dsb *s, enum wd_policy_target kind, const char
 		return !strcmp(s->id, name);
 	case WD_TARGET_IDENTITY:
 		return !strcmp(s->identity, name) && s->from != FROM_SPEC &&
-		       s->from != FROM_SANDBOX;
+		       s->from != FROM_SANDBOX && s->from != FROM_ADOPT;
 	case WD_TARGET_NODE:
 		return s->from == FROM_NODE || s->from == FROM_EMBEDDED;
 	}
@@ -1624,7 +1655,7 @@ static void do_status(struct daemon *d, struct dconn *dc)
 {
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
-	Warden__V1__Status__Feature f[3], *fp[3];
+	Warden__V1__Status__Feature f[4], *fp[4];
 	Warden__V1__Status__Sink *sk = NULL, **skp = NULL;
 	struct wd_sink_stats *ss = NULL;
 	size_t ns = wd_pipeline_sinks(d->pipe);
@@ -1632,7 +1663,7 @@ static void do_status(struct daemon *d, struct dconn *dc)
 	st.version = WARDEN_VERSION;
 	st.kernel = d->kernel;
 	st.enforcement = d->enf.lsm ? "full" : "degraded";
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		warden__v1__status__feature__init(&f[i]);
 		fp[i] = &f[i];
 	}
@@ -1646,7 +1677,15 @@ static void do_status(struct daemon *d, struct dconn *dc)
 	f[2].name = "bpffs_pins";
 	f[2].in_use = true;
 	f[2].detail = d->enf.pin_dir;
-	st.n_features = 3;
+	f[3].name = "cgroup_hold";
+	f[3].in_use = d->hold_on && d->cfg->daemon.n_adopt;
+	f[3].detail = !d->hold_on ? "not attached: a cgroup an adoption rule matches is "
+				    "unconfined from its mkdir until it is adopted"
+		      : d->cfg->daemon.n_adopt
+			      ? "cgroup_mkdir/rmdir raw tracepoints: a new cgroup an adoption rule "
+				"matches is a sandbox from its mkdir on"
+			      : "attached, no adoption rules";
+	st.n_features = 4;
 	st.features = fp;
 	if (!d->enf.lsm) {
 		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);
@@ -1899,6 +1938,7 @@ static void auto_adopt(struct daemon *d, const char *how)
 			continue;
 		for (size_t i = 0; i < g.gl_pathc; i++) {
 			Warden__V1__SandboxSpec spec = WARDEN__V1__SANDBOX_SPEC__INIT;
+			Warden__V1__PolicySource ps = WARDEN__V1__POLICY_SOURCE__INIT;
 			Warden__V1__Error__Code code;
 			struct wd_diags dg = {0};
 			struct sb_req q = {0};
@@ -1917,13 +1957,20 @@ static void auto_adopt(struct daemon *d, const char *how)
 			identity_from_template(ar->identity, g.gl_pathv[i] + strlen(mnt), identity,
 					       sizeof(identity));
 			spec.identity = identity;
+			if (d->apol && d->apol[r].text) {
+				ps.name = d->apol[r].path;
+				ps.text = d->apol[r].text;
+				spec.policy = &ps;
+				q.rule_policy = true;
+			}
 			q.identity = identity;
 			q.spec = &spec;
 			q.origin = WD_SB_AUTO;
 			q.adopt_path = g.gl_pathv[i];
 			if (sb_create(d, &q, &s, &code, why, sizeof(why), &dg) == 0) {
-				logf_("adoption rule at %s:%d: %s adopted as %s (%s)",
-				      d->config_path, ar->line, g.gl_pathv[i], identity, how);
+				logf_("adoption rule at %s:%d: %s adopted as %s (%s%s)",
+				      d->config_path, ar->line, g.gl_pathv[i], identity, how,
+				      s->was_held ? "; held by the kernel since it was made" : "");
 			} else {
 				logf_("cannot adopt %s as %s (rule at %s:%d): %s", g.gl_pathv[i],
 				      identity, d->config_path, ar->line, why);
@@ -2013,6 +2060,217 @@ static void on_inotify(struct daemon *d)
 	 * them afterwards is missed. */
 	adopt_watch(d);
 	auto_adopt(d, "seen by inotify");
+}
+
+/* ---- Holding new matching cgroups in the kernel ---------------------------------------------
+ * Adoption above is the daemon's and comes moments after a cgroup is made. The kernel closes
+ * the moment between: bpf/wd_cgroup.bpf.c holds a new cgroup an adoption rule matches as a
+ * sandbox under the rule's policy (compiled here into a slot of its own) from the instant it
+ * exists, and adoption then takes it over. */
+
+/* Rule @ar's pattern as the kernel sees cgroup paths (below the hierarchy's root, which is the
+ * mount's root outside a cgroup namespace) and the level such cgroups are at. */
+static int kernel_pattern(const struct wd_adopt_rule *ar, char *out, size_t size, unsigned *level)
+{
+	char mnt[PATH_MAX], root[PATH_MAX];
+	int n;
+
+	if (wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
+		return -ENOENT;
+	n = snprintf(out, size, "%s%s", strcmp(root, "/") ? root : "", ar->cgroup);
+	if (n < 0 || (size_t)n >= size || (size_t)n >= WD_ADOPT_PAT_MAX)
+		return -ENAMETOOLONG;
+	*level = 0;
+	for (const char *p = out; *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			++*level;
+	return *level && *level < WD_LEVELS_MAX ? 0 : -ERANGE;
+}
+
+/* The adoption rule (index) a cgroup path below the cgroup2 mount matches first, or -1. */
+static int rule_of_cgroup(struct daemon *d, const char *cg_path)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], pat[WD_ADOPT_PAT_MAX], kpath[PATH_MAX * 2];
+	size_t m;
+
+	if (wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
+		return -1;
+	m = strlen(mnt);
+	if (strncmp(cg_path, mnt, m) || cg_path[m] != '/')
+		return -1;
+	snprintf(kpath, sizeof(kpath), "%s%s", strcmp(root, "/") ? root : "", cg_path + m);
+	for (size_t r = 0; r < d->cfg->daemon.n_adopt; r++) {
+		unsigned level;
+
+		if (kernel_pattern(&d->cfg->daemon.adopt[r], pat, sizeof(pat), &level) == 0 &&
+		    wd_glob_match(pat, kpath))
+			return (int)r;
+	}
+	return -1;
+}
+
+static bool is_hold_slot(const struct daemon *d, uint32_t slot)
+{
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+		if (d->hold[r] && d->hold[r]->policy_id == slot)
+			return true;
+	return false;
+}
+
+/* The rule text of an event of a held cgroup (no sandbox of ours yet). */
+static const char *hold_rule_text(const struct daemon *d, const struct wd_event *e)
+{
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+		if (d->hold[r] && d->hold[r]->policy_id == e->policy_id)
+			return wd_compiled_rule_text(d->hold[r], e->rule_id);
+	return e->policy_id ? NULL : "held: nothing is allowed until the daemon adopts it";
+}
+
+/* Before anything takes a slot: the slots cgroups are held under now (a daemon before this one
+ * compiled them) stay taken until hold_install() has moved those cgroups off them. */
+static void hold_reserve(struct daemon *d)
+{
+	static uint64_t cgids[WD_SANDBOXES_MAX];
+	static uint32_t slots[WD_SANDBOXES_MAX];
+	int n = wd_enforcer_held_list(&d->enf, cgids, slots, WD_SANDBOXES_MAX);
+
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		if (!slots[i] || slots[i] >= WD_POLICIES_MAX)
+			continue;
+		for (size_t k = 0; k < d->n_hold_old; k++)
+			seen |= d->hold_old[k] == slots[i];
+		if (seen || d->n_hold_old == WD_ADOPT_MAX)
+			continue;
+		d->hold_old[d->n_hold_old++] = slots[i];
+		d->slot_used[slots[i]] = true;
+	}
+}
+
+/* Without BPF LSM only the sock_addr programs enforce, per cgroup: the hold's ones go where each
+ * rule's matches may appear (the deepest existing directory of the part of the pattern without
+ * wildcards). */
+static void hold_anchor(struct daemon *d)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], dir[PATH_MAX * 2];
+	uint64_t keep[WD_ADOPT_MAX];
+	size_t n = 0;
+
+	if (d->enf.lsm || wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
+		return;
+	for (size_t r = 0; r < d->cfg->daemon.n_adopt && r < WD_ADOPT_MAX; r++) {
+		const char *pat = d->cfg->daemon.adopt[r].cgroup;
+		size_t lit = strcspn(pat, "*?");
+		struct stat st;
+		char *cut;
+		int fd, err;
+
+		while (lit && pat[lit - 1] != '/')
+			lit--;
+		snprintf(dir, sizeof(dir), "%s%.*s", mnt, (int)lit, pat);
+		while ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
+		       strlen(dir) > strlen(mnt) && (cut = strrchr(dir, '/')))
+			*cut = '\0';
+		if (fd < 0 || fstat(fd, &st)) {
+			logf_("adoption rule at %s:%d: cannot open %s to hold its network: %s",
+			      d->config_path, d->cfg->daemon.adopt[r].line, dir, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		err = wd_enforcer_attach_hold_cgroup(&d->enf, fd);
+		close(fd);
+		if (err)
+			logf_("adoption rule at %s:%d: cannot attach the hold's network programs "
+			      "to "
+			      "%s: %s; a new match is unconfined until adopted",
+			      d->config_path, d->cfg->daemon.adopt[r].line, dir, strerror(-err));
+		else
+			keep[n++] = st.st_ino;
+	}
+	wd_enforcer_unpin_hold_cgroups(&d->enf, keep, n);
+}
+
+/* Gives the kernel the adoption rules in force, each with its policy compiled into a slot of
+ * its own (nothing allowed, slot 0, for a rule without one, or one that does not compile);
+ * cgroups held under slots no rule has any more are held with nothing allowed; then the old
+ * slots go. At start (after restore) and after each reload. */
+static void hold_install(struct daemon *d)
+{
+	static uint64_t cgids[WD_SANDBOXES_MAX];
+	static uint32_t slots[WD_SANDBOXES_MAX];
+	struct wd_compiled *prev[WD_ADOPT_MAX];
+	size_t na = d->cfg->daemon.n_adopt;
+	int n;
+
+	if (!d->hold_on)
+		return;
+	memcpy(prev, d->hold, sizeof(prev));
+	memset(d->hold, 0, sizeof(d->hold));
+	if (na > WD_ADOPT_MAX)
+		logf_("only the first %d adoption rules are held by the kernel when a cgroup is "
+		      "made; matches of the others are unconfined until adopted",
+		      WD_ADOPT_MAX);
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++) {
+		const struct wd_adopt_rule *ar = r < na ? &d->cfg->daemon.adopt[r] : NULL;
+		char pat[WD_ADOPT_PAT_MAX];
+		struct wd_diags dg = {0};
+		unsigned level;
+		int err;
+
+		if (!ar) {
+			wd_enforcer_set_adopt(&d->enf, (uint32_t)r, NULL, 0, 0);
+			continue;
+		}
+		err = kernel_pattern(ar, pat, sizeof(pat), &level);
+		if (err) {
+			logf_("adoption rule at %s:%d: the kernel cannot match %s (%s); its "
+			      "matches "
+			      "are unconfined until adopted",
+			      d->config_path, ar->line, ar->cgroup,
+			      err == -ERANGE ? "deeper than 15 levels" : strerror(-err));
+			wd_enforcer_set_adopt(&d->enf, (uint32_t)r, NULL, 0, 0);
+			continue;
+		}
+		if (d->apol && d->apol[r].text) {
+			struct pol_choice pc = {
+				.from = FROM_ADOPT, .text = d->apol[r].text, .len = d->apol[r].len};
+
+			snprintf(pc.name, sizeof(pc.name), "%s", d->apol[r].path);
+			err = compile_for(d, &pc, "", NULL, NULL, false, NULL, &d->hold[r], &dg);
+			if (!err)
+				err = wd_enforcer_load_policy(&d->enf, d->hold[r]);
+			if (err) {
+				wd_diags_print(stderr, &dg);
+				logf_("adoption rule at %s:%d: its policy cannot be loaded for the "
+				      "kernel's hold (%s): new matches are held with nothing "
+				      "allowed "
+				      "until adopted",
+				      d->config_path, ar->line, strerror(-err));
+				policy_release(d, d->hold[r]);
+				d->hold[r] = NULL;
+			}
+			wd_diags_free(&dg);
+		}
+		err = wd_enforcer_set_adopt(&d->enf, (uint32_t)r, pat, level,
+					    d->hold[r] ? d->hold[r]->policy_id : 0);
+		if (err)
+			logf_("adoption rule at %s:%d: the kernel's hold: %s", d->config_path,
+			      ar->line, strerror(-err));
+	}
+	n = wd_enforcer_held_list(&d->enf, cgids, slots, WD_SANDBOXES_MAX);
+	for (int i = 0; i < n; i++)
+		if (slots[i] && !is_hold_slot(d, slots[i]))
+			wd_enforcer_hold(&d->enf, cgids[i], 0, true);
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+		policy_release(d, prev[r]);
+	for (size_t k = 0; k < d->n_hold_old; k++) {
+		wd_enforcer_clear_slot(&d->enf, d->hold_old[k]);
+		d->slot_used[d->hold_old[k]] = false;
+	}
+	d->n_hold_old = 0;
+	hold_anchor(d);
 }
 
 /* CLOCK_REALTIME minus CLOCK_BOOTTIME, for the events' wall-clock times: read once a tick
@@ -2181,41 +2439,55 @@ static void cpol_free(struct cfg_policy *v, size_t n)
 	free(v);
 }
 
-/* Reads and checks every policy file of the config; nothing is kept unless all are valid. */
-static int load_cfg_policies(const struct wd_config *c, struct cfg_policy **out, size_t *n_out)
+/* Reads and parses the policy file @path into @v (its path kept even on error). */
+static int read_cfg_policy(const char *path, struct cfg_policy *v, struct wd_diags *dg)
 {
-	struct cfg_policy *v = calloc(c->daemon.n_policies + 1, sizeof(*v));
+	int fd, err;
+
+	v->path = strdup(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		wd_diags_add(dg, path, 0, 0, "cannot open: %s", strerror(errno));
+		return -errno;
+	}
+	err = wd_yaml_read_fd(fd, path, 64u << 20, &v->text, &v->len, dg);
+	if (!err)
+		err = wd_policy_parse_string(path, v->text, v->len, &v->p, dg);
+	close(fd);
+	return err;
+}
+
+/* Reads and checks every policy file of the config (daemon.policies into @out, each adoption
+ * rule's into @aout, NULL text for a rule without one); nothing is kept unless all are valid. */
+static int load_cfg_policies(const struct wd_config *c, struct cfg_policy **out, size_t *n_out,
+			     struct cfg_policy **aout)
+{
+	size_t np = c->daemon.n_policies, na = c->daemon.n_adopt;
+	struct cfg_policy *v = calloc(np + 1, sizeof(*v)), *av = calloc(na + 1, sizeof(*av));
 	struct wd_diags dg = {0};
 	int bad = 0;
 
-	if (!v)
+	if (!v || !av) {
+		free(v);
+		free(av);
 		return -ENOMEM;
-	for (size_t i = 0; i < c->daemon.n_policies; i++) {
-		int fd = open(c->daemon.policies[i], O_RDONLY | O_CLOEXEC);
-
-		v[i].path = strdup(c->daemon.policies[i]);
-		if (fd < 0) {
-			wd_diags_add(&dg, c->daemon.policies[i], 0, 0, "cannot open: %s",
-				     strerror(errno));
-			bad++;
-			continue;
-		}
-		if (wd_yaml_read_fd(fd, c->daemon.policies[i], 64u << 20, &v[i].text, &v[i].len,
-				    &dg) ||
-		    wd_policy_parse_string(c->daemon.policies[i], v[i].text, v[i].len, &v[i].p,
-					   &dg))
-			bad++;
-		close(fd);
 	}
+	for (size_t i = 0; i < np; i++)
+		bad += read_cfg_policy(c->daemon.policies[i], &v[i], &dg) != 0;
+	for (size_t i = 0; i < na; i++)
+		if (c->daemon.adopt[i].policy)
+			bad += read_cfg_policy(c->daemon.adopt[i].policy, &av[i], &dg) != 0;
 	if (dg.total)
 		wd_diags_print(stderr, &dg);
 	wd_diags_free(&dg);
 	if (bad) {
-		cpol_free(v, c->daemon.n_policies);
+		cpol_free(v, np);
+		cpol_free(av, na);
 		return -EINVAL;
 	}
 	*out = v;
-	*n_out = c->daemon.n_policies;
+	*n_out = np;
+	*aout = av;
 	return 0;
 }
 
@@ -2229,10 +2501,24 @@ static void repolicy_config_sandboxes(struct daemon *d)
 		struct wd_diags dg = {0};
 		struct pol_choice pc;
 
-		if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED)
+		if (s->from == FROM_ADOPT) {
+			/* The policy of the rule that matches it now, if that rule names one. */
+			int r = rule_of_cgroup(d, s->cg.path);
+
+			if (r < 0 || !d->apol[r].text)
+				continue;
+			memset(&pc, 0, sizeof(pc));
+			pc.from = FROM_ADOPT;
+			snprintf(pc.name, sizeof(pc.name), "%s", d->apol[r].path);
+			pc.text = strdup(d->apol[r].text);
+			pc.len = d->apol[r].len;
+			if (!pc.text)
+				continue;
+		} else if (s->from != FROM_CONFIG && s->from != FROM_EMBEDDED) {
 			continue;
-		if (choose_policy(d, s->identity, NULL, NULL, &pc))
+		} else if (choose_policy(d, s->identity, NULL, NULL, &pc)) {
 			continue;
+		}
 		if (sb_repolicy(d, s, &pc, &dg)) {
 			wd_diags_print(stderr, &dg);
 			logf_("sandbox %s keeps its policy: the config's does not compile for it",
@@ -2393,12 +2679,12 @@ static int restore(struct daemon *d)
 static void reload(struct daemon *d)
 {
 	struct wd_config *c = NULL;
-	struct cfg_policy *v = NULL;
+	struct cfg_policy *v = NULL, *av = NULL;
 	struct wd_diags dg = {0};
 	size_t n = 0;
 
 	sd_notify_("RELOADING=1");
-	if (wd_config_parse_file(d->config_path, &c, &dg) || load_cfg_policies(c, &v, &n)) {
+	if (wd_config_parse_file(d->config_path, &c, &dg) || load_cfg_policies(c, &v, &n, &av)) {
 		wd_diags_print(stderr, &dg);
 		logf_("reload of %s rejected: the configuration in force stays", d->config_path);
 		wd_config_free(c);
@@ -2410,6 +2696,9 @@ static void reload(struct daemon *d)
 	cpol_free(d->cpol, d->n_cpol);
 	d->cpol = v;
 	d->n_cpol = n;
+	if (d->apol)
+		cpol_free(d->apol, d->cfg->daemon.n_adopt);
+	d->apol = av;
 	/* Sinks, sockets and directories stay as started; the policies and adoption rules are
 	 * what a reload changes. */
 	{
@@ -2423,9 +2712,11 @@ static void reload(struct daemon *d)
 		d->n_failed = 0;
 	}
 	wd_config_free(c);
+	hold_install(d);
 	adopt_watch_reset(d);
 	repolicy_config_sandboxes(d);
-	logf_("reloaded %s: %zu policy files", d->config_path, d->n_cpol);
+	logf_("reloaded %s: %zu policy files, %zu adoption rules", d->config_path, d->n_cpol,
+	      d->cfg->daemon.n_adopt);
 	sd_notify_("READY=1");
 }
 
@@ -2597,7 +2888,7 @@ int wd_cmd_daemon(int argc, char **argv)
 		logf_("the config %s is not valid", d->config_path);
 		goto out;
 	}
-	if (load_cfg_policies(d->cfg, &d->cpol, &d->n_cpol)) {
+	if (load_cfg_policies(d->cfg, &d->cpol, &d->n_cpol, &d->apol)) {
 		logf_("a policy file of the config is not valid");
 		goto out;
 	}
@@ -2688,12 +2979,20 @@ int wd_cmd_daemon(int argc, char **argv)
 						"otherwise)");
 	map_rb_positions(d);
 	d->lost_seen = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
+	hold_reserve(d);
+	if ((ret = wd_enforcer_attach_hold(&d->enf)))
+		logf_("WARNING: cannot attach the programs that hold new cgroups matching adoption "
+		      "rules (%s): such a cgroup is unconfined from its mkdir until it is adopted",
+		      strerror(-ret));
+	d->hold_on = !ret;
+	ret = 1;
 	if (d->cfg->n_sinks &&
 	    wd_pipeline_open(&d->pipe, d->cfg->sinks, d->cfg->n_sinks, d->node, err, sizeof(err))) {
 		logf_("%s: %s", d->config_path, err);
 		goto out;
 	}
 	restore(d);
+	hold_install(d);
 
 	d->auth = (struct wd_ctl_auth){
 		.admin_group = d->cfg->daemon.admin_group,
@@ -2777,6 +3076,11 @@ out:
 	wd_pb_packer_free(d->pk);
 	free(d->lost_cpu);
 	cpol_free(d->cpol, d->n_cpol);
+	if (d->apol)
+		cpol_free(d->apol, d->cfg->daemon.n_adopt);
+	/* The kernel keeps holding under these slots: only our copies go. */
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+		wd_compiled_free(d->hold[r]);
 	wd_config_free(d->cfg);
 	wd_diags_free(&dg);
 	if (d->ep > 0)

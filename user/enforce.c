@@ -270,6 +270,183 @@ int wd_enforcer_unpin_all(const char *pin_dir)
 
 static const char *const cg_prog_names[] = {"connect4", "connect6", "sendmsg4", "sendmsg6"};
 
+/* ---- Holding new cgroups adoption rules match (bpf/wd_cgroup.bpf.c) -------------------------- */
+
+static int update(struct bpf_map *map, const void *key, const void *val);
+
+/* Pins @l as @path, replacing what is pinned there in one rename: the old link (a daemon's
+ * before this one, maybe of another build) goes only once the new one is attached. */
+static int pin_replace(struct bpf_link *l, const char *path)
+{
+	char tmp[PATH_MAX + 8];
+	int err;
+
+	/* bpffs refuses names with a dot. */
+	snprintf(tmp, sizeof(tmp), "%s_new", path);
+	unlink(tmp);
+	err = bpf_link__pin(l, tmp);
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		unlink(tmp);
+	}
+	bpf_link__destroy(l); /* the pin holds it */
+	return err;
+}
+
+int wd_enforcer_attach_hold(struct wd_enforcer *e)
+{
+	struct bpf_program *progs[] = {e->cg->progs.wd_cgroup_mkdir, e->cg->progs.wd_cgroup_rmdir};
+	const char *names[] = {"hold_mkdir", "hold_rmdir"};
+
+	if (!e->pin_dir[0])
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		char path[PATH_MAX];
+		struct bpf_link *l = bpf_program__attach(progs[i]);
+		int err;
+
+		if (!l)
+			return -errno;
+		snprintf(path, sizeof(path), "%s/links/%s", e->pin_dir, names[i]);
+		err = pin_replace(l, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t idx, const char *pat, unsigned level,
+			  uint32_t policy_id)
+{
+	struct wd_adopt_pat ap = {.level = level, .policy_id = policy_id};
+
+	if (!pat)
+		return bpf_map__delete_elem(e->cg->maps.wd_adopt, &idx, sizeof(idx), 0) &&
+				       errno != ENOENT
+			       ? -errno
+			       : 0;
+	if (strlen(pat) >= sizeof(ap.pat) || level == 0 || level >= WD_LEVELS_MAX)
+		return -ENAMETOOLONG;
+	strcpy(ap.pat, pat);
+	return update(e->cg->maps.wd_adopt, &idx, &ap);
+}
+
+int wd_enforcer_held(struct wd_enforcer *e, uint64_t cgid, uint32_t *policy_id)
+{
+	struct wd_sandbox sb;
+
+	if (bpf_map__lookup_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), &sb, sizeof(sb),
+				 0) ||
+	    !(sb.flags & WD_SB_HELD))
+		return 0;
+	if (policy_id)
+		*policy_id = sb.policy_id;
+	return 1;
+}
+
+int wd_enforcer_held_list(struct wd_enforcer *e, uint64_t *cgids, uint32_t *policy_ids, size_t max)
+{
+	struct bpf_map *m = e->cg->maps.wd_sandboxes;
+	uint64_t key, next;
+	void *prev = NULL;
+	size_t n = 0;
+
+	while (n < max && bpf_map__get_next_key(m, prev, &next, sizeof(next)) == 0) {
+		uint32_t pid;
+
+		key = next;
+		prev = &key;
+		if (wd_enforcer_held(e, key, &pid)) {
+			cgids[n] = key;
+			policy_ids[n++] = pid;
+		}
+	}
+	return (int)n;
+}
+
+int wd_enforcer_hold(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id, bool only_held)
+{
+	struct wd_sandbox sb = {.policy_id = policy_id, .flags = WD_SB_HELD};
+
+	if (only_held && !wd_enforcer_held(e, cgid, NULL))
+		return -ENOENT;
+	return bpf_map__update_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), &sb, sizeof(sb),
+				    only_held ? BPF_EXIST : BPF_ANY)
+		       ? -errno
+		       : 0;
+}
+
+/* Attaches @prog to the cgroup @cgroup_fd and pins the link as @path, unless a link is pinned
+ * there already (kept: enforcement outlives the daemon). */
+static int attach_cgroup_pinned(struct bpf_program *prog, int cgroup_fd, const char *path)
+{
+	struct bpf_link *l;
+	int err;
+
+	if (access(path, F_OK) == 0)
+		return 0;
+	l = bpf_program__attach_cgroup(prog, cgroup_fd);
+	if (!l)
+		return -errno;
+	err = bpf_link__pin(l, path);
+	bpf_link__destroy(l); /* the pin holds it */
+	return err;
+}
+
+static const char *const hold_prog_names[] = {"hold_connect4", "hold_connect6", "hold_sendmsg4",
+					      "hold_sendmsg6"};
+
+int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd)
+{
+	struct bpf_program *progs[] = {e->cg->progs.wd_hold_connect4, e->cg->progs.wd_hold_connect6,
+				       e->cg->progs.wd_hold_sendmsg4,
+				       e->cg->progs.wd_hold_sendmsg6};
+	struct stat st;
+
+	if (!e->pin_dir[0])
+		return -EINVAL;
+	if (fstat(cgroup_fd, &st))
+		return -errno;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		char path[PATH_MAX];
+		int err;
+
+		snprintf(path, sizeof(path), "%s/links/%s_%llu", e->pin_dir, hold_prog_names[i],
+			 (unsigned long long)st.st_ino);
+		err = attach_cgroup_pinned(progs[i], cgroup_fd, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void wd_enforcer_unpin_hold_cgroups(struct wd_enforcer *e, const uint64_t *keep, size_t n)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/links", e->pin_dir);
+	d = e->pin_dir[0] ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *us = strrchr(de->d_name, '_');
+		unsigned long long ino;
+		bool kept = false;
+
+		if (strncmp(de->d_name, "hold_", 5) || !us || sscanf(us + 1, "%llu", &ino) != 1)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			kept |= keep[i] == ino;
+		if (kept)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
 void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid)
 {
 	char path[PATH_MAX];
@@ -381,13 +558,7 @@ int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
 				return -errno;
 			snprintf(path, sizeof(path), "%s/links/cg_%llu_%s", e->pin_dir,
 				 (unsigned long long)st.st_ino, cg_prog_names[i]);
-			if (access(path, F_OK) == 0)
-				continue;
-			l = bpf_program__attach_cgroup(progs[i], cgroup_fd);
-			if (!l)
-				return -errno;
-			err = bpf_link__pin(l, path);
-			bpf_link__destroy(l); /* the pin holds it */
+			err = attach_cgroup_pinned(progs[i], cgroup_fd, path);
 			if (err)
 				return err;
 			continue;

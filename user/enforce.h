@@ -98,6 +98,29 @@ void wd_enforcer_reset_hits(struct wd_enforcer *e, uint32_t first, uint32_t n);
 /* Pinned mode: removes the pins of the cgroup links of sandbox @cgid (when it ends). */
 void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid);
 
+/* Holding new cgroups (pinned mode): the cgroup_mkdir and cgroup_rmdir programs are attached
+ * and pinned, replacing links pinned before (a daemon of another build). Then a cgroup v2
+ * directory made at the level of an adoption rule and matching its pattern (warden/glob.h, the
+ * path below the hierarchy's root) is a held sandbox under the rule's slot from its first
+ * instant, until the daemon adopts it (wd_enforcer_add_sandbox() over it) or it is removed. */
+int wd_enforcer_attach_hold(struct wd_enforcer *e);
+/* Sets (or, with @pat NULL, removes) the kernel's copy of adoption rule @idx (< WD_ADOPT_MAX). */
+int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t idx, const char *pat, unsigned level,
+			  uint32_t policy_id);
+/* 1 if cgroup @cgid is held (not adopted yet), with its slot in @policy_id; else 0. */
+int wd_enforcer_held(struct wd_enforcer *e, uint64_t cgid, uint32_t *policy_id);
+/* Up to @max held cgroups and their slots; returns how many. */
+int wd_enforcer_held_list(struct wd_enforcer *e, uint64_t *cgids, uint32_t *policy_ids, size_t max);
+/* Holds cgroup @cgid under slot @policy_id (0: deny all): with @only_held, only if it is held
+ * now (-ENOENT if not: adopted or removed meanwhile); without, whatever it is (an adoption that
+ * failed gives the cgroup back to the kernel's hold). */
+int wd_enforcer_hold(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id, bool only_held);
+/* Without BPF LSM only the sock_addr programs enforce, and they are attached per sandbox: these
+ * ones, attached where held cgroups may appear (pinned as hold_*_INODE), decide for held
+ * sandboxes only. wd_enforcer_unpin_hold_cgroups() removes those of cgroups not in @keep. */
+int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd);
+void wd_enforcer_unpin_hold_cgroups(struct wd_enforcer *e, const uint64_t *keep, size_t n);
+
 /* Removes every pin under @pin_dir: enforcement of everything pinned there ends. Returns 0 or
  * the first -errno. */
 int wd_enforcer_unpin_all(const char *pin_dir);

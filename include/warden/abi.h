@@ -123,10 +123,29 @@ struct wd_policy_cfg {
 	__u64 raw_families; /* bit N set: SOCK_RAW and SOCK_PACKET allowed in AF_N too */
 };
 
+/* wd_sandbox.flags */
+#define WD_SB_HELD                                                                                 \
+	(1u << 0) /* held by the kernel when made (an adoption rule matched its path),             \
+		   * not adopted by the daemon yet */
+
 /* wd_sandboxes (hash), keyed by the sandbox cgroup id. */
 struct wd_sandbox {
 	__u32 policy_id;
-	__u32 pad;
+	__u32 flags;
+};
+
+/* Adoption rules as the kernel matches them when a cgroup is made (wd_adopt, hash keyed by the
+ * rule's index): a new cgroup v2 directory at @level whose path below the hierarchy's root
+ * matches @pat (warden/glob.h) is a sandbox under @policy_id from its first instant. */
+#define WD_ADOPT_MAX	  32
+#define WD_ADOPT_PAT_MAX  256  /* bytes of a pattern, NUL included; a power of two */
+#define WD_CG_PATH_MAX	  1024 /* bytes of a cgroup path the kernel reports; a power of two */
+#define WD_GLOB_STEPS_MAX (1u << 17)
+
+struct wd_adopt_pat {
+	char pat[WD_ADOPT_PAT_MAX];
+	__u32 level;
+	__u32 policy_id;
 };
 
 /* Event records in the ring buffer. Every record starts with this header. */

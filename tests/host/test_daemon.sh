@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 41
+plan 48
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 41); do skip "daemon" "needs root"; done
+	for _ in $(seq 48); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -48,6 +48,24 @@ daemon:
       identity: "pod:{base}"
     - cgroup: "/wdtest-$$/pods/*/c-*"
       identity: "ctr:{base}"
+    - cgroup: "/wdtest-$$/held-*"
+      identity: "held:{base}"
+      policy: $T/held.yaml
+EOF
+cat >"$T/held.yaml" <<'EOF'
+version: 1
+name: held
+identities: ["nobody:*"]
+exec:
+  allow: [/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: [/]
+network:
+  allow:
+    - to: 127.0.0.1
 EOF
 cat >"$T/ci.yaml" <<'EOF'
 version: 1
@@ -83,8 +101,8 @@ check "daemon --check: invalid config, file:line:column" "rc=$rc $out" \
 
 check "the daemon starts and answers" "$(tail -5 "$T/daemon.log")" start
 "$WARDEN" status --json >"$T/status.json"
-check "status --json: degraded, names what it cannot protect" "$(cat "$T/status.json")" \
-	jqt '.enforcement == "degraded" and (.not_protected | length) > 0 and .sinks[0].name == "main"' "$T/status.json"
+check "status --json: degraded, names what it cannot protect, holds new cgroups" "$(cat "$T/status.json")" \
+	jqt '.enforcement == "degraded" and (.not_protected | length) > 0 and .sinks[0].name == "main" and ([.features[] | select(.name == "cgroup_hold" and .in_use)] | length == 1)' "$T/status.json"
 
 # --- warden run through the daemon ----------------------------------------------------------
 out=$("$WARDEN" run -i ci:job1 -l repo=acme -- $PY -c "
@@ -255,16 +273,65 @@ for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q pod:auto-7f3a && break; 
 check "adoption by pattern: a new matching cgroup is adopted as pod:{base}" "$(grep -i adopt "$T/daemon.log" | tail -3)" \
 	sh -c '"$1" sandbox list | grep -q "pod:auto-7f3a"' _ "$WARDEN"
 check "...seen by inotify when it was made, not at the next periodic scan" "$(grep 'adoption rule' "$T/daemon.log" | tail -3)" \
-	grep -q "auto-7f3a adopted as pod:auto-7f3a (seen by inotify)" "$T/daemon.log"
+	grep -q "auto-7f3a adopted as pod:auto-7f3a (seen by inotify[;)]" "$T/daemon.log"
 # Two levels made at once (a pod, then its container): the container's directory appears
 # before the daemon can watch the pod's.
 mkdir -p "$CG2/wdtest-$$/pods/p1/c-9"
 for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q ctr:c-9 && break; sleep 0.25; done
 check "a pattern with a wildcard level: a container made with its pod is adopted, by inotify" \
 	"$(grep 'adoption rule' "$T/daemon.log" | tail -3)" \
-	grep -q "c-9 adopted as ctr:c-9 (seen by inotify)" "$T/daemon.log"
+	grep -q "c-9 adopted as ctr:c-9 (seen by inotify[;)]" "$T/daemon.log"
 rmdir "$CG2/wdtest-$$/pods/p1/c-9" "$CG2/wdtest-$$/pods/p1" "$CG2/wdtest-$$/pods"
 rmdir "$CG2/wdtest-$$/auto-7f3a"
+sleep 1
+
+# --- the kernel holds a new matching cgroup from its mkdir on, daemon or not -----------------
+# The daemon is stopped (SIGSTOP): it cannot adopt anything, so what is enforced is the kernel's
+# hold alone. In each cgroup: connect to 127.0.0.1 (the metrics port) and to 10.255.0.13.
+probe_in() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "
+import socket
+a = socket.socket(); a.settimeout(0.5); b = socket.socket(); b.settimeout(0.5)
+print(a.connect_ex((\"127.0.0.1\", $3)), b.connect_ex((\"10.255.0.13\", 80)))"' _ "$1" "$PY" "$PORT"
+}
+held_n() {
+	"${BPFTOOL:-bpftool}" map dump pinned "$PIN/maps/wd_sandboxes" -j |
+		jq '[.[] | select(.formatted.value.flags == 1)] | length'
+}
+kill -STOP "$dpid"
+mkdir "$CG2/wdtest-$$/held-1" "$CG2/wdtest-$$/auto-h1" "$CG2/wdtest-$$/free-1"
+out1=$(probe_in "$CG2/wdtest-$$/held-1")
+out2=$(probe_in "$CG2/wdtest-$$/auto-h1")
+out3=$(probe_in "$CG2/wdtest-$$/free-1")
+check "held from its mkdir, no daemon: the rule's policy (127.0.0.1 allowed, 10.255.0.13 EPERM)" \
+	"got '$out1'" [ "$out1" = "0 1" ]
+check "held from its mkdir, rule without a policy: nothing allowed until adopted (EPERM twice)" \
+	"got '$out2'" [ "$out2" = "1 1" ]
+check "a cgroup no rule matches is not held" "got '$out3'" sh -c '[ "${1% *}" = 0 ] && [ "${1#* }" != 1 ]' _ "$out3"
+mkdir "$CG2/wdtest-$$/held-2"
+n1=$(held_n)
+rmdir "$CG2/wdtest-$$/held-2"
+n2=$(held_n)
+check "a held cgroup removed before adoption is forgotten by the kernel" "held: $n1 then $n2" \
+	[ "$n1-$n2" = 3-2 ]
+kill -CONT "$dpid"
+for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q held:held-1 && break; sleep 0.25; done
+check "then the daemon adopts it, and says the kernel held it since its mkdir" \
+	"$(grep 'adoption rule' "$T/daemon.log" | tail -3)" \
+	grep -q "held-1 adopted as held:held-1 (.*; held by the kernel since it was made)" "$T/daemon.log"
+check "the held cgroup's denial reached the daemon's log before the adoption" \
+	"$(grep 'held cgroup' "$T/daemon.log" | tail -3)" \
+	grep -q "warden\[held cgroup [0-9]*\]: DENY connect 10.255.0.13:80" "$T/daemon.log"
+# The rule's policy file changes (no network at all now) and the daemon reloads: the sandbox
+# adopted under the rule follows it.
+sed -i '/^network:/,$d' "$T/held.yaml"
+nr=$(grep -c "reloaded" "$T/daemon.log")
+kill -HUP "$dpid"
+for _ in $(seq 40); do [ "$(grep -c "reloaded" "$T/daemon.log")" -gt "$nr" ] && break; sleep 0.1; done
+out1=$(probe_in "$CG2/wdtest-$$/held-1")
+check "a reload with the rule's policy changed: its adopted sandbox follows (EPERM twice)" \
+	"got '$out1' $(grep -i 'reload' "$T/daemon.log" | tail -2)" [ "$out1" = "1 1" ]
+rmdir "$CG2/wdtest-$$/held-1" "$CG2/wdtest-$$/auto-h1" "$CG2/wdtest-$$/free-1"
 sleep 1
 # The daemon itself, moved into a cgroup: neither that cgroup nor its parent can be adopted.
 orig=$(sed -n 's/^0:://p' /proc/$dpid/cgroup)

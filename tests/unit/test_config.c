@@ -203,6 +203,48 @@ static void sizes(void **state)
 	assert_int_equal(wd_size_parse("20000000TiB", &b), -EINVAL);
 }
 
+/* Adoption rules: what the kernel cannot match when a cgroup is made is refused, with its place;
+ * a valid rule keeps its policy file. */
+static void adopt_rules(void **state)
+{
+	struct wd_config *c;
+	char deep[400] = "", *out;
+
+	(void)state;
+	c = parse_ok("version: 1\n"
+		     "daemon:\n"
+		     "  adopt:\n"
+		     "    - cgroup: /ci/job-*\n"
+		     "      identity: \"ci:{base}\"\n"
+		     "      policy: /etc/warden/ci.yaml\n");
+	assert_int_equal(c->daemon.n_adopt, 1);
+	assert_string_equal(c->daemon.adopt[0].cgroup, "/ci/job-*");
+	assert_string_equal(c->daemon.adopt[0].policy, "/etc/warden/ci.yaml");
+	wd_config_free(c);
+
+	out = parse_bad("version: 1\n"
+			"daemon:\n"
+			"  adopt:\n"
+			"    - cgroup: /ci/job-[0-9]*\n"
+			"      identity: \"ci:{base}\"\n");
+	assert_non_null(strstr(out, "c.yaml:4:15: adopt.cgroup \"/ci/job-[0-9]*\" may use * and ? "
+				    "only, not brackets or backslashes"));
+	free(out);
+
+	for (int i = 0; i < 16; i++)
+		strcat(deep, "/a*");
+	{
+		char yaml[600];
+
+		snprintf(yaml, sizeof(yaml),
+			 "version: 1\ndaemon:\n  adopt:\n    - cgroup: %s\n      identity: x:y\n",
+			 deep);
+		out = parse_bad(yaml);
+		assert_non_null(strstr(out, "is 16 levels deep; sandboxes can be at most 15 deep"));
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +253,7 @@ int main(void)
 		cmocka_unit_test(every_error_with_its_place),
 		cmocka_unit_test(root_errors),
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(adopt_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

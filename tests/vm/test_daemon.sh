@@ -13,7 +13,7 @@ T=/run/wdd
 rm -rf "$T" /tmp/wdd
 mkdir -p "$T" /tmp/wdd
 export WARDEN_SOCKET=$T/run/control.sock
-plan 17
+plan 20
 dpid=
 trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
 
@@ -31,6 +31,10 @@ daemon:
   metrics: off
   admin_group: nogroup
   policies: [$T/job.yaml]
+  adopt:
+    - cgroup: /wdvm/job-*
+      identity: "job:{base}"
+      policy: $T/job.yaml
 EOF
 cat >"$T/job.yaml" <<'EOF'
 version: 1
@@ -136,5 +140,23 @@ for _ in $(seq 200); do [ -s /tmp/wdd/long.out ] && break; sleep 0.1; done
 read -r denied leaked </tmp/wdd/long.out
 check "exec from /tmp denied throughout the upgrade ($denied attempts, none through)" "denied=$denied leaked=$leaked" \
 	sh -c '[ "$1" = 40 ] && [ "$2" = 0 ]' _ "$denied" "$leaked"
+
+# --- the kernel holds a cgroup an adoption rule matches from its mkdir on ---------------------
+# The daemon is stopped (SIGSTOP), so only the kernel's hold can deny: exec from /tmp in a new
+# matching cgroup is refused by the rule's policy; in a cgroup no rule matches it runs.
+CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+mkdir -p "$CG2/wdvm"
+kill -STOP "$dpid"
+mkdir "$CG2/wdvm/job-1" "$CG2/wdvm/free-1"
+in_cg() { sh -c 'echo $$ >"$1/cgroup.procs" && /tmp/wdd/payload 2>/dev/null; echo $?' _ "$1"; }
+held=$(in_cg "$CG2/wdvm/job-1")
+free=$(in_cg "$CG2/wdvm/free-1")
+check "held from its mkdir with no daemon running: exec from /tmp refused (126)" "got '$held'" [ "$held" = 126 ]
+check "...while in a cgroup no rule matches it runs (0)" "got '$free'" [ "$free" = 0 ]
+kill -CONT "$dpid"
+for _ in $(seq 40); do "$WARDEN" sandbox list | grep -q job:job-1 && break; sleep 0.25; done
+check "then the daemon adopts it, held by the kernel since its mkdir" "$(grep 'adoption rule' "$T/daemon.log")" \
+	grep -q "job-1 adopted as job:job-1 (.*; held by the kernel since it was made)" "$T/daemon.log"
+rmdir "$CG2/wdvm/job-1" "$CG2/wdvm/free-1" "$CG2/wdvm"
 rm -rf /tmp/wdd
 done_testing
