@@ -338,41 +338,124 @@ static void sink_tick(struct sink *s, uint64_t *next_tick)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* One record taken from the ring for delivery, and where the ring's tail goes once it is done. */
+struct batch_rec {
+	const struct rec_hdr *h;
+	size_t end;  /* the tail after this record */
+	size_t used; /* bytes up to that tail from the batch's start, wrap waste included */
+};
+
+/* Up to @max records from tail, without consuming them: the producer writes only into free
+ * space, so they stay put until batch_pop(). Caller holds s->mu. */
+static size_t batch_take(struct sink *s, struct batch_rec *b, size_t max)
+{
+	size_t pos = s->tail, left = s->used, taken = 0, n = 0;
+
+	while (n < max && left) {
+		const struct rec_hdr *h;
+		size_t sz;
+
+		if (s->cap - pos < sizeof(struct rec_hdr) ||
+		    ((const struct rec_hdr *)(s->ring + pos))->len == REC_WRAP) {
+			taken += s->cap - pos;
+			left -= s->cap - pos;
+			pos = 0;
+			continue;
+		}
+		h = (const struct rec_hdr *)(s->ring + pos);
+		sz = rec_size(h->len);
+		pos += sz;
+		if (pos == s->cap)
+			pos = 0;
+		taken += sz;
+		left -= sz;
+		b[n++] = (struct batch_rec){h, pos, taken};
+	}
+	return n;
+}
+
+/* Consumes the first @n records of @b. Caller holds s->mu. */
+static void batch_pop(struct sink *s, const struct batch_rec *b, size_t n)
+{
+	if (!n)
+		return;
+	s->tail = b[n - 1].end;
+	s->used -= b[n - 1].used;
+	if (!s->used)
+		s->head = s->tail = 0;
+}
+
+/* Hands one record (or, with REC_F_LOST, the EVENTS_LOST event for marker @m) to the backend.
+ * Returns write()'s verdict. Called without s->mu. */
+static int deliver(struct sink *s, uint32_t flags, const struct lost_marker *m, const uint8_t *msg,
+		   size_t len, uint8_t *copy)
+{
+	Warden__V1__Event lev, *ev = NULL;
+	Warden__V1__Header lhdr;
+	Warden__V1__Lifecycle llc;
+	char detail[160];
+	int err;
+
+	if (flags & REC_F_LOST) {
+		len = lost_event(s, m, copy, &lev, &lhdr, &llc, detail, sizeof(detail));
+		msg = copy;
+		if (s->ops->wants_event)
+			ev = &lev;
+	} else if (s->ops->wants_event) {
+		ev = warden__v1__event__unpack(NULL, len, msg);
+	}
+	if (s->ops->wants_event && !ev)
+		err = -EBADMSG;
+	else
+		err = s->ops->write(s->impl, msg, len, ev);
+	if (ev && ev != &lev)
+		warden__v1__event__free_unpacked(ev, NULL);
+	return err;
+}
+
+/* Records taken from the ring per lock round trip: two lock round trips and a clock read per
+ * record cost more than the file sink's write of one. */
+#define BATCH_MAX 256
+
 static void *sink_main(void *arg)
 {
 	struct sink *s = arg;
 	uint8_t *copy = malloc(WD_PB_RECORD_MAX + 64);
+	struct batch_rec *b = malloc(BATCH_MAX * sizeof(*b));
 	struct lost_marker direct = {0}; /* a record the backend refused, to report next */
 	uint64_t next_tick = 0;
-	char detail[160];
 
-	if (!copy)
+	if (!copy || !b)
 		abort();
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		Warden__V1__Event lev, *ev = NULL;
-		Warden__V1__Header lhdr;
-		Warden__V1__Lifecycle llc;
-		struct rec_hdr *h = NULL;
-		struct lost_marker m = {0};
-		const uint8_t *msg = copy;
-		uint32_t flags;
-		uint64_t seq = 0;
-		size_t len = 0;
+		uint64_t written = 0, reported = 0, refused = 0;
+		bool again = false;
+		size_t n, done;
 		int err;
 
 		/* A pending marker with nothing behind it: put it in as soon as it fits. */
 		if (s->pend_count && !s->used)
 			ring_put_marker(s);
 		if (direct.count) {
-			m = direct;
-			direct.count = 0;
-			flags = REC_F_LOST;
+			struct lost_marker m = direct;
+
 			pthread_mutex_unlock(&s->mu);
-			goto deliver;
+			err = deliver(s, REC_F_LOST, &m, NULL, 0, copy);
+			pthread_mutex_lock(&s->mu);
+			again = err == -EAGAIN;
+			if (!again) {
+				direct.count = 0;
+				if (!err)
+					s->lost_reported += m.count;
+			}
+			goto retry;
 		}
-		h = ring_peek(s);
-		if (!h) {
+		n = batch_take(s, b, BATCH_MAX);
+		if (!n) {
+			/* Only wrap waste was left: batch_take() does not consume it. */
+			if (s->used)
+				s->head = s->tail = s->used = 0;
 			if (!s->flushed) {
 				pthread_mutex_unlock(&s->mu);
 				if (s->ops->flush)
@@ -390,59 +473,49 @@ static void *sink_main(void *arg)
 			pthread_mutex_lock(&s->mu);
 			continue;
 		}
-		/* The producer only writes into free space: the record at tail stays put until
-		 * ring_pop(), and is written from where it is. */
-		flags = h->flags;
-		seq = h->seq;
-		len = h->len;
-		if (flags & REC_F_LOST)
-			memcpy(&m, h + 1, sizeof(m));
-		else
-			msg = (const uint8_t *)(h + 1);
 		pthread_mutex_unlock(&s->mu);
-	deliver:
-		if (flags & REC_F_LOST) {
-			len = lost_event(s, &m, copy, &lev, &lhdr, &llc, detail, sizeof(detail));
-			if (s->ops->wants_event)
-				ev = &lev;
-		} else if (s->ops->wants_event) {
-			ev = warden__v1__event__unpack(NULL, len, msg);
-		}
-		for (;;) {
-			if (s->ops->wants_event && !ev)
-				err = -EBADMSG;
-			else
-				err = s->ops->write(s->impl, msg, len, ev);
-			if (err != -EAGAIN)
-				break;
-			/* Not now: keep the record, retry after a pause, unless stopping. */
-			sink_tick(s, &next_tick);
-			pthread_mutex_lock(&s->mu);
-			if (s->stop) {
-				pthread_mutex_unlock(&s->mu);
+
+		for (done = 0; done < n; done++) {
+			const struct rec_hdr *h = b[done].h;
+			struct lost_marker m = {0};
+
+			if (h->flags & REC_F_LOST)
+				memcpy(&m, h + 1, sizeof(m));
+			err = deliver(s, h->flags, &m, (const uint8_t *)(h + 1), h->len, copy);
+			if (err == -EAGAIN) {
+				again = true;
 				break;
 			}
-			sink_wait(s, RETRY_NS);
-			pthread_mutex_unlock(&s->mu);
-			next_tick = 0;
+			if (h->flags & REC_F_LOST) {
+				if (!err)
+					reported += m.count;
+			} else if (!err) {
+				written++;
+			} else {
+				/* Refused for good: lost, and said so right away, where it
+				 * belongs, before the rest of the run. */
+				refused++;
+				direct = (struct lost_marker){1, h->seq, h->seq};
+				done++;
+				break;
+			}
 		}
-		if (ev && ev != &lev)
-			warden__v1__event__free_unpacked(ev, NULL);
 
+		/* What the backend took leaves the ring now, even when it stalls on the next
+		 * record: its room is the producer's again, and the counts are current. */
 		pthread_mutex_lock(&s->mu);
-		if (err == -EAGAIN) /* stopping with the sink unable to take it */
-			break;
-		if (h)
-			ring_pop(s, h);
-		if (flags & REC_F_LOST) {
-			if (!err)
-				s->lost_reported += m.count;
-		} else if (!err) {
-			s->written++;
-		} else {
-			/* Refused for good: lost, and said so right away, where it belongs. */
-			s->lost++;
-			direct = (struct lost_marker){1, seq, seq};
+		batch_pop(s, b, done);
+		s->written += written;
+		s->lost_reported += reported;
+		s->lost += refused;
+	retry:
+		if (again) {
+			/* Not now: keep the record, retry after a pause (a tick first), unless
+			 * stopping. */
+			if (s->stop)
+				break;
+			sink_wait(s, RETRY_NS);
+			next_tick = 0;
 		}
 		if (clock_ns(CLOCK_MONOTONIC) >= next_tick) {
 			pthread_mutex_unlock(&s->mu);
@@ -452,6 +525,7 @@ static void *sink_main(void *arg)
 	}
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->mu);
+	free(b);
 	free(copy);
 	return NULL;
 }
