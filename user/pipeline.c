@@ -28,6 +28,12 @@
 #define REC_F_LOST    1u	  /* a LOST marker: the payload is struct lost_marker */
 #define ALIGN8(x)     (((x) + 7) & ~(size_t)7)
 
+/* A sleeping sink thread is woken once this much waits (or a quarter of a smaller queue):
+ * records then go from producer to sink while still in the CPU's cache. Waiting for the 5 ms
+ * kick at a million events per second lets megabytes pile up, each record written and read
+ * back from memory. */
+#define WAKE_BYTES (2ull << 20)
+
 struct rec_hdr {
 	uint32_t len; /* payload bytes, or REC_WRAP */
 	uint32_t flags;
@@ -51,6 +57,7 @@ struct sink {
 	pthread_cond_t idle; /* drain waits on it */
 	uint8_t *ring;
 	size_t cap, head, tail, used; /* used counts bytes from tail to head, wrap waste included */
+	size_t wake;		      /* wake the thread at once past this much used */
 	bool waiting, stop, flushed;
 	/* Records lost since the last marker: not yet in the ring. */
 	uint64_t pend_count, pend_first, pend_last;
@@ -212,7 +219,7 @@ out:
 	s->flushed = false;
 	/* Not a wake-up per record: the producer kicks the sinks once per batch
 	 * (wd_pipeline_kick), and only a queue filling up wakes its thread at once. */
-	if (s->waiting && (s->used > s->cap / 4 || s->pend_count))
+	if (s->waiting && (s->used > s->wake || s->pend_count))
 		pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 	return ok;
@@ -623,6 +630,7 @@ int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, 
 		if (s->cap < QUEUE_MIN)
 			s->cap = QUEUE_MIN;
 		s->cap = ALIGN8(s->cap);
+		s->wake = s->cap / 4 < WAKE_BYTES ? s->cap / 4 : WAKE_BYTES;
 		p->n = i + 1;
 		s->ring = malloc(s->cap);
 		if (!s->ring) {

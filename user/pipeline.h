@@ -50,7 +50,7 @@ int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
 
 /* Wakes the sinks that have records waiting: call it after a batch of emits (a drain of the
  * ring buffer). It wakes them at most every 5 ms; without it they still take their records
- * within a tenth of a second, or as soon as a queue is a quarter full. */
+ * within a tenth of a second, or as soon as 2 MiB wait (a quarter of a smaller queue). */
 void wd_pipeline_kick(struct wd_pipeline *p);
 
 size_t wd_pipeline_sinks(const struct wd_pipeline *p);
