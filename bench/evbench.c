@@ -547,27 +547,31 @@ struct proc_cache {
 /* /proc as warden reads it, through a cache or not. The benchmark does not run in a sandbox
  * cgroup; its process and its parent are shown in one, so that each event carries an ancestry
  * of one process, as a job's command started by its shell would. */
-static int bench_proc_lookup(void *arg, uint32_t pid, struct wd_proc_info *out)
+static int bench_proc_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
+			     const struct wd_proc_info **out)
 {
 	struct proc_cache *c = arg;
 	struct cache_slot *s = &c->slot[pid % CACHE_SLOTS];
 	int err;
 
+	/* As wd_proc_cache_lookup(): a hit points into the cache, copying nothing. */
 	if (c->cached && s->pid == pid) {
 		c->hits++;
-		if (!s->err)
-			*out = s->info;
+		*out = &s->info;
 		return s->err;
 	}
 	c->misses++;
-	err = wd_proc_lookup_procfs(NULL, pid, out);
+	err = wd_proc_lookup_procfs(NULL, pid, buf);
 	if (!err && (pid == c->inside[0] || pid == c->inside[1]))
-		snprintf(out->cgroup, sizeof(out->cgroup), "%s", c->sandbox_cgroup);
+		snprintf(buf->cgroup, sizeof(buf->cgroup), "%s", c->sandbox_cgroup);
+	*out = buf;
 	if (c->cached) {
 		s->pid = pid;
 		s->err = err;
-		if (!err)
-			s->info = *out;
+		if (!err) {
+			s->info = *buf;
+			*out = &s->info;
+		}
 	}
 	return err;
 }

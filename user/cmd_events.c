@@ -764,8 +764,12 @@ oom:
 /* 17 kinds of record, 11 of confinement, and the end of the sandbox. */
 #define SELFTEST_VARIANTS 29
 
-static int selftest_proc(void *arg, uint32_t pid, struct wd_proc_info *out)
+static int selftest_proc(void *arg, uint32_t pid, struct wd_proc_info *buf,
+			 const struct wd_proc_info **res)
 {
+	struct wd_proc_info *out = buf;
+
+	*res = buf;
 	memset(out, 0, sizeof(*out));
 	out->start_ticks = 100 + pid;
 	out->gid = 1000;

@@ -350,7 +350,8 @@ static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 			 const struct wd_event_ctx *ctx)
 {
 	Warden__V1__Process *p = &out->proc;
-	struct wd_proc_info pi;
+	const struct wd_proc_info *pi;
+	struct wd_proc_info buf; /* for a lookup that has no storage of its own */
 	uint32_t up;
 	char id[128];
 
@@ -365,37 +366,37 @@ static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 	if (!ctx->proc_lookup || !e->pid)
 		return;
 
-	if (ctx->proc_lookup(ctx->proc_lookup_arg, e->pid, &pi) == 0 &&
-	    !started_after(&pi, e->hdr.ktime_ns)) {
-		p->gid = pi.gid;
+	if (ctx->proc_lookup(ctx->proc_lookup_arg, e->pid, &buf, &pi) == 0 &&
+	    !started_after(pi, e->hdr.ktime_ns)) {
+		p->gid = pi->gid;
 		exec_id(id, sizeof(id),
 			ctx->boot_id && ctx->boot_id[0] ? ctx->boot_id
 			: ctx->node			? ctx->node
 							: "",
-			e->pid, pi.start_ticks);
+			e->pid, pi->start_ticks);
 		p->exec_id = kstr(out, id, sizeof(id));
 		/* The cgroup hooks run without the task's context: /proc fills in. */
 		if (!p->exe[0])
-			p->exe = kstr(out, pi.exe, sizeof(pi.exe));
+			p->exe = kstr(out, pi->exe, sizeof(pi->exe));
 		if (!p->ppid)
-			p->ppid = pi.ppid;
+			p->ppid = pi->ppid;
 	}
 
 	up = p->ppid;
 	while (up > 1 && p->n_ancestry < WD_PB_ANCESTRY_MAX) {
 		Warden__V1__Ancestor *a = &out->anc[p->n_ancestry];
 
-		if (ctx->proc_lookup(ctx->proc_lookup_arg, up, &pi) ||
-		    started_after(&pi, e->hdr.ktime_ns) || !in_sandbox(ctx, pi.cgroup))
+		if (ctx->proc_lookup(ctx->proc_lookup_arg, up, &buf, &pi) ||
+		    started_after(pi, e->hdr.ktime_ns) || !in_sandbox(ctx, pi->cgroup))
 			break;
 		warden__v1__ancestor__init(a);
 		a->pid = up;
-		a->exe = kstr(out, pi.exe, sizeof(pi.exe));
-		a->comm = kstr(out, pi.comm, sizeof(pi.comm));
+		a->exe = kstr(out, pi->exe, sizeof(pi->exe));
+		a->comm = kstr(out, pi->comm, sizeof(pi->comm));
 		out->anc_p[p->n_ancestry++] = a;
-		if (pi.ppid == up)
+		if (pi->ppid == up)
 			break;
-		up = pi.ppid;
+		up = pi->ppid;
 	}
 	p->ancestry = p->n_ancestry ? out->anc_p : NULL;
 }

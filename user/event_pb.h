@@ -36,8 +36,11 @@ struct wd_proc_info {
 	char cgroup[WD_PATH_MAX]; /* cgroup v2 path relative to the mount, "/warden/sb-..." */
 };
 
-/* Fills @out for @pid; returns 0 or -errno (-ENOENT: the process is gone). */
-typedef int (*wd_proc_lookup_fn)(void *arg, uint32_t pid, struct wd_proc_info *out);
+/* Looks up @pid: 0 with *@out at its facts, either @buf filled in or storage of the callee's
+ * own (a cache's entry) that stays valid until the next call with the same @arg, so that a
+ * cache hit copies nothing; or -errno (-ENOENT: the process is gone). */
+typedef int (*wd_proc_lookup_fn)(void *arg, uint32_t pid, struct wd_proc_info *buf,
+				 const struct wd_proc_info **out);
 /* The text of rule @rule_id, or NULL. */
 typedef const char *(*wd_rule_text_fn)(void *arg, uint32_t rule_id);
 

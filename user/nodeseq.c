@@ -121,7 +121,8 @@ void wd_proc_cache_forget(struct wd_proc_cache *c, uint32_t pid)
 		s->at = 0;
 }
 
-int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *out)
+int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
+			 const struct wd_proc_info **out)
 {
 	struct wd_proc_cache *c = arg;
 	struct proc_slot *s = &c->slot[pid & (CACHE_SLOTS - 1)];
@@ -129,10 +130,11 @@ int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *out)
 	int ret;
 
 	if (s->at && s->pid == pid && now - s->at < c->ttl_ns) {
-		*out = s->info;
+		*out = &s->info;
 		return 0;
 	}
-	ret = wd_proc_lookup_procfs(NULL, pid, out);
+	/* Read into @buf: a failed read leaves the slot's entry for another pid alone. */
+	ret = wd_proc_lookup_procfs(NULL, pid, buf);
 	if (ret) {
 		if (s->pid == pid)
 			s->at = 0;
@@ -140,6 +142,7 @@ int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *out)
 	}
 	s->pid = pid;
 	s->at = now;
-	s->info = *out;
+	s->info = *buf;
+	*out = &s->info;
 	return 0;
 }

@@ -23,7 +23,8 @@ struct wd_proc_cache;
 struct wd_proc_cache *wd_proc_cache_new(unsigned ttl_ms);
 void wd_proc_cache_free(struct wd_proc_cache *c);
 void wd_proc_cache_forget(struct wd_proc_cache *c, uint32_t pid);
-/* A wd_proc_lookup_fn: @arg is the cache. */
-int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *out);
+/* A wd_proc_lookup_fn: @arg is the cache. A hit points *@out into the cache. */
+int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
+			 const struct wd_proc_info **out);
 
 #endif

@@ -506,14 +506,15 @@ static int on_event(void *ctx, const struct wd_event *e)
 
 	/* The cgroup hooks cannot see the task; /proc can, while the process lives. */
 	if ((!e->exe[0] || !e->ppid) && e->pid) {
-		struct wd_proc_info pi;
+		const struct wd_proc_info *pi;
+		struct wd_proc_info buf;
 
 		copy = *e;
-		if (wd_proc_cache_lookup(r->procs_cache, e->pid, &pi) == 0) {
+		if (wd_proc_cache_lookup(r->procs_cache, e->pid, &buf, &pi) == 0) {
 			if (!copy.exe[0])
-				memcpy(copy.exe, pi.exe, sizeof(copy.exe));
+				memcpy(copy.exe, pi->exe, sizeof(copy.exe));
 			if (!copy.ppid)
-				copy.ppid = pi.ppid;
+				copy.ppid = pi->ppid;
 		}
 		e = &copy;
 	}

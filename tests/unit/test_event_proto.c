@@ -25,8 +25,12 @@
 
 static const struct wd_label labels[] = {{"repo", "acme/api"}, {"team", "platform"}};
 
-static int fake_proc(void *arg, uint32_t pid, struct wd_proc_info *out)
+static int fake_proc(void *arg, uint32_t pid, struct wd_proc_info *buf,
+		     const struct wd_proc_info **res)
 {
+	struct wd_proc_info *out = buf;
+
+	*res = buf;
 	memset(out, 0, sizeof(*out));
 	out->start_ticks = 50;
 	out->gid = 27;
