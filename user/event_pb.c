@@ -87,12 +87,64 @@ static bool all_ascii(const unsigned char *p, size_t n)
 	return true;
 }
 
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The common case of arena_str() in one pass instead of three (strnlen, the ASCII check, the
+ * copy): an ASCII string copied eight bytes at a time up to its NUL. Returns its length, or
+ * SIZE_MAX when the string is not ASCII or a word would not fit (the general path decides). */
+static size_t ascii_copy(char *dst, size_t room, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; n + 8 <= max && n + 8 < room; n += 8) {
+		uint64_t w, zero;
+
+		memcpy(&w, s + n, 8);
+		/* The lowest flagged byte is the first NUL (higher flags may be false). */
+		zero = (w - ONES) & ~w & HIGHS;
+		if (zero) {
+			unsigned k = (unsigned)__builtin_ctzll(zero) / 8;
+			uint64_t before = k ? ~0ull >> (64 - 8 * k) : 0;
+
+			/* Bytes after the NUL are not the string's: only those before count. */
+			if (w & before & HIGHS)
+				return SIZE_MAX;
+			memcpy(dst + n, &w, 8); /* the NUL with it */
+			return n + k;
+		}
+		if (w & HIGHS)
+			return SIZE_MAX;
+		memcpy(dst + n, &w, 8);
+	}
+	for (; n < max && s[n]; n++) {
+		if ((s[n] & 0x80) || n + 1 >= room)
+			return SIZE_MAX;
+		dst[n] = s[n];
+	}
+	if (n >= room)
+		return SIZE_MAX;
+	dst[n] = '\0';
+	return n;
+}
+
 static char *arena_str(struct wd_pb_event *out, const char *s, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = s ? strnlen(s, max) : 0, room = sizeof(out->arena) - out->arena_used, o = 0;
+	size_t n, room = sizeof(out->arena) - out->arena_used, o = 0;
 	char *dst = out->arena + out->arena_used;
+	const unsigned char *p;
 
+	if (!s) {
+		s = "";
+		max = 0;
+	}
+	n = ascii_copy(dst, room, s, max);
+	if (n != SIZE_MAX) {
+		out->arena_used += n + 1;
+		return dst;
+	}
+	p = (const unsigned char *)s;
+	n = strnlen(s, max);
 	if (all_ascii(p, n)) {
 		if (n >= room)
 			return NULL;

@@ -484,6 +484,35 @@ static void kernel_strings(void **state)
 	assert_int_equal(wd_event_to_pb(&e, &f->ctx, f->pe), -EINVAL);
 }
 
+/* Kernel strings of every short length, ASCII or with an invalid byte at each position, with
+ * high-bit garbage after the NUL (a reserved ring buffer record is not zeroed): the copy eight
+ * bytes at a time must end at the NUL and judge only the bytes before it. */
+static void kernel_strings_every_length(void **state)
+{
+	struct fixture *f = *state;
+	struct wd_event e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_FILE_OPEN);
+
+	for (int len = 0; len <= 40; len++) {
+		for (int bad = -1; bad < len; bad++) {
+			char want[64];
+			int w = 0;
+
+			memset(e.path, 0xc8, sizeof(e.path));
+			for (int i = 0; i < len; i++) {
+				e.path[i] = (char)(i == bad ? 0xff : 'a' + i % 26);
+				if (i == bad)
+					w += sprintf(want + w, "\xef\xbf\xbd");
+				else
+					want[w++] = (char)('a' + i % 26);
+			}
+			want[w] = '\0';
+			e.path[len] = '\0';
+			assert_int_equal(wd_event_to_pb(&e, &f->ctx, f->pe), 0);
+			assert_string_equal(f->pe->act.file_open.path, want);
+		}
+	}
+}
+
 static void proc_unknown(void **state)
 {
 	struct fixture *f = *state;
@@ -1028,6 +1057,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(truncate_and_unix_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(lifecycle_and_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(kernel_strings, setup, teardown),
+		cmocka_unit_test_setup_teardown(kernel_strings_every_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(proc_unknown, setup, teardown),
 		cmocka_unit_test(procfs_reader),
 		cmocka_unit_test(wire_bytes),
