@@ -688,6 +688,18 @@ struct wd_pb_packer {
 	struct part rule[RULE_PARTS];
 };
 
+void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n)
+{
+	const Warden__V1__Event *ev = &pk->ev.ev;
+
+	*first = *n = 0;
+	if (ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE && ev->lifecycle &&
+	    ev->lifecycle->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
+		*first = ev->lifecycle->lost_first_seq;
+		*n = ev->lifecycle->lost_count;
+	}
+}
+
 struct wd_pb_packer *wd_pb_packer_new(void)
 {
 	struct wd_pb_packer *pk = calloc(1, sizeof(*pk));

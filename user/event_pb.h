@@ -129,6 +129,9 @@ void wd_pb_packer_free(struct wd_pb_packer *pk);
  * so that a caller can report the gap. */
 int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struct wd_event_ctx *ctx,
 		  uint8_t *buf, size_t cap, size_t *len, uint64_t *seq);
+/* After wd_event_pack() of a WD_EV_LOST record (seq > 0): the node seq numbers the lost events
+ * were given, so that a sink dropping the record can report them itself; 0, 0 for others. */
+void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n);
 
 /* An event warden makes itself: @kind is a Lifecycle kind, @detail free text (may be NULL). */
 int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecycle__Kind kind,

@@ -61,7 +61,7 @@ struct sink {
 	bool waiting, stop, flushed;
 	/* Records lost since the last marker: not yet in the ring. */
 	uint64_t pend_count, pend_first, pend_last;
-	uint64_t queued, written, lost, lost_reported;
+	uint64_t queued, written, lost, lost_reported, lost_carried;
 	int last_err; /* of tick(), to report changes only */
 	char state[160];
 };
@@ -184,17 +184,26 @@ static bool ring_put_marker(struct sink *s)
 	return true;
 }
 
-static void count_lost(struct sink *s, uint64_t seq)
+/* Counts record @seq lost. A record that reported @n lost events ([@first, @first + n)) takes
+ * them along: the sink's next marker reports them, else they would vanish with it. */
+static void count_lost(struct sink *s, uint64_t seq, uint64_t first, uint64_t n)
 {
-	s->lost++;
-	if (!s->pend_count++)
-		s->pend_first = seq;
-	s->pend_last = seq;
+	uint64_t lo = n && first < seq ? first : seq,
+		 hi = n && first + n - 1 > seq ? first + n - 1 : seq;
+
+	s->lost += 1 + n;
+	s->lost_carried += n;
+	if (!s->pend_count || lo < s->pend_first)
+		s->pend_first = lo;
+	if (!s->pend_count || hi > s->pend_last)
+		s->pend_last = hi;
+	s->pend_count += 1 + n;
 }
 
 /* ---- The producer side ---------------------------------------------------------------------- */
 
-static bool sink_offer(struct sink *s, const uint8_t *msg, size_t len, uint64_t seq)
+static bool sink_offer(struct sink *s, const uint8_t *msg, size_t len, uint64_t seq,
+		       uint64_t carry_first, uint64_t carry_n)
 {
 	bool ok = false;
 	size_t at;
@@ -215,7 +224,7 @@ static bool sink_offer(struct sink *s, const uint8_t *msg, size_t len, uint64_t 
 	ok = true;
 out:
 	if (!ok)
-		count_lost(s, seq);
+		count_lost(s, seq, carry_first, carry_n);
 	s->flushed = false;
 	/* Not a wake-up per record: the producer kicks the sinks once per batch
 	 * (wd_pipeline_kick), and only a queue filling up wakes its thread at once. */
@@ -225,34 +234,50 @@ out:
 	return ok;
 }
 
-unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
-				 uint64_t seq)
+/* @carry_n events [@carry_first ...] the record reports lost (a node EVENTS_LOST event): a
+ * sink that drops the record reports them itself. */
+static unsigned emit_carry(struct wd_pipeline *p, const uint8_t *msg, size_t len, uint64_t seq,
+			   uint64_t carry_first, uint64_t carry_n)
 {
 	unsigned failed = 0;
 	size_t i;
 
+	if (!carry_first)
+		carry_n = 0;
 	for (i = 0; i < p->n; i++) {
 		if (len > WD_PB_RECORD_MAX) {
 			pthread_mutex_lock(&p->s[i].mu);
-			count_lost(&p->s[i], seq);
+			count_lost(&p->s[i], seq, carry_first, carry_n);
 			pthread_mutex_unlock(&p->s[i].mu);
 			failed++;
 			continue;
 		}
-		failed += !sink_offer(&p->s[i], msg, len, seq);
+		failed += !sink_offer(&p->s[i], msg, len, seq, carry_first, carry_n);
 	}
 	return failed;
 }
 
+unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
+				 uint64_t seq)
+{
+	return emit_carry(p, msg, len, seq, 0, 0);
+}
+
 unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev)
 {
-	uint64_t seq = ev->header ? ev->header->seq : 0;
+	uint64_t seq = ev->header ? ev->header->seq : 0, first = 0, n = 0;
 	size_t len = warden__v1__event__get_packed_size(ev);
 
+	/* A node's EVENTS_LOST (seq > 0; the pipeline's own markers have none). */
+	if (seq && ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE && ev->lifecycle &&
+	    ev->lifecycle->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
+		first = ev->lifecycle->lost_first_seq;
+		n = ev->lifecycle->lost_count;
+	}
 	if (len > WD_PB_RECORD_MAX)
-		return wd_pipeline_emit_packed(p, NULL, len, seq);
+		return emit_carry(p, NULL, len, seq, first, n);
 	warden__v1__event__pack(ev, p->pack);
-	return wd_pipeline_emit_packed(p, p->pack, len, seq);
+	return emit_carry(p, p->pack, len, seq, first, n);
 }
 
 int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
@@ -261,13 +286,16 @@ int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
 	uint64_t seq;
 	size_t len;
 	int err = wd_event_pack(pk, e, ctx, p->pack, WD_PB_RECORD_MAX, &len, &seq);
+	uint64_t first = 0, n = 0;
 
+	if (e->hdr.type == WD_EV_LOST)
+		wd_pb_packer_lost_range(pk, &first, &n);
 	if (err) {
 		if (seq)
-			wd_pipeline_emit_packed(p, NULL, WD_PB_RECORD_MAX + 1, seq);
+			emit_carry(p, NULL, WD_PB_RECORD_MAX + 1, seq, first, n);
 		return err;
 	}
-	return (int)wd_pipeline_emit_packed(p, p->pack, len, seq);
+	return (int)emit_carry(p, p->pack, len, seq, first, n);
 }
 
 /* ---- The sink thread ------------------------------------------------------------------------ */
@@ -716,6 +744,7 @@ void wd_pipeline_stats(struct wd_pipeline *p, size_t i, struct wd_sink_stats *o)
 	o->written = s->written;
 	o->lost = s->lost;
 	o->lost_reported = s->lost_reported;
+	o->lost_carried = s->lost_carried;
 	o->queue_used = s->used;
 	o->queue_bytes = s->cap;
 	snprintf(o->state, sizeof(o->state), "%s", s->state);

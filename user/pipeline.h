@@ -21,8 +21,11 @@ struct wd_sink_stats {
 	const char *kind;
 	uint64_t queued;	/* records handed to the queue */
 	uint64_t written;	/* records the backend took */
-	uint64_t lost;		/* records dropped: queue full, or refused by the backend */
+	uint64_t lost;		/* events lost: records dropped (queue full, or refused by the
+				 * backend), and what dropped EVENTS_LOST records stood for */
 	uint64_t lost_reported; /* of those, already reported to the sink in EVENTS_LOST events */
+	uint64_t lost_carried;	/* of lost: events a dropped EVENTS_LOST record of the node
+				 * reported, carried into the sink's own report */
 	uint64_t queue_used;	/* bytes in the queue now */
 	uint64_t queue_bytes;	/* its bound */
 	char state[160];	/* the backend's describe() */

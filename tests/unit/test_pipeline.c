@@ -235,6 +235,57 @@ static void stalled_sink_counts_and_reports(void **state)
 	free(fast);
 }
 
+/* The node's EVENTS_LOST for @n events it numbered @first.. (the kernel ring buffer overflowed),
+ * itself event @seq. */
+static void emit_node_lost(struct wd_pipeline *p, uint64_t seq, uint64_t first, uint64_t n)
+{
+	Warden__V1__Event ev = WARDEN__V1__EVENT__INIT;
+	Warden__V1__Header hdr = WARDEN__V1__HEADER__INIT;
+	Warden__V1__Lifecycle lc = WARDEN__V1__LIFECYCLE__INIT;
+
+	hdr.seq = seq;
+	lc.kind = WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST;
+	lc.lost_count = n;
+	lc.lost_first_seq = first;
+	lc.lost_last_seq = first + n - 1;
+	ev.header = &hdr;
+	ev.action_case = WARDEN__V1__EVENT__ACTION_LIFECYCLE;
+	ev.lifecycle = &lc;
+	wd_pipeline_emit(p, &ev);
+}
+
+/* A sink whose full queue drops the node's own EVENTS_LOST drops the report of those events,
+ * not only one record: its marker reports them too, so its gap is exactly what it says. */
+static void dropped_lost_report_is_carried(void **state)
+{
+	struct tb *t = tb_new();
+	struct wd_sink_cfg c = cfg("t", t, 1, false);
+	struct wd_pipeline *p;
+	struct wd_sink_stats st;
+	uint64_t reported;
+	char err[256];
+
+	(void)state;
+	set_blocked(t, true);
+	assert_int_equal(wd_pipeline_open(&p, &c, 1, "node", err, sizeof(err)), 0);
+	for (uint64_t s = 1; s <= 300; s++)
+		emit(p, s, 1000);	 /* the queue fills, the rest is dropped */
+	emit_node_lost(p, 311, 301, 10); /* dropped too, with the 10 it stood for */
+	for (uint64_t s = 312; s <= 320; s++)
+		emit(p, s, 1000);
+	set_blocked(t, false);
+	assert_true(wd_pipeline_drain(p, 10000));
+	reported = check_stream(t, 320); /* one gap, and it names 301..311 too */
+	wd_pipeline_stats(p, 0, &st);
+	assert_true(reported > 10);
+	assert_int_equal(st.lost, reported);
+	assert_int_equal(st.lost_reported, reported);
+	assert_int_equal(st.lost_carried, 10);
+	assert_int_equal(st.written + st.lost - st.lost_carried, 320 - 10);
+	assert_int_equal(wd_pipeline_close(p, 1000), reported);
+	free(t);
+}
+
 static void refused_record_is_reported(void **state)
 {
 	struct tb *t = tb_new();
@@ -415,6 +466,7 @@ int main(void)
 		cmocka_unit_test(close_inside_a_run),
 		cmocka_unit_test(runs_across_the_wrap),
 		cmocka_unit_test(bad_backend_fails_open),
+		cmocka_unit_test(dropped_lost_report_is_carried),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
