@@ -770,12 +770,14 @@ static void emit_record(struct bench *b, const struct wd_event *e)
 static int on_record(void *arg, void *data, size_t size)
 {
 	struct bench *b = arg;
+	struct wd_event buf;
+	const struct wd_event *e = wd_event_from_ring(data, size, &buf);
 
 	b->consumed++;
-	if (size < sizeof(struct wd_event))
+	if (!e)
 		b->bad++;
 	else if (b->mode != M_RB)
-		emit_record(b, data);
+		emit_record(b, e);
 	/* libbpf goes on as long as records keep coming: bail out now and then, so that the
 	 * epoll loop's other sources (the timer) are served too. The record is consumed. */
 	return ++b->batch >= CONSUME_BUDGET ? -ECANCELED : 0;
@@ -1894,7 +1896,8 @@ int main(int argc, char **argv)
 	       "(%zu bytes each in a %u MiB ring buffer); wake-ups: %s; /proc: %s; %u ms per "
 	       "step\n",
 	       o.producers, o.burst, o.cpu, o.kind == WD_EV_CONNECT ? "connect" : "file",
-	       sizeof(struct wd_event), o.rb_mib, o.wakeup_kib ? "batched" : "as warden",
+	       o.kind == WD_EV_CONNECT ? (size_t)WD_EVENT_SHORT_SIZE : sizeof(struct wd_event),
+	       o.rb_mib, o.wakeup_kib ? "batched" : "as warden",
 	       o.proc == PROC_CACHE    ? "pid cache"
 	       : o.proc == PROC_PROCFS ? "read each time"
 				       : "not read",

@@ -122,9 +122,14 @@ static __always_inline struct wd_policy_cfg *wd_policy(__u32 policy_id)
 	return cfg && (cfg->flags & WD_POL_VALID) ? cfg : NULL;
 }
 
-static __always_inline struct wd_event *wd_event_reserve(__u16 type, __u64 cgid)
+_Static_assert(__builtin_offsetof(struct wd_event, exe) == WD_EVENT_SHORT_SIZE,
+	       "a short record ends where exe starts");
+
+/* Reserves a record of @size bytes (sizeof(struct wd_event), or WD_EVENT_SHORT_SIZE: no exe or
+ * path, which must then not be touched). */
+static __always_inline struct wd_event *wd_event_reserve_n(__u16 type, __u64 cgid, __u64 size)
 {
-	struct wd_event *e = bpf_ringbuf_reserve(&wd_events, sizeof(*e), 0);
+	struct wd_event *e = bpf_ringbuf_reserve(&wd_events, size, 0);
 	__u32 zero = 0;
 
 	if (!e) {
@@ -139,8 +144,19 @@ static __always_inline struct wd_event *wd_event_reserve(__u16 type, __u64 cgid)
 	}
 	e->hdr.version = WD_ABI_VERSION;
 	e->hdr.type = type;
-	e->hdr.size = sizeof(*e);
+	e->hdr.size = size;
 	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
+	return e;
+}
+
+static __always_inline struct wd_event *wd_event_reserve(__u16 type, __u64 cgid)
+{
+	struct wd_event *e = wd_event_reserve_n(type, cgid, sizeof(*e));
+
+	if (e) {
+		e->exe[0] = '\0';
+		e->path[0] = '\0';
+	}
 	return e;
 }
 
@@ -181,8 +197,6 @@ static __always_inline void wd_event_task(struct wd_event *e, __u64 cgid, __u32 
 	e->proto = 0;
 	e->port = 0;
 	e->lost = 0;
-	e->exe[0] = '\0';
-	e->path[0] = '\0';
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
@@ -276,7 +290,7 @@ static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, __u8 
 	struct wd_event *e;
 
 	wd_hit(rule_id);
-	e = wd_event_reserve(WD_EV_CONNECT, cgid);
+	e = wd_event_reserve_n(WD_EV_CONNECT, cgid, WD_EVENT_SHORT_SIZE);
 	if (e) {
 		wd_event_task(e, cgid, sb->policy_id, rule_id, decision, hook);
 		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "enforce.h"
+#include "event_pb.h"
 #include "libbpf_log.h"
 #include "policy_compile.h"
 #include "wd_cgroup.skel.h"
@@ -32,9 +33,10 @@
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct wd_enforcer *e = ctx;
-	const struct wd_event *ev = data;
+	struct wd_event buf;
+	const struct wd_event *ev = wd_event_from_ring(data, size, &buf);
 
-	if (size < sizeof(*ev) || ev->hdr.version != WD_ABI_VERSION || ev->hdr.size > size) {
+	if (!ev) {
 		e->bad_records++;
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -687,6 +688,25 @@ struct wd_pb_packer {
 	struct part ctx[CTX_PARTS];
 	struct part rule[RULE_PARTS];
 };
+
+_Static_assert(offsetof(struct wd_event, exe) == WD_EVENT_SHORT_SIZE,
+	       "a short record ends where exe starts");
+
+const struct wd_event *wd_event_from_ring(const void *data, size_t size, struct wd_event *buf)
+{
+	const struct wd_event *e = data;
+
+	if (size < WD_EVENT_SHORT_SIZE || e->hdr.version != WD_ABI_VERSION || e->hdr.size > size)
+		return NULL;
+	if (size >= sizeof(*e) && e->hdr.size >= sizeof(*e))
+		return e;
+	if (e->hdr.size != WD_EVENT_SHORT_SIZE)
+		return NULL;
+	memcpy(buf, data, WD_EVENT_SHORT_SIZE);
+	buf->exe[0] = '\0';
+	buf->path[0] = '\0';
+	return buf;
+}
 
 void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n)
 {

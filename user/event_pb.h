@@ -129,6 +129,11 @@ void wd_pb_packer_free(struct wd_pb_packer *pk);
  * so that a caller can report the gap. */
 int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struct wd_event_ctx *ctx,
 		  uint8_t *buf, size_t cap, size_t *len, uint64_t *seq);
+/* A ring buffer record as a struct wd_event: @data itself, or for a short record
+ * (WD_EVENT_SHORT_SIZE bytes: no exe, no path) its copy in @buf with both empty; NULL if it is
+ * no record of this ABI (too short, another version, a size that does not match). */
+const struct wd_event *wd_event_from_ring(const void *data, size_t size, struct wd_event *buf);
+
 /* After wd_event_pack() of a WD_EV_LOST record (seq > 0): the node seq numbers the lost events
  * were given, so that a sink dropping the record can report them itself; 0, 0 for others. */
 void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n);

@@ -188,6 +188,12 @@ struct wd_event {
 	char path[WD_PATH_MAX];
 };
 
+/* Network events of the cgroup hooks end before exe (WD_EVENT_SHORT_SIZE bytes): those hooks know
+ * no executable and no path, and a short record moves a sixth of the bytes through the ring
+ * buffer, which then holds six times as many. Userspace reads one as a record whose exe and
+ * path are empty (wd_event_from_ring()). */
+#define WD_EVENT_SHORT_SIZE 96
+
 enum wd_hook {
 	WD_HOOK_BPRM = 1,
 	WD_HOOK_MMAP = 2,

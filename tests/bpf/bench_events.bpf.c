@@ -59,17 +59,22 @@ static __always_inline void count(void *map)
 
 static __always_inline void emit(__u64 pid_tgid, struct task_struct *task)
 {
+	/* As warden's cgroup hooks do: a connect record ends before exe (WD_EVENT_SHORT_SIZE). */
+	__u64 size = bench_type == WD_EV_CONNECT ? WD_EVENT_SHORT_SIZE : sizeof(struct wd_event);
 	struct wd_event *e;
 	__u64 flags = 0;
 
-	e = bpf_ringbuf_reserve(&wd_bench_ev, sizeof(*e), 0);
+	if (bench_type == WD_EV_CONNECT)
+		e = bpf_ringbuf_reserve(&wd_bench_ev, WD_EVENT_SHORT_SIZE, 0);
+	else
+		e = bpf_ringbuf_reserve(&wd_bench_ev, sizeof(*e), 0);
 	if (!e) {
 		count(&wd_bench_lost);
 		return;
 	}
 	e->hdr.version = WD_ABI_VERSION;
 	e->hdr.type = bench_type;
-	e->hdr.size = sizeof(*e);
+	e->hdr.size = size;
 	e->hdr.ktime_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->policy_id = bench_policy_id;
@@ -96,8 +101,6 @@ static __always_inline void emit(__u64 pid_tgid, struct task_struct *task)
 		e->addr[13] = 0;
 		e->addr[14] = 0;
 		e->addr[15] = 5;
-		e->exe[0] = '\0';
-		e->path[0] = '\0';
 	} else {
 		e->hook = WD_HOOK_FILE_OPEN;
 		e->op = WD_OP_READ;
@@ -113,7 +116,7 @@ static __always_inline void emit(__u64 pid_tgid, struct task_struct *task)
 	if (bench_wakeup_bytes) {
 		__u64 avail = bpf_ringbuf_query(&wd_bench_ev, BPF_RB_AVAIL_DATA);
 
-		flags = avail >= bench_wakeup_bytes && avail < bench_wakeup_bytes + sizeof(*e) + 8
+		flags = avail >= bench_wakeup_bytes && avail < bench_wakeup_bytes + size + 8
 				? BPF_RB_FORCE_WAKEUP
 				: BPF_RB_NO_WAKEUP;
 	}

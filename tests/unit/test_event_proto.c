@@ -1046,6 +1046,41 @@ static void record_seq(void **state)
 	assert_int_equal(wd_pb_record_seq((const uint8_t *)"\x0a\x05", 2, &seq), -EPROTO);
 }
 
+/* Ring buffer records: a full one is used in place; a short one (the cgroup hooks' network
+ * events) is read as a record with empty exe and path, never past its end; anything else is
+ * refused. */
+static void ring_records(void **state)
+{
+	static uint8_t ring[2 * sizeof(struct wd_event)];
+	struct wd_event *full = (struct wd_event *)ring, buf;
+	const struct wd_event *e;
+
+	(void)state;
+	memset(ring, 'X', sizeof(ring)); /* what follows a short record: the next one's bytes */
+	full->hdr.version = WD_ABI_VERSION;
+	full->hdr.type = WD_EV_CONNECT;
+	full->hdr.size = sizeof(*full);
+	full->port = 443;
+	assert_ptr_equal(wd_event_from_ring(ring, sizeof(*full), &buf), full);
+
+	full->hdr.size = WD_EVENT_SHORT_SIZE;
+	memset(&buf, 'Y', sizeof(buf));
+	e = wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE, &buf);
+	assert_ptr_equal(e, &buf);
+	assert_int_equal(e->port, 443);
+	assert_int_equal(e->hdr.type, WD_EV_CONNECT);
+	assert_string_equal(e->exe, "");
+	assert_string_equal(e->path, "");
+
+	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE - 8, &buf)); /* too short */
+	full->hdr.size = WD_EVENT_SHORT_SIZE + 8; /* neither size */
+	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE + 8, &buf));
+	full->hdr.size = sizeof(*full); /* says more than the record holds */
+	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE, &buf));
+	full->hdr.version = WD_ABI_VERSION + 1;
+	assert_null(wd_event_from_ring(ring, sizeof(*full), &buf));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1073,6 +1108,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ipv4_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_id_long_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_seq, setup, teardown),
+		cmocka_unit_test(ring_records),
 	};
 
 	return cmocka_run_group_tests_name("event_proto", tests, NULL, NULL);
