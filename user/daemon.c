@@ -2068,16 +2068,21 @@ static void on_inotify(struct daemon *d)
  * sandbox under the rule's policy (compiled here into a slot of its own) from the instant it
  * exists, and adoption then takes it over. */
 
-/* Rule @ar's pattern as the kernel sees cgroup paths (below the hierarchy's root, which is the
- * mount's root outside a cgroup namespace) and the level such cgroups are at. */
+/* Rule @ar's pattern as the kernel sees cgroup paths, and the level such cgroups are at. The
+ * kernel's paths are below the hierarchy's root: the rule's (below the cgroup2 mount) only when
+ * the mount shows that root (its directory is cgroup 1), not a cgroup namespace's or a
+ * subtree's (-EXDEV). */
 static int kernel_pattern(const struct wd_adopt_rule *ar, char *out, size_t size, unsigned *level)
 {
 	char mnt[PATH_MAX], root[PATH_MAX];
+	struct stat st;
 	int n;
 
 	if (wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
 		return -ENOENT;
-	n = snprintf(out, size, "%s%s", strcmp(root, "/") ? root : "", ar->cgroup);
+	if (stat(mnt, &st) || st.st_ino != 1)
+		return -EXDEV;
+	n = snprintf(out, size, "%s", ar->cgroup);
 	if (n < 0 || (size_t)n >= size || (size_t)n >= WD_ADOPT_PAT_MAX)
 		return -ENAMETOOLONG;
 	*level = 0;
@@ -2087,10 +2092,11 @@ static int kernel_pattern(const struct wd_adopt_rule *ar, char *out, size_t size
 	return *level && *level < WD_LEVELS_MAX ? 0 : -ERANGE;
 }
 
-/* The adoption rule (index) a cgroup path below the cgroup2 mount matches first, or -1. */
+/* The adoption rule (index) a cgroup (its path, the cgroup2 mount's included) matches first,
+ * or -1. */
 static int rule_of_cgroup(struct daemon *d, const char *cg_path)
 {
-	char mnt[PATH_MAX], root[PATH_MAX], pat[WD_ADOPT_PAT_MAX], kpath[PATH_MAX * 2];
+	char mnt[PATH_MAX], root[PATH_MAX];
 	size_t m;
 
 	if (wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
@@ -2098,14 +2104,9 @@ static int rule_of_cgroup(struct daemon *d, const char *cg_path)
 	m = strlen(mnt);
 	if (strncmp(cg_path, mnt, m) || cg_path[m] != '/')
 		return -1;
-	snprintf(kpath, sizeof(kpath), "%s%s", strcmp(root, "/") ? root : "", cg_path + m);
-	for (size_t r = 0; r < d->cfg->daemon.n_adopt; r++) {
-		unsigned level;
-
-		if (kernel_pattern(&d->cfg->daemon.adopt[r], pat, sizeof(pat), &level) == 0 &&
-		    wd_glob_match(pat, kpath))
+	for (size_t r = 0; r < d->cfg->daemon.n_adopt; r++)
+		if (wd_glob_match(d->cfg->daemon.adopt[r].cgroup, cg_path + m))
 			return (int)r;
-	}
 	return -1;
 }
 
@@ -2229,7 +2230,10 @@ static void hold_install(struct daemon *d)
 			      "matches "
 			      "are unconfined until adopted",
 			      d->config_path, ar->line, ar->cgroup,
-			      err == -ERANGE ? "deeper than 15 levels" : strerror(-err));
+			      err == -ERANGE  ? "deeper than 15 levels"
+			      : err == -EXDEV ? "the cgroup2 mount is not the hierarchy's root: a "
+						"cgroup namespace? mount the host's"
+					      : strerror(-err));
 			wd_enforcer_set_adopt(&d->enf, (uint32_t)r, NULL, 0, 0);
 			continue;
 		}
