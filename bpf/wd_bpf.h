@@ -13,5 +13,6 @@
 #define EPERM  1
 #define EACCES 13
 #define ENOMEM 12
+#define EEXIST 17
 
 #endif

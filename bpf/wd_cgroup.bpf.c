@@ -114,10 +114,26 @@ int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, WD_ADOPT_MAX);
-	__type(key, __u32); /* the rule's index */
+	__uint(max_entries, 2 * WD_ADOPT_MAX);
+	__type(key, __u32); /* bank * WD_ADOPT_MAX + the rule's index */
 	__type(value, struct wd_adopt_pat);
 } wd_adopt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32); /* the bank in force: 0 or 1 */
+} wd_adopt_bank SEC(".maps");
+
+/* Matching cgroups the kernel could not hold (wd_sandboxes full), per CPU: the daemon reports
+ * them; they are adopted, with a window, as before the hold. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} wd_hold_fail SEC(".maps");
 
 /* The path, and the matcher's state: in a map value, not on the stack, so that the verifier
  * sees unknown positions in the callback and checks it once, not step by step. */
@@ -157,10 +173,13 @@ int BPF_PROG(wd_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
 	__u32 zero = 0, level = (__u32)BPF_CORE_READ(cgrp, level);
 	struct wd_cg_path *buf = bpf_map_lookup_elem(&wd_cg_scratch, &zero);
+	__u32 *bankp = bpf_map_lookup_elem(&wd_adopt_bank, &zero);
+	__u32 base;
 	__u64 cgid;
 
-	if (!buf || !on_v2(cgrp) || level == 0 || level >= WD_LEVELS_MAX)
+	if (!buf || !bankp || !on_v2(cgrp) || level == 0 || level >= WD_LEVELS_MAX)
 		return 0;
+	base = (*bankp & 1) * WD_ADOPT_MAX;
 	if (bpf_probe_read_kernel_str(buf->s, sizeof(buf->s), path) <= 0)
 		return 0;
 	cgid = BPF_CORE_READ(cgrp, kn, id);
@@ -168,11 +187,12 @@ int BPF_PROG(wd_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	 * key) through bpf_loop() and would see the same state twice. */
 #pragma unroll
 	for (__u32 i = 0; i < WD_ADOPT_MAX; i++) {
-		__u32 key = i;
+		__u32 key = base + i;
 		struct wd_adopt_pat *p = bpf_map_lookup_elem(&wd_adopt, &key);
 		struct glob_ctx c = {.buf = buf, .pat = p ? p->pat : NULL};
 		struct wd_sandbox sb = {.flags = WD_SB_HELD};
-		__u64 *mask;
+		__u64 *mask, *fail;
+		long err;
 
 		if (!p || p->level != level)
 			continue;
@@ -185,7 +205,12 @@ int BPF_PROG(wd_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 		if (mask)
 			__sync_fetch_and_or(mask, 1ull << level);
 		sb.policy_id = p->policy_id;
-		bpf_map_update_elem(&wd_sandboxes, &cgid, &sb, BPF_NOEXIST);
+		err = bpf_map_update_elem(&wd_sandboxes, &cgid, &sb, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			fail = bpf_map_lookup_elem(&wd_hold_fail, &zero);
+			if (fail)
+				*fail += 1;
+		}
 		return 0;
 	}
 	return 0;
@@ -200,7 +225,9 @@ int BPF_PROG(wd_cgroup_rmdir, struct cgroup *cgrp, const char *path)
 	if (!on_v2(cgrp))
 		return 0;
 	sb = bpf_map_lookup_elem(&wd_sandboxes, &cgid);
-	if (sb && (sb->flags & WD_SB_HELD))
+	if (sb && (sb->flags & WD_SB_HELD)) {
 		bpf_map_delete_elem(&wd_sandboxes, &cgid);
+		bpf_map_delete_elem(&wd_sb_lost, &cgid); /* one a revoked adoption left */
+	}
 	return 0;
 }

@@ -427,6 +427,14 @@ static void parse_adopt(struct cparser *ps, yaml_node_t *v, struct wd_daemon_cfg
 				    "adopt.cgroup \"%s\" may use * and ? only, not brackets or "
 				    "backslashes (the kernel matches it when a cgroup is made)",
 				    r->cgroup);
+		} else if (r->cgroup && (strstr(r->cgroup, "//") || strstr(r->cgroup, "/.") ||
+					 r->cgroup[strlen(r->cgroup) - 1] == '/')) {
+			/* glob(3) would find "." and ".." entries, or the same cgroup under
+			 * another spelling, where the kernel sees one path. */
+			wd_yaml_err(&ps->y, vals[0],
+				    "adopt.cgroup \"%s\" must name each level once: no empty "
+				    "component, none starting with '.', no trailing '/'",
+				    r->cgroup);
 		} else if (r->cgroup && strlen(r->cgroup) >= WD_ADOPT_PAT_MAX) {
 			wd_yaml_err(&ps->y, vals[0], "adopt.cgroup is longer than %d bytes",
 				    WD_ADOPT_PAT_MAX - 1);

@@ -132,12 +132,15 @@ struct daemon {
 	size_t n_cpol;
 	struct cfg_policy *apol; /* per adoption rule: its policy file (text NULL: none) */
 	/* Holding new matching cgroups in the kernel (hold_install): whether the programs are
-	 * attached, each rule's compiled policy (NULL: slot 0, nothing allowed), and the slots a
-	 * daemon before this one held cgroups under, kept until the new holds are in place. */
+	 * attached, how many rules the kernel holds by, each rule's compiled policy (NULL: slot
+	 * 0, nothing allowed) for the set in force and the previous one (a mkdir may have read
+	 * it), the policies of a set being compiled, and the slots a daemon before this one
+	 * held under (freed two sets later, like its own). */
 	bool hold_on;
-	struct wd_compiled *hold[WD_ADOPT_MAX];
-	uint32_t hold_old[WD_ADOPT_MAX];
-	size_t n_hold_old;
+	unsigned n_hold;
+	struct wd_compiled *hold[WD_ADOPT_MAX], *hold_prev[WD_ADOPT_MAX], *hold_next[WD_ADOPT_MAX];
+	bool hold_old[WD_POLICIES_MAX], hold_old_prev[WD_POLICIES_MAX];
+	uint64_t hold_fail_seen;
 	struct wd_enforcer enf;
 	struct wd_state *st;
 	struct wd_pipeline *pipe;
@@ -277,7 +280,17 @@ static int slot_alloc(struct daemon *d)
 	return -ENOSPC;
 }
 
-/* First fit among the rule id ranges the sandboxes hold. */
+/* The @k-th policy of the kernel's hold: the rule set in force, the previous one, the next. */
+static const struct wd_compiled *hold_policy(const struct daemon *d, size_t k)
+{
+	if (k < WD_ADOPT_MAX)
+		return d->hold[k];
+	if (k < 2 * WD_ADOPT_MAX)
+		return d->hold_prev[k - WD_ADOPT_MAX];
+	return d->hold_next[k - 2 * WD_ADOPT_MAX];
+}
+
+/* First fit among the rule id ranges the sandboxes and the hold's policies hold. */
 static uint32_t rules_alloc(struct daemon *d, uint32_t n, const struct dsb *skip)
 {
 	uint32_t at = 1;
@@ -285,9 +298,9 @@ static uint32_t rules_alloc(struct daemon *d, uint32_t n, const struct dsb *skip
 	for (;;) {
 		bool moved = false;
 
-		for (size_t i = 0; i < d->n_sb + WD_ADOPT_MAX; i++) {
+		for (size_t i = 0; i < d->n_sb + 3 * WD_ADOPT_MAX; i++) {
 			const struct wd_compiled *c =
-				i < d->n_sb ? d->sb[i]->pol : d->hold[i - d->n_sb];
+				i < d->n_sb ? d->sb[i]->pol : hold_policy(d, i - d->n_sb);
 
 			if ((i < d->n_sb && d->sb[i] == skip) || !c)
 				continue;
@@ -586,16 +599,18 @@ static int on_event(void *arg, const struct wd_event *e)
 		s->denials++;
 	/* Denials go to the daemon's log (the journal) as readable lines too. */
 	if (e->decision != WD_DEC_ALLOW) {
-		snprintf(who, sizeof(who), "warden[%s %s]:", s ? s->identity : "?",
-			 s ? s->id : "?");
-		if (!s && wd_enforcer_held(&d->enf, e->cgroup_id, NULL))
+		bool held = !s && wd_enforcer_held(&d->enf, e->cgroup_id, NULL);
+
+		if (held)
 			snprintf(who, sizeof(who),
 				 "warden[held cgroup %" PRIu64 "]:", (uint64_t)e->cgroup_id);
+		else
+			snprintf(who, sizeof(who), "warden[%s %s]:", s ? s->identity : "?",
+				 s ? s->id : "?");
 		wd_event_format(stderr, e, who,
-				s ? ctx_rule_text(s, e->rule_id)
-				: wd_enforcer_held(&d->enf, e->cgroup_id, NULL)
-					? hold_rule_text(d, e)
-					: "the sandbox has ended");
+				s      ? ctx_rule_text(s, e->rule_id)
+				: held ? hold_rule_text(d, e)
+				       : "the sandbox has ended");
 		fputc('\n', stderr);
 	}
 	if (!d->pipe || wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
@@ -700,6 +715,24 @@ static void sb_list_remove(struct daemon *d, struct dsb *s)
 static void send_run_exited(struct daemon *d, struct dsb *s, int status, int sig,
 			    Warden__V1__RunExited__Reason reason, const char *detail);
 
+static int rule_of_cgroup(struct daemon *d, const char *cg_path);
+
+/* An adopted sandbox that ends while its cgroup is still there and matches an adoption rule
+ * the kernel holds by goes back to the hold (the rule's policy), not free: a process moved in
+ * before the next adoption stays confined. */
+static bool sb_rehold(struct daemon *d, struct dsb *s)
+{
+	int r;
+
+	if (!d->hold_on || access(s->cg.path, F_OK))
+		return false;
+	r = rule_of_cgroup(d, s->cg.path);
+	if (r < 0 || r >= WD_ADOPT_MAX)
+		return false;
+	return wd_enforcer_hold(&d->enf, s->cg.id, d->hold[r] ? d->hold[r]->policy_id : 0, false) ==
+	       0;
+}
+
 /* Ends a sandbox: its processes are killed before its entries go, so nothing of it runs
  * unenforced; adopted cgroups stay (they are someone else's), the ones warden made go. */
 static void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, const char *detail)
@@ -722,7 +755,12 @@ static void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, cons
 	}
 	drain_all(d);
 	lifecycle(d, s, kind, detail);
-	wd_enforcer_del_sandbox(&d->enf, s->cg.id);
+	if (!owned && sb_rehold(d, s))
+		logf_("sandbox %s: its cgroup %s still matches an adoption rule: held by the "
+		      "kernel until it is adopted again",
+		      s->id, s->cg.path);
+	else
+		wd_enforcer_del_sandbox(&d->enf, s->cg.id);
 	wd_enforcer_unpin_cgroup(&d->enf, s->cg.id);
 	if (wd_state_sandbox_end(d->st, s->id, state, now_ns(CLOCK_REALTIME), detail) && d->st)
 		logf_("sandbox %s: %s", s->id, wd_state_errmsg(d->st));
@@ -1656,6 +1694,7 @@ static void do_status(struct daemon *d, struct dconn *dc)
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
 	Warden__V1__Status__Feature f[4], *fp[4];
+	char hold_detail[256];
 	Warden__V1__Status__Sink *sk = NULL, **skp = NULL;
 	struct wd_sink_stats *ss = NULL;
 	size_t ns = wd_pipeline_sinks(d->pipe);
@@ -1678,13 +1717,21 @@ static void do_status(struct daemon *d, struct dconn *dc)
 	f[2].in_use = true;
 	f[2].detail = d->enf.pin_dir;
 	f[3].name = "cgroup_hold";
-	f[3].in_use = d->hold_on && d->cfg->daemon.n_adopt;
-	f[3].detail = !d->hold_on ? "not attached: a cgroup an adoption rule matches is "
-				    "unconfined from its mkdir until it is adopted"
-		      : d->cfg->daemon.n_adopt
-			      ? "cgroup_mkdir/rmdir raw tracepoints: a new cgroup an adoption rule "
-				"matches is a sandbox from its mkdir on"
-			      : "attached, no adoption rules";
+	f[3].in_use = d->hold_on && d->n_hold;
+	snprintf(hold_detail, sizeof(hold_detail), "%s",
+		 !d->hold_on ? "not attached: a cgroup an adoption rule matches is unconfined "
+			       "from its mkdir until it is adopted"
+		 : !d->cfg->daemon.n_adopt ? "attached, no adoption rules"
+					   : "");
+	if (!hold_detail[0])
+		snprintf(
+			hold_detail, sizeof(hold_detail),
+			"cgroup_mkdir/rmdir raw tracepoints: a new cgroup %u of %zu adoption rules "
+			"match is a sandbox from its mkdir on%s",
+			d->n_hold, d->cfg->daemon.n_adopt,
+			d->n_hold < d->cfg->daemon.n_adopt ? " (the daemon's log says why not all)"
+							   : "");
+	f[3].detail = hold_detail;
 	st.n_features = 4;
 	st.features = fp;
 	if (!d->enf.lsm) {
@@ -2110,10 +2157,10 @@ static int rule_of_cgroup(struct daemon *d, const char *cg_path)
 	return -1;
 }
 
-static bool is_hold_slot(const struct daemon *d, uint32_t slot)
+static bool in_set(struct wd_compiled *const *v, uint32_t slot)
 {
 	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
-		if (d->hold[r] && d->hold[r]->policy_id == slot)
+		if (v[r] && v[r]->policy_id == slot)
 			return true;
 	return false;
 }
@@ -2121,110 +2168,96 @@ static bool is_hold_slot(const struct daemon *d, uint32_t slot)
 /* The rule text of an event of a held cgroup (no sandbox of ours yet). */
 static const char *hold_rule_text(const struct daemon *d, const struct wd_event *e)
 {
-	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++) {
 		if (d->hold[r] && d->hold[r]->policy_id == e->policy_id)
 			return wd_compiled_rule_text(d->hold[r], e->rule_id);
+		if (d->hold_prev[r] && d->hold_prev[r]->policy_id == e->policy_id)
+			return wd_compiled_rule_text(d->hold_prev[r], e->rule_id);
+	}
 	return e->policy_id ? NULL : "held: nothing is allowed until the daemon adopts it";
 }
 
-/* Before anything takes a slot: the slots cgroups are held under now (a daemon before this one
- * compiled them) stay taken until hold_install() has moved those cgroups off them. */
+/* Before anything takes a slot: the slots a daemon before this one held cgroups under, or
+ * left in the kernel's rules, stay taken until hold_install() has moved those cgroups off
+ * them, and one rule set longer (a mkdir may have read the old rules). */
 static void hold_reserve(struct daemon *d)
 {
-	static uint64_t cgids[WD_SANDBOXES_MAX];
-	static uint32_t slots[WD_SANDBOXES_MAX];
-	int n = wd_enforcer_held_list(&d->enf, cgids, slots, WD_SANDBOXES_MAX);
+	static uint64_t cgids[2 * WD_SANDBOXES_MAX];
+	static uint32_t slots[2 * WD_SANDBOXES_MAX + 2 * WD_ADOPT_MAX];
+	int n = wd_enforcer_held_list(&d->enf, cgids, slots, 2 * WD_SANDBOXES_MAX);
 
+	if (n < 0)
+		n = 0;
+	n += wd_enforcer_adopt_slots(&d->enf, slots + n, 2 * WD_ADOPT_MAX);
 	for (int i = 0; i < n; i++) {
-		bool seen = false;
-
 		if (!slots[i] || slots[i] >= WD_POLICIES_MAX)
 			continue;
-		for (size_t k = 0; k < d->n_hold_old; k++)
-			seen |= d->hold_old[k] == slots[i];
-		if (seen || d->n_hold_old == WD_ADOPT_MAX)
-			continue;
-		d->hold_old[d->n_hold_old++] = slots[i];
+		d->hold_old[slots[i]] = true;
 		d->slot_used[slots[i]] = true;
 	}
 }
 
-/* Without BPF LSM only the sock_addr programs enforce, per cgroup: the hold's ones go where each
- * rule's matches may appear (the deepest existing directory of the part of the pattern without
- * wildcards). */
+/* Without BPF LSM only the sock_addr programs enforce, per cgroup: the hold's ones sit at the
+ * hierarchy's root (a directory nearer the matches could be removed and made again, without
+ * them), deciding for held cgroups only; without rules in force, nowhere. */
 static void hold_anchor(struct daemon *d)
 {
-	char mnt[PATH_MAX], root[PATH_MAX], dir[PATH_MAX * 2];
-	uint64_t keep[WD_ADOPT_MAX];
-	size_t n = 0;
+	char mnt[PATH_MAX], root[PATH_MAX];
+	uint64_t keep = 0;
+	int fd, err = 0;
 
-	if (d->enf.lsm || wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)))
-		return;
-	for (size_t r = 0; r < d->cfg->daemon.n_adopt && r < WD_ADOPT_MAX; r++) {
-		const char *pat = d->cfg->daemon.adopt[r].cgroup;
-		size_t lit = strcspn(pat, "*?");
+	if (!d->enf.lsm && d->n_hold &&
+	    wd_mount_find_self_root("cgroup2", mnt, sizeof(mnt), root, sizeof(root)) == 0) {
 		struct stat st;
-		char *cut;
-		int fd, err;
 
-		while (lit && pat[lit - 1] != '/')
-			lit--;
-		snprintf(dir, sizeof(dir), "%s%.*s", mnt, (int)lit, pat);
-		while ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 &&
-		       strlen(dir) > strlen(mnt) && (cut = strrchr(dir, '/')))
-			*cut = '\0';
-		if (fd < 0 || fstat(fd, &st)) {
-			logf_("adoption rule at %s:%d: cannot open %s to hold its network: %s",
-			      d->config_path, d->cfg->daemon.adopt[r].line, dir, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			continue;
+		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		err = fd < 0 || fstat(fd, &st) ? -errno
+					       : wd_enforcer_attach_hold_cgroup(&d->enf, fd);
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			logf_("cannot attach the hold's network programs to %s: %s; without BPF "
+			      "LSM "
+			      "a new matching cgroup's network is unconfined until it is adopted",
+			      mnt, strerror(-err));
+			return; /* what was attached before stays */
 		}
-		err = wd_enforcer_attach_hold_cgroup(&d->enf, fd);
-		close(fd);
-		if (err)
-			logf_("adoption rule at %s:%d: cannot attach the hold's network programs "
-			      "to "
-			      "%s: %s; a new match is unconfined until adopted",
-			      d->config_path, d->cfg->daemon.adopt[r].line, dir, strerror(-err));
-		else
-			keep[n++] = st.st_ino;
+		keep = st.st_ino;
 	}
-	wd_enforcer_unpin_hold_cgroups(&d->enf, keep, n);
+	wd_enforcer_unpin_hold_cgroups(&d->enf, &keep, keep ? 1 : 0);
 }
 
 /* Gives the kernel the adoption rules in force, each with its policy compiled into a slot of
- * its own (nothing allowed, slot 0, for a rule without one, or one that does not compile);
- * cgroups held under slots no rule has any more are held with nothing allowed; then the old
- * slots go. At start (after restore) and after each reload. */
+ * its own (slot 0, nothing allowed, for a rule without one or one that does not load): every
+ * policy is loaded first, then the rules go into the bank not in force, which is then put in
+ * force in one write. Held cgroups on slots of other rule sets are then held with nothing
+ * allowed (adoption gives them their policy moments later); the slots of the set before the
+ * previous one are freed (a mkdir that read the previous set may still use its slots). At
+ * start (after restore) and after each reload. */
 static void hold_install(struct daemon *d)
 {
-	static uint64_t cgids[WD_SANDBOXES_MAX];
-	static uint32_t slots[WD_SANDBOXES_MAX];
-	struct wd_compiled *prev[WD_ADOPT_MAX];
+	static uint64_t cgids[2 * WD_SANDBOXES_MAX];
+	static uint32_t slots[2 * WD_SANDBOXES_MAX];
+	struct wd_compiled *next[WD_ADOPT_MAX] = {0};
+	char pat[WD_ADOPT_MAX][WD_ADOPT_PAT_MAX];
+	unsigned level[WD_ADOPT_MAX];
+	bool ok[WD_ADOPT_MAX] = {0};
 	size_t na = d->cfg->daemon.n_adopt;
-	int n;
+	uint32_t bank = 0;
+	unsigned n_ok = 0;
+	int n, err;
 
 	if (!d->hold_on)
 		return;
-	memcpy(prev, d->hold, sizeof(prev));
-	memset(d->hold, 0, sizeof(d->hold));
 	if (na > WD_ADOPT_MAX)
 		logf_("only the first %d adoption rules are held by the kernel when a cgroup is "
 		      "made; matches of the others are unconfined until adopted",
 		      WD_ADOPT_MAX);
-	for (size_t r = 0; r < WD_ADOPT_MAX; r++) {
-		const struct wd_adopt_rule *ar = r < na ? &d->cfg->daemon.adopt[r] : NULL;
-		char pat[WD_ADOPT_PAT_MAX];
+	for (size_t r = 0; r < na && r < WD_ADOPT_MAX; r++) {
+		const struct wd_adopt_rule *ar = &d->cfg->daemon.adopt[r];
 		struct wd_diags dg = {0};
-		unsigned level;
-		int err;
 
-		if (!ar) {
-			wd_enforcer_set_adopt(&d->enf, (uint32_t)r, NULL, 0, 0);
-			continue;
-		}
-		err = kernel_pattern(ar, pat, sizeof(pat), &level);
+		err = kernel_pattern(ar, pat[r], sizeof(pat[r]), &level[r]);
 		if (err) {
 			logf_("adoption rule at %s:%d: the kernel cannot match %s (%s); its "
 			      "matches "
@@ -2234,46 +2267,81 @@ static void hold_install(struct daemon *d)
 			      : err == -EXDEV ? "the cgroup2 mount is not the hierarchy's root: a "
 						"cgroup namespace? mount the host's"
 					      : strerror(-err));
-			wd_enforcer_set_adopt(&d->enf, (uint32_t)r, NULL, 0, 0);
 			continue;
 		}
-		if (d->apol && d->apol[r].text) {
+		ok[r] = true;
+		if (!d->apol || !d->apol[r].text)
+			continue;
+		{
 			struct pol_choice pc = {
 				.from = FROM_ADOPT, .text = d->apol[r].text, .len = d->apol[r].len};
 
 			snprintf(pc.name, sizeof(pc.name), "%s", d->apol[r].path);
-			err = compile_for(d, &pc, "", NULL, NULL, false, NULL, &d->hold[r], &dg);
+			/* Kept in next[] as it goes, so the next rule's ids are not these. */
+			memcpy(d->hold_next, next, sizeof(next));
+			err = compile_for(d, &pc, "", NULL, NULL, false, NULL, &next[r], &dg);
 			if (!err)
-				err = wd_enforcer_load_policy(&d->enf, d->hold[r]);
-			if (err) {
-				wd_diags_print(stderr, &dg);
-				logf_("adoption rule at %s:%d: its policy cannot be loaded for the "
-				      "kernel's hold (%s): new matches are held with nothing "
-				      "allowed "
-				      "until adopted",
-				      d->config_path, ar->line, strerror(-err));
-				policy_release(d, d->hold[r]);
-				d->hold[r] = NULL;
-			}
-			wd_diags_free(&dg);
+				err = wd_enforcer_load_policy(&d->enf, next[r]);
 		}
-		err = wd_enforcer_set_adopt(&d->enf, (uint32_t)r, pat, level,
-					    d->hold[r] ? d->hold[r]->policy_id : 0);
-		if (err)
-			logf_("adoption rule at %s:%d: the kernel's hold: %s", d->config_path,
-			      ar->line, strerror(-err));
+		if (err) {
+			wd_diags_print(stderr, &dg);
+			logf_("adoption rule at %s:%d: its policy cannot be loaded for the "
+			      "kernel's "
+			      "hold (%s): new matches are held with nothing allowed until adopted",
+			      d->config_path, ar->line, strerror(-err));
+			policy_release(d, next[r]);
+			next[r] = NULL;
+		}
+		wd_diags_free(&dg);
 	}
-	n = wd_enforcer_held_list(&d->enf, cgids, slots, WD_SANDBOXES_MAX);
-	for (int i = 0; i < n; i++)
-		if (slots[i] && !is_hold_slot(d, slots[i]))
-			wd_enforcer_hold(&d->enf, cgids[i], 0, true);
+	memset(d->hold_next, 0, sizeof(d->hold_next));
+
+	/* The new set into the other bank, its levels first, then in force at once. */
+	err = wd_enforcer_adopt_bank(&d->enf, &bank);
+	bank = err ? 0 : bank ^ 1;
+	for (size_t r = 0; !err && r < WD_ADOPT_MAX; r++) {
+		if (ok[r])
+			err = wd_enforcer_add_level(&d->enf, level[r]);
+		if (!err)
+			err = wd_enforcer_set_adopt(&d->enf, bank, (uint32_t)r,
+						    ok[r] ? pat[r] : NULL, ok[r] ? level[r] : 0,
+						    next[r] ? next[r]->policy_id : 0);
+		n_ok += ok[r];
+	}
+	if (!err)
+		err = wd_enforcer_adopt_switch(&d->enf, bank);
+	if (err) {
+		/* The set in force stays, with its slots: the new policies go. */
+		logf_("the kernel's copy of the adoption rules could not be replaced (%s): the "
+		      "previous rules stay held",
+		      strerror(-err));
+		for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+			policy_release(d, next[r]);
+		return;
+	}
 	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
-		policy_release(d, prev[r]);
-	for (size_t k = 0; k < d->n_hold_old; k++) {
-		wd_enforcer_clear_slot(&d->enf, d->hold_old[k]);
-		d->slot_used[d->hold_old[k]] = false;
+		wd_enforcer_set_adopt(&d->enf, bank ^ 1, (uint32_t)r, NULL, 0, 0);
+
+	/* Held cgroups on other sets' slots: nothing allowed until adopted (moments later). */
+	n = wd_enforcer_held_list(&d->enf, cgids, slots, 2 * WD_SANDBOXES_MAX);
+	for (int i = 0; i < n; i++)
+		if (slots[i] && !in_set(next, slots[i]))
+			wd_enforcer_hold(&d->enf, cgids[i], 0, true);
+	/* The set before the previous one goes; the previous one waits a set longer. */
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++) {
+		policy_release(d, d->hold_prev[r]);
+		d->hold_prev[r] = d->hold[r];
+		d->hold[r] = next[r];
 	}
-	d->n_hold_old = 0;
+	for (uint32_t s = 1; s < WD_POLICIES_MAX; s++) {
+		if (d->hold_old_prev[s]) {
+			wd_enforcer_clear_slot(&d->enf, s);
+			d->slot_used[s] = false;
+		}
+		d->hold_old_prev[s] = d->hold_old[s];
+		d->hold_old[s] = false;
+	}
+	d->n_hold = n_ok;
 	hold_anchor(d);
 }
 
@@ -2311,6 +2379,17 @@ static void on_tick(struct daemon *d)
 			i++;
 	}
 	auto_adopt(d, "found by the periodic scan");
+	if (d->hold_on) {
+		uint64_t f = wd_enforcer_hold_failures(&d->enf);
+
+		if (f != d->hold_fail_seen)
+			logf_("WARNING: %" PRIu64
+			      " new cgroups matching adoption rules could not be "
+			      "held by the kernel (its sandbox map is full): unconfined until "
+			      "adopted",
+			      f - d->hold_fail_seen);
+		d->hold_fail_seen = f;
+	}
 	if (mono - d->ev_last_t >= NS) {
 		d->ev_rate = (double)(d->events_total - d->ev_last) * 1e9 /
 			     (double)(mono - d->ev_last_t);
@@ -2984,11 +3063,20 @@ int wd_cmd_daemon(int argc, char **argv)
 	map_rb_positions(d);
 	d->lost_seen = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
 	hold_reserve(d);
-	if ((ret = wd_enforcer_attach_hold(&d->enf)))
+	d->hold_fail_seen = wd_enforcer_hold_failures(&d->enf);
+	d->hold_on = (ret = wd_enforcer_attach_hold(&d->enf)) == 0;
+	if (ret) {
+		/* Programs a daemon before this one pinned go on holding, by the rules it gives
+		 * them; without any, nothing holds. */
+		snprintf(path, sizeof(path), "%s/links/hold_mkdir", d->cfg->daemon.bpf_dir);
+		d->hold_on = access(path, F_OK) == 0;
 		logf_("WARNING: cannot attach the programs that hold new cgroups matching adoption "
-		      "rules (%s): such a cgroup is unconfined from its mkdir until it is adopted",
-		      strerror(-ret));
-	d->hold_on = !ret;
+		      "rules (%s): %s",
+		      strerror(-ret),
+		      d->hold_on
+			      ? "the ones pinned before stay in use"
+			      : "such a cgroup is unconfined from its mkdir until it is adopted");
+	}
 	ret = 1;
 	if (d->cfg->n_sinks &&
 	    wd_pipeline_open(&d->pipe, d->cfg->sinks, d->cfg->n_sinks, d->node, err, sizeof(err))) {
@@ -3083,8 +3171,10 @@ out:
 	if (d->apol)
 		cpol_free(d->apol, d->cfg->daemon.n_adopt);
 	/* The kernel keeps holding under these slots: only our copies go. */
-	for (size_t r = 0; r < WD_ADOPT_MAX; r++)
+	for (size_t r = 0; r < WD_ADOPT_MAX; r++) {
 		wd_compiled_free(d->hold[r]);
+		wd_compiled_free(d->hold_prev[r]);
+	}
 	wd_config_free(d->cfg);
 	wd_diags_free(&dg);
 	if (d->ep > 0)

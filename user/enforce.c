@@ -275,6 +275,7 @@ static const char *const cg_prog_names[] = {"connect4", "connect6", "sendmsg4", 
 /* ---- Holding new cgroups adoption rules match (bpf/wd_cgroup.bpf.c) -------------------------- */
 
 static int update(struct bpf_map *map, const void *key, const void *val);
+static uint64_t percpu_sum(struct bpf_map *map, uint32_t key);
 
 /* Pins @l as @path, replacing what is pinned there in one rename: the old link (a daemon's
  * before this one, maybe of another build) goes only once the new one is attached. */
@@ -317,20 +318,61 @@ int wd_enforcer_attach_hold(struct wd_enforcer *e)
 	return 0;
 }
 
-int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t idx, const char *pat, unsigned level,
-			  uint32_t policy_id)
+int wd_enforcer_adopt_bank(struct wd_enforcer *e, uint32_t *bank)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map__lookup_elem(e->cg->maps.wd_adopt_bank, &zero, sizeof(zero), bank,
+				 sizeof(*bank), 0))
+		return -errno;
+	*bank &= 1;
+	return 0;
+}
+
+int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t bank, uint32_t idx, const char *pat,
+			  unsigned level, uint32_t policy_id)
 {
 	struct wd_adopt_pat ap = {.level = level, .policy_id = policy_id};
+	uint32_t key = (bank & 1) * WD_ADOPT_MAX + idx;
 
+	if (idx >= WD_ADOPT_MAX)
+		return -ERANGE;
 	if (!pat)
-		return bpf_map__delete_elem(e->cg->maps.wd_adopt, &idx, sizeof(idx), 0) &&
+		return bpf_map__delete_elem(e->cg->maps.wd_adopt, &key, sizeof(key), 0) &&
 				       errno != ENOENT
 			       ? -errno
 			       : 0;
 	if (strlen(pat) >= sizeof(ap.pat) || level == 0 || level >= WD_LEVELS_MAX)
 		return -ENAMETOOLONG;
 	strcpy(ap.pat, pat);
-	return update(e->cg->maps.wd_adopt, &idx, &ap);
+	return update(e->cg->maps.wd_adopt, &key, &ap);
+}
+
+int wd_enforcer_adopt_switch(struct wd_enforcer *e, uint32_t bank)
+{
+	uint32_t zero = 0;
+
+	bank &= 1;
+	return update(e->cg->maps.wd_adopt_bank, &zero, &bank);
+}
+
+int wd_enforcer_adopt_slots(struct wd_enforcer *e, uint32_t *slots, size_t max)
+{
+	size_t n = 0;
+
+	for (uint32_t key = 0; key < 2 * WD_ADOPT_MAX && n < max; key++) {
+		struct wd_adopt_pat ap;
+
+		if (bpf_map__lookup_elem(e->cg->maps.wd_adopt, &key, sizeof(key), &ap, sizeof(ap),
+					 0) == 0)
+			slots[n++] = ap.policy_id;
+	}
+	return (int)n;
+}
+
+uint64_t wd_enforcer_hold_failures(struct wd_enforcer *e)
+{
+	return percpu_sum(e->cg->maps.wd_hold_fail, 0);
 }
 
 int wd_enforcer_held(struct wd_enforcer *e, uint64_t cgid, uint32_t *policy_id)
@@ -372,8 +414,9 @@ int wd_enforcer_hold(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id, b
 
 	if (only_held && !wd_enforcer_held(e, cgid, NULL))
 		return -ENOENT;
+	/* Never a new entry: one for a cgroup removed meanwhile would never go. */
 	return bpf_map__update_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), &sb, sizeof(sb),
-				    only_held ? BPF_EXIST : BPF_ANY)
+				    BPF_EXIST)
 		       ? -errno
 		       : 0;
 }
@@ -800,25 +843,38 @@ void wd_enforcer_reset_hits(struct wd_enforcer *e, uint32_t first, uint32_t n)
 	free(zeros);
 }
 
+int wd_enforcer_add_level(struct wd_enforcer *e, unsigned level)
+{
+	uint32_t zero = 0;
+	uint64_t mask = 0;
+
+	if (level == 0 || level >= WD_LEVELS_MAX)
+		return -ERANGE;
+	if (bpf_map__lookup_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
+				 0))
+		return -errno;
+	if (mask & (1ull << level))
+		return 0;
+	/* Read, or, write: the hold program's atomic or of a level can be lost in between, so
+	 * the daemon sets its rules' levels here before the kernel may hold at them. */
+	mask |= 1ull << level;
+	return bpf_map__update_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
+				    0)
+		       ? -errno
+		       : 0;
+}
+
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, unsigned level,
 			    uint32_t policy_id)
 {
 	struct wd_sandbox sb = {.policy_id = policy_id};
 	int ncpu = libbpf_num_possible_cpus(), err;
-	uint32_t zero = 0;
-	uint64_t *zeros, mask = 0;
+	uint64_t *zeros;
 
-	if (level == 0 || level >= WD_LEVELS_MAX)
-		return -ERANGE;
 	/* The level first: a sandbox the kernel would not look for is no sandbox. */
-	if (bpf_map__lookup_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
-				 0))
-		return -errno;
-	mask |= 1ull << level;
-	err = bpf_map__update_elem(e->cg->maps.wd_levels, &zero, sizeof(zero), &mask, sizeof(mask),
-				   0);
+	err = wd_enforcer_add_level(e, level);
 	if (err)
-		return -errno;
+		return err;
 
 	/* The loss counter first, so that no event of the sandbox can be lost uncounted; a
 	 * sandbox switched to another policy keeps its count. */

@@ -104,16 +104,25 @@ void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid);
  * path below the hierarchy's root) is a held sandbox under the rule's slot from its first
  * instant, until the daemon adopts it (wd_enforcer_add_sandbox() over it) or it is removed. */
 int wd_enforcer_attach_hold(struct wd_enforcer *e);
-/* Sets (or, with @pat NULL, removes) the kernel's copy of adoption rule @idx (< WD_ADOPT_MAX). */
-int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t idx, const char *pat, unsigned level,
-			  uint32_t policy_id);
+/* The kernel's copies of the adoption rules are in two banks: the one in force (read with
+ * wd_enforcer_adopt_bank()) and the other, which wd_enforcer_set_adopt() fills (or, with @pat
+ * NULL, empties) rule by rule (@idx < WD_ADOPT_MAX) and wd_enforcer_adopt_switch() puts in
+ * force in one write. wd_enforcer_adopt_slots() lists the slots of both banks' rules. */
+int wd_enforcer_adopt_bank(struct wd_enforcer *e, uint32_t *bank);
+int wd_enforcer_set_adopt(struct wd_enforcer *e, uint32_t bank, uint32_t idx, const char *pat,
+			  unsigned level, uint32_t policy_id);
+int wd_enforcer_adopt_switch(struct wd_enforcer *e, uint32_t bank);
+int wd_enforcer_adopt_slots(struct wd_enforcer *e, uint32_t *slots, size_t max);
+/* Matching cgroups the kernel could not hold (its sandbox map full), summed over CPUs. */
+uint64_t wd_enforcer_hold_failures(struct wd_enforcer *e);
+/* Makes the kernel look for sandboxes at cgroup level @level (1 .. WD_LEVELS_MAX - 1). */
+int wd_enforcer_add_level(struct wd_enforcer *e, unsigned level);
 /* 1 if cgroup @cgid is held (not adopted yet), with its slot in @policy_id; else 0. */
 int wd_enforcer_held(struct wd_enforcer *e, uint64_t cgid, uint32_t *policy_id);
 /* Up to @max held cgroups and their slots; returns how many. */
 int wd_enforcer_held_list(struct wd_enforcer *e, uint64_t *cgids, uint32_t *policy_ids, size_t max);
-/* Holds cgroup @cgid under slot @policy_id (0: deny all): with @only_held, only if it is held
- * now (-ENOENT if not: adopted or removed meanwhile); without, whatever it is (an adoption that
- * failed gives the cgroup back to the kernel's hold). */
+/* Holds cgroup @cgid under slot @policy_id (0: deny all), over its entry (-ENOENT if it has
+ * none: removed meanwhile); with @only_held, only if it is held now (not adopted meanwhile). */
 int wd_enforcer_hold(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id, bool only_held);
 /* Without BPF LSM only the sock_addr programs enforce, and they are attached per sandbox: these
  * ones, attached where held cgroups may appear (pinned as hold_*_INODE), decide for held

@@ -134,13 +134,15 @@ struct wd_sandbox {
 	__u32 flags;
 };
 
-/* Adoption rules as the kernel matches them when a cgroup is made (wd_adopt, hash keyed by the
- * rule's index): a new cgroup v2 directory at @level whose path below the hierarchy's root
- * matches @pat (warden/glob.h) is a sandbox under @policy_id from its first instant. */
+/* Adoption rules as the kernel matches them when a cgroup is made (wd_adopt, hash keyed by
+ * bank * WD_ADOPT_MAX + the rule's index; wd_adopt_bank says which of the two banks is in
+ * force, so a new rule set replaces the old one in one write): a new cgroup v2 directory at
+ * @level whose path below the hierarchy's root matches @pat (warden/glob.h) is a sandbox under
+ * @policy_id from its first instant. */
 #define WD_ADOPT_MAX	  32
 #define WD_ADOPT_PAT_MAX  256  /* bytes of a pattern, NUL included; a power of two */
 #define WD_CG_PATH_MAX	  1024 /* bytes of a cgroup path the kernel reports; a power of two */
-#define WD_GLOB_STEPS_MAX (1u << 17)
+#define WD_GLOB_STEPS_MAX (1u << 13) /* per rule and mkdir; real patterns need a few hundred */
 
 struct wd_adopt_pat {
 	char pat[WD_ADOPT_PAT_MAX];

@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 48
+plan 49
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 48); do skip "daemon" "needs root"; done
+	for _ in $(seq 49); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -331,6 +331,16 @@ for _ in $(seq 40); do [ "$(grep -c "reloaded" "$T/daemon.log")" -gt "$nr" ] && 
 out1=$(probe_in "$CG2/wdtest-$$/held-1")
 check "a reload with the rule's policy changed: its adopted sandbox follows (EPERM twice)" \
 	"got '$out1' $(grep -i 'reload' "$T/daemon.log" | tail -2)" [ "$out1" = "1 1" ]
+# Revoked while its cgroup still matches: back to the kernel's hold, not free, even with no
+# daemon to adopt it again.
+sbh=$("$WARDEN" sandbox list --json | jq -r '.[] | select(.identity == "held:held-1") | .id')
+"$WARDEN" sandbox revoke "$sbh" >/dev/null 2>&1
+kill -STOP "$dpid"
+out1=$(probe_in "$CG2/wdtest-$$/held-1")
+kill -CONT "$dpid"
+check "a revoked adopted sandbox whose cgroup still matches is held again (EPERM twice)" \
+	"got '$out1' (sandbox $sbh) $(grep 'held by the kernel until' "$T/daemon.log" | tail -1)" \
+	[ "$out1" = "1 1" ]
 rmdir "$CG2/wdtest-$$/held-1" "$CG2/wdtest-$$/auto-h1" "$CG2/wdtest-$$/free-1"
 sleep 1
 # The daemon itself, moved into a cgroup: neither that cgroup nor its parent can be adopted.

@@ -231,6 +231,21 @@ static void adopt_rules(void **state)
 				    "only, not brackets or backslashes"));
 	free(out);
 
+	static const char *const spelled[] = {"/ci/job-*/", "/ci/./job-*", "/ci//job-*", "/ci/.*",
+					      "/ci/../job-*"};
+	for (size_t i = 0; i < sizeof(spelled) / sizeof(spelled[0]); i++) {
+		char yaml[300];
+
+		snprintf(yaml, sizeof(yaml),
+			 "version: 1\ndaemon:\n  adopt:\n    - cgroup: \"%s\"\n      identity: "
+			 "x:y\n",
+			 spelled[i]);
+		out = parse_bad(yaml);
+		if (!strstr(out, "must name each level once"))
+			fail_msg("%s: %s", spelled[i], out);
+		free(out);
+	}
+
 	for (int i = 0; i < 16; i++)
 		strcat(deep, "/a*");
 	{
