@@ -47,7 +47,7 @@
 
 /* A JSON writer that places the commas: more[d] says level d has a member already. */
 struct jw {
-	FILE *f;
+	struct wd_buf *b;
 	int depth;
 	bool more[JW_DEPTH];
 };
@@ -55,11 +55,11 @@ struct jw {
 static void jw_key(struct jw *w, const char *key)
 {
 	if (w->more[w->depth])
-		fputc(',', w->f);
+		wd_buf_ch(w->b, ',');
 	w->more[w->depth] = true;
 	if (key) {
-		wd_json_str(w->f, key);
-		fputc(':', w->f);
+		wd_json_buf_str(w->b, key);
+		wd_buf_ch(w->b, ':');
 	}
 }
 
@@ -67,13 +67,13 @@ static void jw_key(struct jw *w, const char *key)
 static void jw_open(struct jw *w, const char *key, char c)
 {
 	jw_key(w, key);
-	fputc(c, w->f);
+	wd_buf_ch(w->b, c);
 	w->more[++w->depth] = false;
 }
 
 static void jw_close(struct jw *w, char c)
 {
-	fputc(c, w->f);
+	wd_buf_ch(w->b, c);
 	w->depth--;
 }
 
@@ -83,26 +83,28 @@ static void jw_str(struct jw *w, const char *key, const char *v)
 	if (!v || !*v)
 		return;
 	jw_key(w, key);
-	wd_json_str(w->f, v);
+	wd_json_buf_str(w->b, v);
 }
 
 static void jw_num(struct jw *w, const char *key, uint64_t v)
 {
 	jw_key(w, key);
-	fprintf(w->f, "%" PRIu64, v);
+	wd_buf_u64(w->b, v);
 }
 
 /* 64-bit counters and ids as strings: JSON readers hold numbers as doubles. */
 static void jw_num_str(struct jw *w, const char *key, uint64_t v)
 {
 	jw_key(w, key);
-	fprintf(w->f, "\"%" PRIu64 "\"", v);
+	wd_buf_ch(w->b, '"');
+	wd_buf_u64(w->b, v);
+	wd_buf_ch(w->b, '"');
 }
 
 static void jw_bool(struct jw *w, const char *key, bool v)
 {
 	jw_key(w, key);
-	fputs(v ? "true" : "false", w->f);
+	wd_buf_str(w->b, v ? "true" : "false");
 }
 
 /* An enum of the .proto by its name, or by its number when newer than this code. */
@@ -112,9 +114,9 @@ static void jw_enum(struct jw *w, const char *key, const ProtobufCEnumDescriptor
 
 	jw_key(w, key);
 	if (e)
-		wd_json_str(w->f, e->name);
+		wd_json_buf_str(w->b, e->name);
 	else
-		fprintf(w->f, "%d", v);
+		wd_buf_i64(w->b, v);
 }
 
 static void set_class(struct wd_ocsf_class *c, unsigned cat, const char *cat_name, unsigned cls,
@@ -328,7 +330,9 @@ static void process_obj(struct jw *w, const char *key, const Warden__V1__Process
 			const Warden__V1__Ancestor *a = p->ancestry[i];
 
 			jw_key(w, NULL);
-			wd_json_str(w->f, a->exe && a->exe[0] ? a->exe : a->comm ? a->comm : "");
+			wd_json_buf_str(w->b, a->exe && a->exe[0] ? a->exe
+					      : a->comm		  ? a->comm
+								  : "");
 		}
 		jw_close(w, ']');
 	}
@@ -603,10 +607,10 @@ static void metadata(struct jw *w, const Warden__V1__Event *ev)
 	}
 	jw_open(w, "profiles", '[');
 	jw_key(w, NULL);
-	wd_json_str(w->f, "host");
+	wd_json_buf_str(w->b, "host");
 	if (ev->decision != WARDEN__V1__DECISION__DECISION_UNSPECIFIED) {
 		jw_key(w, NULL);
-		wd_json_str(w->f, "security_control");
+		wd_json_buf_str(w->b, "security_control");
 	}
 	jw_close(w, ']');
 	jw_close(w, '}');
@@ -694,7 +698,7 @@ static void unmapped(struct jw *w, const Warden__V1__Event *ev)
 					ev->identity->labels[i];
 
 				jw_key(w, l->key ? l->key : "");
-				wd_json_str(w->f, l->value ? l->value : "");
+				wd_json_buf_str(w->b, l->value ? l->value : "");
 			}
 			jw_close(w, '}');
 		}
@@ -788,7 +792,17 @@ static void object(struct jw *w, const Warden__V1__Event *ev)
 
 void wd_ocsf_event_json(FILE *f, const Warden__V1__Event *ev)
 {
-	struct jw w = {.f = f};
+	struct wd_buf b = {0};
+
+	wd_ocsf_event_json_buf(&b, ev);
+	if (b.len)
+		fwrite(b.p, 1, b.len, f);
+	wd_buf_free(&b);
+}
+
+void wd_ocsf_event_json_buf(struct wd_buf *b, const Warden__V1__Event *ev)
+{
+	struct jw w = {.b = b};
 	struct wd_ocsf_class c;
 	char text[1024];
 	unsigned sev = severity(ev);

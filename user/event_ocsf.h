@@ -37,5 +37,8 @@ void wd_ocsf_classify(const Warden__V1__Event *ev, struct wd_ocsf_class *out);
  * place for (identity, sandbox, rule, policy, hook, and the action's details) are under
  * "unmapped". 64-bit numbers outside OCSF's own attributes are strings, as in --json. */
 void wd_ocsf_event_json(FILE *f, const Warden__V1__Event *ev);
+/* The same, appended to @b (check b->oom). */
+struct wd_buf;
+void wd_ocsf_event_json_buf(struct wd_buf *b, const Warden__V1__Event *ev);
 
 #endif

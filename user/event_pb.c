@@ -367,21 +367,6 @@ static bool started_after(const struct wd_proc_info *pi, uint64_t boot_ns)
 	return pi->start_ticks > (boot_ns / 1000000000ull + 1) * (uint64_t)hz;
 }
 
-/* Writes @v in decimal at @p (room for 20 digits); returns the digits written. */
-static size_t put_dec(char *p, uint64_t v)
-{
-	char t[20];
-	size_t n = 0;
-
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		p[i] = t[n - 1 - i];
-	return n;
-}
-
 /* "BOOT:PID:START" into @buf; when it does not fit, the prefix is cut, never the numbers that
  * make the id unique. Without printf: this runs for every event. */
 static void exec_id(char *buf, size_t size, const char *prefix, uint32_t pid, uint64_t start)
@@ -390,9 +375,9 @@ static void exec_id(char *buf, size_t size, const char *prefix, uint32_t pid, ui
 	size_t k = 0, n;
 
 	suf[k++] = ':';
-	k += put_dec(suf + k, pid);
+	k += wd_put_dec(suf + k, pid);
 	suf[k++] = ':';
-	k += put_dec(suf + k, start);
+	k += wd_put_dec(suf + k, start);
 	n = strnlen(prefix, size - 1 - k);
 	memcpy(buf, prefix, n);
 	memcpy(buf + n, suf, k);
@@ -475,7 +460,7 @@ static void ipv4_text(char *t, const uint8_t a[4])
 	for (int i = 0; i < 4; i++) {
 		if (i)
 			t[n++] = '.';
-		n += put_dec(t + n, a[i]);
+		n += wd_put_dec(t + n, a[i]);
 	}
 	t[n] = '\0';
 }
@@ -1184,27 +1169,38 @@ int wd_pb_record_seq(const uint8_t *rec, size_t len, uint64_t *seq)
 
 /* JSON, driven by the generated descriptors so that it never falls behind the .proto. */
 
-static void json_base64(FILE *f, const uint8_t *p, size_t n)
+static void json_base64(struct wd_buf *b, const uint8_t *p, size_t n)
 {
 	static const char tab[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-	fputc('"', f);
+	wd_buf_ch(b, '"');
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
 			     (i + 2 < n ? p[i + 2] : 0);
 
-		fputc(tab[v >> 18 & 63], f);
-		fputc(tab[v >> 12 & 63], f);
-		fputc(i + 1 < n ? tab[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? tab[v & 63] : '=', f);
+		wd_buf_ch(b, tab[v >> 18 & 63]);
+		wd_buf_ch(b, tab[v >> 12 & 63]);
+		wd_buf_ch(b, i + 1 < n ? tab[v >> 6 & 63] : '=');
+		wd_buf_ch(b, i + 2 < n ? tab[v & 63] : '=');
 	}
-	fputc('"', f);
+	wd_buf_ch(b, '"');
 }
 
-static void json_message(FILE *f, const ProtobufCMessage *m);
+static void json_message(struct wd_buf *b, const ProtobufCMessage *m);
 
-static void json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *v)
+/* warden.v1 has no floating-point field; should one come, printf formats it, with the digits
+ * that tell a float (@single) or a double apart from its neighbours. */
+static void json_double(struct wd_buf *b, bool single, double v)
+{
+	char t[32];
+	int n = single ? snprintf(t, sizeof(t), "%.9g", v) : snprintf(t, sizeof(t), "%.17g", v);
+
+	if (n > 0)
+		wd_buf_add(b, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
+}
+
+static void json_value(struct wd_buf *b, const ProtobufCFieldDescriptor *fd, const void *v)
 {
 	const ProtobufCEnumValue *ev;
 
@@ -1212,50 +1208,54 @@ static void json_value(FILE *f, const ProtobufCFieldDescriptor *fd, const void *
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		fprintf(f, "%" PRId32, *(const int32_t *)v);
+		wd_buf_i64(b, *(const int32_t *)v);
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		fprintf(f, "%" PRIu32, *(const uint32_t *)v);
+		wd_buf_u64(b, *(const uint32_t *)v);
 		break;
 	/* 64-bit integers are strings in JSON: doubles would round them. */
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		fprintf(f, "\"%" PRId64 "\"", *(const int64_t *)v);
+		wd_buf_ch(b, '"');
+		wd_buf_i64(b, *(const int64_t *)v);
+		wd_buf_ch(b, '"');
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		fprintf(f, "\"%" PRIu64 "\"", *(const uint64_t *)v);
+		wd_buf_ch(b, '"');
+		wd_buf_u64(b, *(const uint64_t *)v);
+		wd_buf_ch(b, '"');
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		fprintf(f, "%.9g", (double)*(const float *)v);
+		json_double(b, true, (double)*(const float *)v);
 		break;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		fprintf(f, "%.17g", *(const double *)v);
+		json_double(b, false, *(const double *)v);
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
-		fputs(*(const protobuf_c_boolean *)v ? "true" : "false", f);
+		wd_buf_str(b, *(const protobuf_c_boolean *)v ? "true" : "false");
 		break;
 	case PROTOBUF_C_TYPE_ENUM:
 		ev = protobuf_c_enum_descriptor_get_value(fd->descriptor, *(const int *)v);
 		if (ev)
-			wd_json_str(f, ev->name);
+			wd_json_buf_str(b, ev->name);
 		else
-			fprintf(f, "%d", *(const int *)v);
+			wd_buf_i64(b, *(const int *)v);
 		break;
 	case PROTOBUF_C_TYPE_STRING:
-		wd_json_str(f, *(char *const *)v ? *(char *const *)v : "");
+		wd_json_buf_str(b, *(char *const *)v ? *(char *const *)v : "");
 		break;
 	case PROTOBUF_C_TYPE_BYTES:
-		json_base64(f, ((const ProtobufCBinaryData *)v)->data,
+		json_base64(b, ((const ProtobufCBinaryData *)v)->data,
 			    ((const ProtobufCBinaryData *)v)->len);
 		break;
 	case PROTOBUF_C_TYPE_MESSAGE:
 		if (*(ProtobufCMessage *const *)v)
-			json_message(f, *(ProtobufCMessage *const *)v);
+			json_message(b, *(ProtobufCMessage *const *)v);
 		else
-			fputs("{}", f);
+			wd_buf_add(b, "{}", 2);
 		break;
 	}
 }
@@ -1295,38 +1295,38 @@ static bool is_map(const ProtobufCFieldDescriptor *fd)
 	       strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
 }
 
-static void json_map(FILE *f, const ProtobufCFieldDescriptor *fd, size_t n,
+static void json_map(struct wd_buf *b, const ProtobufCFieldDescriptor *fd, size_t n,
 		     ProtobufCMessage *const *items)
 {
 	const ProtobufCMessageDescriptor *d = fd->descriptor;
 
-	fputc('{', f);
+	wd_buf_ch(b, '{');
 	for (size_t i = 0; i < n; i++) {
 		const char *base = (const char *)items[i];
 
 		if (i)
-			fputc(',', f);
+			wd_buf_ch(b, ',');
 		/* JSON object keys are strings, whatever the key type. */
 		if (d->fields[0].type == PROTOBUF_C_TYPE_STRING) {
-			json_value(f, &d->fields[0], base + d->fields[0].offset);
+			json_value(b, &d->fields[0], base + d->fields[0].offset);
 		} else {
-			fputc('"', f);
-			json_value(f, &d->fields[0], base + d->fields[0].offset);
-			fputc('"', f);
+			wd_buf_ch(b, '"');
+			json_value(b, &d->fields[0], base + d->fields[0].offset);
+			wd_buf_ch(b, '"');
 		}
-		fputc(':', f);
-		json_value(f, &d->fields[1], base + d->fields[1].offset);
+		wd_buf_ch(b, ':');
+		json_value(b, &d->fields[1], base + d->fields[1].offset);
 	}
-	fputc('}', f);
+	wd_buf_ch(b, '}');
 }
 
-static void json_message(FILE *f, const ProtobufCMessage *m)
+static void json_message(struct wd_buf *b, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const char *base = (const char *)m;
 	bool first = true;
 
-	fputc('{', f);
+	wd_buf_ch(b, '{');
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		const void *v = base + fd->offset;
@@ -1339,33 +1339,43 @@ static void json_message(FILE *f, const ProtobufCMessage *m)
 			continue;
 		}
 		if (!first)
-			fputc(',', f);
+			wd_buf_ch(b, ',');
 		first = false;
-		wd_json_str(f, fd->name);
-		fputc(':', f);
+		wd_json_buf_str(b, fd->name);
+		wd_buf_ch(b, ':');
 		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)(base + fd->quantifier_offset);
 			const char *arr = *(const char *const *)v;
 
 			if (is_map(fd)) {
-				json_map(f, fd, n, (ProtobufCMessage *const *)arr);
+				json_map(b, fd, n, (ProtobufCMessage *const *)arr);
 				continue;
 			}
-			fputc('[', f);
+			wd_buf_ch(b, '[');
 			for (size_t k = 0; k < n; k++) {
 				if (k)
-					fputc(',', f);
-				json_value(f, fd, arr + k * type_size(fd->type));
+					wd_buf_ch(b, ',');
+				json_value(b, fd, arr + k * type_size(fd->type));
 			}
-			fputc(']', f);
+			wd_buf_ch(b, ']');
 		} else {
-			json_value(f, fd, v);
+			json_value(b, fd, v);
 		}
 	}
-	fputc('}', f);
+	wd_buf_ch(b, '}');
+}
+
+void wd_pb_event_json_buf(struct wd_buf *b, const Warden__V1__Event *ev)
+{
+	json_message(b, &ev->base);
 }
 
 void wd_pb_event_json(FILE *f, const Warden__V1__Event *ev)
 {
-	json_message(f, &ev->base);
+	struct wd_buf b = {0};
+
+	wd_pb_event_json_buf(&b, ev);
+	if (b.len)
+		fwrite(b.p, 1, b.len, f);
+	wd_buf_free(&b);
 }

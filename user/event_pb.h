@@ -201,6 +201,9 @@ const char *wd_pb_strerror(int err);
  * not set; 64-bit integers as strings, enums as names (numbers when unknown), bytes as
  * base64. Any protobuf JSON parser reads it back. */
 void wd_pb_event_json(FILE *f, const Warden__V1__Event *ev);
+/* The same, appended to @b (check b->oom). */
+struct wd_buf;
+void wd_pb_event_json_buf(struct wd_buf *b, const Warden__V1__Event *ev);
 
 /* The node seq of an encoded event (the last record of a sink, when warden starts again);
  * returns 0 or -EPROTO. */

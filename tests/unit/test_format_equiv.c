@@ -5,7 +5,9 @@
  * long ones) are formatted as warden JSON, OCSF JSON and RFC 5424 messages, and each
  * format's digest over all of them must be the one the stdio-based formatters of before the
  * fast paths produced (EXPECT_* below, recorded with this generator from commit 639519d), so
- * any byte that changes fails. */
+ * any byte that changes fails. The string escaper of the sinks (wd_json_buf_str) must also
+ * write, string by string, what the stdio one of the command line (wd_json_str) writes, and the
+ * numbers what printf writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,10 +386,85 @@ static void digests_match(void **state)
 	assert_int_equal(hs, EXPECT_SYSLOG);
 }
 
+/* What @f (a stdio writer of @s) wrote, in @out. */
+static size_t file_str(void (*f)(FILE *, const char *), const char *s, char **out)
+{
+	size_t len = 0;
+	FILE *fp;
+
+	free(*out);
+	*out = NULL;
+	fp = open_memstream(out, &len);
+	assert_non_null(fp);
+	f(fp, s);
+	assert_int_equal(fclose(fp), 0);
+	return len;
+}
+
+static void strings_as_stdio(void **state)
+{
+	struct wd_buf b = {0};
+	char *out = NULL;
+
+	rng_state = 0x243f6a8885a308d3ull;
+	for (unsigned i = 0; i < 50000; i++) {
+		const char *s;
+		size_t n;
+
+		pool_used = 0;
+		s = str();
+		b.len = 0;
+		wd_json_buf_str(&b, s);
+		n = file_str(wd_json_str, s, &out);
+		assert_false(b.oom);
+		if (b.len != n || memcmp(b.p, out, n))
+			fail_msg("string %u: %.*s != %s", i, (int)b.len, b.p, out);
+	}
+	/* Every byte value alone, and before a NUL-free tail. */
+	for (unsigned c = 1; c < 256; c++) {
+		char s[4] = {(char)c, 'x', (char)(c ^ 0x40 ? c ^ 0x40 : 1), 0};
+		size_t n;
+
+		b.len = 0;
+		wd_json_buf_str(&b, s);
+		n = file_str(wd_json_str, s, &out);
+		assert_true(b.len == n && !memcmp(b.p, out, n));
+	}
+	free(out);
+	wd_buf_free(&b);
+}
+
+static void numbers_as_printf(void **state)
+{
+	struct wd_buf b = {0};
+	char want[32];
+
+	rng_state = 0x13198a2e03707344ull;
+	for (unsigned i = 0; i < 100000; i++) {
+		uint64_t v = num64();
+		int64_t sv = (int64_t)v;
+
+		b.len = 0;
+		wd_buf_u64(&b, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_true(b.len == strlen(want) && !memcmp(b.p, want, b.len));
+		b.len = 0;
+		wd_buf_i64(&b, sv);
+		snprintf(want, sizeof(want), "%lld", (long long)sv);
+		assert_true(b.len == strlen(want) && !memcmp(b.p, want, b.len));
+	}
+	b.len = 0;
+	wd_buf_i64(&b, INT64_MIN);
+	assert_true(b.len == 20 && !memcmp(b.p, "-9223372036854775808", 20));
+	wd_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(digests_match),
+		cmocka_unit_test(strings_as_stdio),
+		cmocka_unit_test(numbers_as_printf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
