@@ -193,6 +193,24 @@ int wd_pb_read_record(struct wd_pb_reader *r, const uint8_t **rec, size_t *len);
  * wd_pb_read_record(), and -EPROTO for a record that is not a valid Event. */
 int wd_pb_read_event(struct wd_pb_reader *r, Warden__V1__Event **ev);
 
+/* Decoding records again and again, as the sinks that want the message do: protobuf-c's
+ * default allocator makes a malloc() and a free() for every string and message of every event,
+ * which cost more than the decoding itself. The arena hands out memory from one block, reused
+ * for each event; what does not fit comes from malloc() and is given back by wd_pb_arena_put().
+ * One arena serves one thread, one event at a time. Zero is an empty arena. */
+struct wd_pb_arena {
+	ProtobufCAllocator alloc;
+	uint8_t *p;
+	size_t used, cap;
+	size_t spilled; /* allocations of the current event that came from malloc() */
+};
+
+/* @rec (@len bytes) decoded into @a; NULL if it is not a valid Event (or, at the first use,
+ * without memory). Valid until wd_pb_arena_put(). */
+Warden__V1__Event *wd_pb_arena_unpack(struct wd_pb_arena *a, const uint8_t *rec, size_t len);
+void wd_pb_arena_put(struct wd_pb_arena *a, Warden__V1__Event *ev);
+void wd_pb_arena_free(struct wd_pb_arena *a);
+
 /* What the reader's errors mean, for messages. */
 const char *wd_pb_strerror(int err);
 

@@ -423,7 +423,7 @@ static void batch_pop(struct sink *s, const struct batch_rec *b, size_t n)
 /* Hands one record (or, with REC_F_LOST, the EVENTS_LOST event for marker @m) to the backend.
  * Returns write()'s verdict. Called without s->mu. */
 static int deliver(struct sink *s, uint32_t flags, const struct lost_marker *m, const uint8_t *msg,
-		   size_t len, uint8_t *copy)
+		   size_t len, uint8_t *copy, struct wd_pb_arena *arena)
 {
 	Warden__V1__Event lev, *ev = NULL;
 	Warden__V1__Header lhdr;
@@ -437,14 +437,14 @@ static int deliver(struct sink *s, uint32_t flags, const struct lost_marker *m, 
 		if (s->ops->wants_event)
 			ev = &lev;
 	} else if (s->ops->wants_event) {
-		ev = warden__v1__event__unpack(NULL, len, msg);
+		ev = wd_pb_arena_unpack(arena, msg, len);
 	}
 	if (s->ops->wants_event && !ev)
 		err = -EBADMSG;
 	else
 		err = s->ops->write(s->impl, msg, len, ev);
 	if (ev && ev != &lev)
-		warden__v1__event__free_unpacked(ev, NULL);
+		wd_pb_arena_put(arena, ev);
 	return err;
 }
 
@@ -458,6 +458,7 @@ static void *sink_main(void *arg)
 	uint8_t *copy = malloc(WD_PB_RECORD_MAX + 64);
 	struct batch_rec *b = malloc(BATCH_MAX * sizeof(*b));
 	struct lost_marker direct = {0}; /* a record the backend refused, to report next */
+	struct wd_pb_arena arena = {0};	 /* decoded messages, for backends that want them */
 	uint64_t next_tick = 0;
 
 	if (!copy || !b)
@@ -476,7 +477,7 @@ static void *sink_main(void *arg)
 			struct lost_marker m = direct;
 
 			pthread_mutex_unlock(&s->mu);
-			err = deliver(s, REC_F_LOST, &m, NULL, 0, copy);
+			err = deliver(s, REC_F_LOST, &m, NULL, 0, copy, &arena);
 			pthread_mutex_lock(&s->mu);
 			again = err == -EAGAIN;
 			if (!again) {
@@ -516,7 +517,8 @@ static void *sink_main(void *arg)
 
 			if (h->flags & REC_F_LOST)
 				memcpy(&m, h + 1, sizeof(m));
-			err = deliver(s, h->flags, &m, (const uint8_t *)(h + 1), h->len, copy);
+			err = deliver(s, h->flags, &m, (const uint8_t *)(h + 1), h->len, copy,
+				      &arena);
 			if (err == -EAGAIN) {
 				again = true;
 				break;
@@ -560,6 +562,7 @@ static void *sink_main(void *arg)
 	}
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->mu);
+	wd_pb_arena_free(&arena);
 	free(b);
 	free(copy);
 	return NULL;

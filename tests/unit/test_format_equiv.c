@@ -7,7 +7,8 @@
  * fast paths produced (EXPECT_* below, recorded with this generator from commit 639519d), so
  * any byte that changes fails. The string escaper of the sinks (wd_json_buf_str) must also
  * write, string by string, what the stdio one of the command line (wd_json_str) writes, and the
- * numbers what printf writes. */
+ * numbers what printf writes. An event packed and decoded again as the sink threads decode it
+ * (wd_pb_arena_unpack) must format exactly as the event it came from. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -459,12 +460,64 @@ static void numbers_as_printf(void **state)
 	wd_buf_free(&b);
 }
 
+/* All three formats of @ev, one after the other, into @out. */
+static void all_formats(const Warden__V1__Event *ev, unsigned i, struct wd_buf *out)
+{
+	static char sbuf[WD_SYSLOG_MSG_MAX + 32];
+
+	out->len = 0;
+	wd_pb_event_json_buf(out, ev);
+	wd_buf_ch(out, '\n');
+	wd_ocsf_event_json_buf(out, ev);
+	wd_buf_ch(out, '\n');
+	wd_buf_add(out, sbuf, syslog_msg(&sys_opts[i % 3], ev, sbuf));
+	assert_false(out->oom);
+}
+
+static void arena_decoded_formats_alike(void **state)
+{
+	struct wd_buf want = {0}, got = {0};
+	struct wd_pb_arena a = {0};
+	static struct gen g;
+	static uint8_t rec[1 << 20];
+	static char huge[300 * 1024];
+	unsigned spilled = 0;
+
+	rng_state = 0x452821e638d01377ull;
+	memset(huge, 'h', sizeof(huge) - 1);
+	for (unsigned i = 0; i < EVENTS; i++) {
+		Warden__V1__Event *ev;
+		size_t len;
+
+		gen_event(&g);
+		/* Now and then more than the arena holds: the rest comes from malloc(). */
+		if (i % 500 == 7 && g.ev.process)
+			g.proc.exe = huge;
+		len = warden__v1__event__pack(&g.ev, rec);
+		all_formats(&g.ev, i, &want);
+		ev = wd_pb_arena_unpack(&a, rec, len);
+		assert_non_null(ev);
+		spilled += a.spilled != 0;
+		all_formats(ev, i, &got);
+		if (got.len != want.len || memcmp(got.p, want.p, got.len))
+			fail_msg("event %u formats differently once decoded", i);
+		wd_pb_arena_put(&a, ev);
+	}
+	assert_true(spilled > 0);
+	/* Not an Event: refused, nothing held. */
+	assert_null(wd_pb_arena_unpack(&a, (const uint8_t *)"\x0a\xff\xff", 3));
+	wd_pb_arena_free(&a);
+	wd_buf_free(&want);
+	wd_buf_free(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(digests_match),
 		cmocka_unit_test(strings_as_stdio),
 		cmocka_unit_test(numbers_as_printf),
+		cmocka_unit_test(arena_decoded_formats_alike),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
