@@ -5,12 +5,12 @@
  * is gone); while the collector is away, the pipeline's queue holds the events. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "sink.h"
 #include "sink_conn.h"
 #include "sink_syslog.h"
@@ -46,20 +46,11 @@ static void sb_str(struct sb *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3))) static void sb_fmt(struct sb *b, const char *fmt, ...)
+static void sb_u64(struct sb *b, uint64_t v)
 {
-	va_list ap;
-	int n;
+	char t[20];
 
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len)
-		b->full = true;
-	else
-		b->len += (size_t)n;
+	sb_add(b, t, wd_put_dec(t, v));
 }
 
 /* Text as valid UTF-8 without control characters (each becomes U+FFFD: a newline in a path
@@ -71,8 +62,16 @@ static void sb_text(struct sb *b, const char *s, size_t max, bool sd)
 	size_t n = strnlen((const char *)p, max);
 
 	for (size_t i = 0; i < n;) {
-		size_t len = wd_utf8_seq(p + i, n - i);
+		size_t run = i, len;
 
+		/* Printable ASCII that needs no escape goes in runs: most of every message. */
+		while (i < n && p[i] >= 0x20 && p[i] < 0x7f &&
+		       !(sd && (p[i] == '"' || p[i] == '\\' || p[i] == ']')))
+			i++;
+		sb_add(b, (const char *)p + run, i - run);
+		if (i == n)
+			break;
+		len = wd_utf8_seq(p + i, n - i);
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
 			sb_add(b, FFFD, 3);
 			i += len ? len : 1;
@@ -89,14 +88,20 @@ static void param_str(struct sb *b, const char *name, const char *v)
 {
 	if (!v || !*v)
 		return; /* "" is unknown in the event: no parameter */
-	sb_fmt(b, " %s=\"", name);
+	sb_add(b, " ", 1);
+	sb_str(b, name);
+	sb_add(b, "=\"", 2);
 	sb_text(b, v, VALUE_MAX, true);
 	sb_add(b, "\"", 1);
 }
 
 static void param_u64(struct sb *b, const char *name, uint64_t v)
 {
-	sb_fmt(b, " %s=\"%" PRIu64 "\"", name, v);
+	sb_add(b, " ", 1);
+	sb_str(b, name);
+	sb_add(b, "=\"", 2);
+	sb_u64(b, v);
+	sb_add(b, "\"", 1);
 }
 
 /* The enums the messages name, and the prefix their value names drop. */
@@ -347,9 +352,12 @@ static void msg_connect(struct sb *b, const Warden__V1__Connect *c)
 	sb_text(b, c->address_text[0] ? c->address_text : "?", VALUE_MAX, false);
 	if (c->family == WARDEN__V1__FAMILY__FAMILY_INET6)
 		sb_add(b, "]", 1);
-	sb_fmt(b, ":%u", c->port);
-	if (c->protocol)
-		sb_fmt(b, "/%s", word(PROTOCOL, c->protocol, t));
+	sb_add(b, ":", 1);
+	sb_u64(b, c->port);
+	if (c->protocol) {
+		sb_add(b, "/", 1);
+		sb_str(b, word(PROTOCOL, c->protocol, t));
+	}
 }
 
 static void msg_lifecycle(struct sb *b, const Warden__V1__Event *ev)
@@ -358,9 +366,15 @@ static void msg_lifecycle(struct sb *b, const Warden__V1__Event *ev)
 	char t[WORD_MAX];
 
 	sb_str(b, word(KIND, l->kind, t));
-	if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST)
-		sb_fmt(b, " %" PRIu64 " events (seq %" PRIu64 "-%" PRIu64 ")", l->lost_count,
-		       l->lost_first_seq, l->lost_last_seq);
+	if (l->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
+		sb_add(b, " ", 1);
+		sb_u64(b, l->lost_count);
+		sb_str(b, " events (seq ");
+		sb_u64(b, l->lost_first_seq);
+		sb_add(b, "-", 1);
+		sb_u64(b, l->lost_last_seq);
+		sb_add(b, ")", 1);
+	}
 	msg_part(b, " identity=", ev->identity ? ev->identity->name : NULL, "");
 	msg_part(b, " sandbox=", ev->sandbox ? ev->sandbox->id : NULL, "");
 	msg_part(b, " policy=", ev->policy_name, "");
@@ -380,7 +394,8 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 		msg_lifecycle(b, ev);
 		return;
 	}
-	sb_fmt(b, "%s ", decision_word(ev->decision));
+	sb_str(b, decision_word(ev->decision));
+	sb_add(b, " ", 1);
 	switch (ev->action_case) {
 	case WARDEN__V1__EVENT__ACTION_EXEC:
 		sb_str(b, "exec ");
@@ -401,11 +416,14 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 			sb_str(b, " (mprotect)");
 		break;
 	case WARDEN__V1__EVENT__ACTION_SOCKET_CREATE:
-		sb_fmt(b, "socket %s", word(FAMILY, ev->socket_create->family, t));
-		sb_fmt(b, "/%s", word(SOCKET_TYPE, ev->socket_create->type, t));
+		sb_str(b, "socket ");
+		sb_str(b, word(FAMILY, ev->socket_create->family, t));
+		sb_add(b, "/", 1);
+		sb_str(b, word(SOCKET_TYPE, ev->socket_create->type, t));
 		break;
 	case WARDEN__V1__EVENT__ACTION_CONFINEMENT:
-		sb_fmt(b, "confine %s", word(WHAT, ev->confinement->what, t));
+		sb_str(b, "confine ");
+		sb_str(b, word(WHAT, ev->confinement->what, t));
 		msg_part(b, " ", ev->confinement->path, "");
 		break;
 	default:
@@ -415,27 +433,49 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 	msg_part(b, " identity=", ev->identity ? ev->identity->name : NULL, "");
 	msg_part(b, " sandbox=", ev->sandbox ? ev->sandbox->id : NULL, "");
 	if (p) {
-		sb_fmt(b, " pid=%u", p->pid);
+		sb_str(b, " pid=");
+		sb_u64(b, p->pid);
 		msg_part(b, " exe=", p->exe, "");
 	}
 	if (ev->rule) {
-		sb_fmt(b, " rule=%u", ev->rule->id);
+		sb_str(b, " rule=");
+		sb_u64(b, ev->rule->id);
 		msg_part(b, " (", ev->rule->text, ")");
 	}
 }
 
 static void timestamp(struct sb *b, uint64_t wall_ns)
 {
+	/* gmtime_r() and strftime() cost more than the rest of the header: the text of the
+	 * last second is kept, per thread (each sink formats on its own thread). */
+	static __thread struct {
+		time_t t;
+		size_t len; /* 0: nothing kept, or "-" */
+		char ts[32];
+	} last;
 	time_t t = (time_t)(wall_ns / 1000000000ull);
-	char ts[32];
+	char frac[7];
+	unsigned us = (unsigned)(wall_ns / 1000 % 1000000);
 	struct tm tm;
 
-	if (!wall_ns || !gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+	if (!wall_ns) {
 		sb_add(b, "-", 1);
 		return;
 	}
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	sb_fmt(b, "%s.%06uZ", ts, (unsigned)(wall_ns / 1000 % 1000000));
+	if (!last.len || last.t != t) {
+		if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+			sb_add(b, "-", 1);
+			return;
+		}
+		last.len = strftime(last.ts, sizeof(last.ts), "%Y-%m-%dT%H:%M:%S", &tm);
+		last.t = t;
+	}
+	sb_add(b, last.ts, last.len);
+	sb_add(b, ".", 1);
+	for (int i = 5; i >= 0; i--, us /= 10)
+		frac[i] = (char)('0' + us % 10);
+	frac[6] = 'Z';
+	sb_add(b, frac, sizeof(frac));
 }
 
 /* Cuts @len bytes of text at @start back to at most @max, at a UTF-8 character boundary. */
@@ -455,14 +495,22 @@ int wd_syslog_format(const struct wd_syslog_opts *o, const Warden__V1__Event *ev
 	const Warden__V1__Process *p = ev->process;
 	size_t msg_at;
 
-	sb_fmt(&b, "<%d>1 ", o->facility * 8 + wd_syslog_severity(ev));
+	sb_add(&b, "<", 1);
+	sb_u64(&b, (unsigned)(o->facility * 8 + wd_syslog_severity(ev)));
+	sb_add(&b, ">1 ", 3);
 	timestamp(&b, ev->header ? ev->header->wall_ns : 0);
-	sb_fmt(&b, " %s %s ", o->hostname, o->app_name);
+	sb_add(&b, " ", 1);
+	sb_str(&b, o->hostname);
+	sb_add(&b, " ", 1);
+	sb_str(&b, o->app_name);
+	sb_add(&b, " ", 1);
 	if (p && p->pid && ev->action_case != WARDEN__V1__EVENT__ACTION_LIFECYCLE)
-		sb_fmt(&b, "%u", p->pid);
+		sb_u64(&b, p->pid);
 	else
 		sb_add(&b, "-", 1);
-	sb_fmt(&b, " %s ", wd_syslog_msgid(ev));
+	sb_add(&b, " ", 1);
+	sb_str(&b, wd_syslog_msgid(ev));
+	sb_add(&b, " ", 1);
 	sd(&b, ev);
 	sb_add(&b, " ", 1);
 	msg_at = b.len;
@@ -509,7 +557,8 @@ static int syslog_write(void *impl, const uint8_t *rec, size_t rec_len, const Wa
 	n = wd_syslog_format(&s->o, ev, s->frame + 16, WD_SYSLOG_MSG_MAX);
 	if (n < 0)
 		return -EMSGSIZE;
-	pre = snprintf(s->frame, 16, "%d ", n);
+	pre = (int)wd_put_dec(s->frame, (uint64_t)n);
+	s->frame[pre++] = ' ';
 	memmove(s->frame + pre, s->frame + 16, (size_t)n);
 	ret = wd_conn_send(s->conn, s->frame, (size_t)(pre + n), WAIT_MS);
 	s->blocked = ret == -EAGAIN || ret == -ENOTCONN;
