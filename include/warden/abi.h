@@ -140,8 +140,8 @@ struct wd_sandbox {
  * @level whose path below the hierarchy's root matches @pat (warden/glob.h) is a sandbox under
  * @policy_id from its first instant. */
 #define WD_ADOPT_MAX	  32
-#define WD_ADOPT_PAT_MAX  256  /* bytes of a pattern, NUL included; a power of two */
-#define WD_CG_PATH_MAX	  1024 /* bytes of a cgroup path the kernel reports; a power of two */
+#define WD_ADOPT_PAT_MAX  256	     /* bytes of a pattern, NUL included; a power of two */
+#define WD_CG_PATH_MAX	  1024	     /* bytes of a cgroup path the kernel reports; a power of two */
 #define WD_GLOB_STEPS_MAX (1u << 13) /* per rule and mkdir; real patterns need a few hundred */
 
 struct wd_adopt_pat {

@@ -1073,7 +1073,7 @@ static void ring_records(void **state)
 	assert_string_equal(e->path, "");
 
 	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE - 8, &buf)); /* too short */
-	full->hdr.size = WD_EVENT_SHORT_SIZE + 8; /* neither size */
+	full->hdr.size = WD_EVENT_SHORT_SIZE + 8;			      /* neither size */
 	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE + 8, &buf));
 	full->hdr.size = sizeof(*full); /* says more than the record holds */
 	assert_null(wd_event_from_ring(ring, WD_EVENT_SHORT_SIZE, &buf));
