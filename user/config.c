@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "warden/abi.h"
 #include "duration.h"
@@ -439,14 +440,12 @@ static void parse_adopt(struct cparser *ps, yaml_node_t *v, struct wd_daemon_cfg
 			wd_yaml_err(&ps->y, vals[0], "adopt.cgroup is longer than %d bytes",
 				    WD_ADOPT_PAT_MAX - 1);
 		} else if (r->cgroup) {
-			int level = 0;
+			unsigned level = wd_cgroup_level("/", r->cgroup);
 
-			for (const char *p = r->cgroup; *p; p++)
-				level += *p == '/' && p[1] && p[1] != '/';
 			if (level >= WD_LEVELS_MAX)
 				wd_yaml_err(
 					&ps->y, vals[0],
-					"adopt.cgroup \"%s\" is %d levels deep; sandboxes can be "
+					"adopt.cgroup \"%s\" is %u levels deep; sandboxes can be "
 					"at most %d deep",
 					r->cgroup, level, WD_LEVELS_MAX - 1);
 		}

@@ -2132,10 +2132,7 @@ static int kernel_pattern(const struct wd_adopt_rule *ar, char *out, size_t size
 	n = snprintf(out, size, "%s", ar->cgroup);
 	if (n < 0 || (size_t)n >= size || (size_t)n >= WD_ADOPT_PAT_MAX)
 		return -ENAMETOOLONG;
-	*level = 0;
-	for (const char *p = out; *p; p++)
-		if (*p == '/' && p[1] && p[1] != '/')
-			++*level;
+	*level = wd_cgroup_level("/", out);
 	return *level && *level < WD_LEVELS_MAX ? 0 : -ERANGE;
 }
 

@@ -693,16 +693,21 @@ const struct wd_event *wd_event_from_ring(const void *data, size_t size, struct 
 	return buf;
 }
 
-void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n)
+void wd_event_lost_range(const Warden__V1__Event *ev, uint64_t *first, uint64_t *n)
 {
-	const Warden__V1__Event *ev = &pk->ev.ev;
-
 	*first = *n = 0;
-	if (ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE && ev->lifecycle &&
+	/* A node's report has a seq of its own; the pipeline's markers have none. */
+	if (ev->header && ev->header->seq &&
+	    ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE && ev->lifecycle &&
 	    ev->lifecycle->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
 		*first = ev->lifecycle->lost_first_seq;
 		*n = ev->lifecycle->lost_count;
 	}
+}
+
+void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n)
+{
+	wd_event_lost_range(&pk->ev.ev, first, n);
 }
 
 struct wd_pb_packer *wd_pb_packer_new(void)

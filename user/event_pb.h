@@ -134,6 +134,10 @@ int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struc
  * no record of this ABI (too short, another version, a size that does not match). */
 const struct wd_event *wd_event_from_ring(const void *data, size_t size, struct wd_event *buf);
 
+/* For a node's EVENTS_LOST event (seq > 0): the node seq numbers of the events it reports lost,
+ * so that a sink dropping it can report them itself; 0, 0 for any other event. */
+void wd_event_lost_range(const Warden__V1__Event *ev, uint64_t *first, uint64_t *n);
+
 /* After wd_event_pack() of a WD_EV_LOST record (seq > 0): the node seq numbers the lost events
  * were given, so that a sink dropping the record can report them itself; 0, 0 for others. */
 void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n);

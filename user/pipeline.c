@@ -266,15 +266,10 @@ unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size
 
 unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev)
 {
-	uint64_t seq = ev->header ? ev->header->seq : 0, first = 0, n = 0;
+	uint64_t seq = ev->header ? ev->header->seq : 0, first, n;
 	size_t len = warden__v1__event__get_packed_size(ev);
 
-	/* A node's EVENTS_LOST (seq > 0; the pipeline's own markers have none). */
-	if (seq && ev->action_case == WARDEN__V1__EVENT__ACTION_LIFECYCLE && ev->lifecycle &&
-	    ev->lifecycle->kind == WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST) {
-		first = ev->lifecycle->lost_first_seq;
-		n = ev->lifecycle->lost_count;
-	}
+	wd_event_lost_range(ev, &first, &n);
 	if (len > WD_PB_RECORD_MAX)
 		return emit_carry(p, NULL, len, seq, first, n);
 	warden__v1__event__pack(ev, p->pack);
