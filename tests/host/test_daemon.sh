@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 49
+plan 51
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 49); do skip "daemon" "needs root"; done
+	for _ in $(seq 51); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -52,21 +52,6 @@ daemon:
       identity: "held:{base}"
       policy: $T/held.yaml
 EOF
-cat >"$T/held.yaml" <<'EOF'
-version: 1
-name: held
-identities: ["nobody:*"]
-exec:
-  allow: [/]
-files:
-  read:
-    allow: [/]
-  write:
-    allow: [/]
-network:
-  allow:
-    - to: 127.0.0.1
-EOF
 cat >"$T/ci.yaml" <<'EOF'
 version: 1
 name: ci
@@ -82,6 +67,8 @@ network:
   allow:
     - to: 127.0.0.1
 EOF
+# The adoption rule's policy: the same, bound to the rule (its identities match nothing).
+sed 's/^name: ci$/name: held/; s/^identities: .*/identities: ["nobody:*"]/' "$T/ci.yaml" >"$T/held.yaml"
 jqt() { jq -e "$@" >/dev/null; }
 start() {
 	"$WARDEN" daemon -c "$T/warden.yaml" >>"$T/daemon.log" 2>&1 &
@@ -99,7 +86,7 @@ rc=$?
 check "daemon --check: invalid config, file:line:column" "rc=$rc $out" \
 	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -q "bad.yaml:13:13: daemon.degraded must be true or false"' _ "$rc" "$out"
 
-check "the daemon starts and answers" "$(tail -5 "$T/daemon.log")" start
+check "the daemon starts and answers" "$(tail -5 "$T/daemon.log" 2>/dev/null)" start
 "$WARDEN" status --json >"$T/status.json"
 check "status --json: degraded, names what it cannot protect, holds new cgroups" "$(cat "$T/status.json")" \
 	jqt '.enforcement == "degraded" and (.not_protected | length) > 0 and .sinks[0].name == "main" and ([.features[] | select(.name == "cgroup_hold" and .in_use)] | length == 1)' "$T/status.json"
@@ -341,7 +328,23 @@ kill -CONT "$dpid"
 check "a revoked adopted sandbox whose cgroup still matches is held again (EPERM twice)" \
 	"got '$out1' (sandbox $sbh) $(grep 'held by the kernel until' "$T/daemon.log" | tail -1)" \
 	[ "$out1" = "1 1" ]
-rmdir "$CG2/wdtest-$$/held-1" "$CG2/wdtest-$$/auto-h1" "$CG2/wdtest-$$/free-1"
+# The daemon SIGKILLed, not stopped: the pinned programs and rules hold a new match alone; a
+# restarted daemon keeps the slot it is held under until it has adopted it (held.yaml now
+# allows no network, so EPERM twice throughout).
+kill -9 "$dpid"
+wait "$dpid" 2>/dev/null
+mkdir "$CG2/wdtest-$$/held-3"
+out1=$(probe_in "$CG2/wdtest-$$/held-3")
+check "no daemon at all: a new match is held by the pinned rules (EPERM twice)" "got '$out1'" \
+	[ "$out1" = "1 1" ]
+start
+for _ in $(seq 20); do "$WARDEN" sandbox list | grep -q held:held-3 && break; sleep 0.25; done
+out1=$(probe_in "$CG2/wdtest-$$/held-3")
+check "the restarted daemon adopts it, still denied (EPERM twice)" \
+	"got '$out1' $(grep 'held-3' "$T/daemon.log" | tail -2)" \
+	sh -c '[ "$1" = "1 1" ] && "$2" sandbox list | grep -q held:held-3' _ "$out1" "$WARDEN"
+rmdir "$CG2/wdtest-$$/held-1" "$CG2/wdtest-$$/auto-h1" "$CG2/wdtest-$$/free-1" \
+	"$CG2/wdtest-$$/held-3"
 sleep 1
 # The daemon itself, moved into a cgroup: neither that cgroup nor its parent can be adopted.
 orig=$(sed -n 's/^0:://p' /proc/$dpid/cgroup)
