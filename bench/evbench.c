@@ -42,6 +42,7 @@
 #include "bench_events.skel.h"
 #include "event_pb.h"
 #include "pipeline.h"
+#include "rotate.h"
 #include "sink.h"
 #include "sink_file.h"
 
@@ -618,6 +619,11 @@ struct result {
 	double run_s, total_s, lag_ms, cons_cpu_s, prod_cpu_s;
 	double other_s; /* the consumer's CPU busy with other work (other processes, the kernel) */
 	double main_cpu_s; /* of that, the consumer thread's (the rest: the sink threads') */
+	/* The sinks' compression threads (wd-gzip), on the other CPUs: not the consumer's. */
+	pid_t gz_tid[SINKS_MAX];
+	uint64_t gz_cpu_ns[SINKS_MAX];
+	size_t n_gz;
+	double gz_cpu_s;
 	bool drained, ok;
 	char why[256];
 	size_t n_sinks;
@@ -984,8 +990,34 @@ static int cmp_tid(const void *a, const void *b)
 	return *(const pid_t *)a - *(const pid_t *)b;
 }
 
+static bool is_gzip_thread(pid_t tid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strcmp(comm, "wd-gzip\n");
+}
+
+/* The sinks' compression threads' CPU time since find_sink_threads(). */
+static uint64_t gzip_cpu(const struct result *r)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < r->n_gz; i++)
+		t += thread_cpu_ns(r->gz_tid[i]) - r->gz_cpu_ns[i];
+	return t;
+}
+
 /* The pipeline's threads, one per sink in the order of the sinks: the threads of this process
- * that are none of ours, by creation (tid) order. Leaves every tid 0 if they do not match. */
+ * that are none of ours, by creation (tid) order. Leaves every tid 0 if they do not match. The
+ * compression threads (wd-gzip) are set apart. */
 static void find_sink_threads(struct bench *b, struct result *r)
 {
 	pid_t tids[SINKS_MAX + 1];
@@ -993,6 +1025,7 @@ static void find_sink_threads(struct bench *b, struct result *r)
 	struct dirent *de;
 	DIR *d = opendir("/proc/self/task");
 
+	r->n_gz = 0;
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -1001,6 +1034,13 @@ static void find_sink_threads(struct bench *b, struct result *r)
 
 		for (unsigned i = 0; i < o.producers && !ours; i++)
 			ours = t == b->prod[i].tid;
+		if (!ours && is_gzip_thread(t)) {
+			if (r->n_gz < SINKS_MAX) {
+				r->gz_tid[r->n_gz] = t;
+				r->gz_cpu_ns[r->n_gz++] = thread_cpu_ns(t);
+			}
+			continue;
+		}
 		if (!ours && n < SINKS_MAX + 1)
 			tids[n++] = t;
 	}
@@ -1081,7 +1121,8 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 				  .it_value.tv_nsec = TICK_MS * 1000000L};
 	struct itimerspec end = {.it_value.tv_sec = o.time_ms / 1000,
 				 .it_value.tv_nsec = (long)(o.time_ms % 1000) * 1000000L};
-	uint64_t t0, t_stop, t_done, cpu0, cpu1, prod0, prod1, sent0, x, busy0, busy1, main0;
+	uint64_t t0, t_stop, t_done, cpu0, cpu1, prod0, prod1, sent0, x, busy0, busy1, main0, gz0,
+		gz1;
 	int ep, tfd_tick, tfd_end, n_sinks = 0, ret = 0;
 	struct epoll_event ev;
 	bool stopping = false;
@@ -1137,6 +1178,7 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 	find_sink_threads(b, r);
 	main0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 	cpu0 = consumer_cpu(b, &prod0);
+	gz0 = gzip_cpu(r);
 	busy0 = cpu_busy_ns(o.cpu);
 
 	t0 = now_ns();
@@ -1192,6 +1234,11 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 		r->drained = wd_pipeline_drain(b->pl, DRAIN_MS);
 	t_done = now_ns();
 	cpu1 = consumer_cpu(b, &prod1);
+	gz1 = gzip_cpu(r);
+	/* Compression runs on the other CPUs: not the consumer's work. */
+	cpu0 -= gz0;
+	cpu1 -= gz1;
+	r->gz_cpu_s = (double)(gz1 - gz0) / 1e9;
 	busy1 = cpu_busy_ns(o.cpu);
 	r->main_cpu_s = (double)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main0) / 1e9;
 	for (int i = 0; i < n_sinks; i++)
@@ -1383,6 +1430,10 @@ static void print_sinks(const struct result *res, size_t n)
 		fmt_rate(t, sizeof(t), (double)r->target);
 		printf("%-7s %-9s %-8s %8.0f\n", r->target ? t : "max", mode_name[r->m], "consumer",
 		       r->main_cpu_s * 1e9 / handled);
+		if (r->n_gz)
+			printf("%-7s %-9s %-8s %8.0f   (compression, on the other CPUs)\n",
+			       r->target ? t : "max", mode_name[r->m], "wd-gzip",
+			       r->gz_cpu_s * 1e9 / handled);
 		for (size_t k = 0; k < r->n_sinks; k++) {
 			const struct sink_result *s = &r->sink[k];
 			char ns[16] = "?";
@@ -1848,6 +1899,9 @@ int main(int argc, char **argv)
 			others++;
 		}
 	b->have_others = others > 0;
+	/* As a deployment's scheduler would, compression goes to wherever the consumer is not. */
+	if (b->have_others)
+		wd_rot_set_compress_cpus(&b->others);
 	if (!others)
 		fprintf(stderr, "evbench: one CPU only: producers share the consumer's CPU\n");
 

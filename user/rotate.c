@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,157 @@
 #define FILE_MODE  0640
 #define TS_LEN	   16 /* YYYYmmddTHHMMSSZ */
 #define NS_PER_SEC 1000000000ull
+#define GZ_QUEUE   32 /* segments waiting; more are queued again by wd_rot_finish() */
+
+/* The compression thread of a compress_async wd_rot. The segment being compressed (busy) is
+ * left alone by wd_rot_finish() and wd_rot_retention(), which hold mu while they look. */
+struct wd_rot_gz {
+	struct wd_rot *r;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t work; /* queued, or stop */
+	pthread_cond_t idle; /* nothing queued or busy */
+	char q[GZ_QUEUE][NAME_MAX + 1];
+	unsigned head, len;
+	char busy[NAME_MAX + 1]; /* "" when none */
+	uint64_t busy_n;
+	bool stop;
+	int err; /* the first failure since wd_rot_finish() took the last */
+};
+
+static pthread_mutex_t gz_cpus_mu = PTHREAD_MUTEX_INITIALIZER;
+static cpu_set_t gz_cpus;
+static bool gz_cpus_set;
+
+void wd_rot_set_compress_cpus(const cpu_set_t *cpus)
+{
+	pthread_mutex_lock(&gz_cpus_mu);
+	gz_cpus = *cpus;
+	gz_cpus_set = true;
+	pthread_mutex_unlock(&gz_cpus_mu);
+}
+
+static int compress_segment(struct wd_rot *r, const char *name);
+
+static void *gz_main(void *arg)
+{
+	struct wd_rot_gz *g = arg;
+	char name[NAME_MAX + 1], stem[NAME_MAX + 1];
+	uint64_t ts;
+	bool gz;
+	int err;
+
+	/* Behind the sinks and the consumer: a segment may take seconds, and nothing waits. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	pthread_mutex_lock(&g->mu);
+	for (;;) {
+		while (!g->len && !g->stop)
+			pthread_cond_wait(&g->work, &g->mu);
+		if (!g->len)
+			break;
+		memcpy(name, g->q[g->head], sizeof(name));
+		g->head = (g->head + 1) % GZ_QUEUE;
+		g->len--;
+		memcpy(g->busy, name, sizeof(name));
+		if (!wd_rot_parse(name, g->r->o.suffix, stem, sizeof(stem), &ts, &g->busy_n, &gz))
+			g->busy_n = 0;
+		pthread_mutex_unlock(&g->mu);
+		err = compress_segment(g->r, name);
+		pthread_mutex_lock(&g->mu);
+		g->busy[0] = '\0';
+		/* Gone: retention deleted it while it waited. */
+		if (err && err != -ENOENT && !g->err)
+			g->err = err;
+		if (!g->len)
+			pthread_cond_broadcast(&g->idle);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* Starts the compression thread; without one, compression stays in the caller. */
+static void gz_start(struct wd_rot *r)
+{
+	struct wd_rot_gz *g = calloc(1, sizeof(*g));
+	pthread_attr_t attr;
+	int err;
+
+	if (!g) {
+		r->o.compress_async = false;
+		return;
+	}
+	g->r = r;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->work, NULL);
+	pthread_cond_init(&g->idle, NULL);
+	pthread_attr_init(&attr);
+	pthread_mutex_lock(&gz_cpus_mu);
+	if (gz_cpus_set)
+		pthread_attr_setaffinity_np(&attr, sizeof(gz_cpus), &gz_cpus);
+	pthread_mutex_unlock(&gz_cpus_mu);
+	err = pthread_create(&g->thr, &attr, gz_main, g);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pthread_cond_destroy(&g->idle);
+		pthread_cond_destroy(&g->work);
+		pthread_mutex_destroy(&g->mu);
+		free(g);
+		r->o.compress_async = false;
+		return;
+	}
+	pthread_setname_np(g->thr, "wd-gzip");
+	r->gz = g;
+}
+
+static void gz_stop(struct wd_rot *r)
+{
+	struct wd_rot_gz *g = r->gz;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->stop = true;
+	pthread_cond_signal(&g->work);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->thr, NULL);
+	pthread_cond_destroy(&g->idle);
+	pthread_cond_destroy(&g->work);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	r->gz = NULL;
+}
+
+static bool gz_pending(const struct wd_rot_gz *g, const char *name)
+{
+	if (!strcmp(g->busy, name))
+		return true;
+	for (unsigned i = 0; i < g->len; i++)
+		if (!strcmp(g->q[(g->head + i) % GZ_QUEUE], name))
+			return true;
+	return false;
+}
+
+/* Queues segment @name (mu held); a full queue leaves it to the next wd_rot_finish(). */
+static void gz_push_locked(struct wd_rot_gz *g, const char *name)
+{
+	if (g->len == GZ_QUEUE || gz_pending(g, name) || strlen(name) > NAME_MAX)
+		return;
+	strcpy(g->q[(g->head + g->len) % GZ_QUEUE], name);
+	g->len++;
+	pthread_cond_signal(&g->work);
+}
+
+void wd_rot_settle(struct wd_rot *r)
+{
+	struct wd_rot_gz *g = r->gz;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	while (g->len || g->busy[0])
+		pthread_cond_wait(&g->idle, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
 
 void wd_rot_init(struct wd_rot *r)
 {
@@ -51,6 +204,8 @@ int wd_rot_open(struct wd_rot *r, const struct wd_rot_opts *o)
 	r->lockfd = openat(r->dirfd, lock, O_RDWR | O_CREAT | O_CLOEXEC, FILE_MODE);
 	if (r->lockfd < 0 || flock(r->lockfd, LOCK_EX | LOCK_NB))
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (r->o.compress_async)
+		gz_start(r);
 	return 0;
 }
 
@@ -301,6 +456,7 @@ int wd_rot_finish(struct wd_rot *r)
 {
 	char name[NAME_MAX + 1], gzname[NAME_MAX + 1];
 	size_t slen = strlen(r->stem);
+	struct wd_rot_gz *g = r->gz;
 	int fd, err = 0, e;
 	struct dirent *de;
 	uint64_t ts, n;
@@ -315,12 +471,17 @@ int wd_rot_finish(struct wd_rot *r)
 		close(fd);
 		return -errno;
 	}
+	if (g)
+		pthread_mutex_lock(&g->mu);
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		const char *f = de->d_name;
 
 		if (f[0] == '.' && strncmp(f + 1, r->stem, slen) == 0 && f[1 + slen] == '-' &&
 		    has_suffix(f, strlen(f), ".gz.tmp")) {
-			unlinkat(r->dirfd, f, 0);
+			/* .NAME.gz.tmp: the one being written is not stale. */
+			if (!g || !g->busy[0] || strlen(f) != strlen(g->busy) + 8 ||
+			    strncmp(f + 1, g->busy, strlen(g->busy)))
+				unlinkat(r->dirfd, f, 0);
 			continue;
 		}
 		if (!wd_rot_parse(f, r->o.suffix, name, sizeof(name), &ts, &n, &gz) ||
@@ -328,11 +489,13 @@ int wd_rot_finish(struct wd_rot *r)
 			continue;
 		if (n >= r->next_n)
 			r->next_n = n + 1;
-		if (gz)
+		if (gz || (g && gz_pending(g, f)))
 			continue;
 		snprintf(gzname, sizeof(gzname), "%s.gz", f);
 		if (faccessat(r->dirfd, gzname, F_OK, 0) == 0)
 			e = unlinkat(r->dirfd, f, 0) ? -errno : 0;
+		else if (g)
+			gz_push_locked(g, f), e = 0;
 		else
 			e = compress_segment(r, f);
 		if (e && !err)
@@ -340,6 +503,12 @@ int wd_rot_finish(struct wd_rot *r)
 	}
 	if (!err && errno)
 		err = -errno;
+	if (g) {
+		if (!err)
+			err = g->err;
+		g->err = 0;
+		pthread_mutex_unlock(&g->mu);
+	}
 	closedir(d);
 	return err;
 }
@@ -400,10 +569,16 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 		return -errno;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	/* Never over a segment already there, whatever became of the numbering. */
+	/* Never over a segment already there, plain or compressed, whatever became of the
+	 * numbering. */
 	do {
-		snprintf(seg, sizeof(seg), "%s-%s-%llu%s", r->stem, ts,
+		snprintf(seg, sizeof(seg), "%s-%s-%llu%s.gz", r->stem, ts,
 			 (unsigned long long)r->next_n++, r->o.suffix);
+		if (faccessat(r->dirfd, seg, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			err = -EEXIST;
+			continue;
+		}
+		seg[strlen(seg) - 3] = '\0';
 		err = renameat2(r->dirfd, r->cur, r->dirfd, seg, RENAME_NOREPLACE) ? -errno : 0;
 	} while (err == -EEXIST && ++tries < 100);
 	if (err)
@@ -416,7 +591,12 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 	err = wd_rot_open_current(r);
 	if (fsync(r->dirfd) && !err)
 		err = -errno;
-	return err ? err : compress_segment(r, seg);
+	if (err || !r->gz)
+		return err ? err : compress_segment(r, seg);
+	pthread_mutex_lock(&r->gz->mu);
+	gz_push_locked(r->gz, seg);
+	pthread_mutex_unlock(&r->gz->mu);
+	return 0;
 }
 
 int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending)
@@ -434,6 +614,8 @@ int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending)
 			count++;
 		}
 	}
+	if (r->gz)
+		pthread_mutex_lock(&r->gz->mu);
 	for (size_t i = 0; i < n && !segs[i].current; i++) {
 		bool expired =
 			r->o.keep_age_ns && segs[i].ts * NS_PER_SEC + r->o.keep_age_ns < now_ns;
@@ -441,12 +623,17 @@ int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending)
 		if (!expired && !(r->o.keep_files && count > r->o.keep_files) &&
 		    !(r->o.keep_bytes && total > r->o.keep_bytes))
 			break;
+		/* Being compressed: its plain copy goes when its compressed one is complete. */
+		if (r->gz && r->gz->busy[0] && r->gz->busy_n == segs[i].n)
+			continue;
 		e = unlinkat(r->dirfd, segs[i].file, 0) && errno != ENOENT ? -errno : 0;
 		if (e && !err)
 			err = e;
 		total -= segs[i].size;
 		count--;
 	}
+	if (r->gz)
+		pthread_mutex_unlock(&r->gz->mu);
 	wd_rot_list_free(segs, n);
 	return err;
 }
@@ -466,6 +653,7 @@ int wd_rot_close(struct wd_rot *r)
 {
 	int err = 0;
 
+	gz_stop(r);
 	if (r->fd >= 0) {
 		if (fsync(r->fd))
 			err = -errno;

@@ -7,6 +7,7 @@
 #ifndef WD_ROTATE_H
 #define WD_ROTATE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,17 +24,23 @@ struct wd_rot_opts {
 	uint64_t keep_bytes;  /* retention: rotated segments plus the current file; 0 */
 	uint64_t keep_age_ns; /* retention: delete rotated segments older than this; 0 */
 	unsigned keep_files;  /* retention: keep at most this many rotated segments; 0 */
+	/* Compress rotated segments in a thread of this wd_rot's own, at nice 19, instead of in
+	 * the caller: a sink's thread goes on appending while a segment is gzipped. */
+	bool compress_async;
 };
+
+struct wd_rot_gz; /* the compression thread of an async wd_rot */
 
 /* The sink reads fd and size, and appends through wd_rot_append() only. */
 struct wd_rot {
 	struct wd_rot_opts o; /* dir and stem point to the copies below */
 	char *dir, *stem, *cur;
 	int dirfd, lockfd;
-	int fd;		 /* the current file (O_APPEND), or -1 */
-	uint64_t size;	 /* its bytes on disk: whole records only */
-	uint64_t next_n; /* the next rotation's number: they only grow */
-	bool torn;	 /* a failed append could not be cut back: cut first at the next one */
+	int fd;		      /* the current file (O_APPEND), or -1 */
+	uint64_t size;	      /* its bytes on disk: whole records only */
+	uint64_t next_n;      /* the next rotation's number: they only grow */
+	bool torn;	      /* a failed append could not be cut back: cut first at the next one */
+	struct wd_rot_gz *gz; /* compress_async: started at the first segment to compress */
 };
 
 /* A rotated segment or a current file, as wd_rot_list() finds it. */
@@ -51,14 +58,23 @@ struct wd_rot_seg {
 /* Before anything else, so that wd_rot_close() is safe whatever failed. */
 void wd_rot_init(struct wd_rot *r);
 
+/* Where compression threads started from now on may run (the caller's affinity if never
+ * set): the benchmark keeps them off the consumer's CPU, as a deployment's scheduler would. */
+void wd_rot_set_compress_cpus(const cpu_set_t *cpus);
+
 /* Opens the directory (r->dirfd is -1 afterwards if that failed) and takes the lock file
  * .STEM.lock in it: -EBUSY when another process holds it. Returns 0 or -errno. */
 int wd_rot_open(struct wd_rot *r, const struct wd_rot_opts *o);
 
 /* What an interrupted rotation left: stale temporaries go; a rotated segment left plain is
- * compressed, or removed if its compressed copy is complete. Numbering continues after the
- * highest number in use. Returns 0 or the first -errno (the rest is done all the same). */
+ * compressed (queued, with compress_async), or removed if its compressed copy is complete.
+ * Numbering continues after the highest number in use. Returns 0 or the first -errno (the rest
+ * is done all the same), including the first error of an async compression since the last
+ * call: the failed segment stays plain and is queued again. */
 int wd_rot_finish(struct wd_rot *r);
+
+/* With compress_async, waits until every queued segment is compressed (or failed). */
+void wd_rot_settle(struct wd_rot *r);
 
 /* Opens (creating) the current file if it is not open, and takes its size. Returns 0 or -errno. */
 int wd_rot_open_current(struct wd_rot *r);
@@ -69,20 +85,23 @@ int wd_rot_open_current(struct wd_rot *r);
 int wd_rot_append(struct wd_rot *r, const void *p, size_t n);
 
 /* Rotates the current file if it holds anything: fsync, rename to the next segment name (never
- * over an existing file), a new empty current file, then the compression. r->size is 0
- * afterwards if the file was renamed, even when a later step failed (the segment left plain is
- * compressed by the next wd_rot_finish()). Returns 0 or -errno. */
+ * over an existing file), a new empty current file, then the compression (queued, with
+ * compress_async). r->size is 0 afterwards if the file was renamed, even when a later step
+ * failed (the segment left plain is compressed by the next wd_rot_finish()). Returns 0 or
+ * -errno. */
 int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns);
 
 /* Deletes the oldest rotated segments while any limit is exceeded; @pending counts as part of
- * the current file (bytes not written yet). Never the current file. Returns 0 or -errno. */
+ * the current file (bytes not written yet). Never the current file, nor the segment being
+ * compressed. Returns 0 or -errno. */
 int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending);
 
 /* When the current file began: its birth time where the file system keeps one, else its
  * modification time, else @fallback (ns since the epoch). */
 uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback);
 
-/* Fsyncs the current file, closes everything and frees. Returns 0 or -errno of the fsync. */
+/* Finishes the queued compressions, fsyncs the current file, closes everything and frees.
+ * Returns 0 or -errno of the fsync. */
 int wd_rot_close(struct wd_rot *r);
 
 /* Whether @f is a rotated segment STEM-YYYYmmddTHHMMSSZ-N@suffix[.gz]: its stem (at most

@@ -111,6 +111,11 @@ int sink_file_rotate(struct sink_file *s)
 	return err ? err : e;
 }
 
+void sink_file_settle(struct sink_file *s)
+{
+	wd_rot_settle(&s->rot);
+}
+
 int sink_file_flush(struct sink_file *s)
 {
 	/* A record is in the file whole or not at all. */
@@ -284,6 +289,7 @@ int sink_file_open(struct sink_file **out, const struct sink_file_opts *o)
 		.keep_bytes = o->max_total_bytes,
 		.keep_age_ns = o->max_keep_age_ns,
 		.keep_files = o->max_files,
+		.compress_async = true,
 	};
 	char probe[NAME_MAX_ + 4], pname[NAME_MAX_ + 1];
 	struct sink_file *s;

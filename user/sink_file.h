@@ -44,8 +44,13 @@ int sink_file_write(struct sink_file *s, const void *rec, size_t len);
  * left in the file and the buffered records stay for the next try. */
 int sink_file_flush(struct sink_file *s);
 
-/* Rotates now if the current segment holds anything. Returns 0 or -errno. */
+/* Rotates now if the current segment holds anything. Returns 0 or -errno. The segment is
+ * compressed by the sink's compression thread, after this returns. */
 int sink_file_rotate(struct sink_file *s);
+
+/* Waits until every rotated segment queued for compression is compressed (or failed: the next
+ * sink_file_maintain() reports it and queues it again). */
+void sink_file_settle(struct sink_file *s);
 
 /* For a timer: flushes, rotates a segment older than max_age, finishes compressions that
  * failed before, and applies retention. @now_ns is the wall clock (ns since the epoch).

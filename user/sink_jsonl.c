@@ -315,6 +315,7 @@ int wd_sink_jsonl_backend(const struct wd_sink_cfg *c, const char *node,
 		.keep_bytes = c->keep_bytes,
 		.keep_age_ns = c->keep_age_ns,
 		.keep_files = c->keep_files,
+		.compress_async = true,
 	};
 	struct jsonl *s;
 	char *slash, *dir;

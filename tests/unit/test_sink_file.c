@@ -314,6 +314,7 @@ static void five_segments(struct fx *f, struct sink_file *s)
 		write_records(s, i, i + 1);
 		f->clock = T0 + i * 60 * SEC;
 		assert_int_equal(sink_file_rotate(s), 0);
+		sink_file_settle(s);
 	}
 }
 
@@ -343,7 +344,9 @@ static void retention_by_size(void **state)
 	assert_int_equal(sink_file_open(&s, &f->o), 0);
 	write_records(s, 0, 1);
 	assert_int_equal(sink_file_rotate(s), 0);
+	sink_file_settle(s);
 	assert_int_equal(sink_file_list(f->dir, "events", &segs, &n), 0);
+	assert_true(segs[0].compressed);
 	one = segs[0].size;
 	sink_file_list_free(segs, n);
 	assert_int_equal(sink_file_close(s), 0);
@@ -354,6 +357,7 @@ static void retention_by_size(void **state)
 	for (unsigned i = 1; i < 5; i++) {
 		write_records(s, i, i + 1);
 		assert_int_equal(sink_file_rotate(s), 0);
+		sink_file_settle(s);
 	}
 	assert_int_equal(count_rotated(f->dir, &first), 3);
 	assert_int_equal(first, 3);
@@ -477,6 +481,7 @@ static void unfinished_rotation(void **state)
 	assert_int_equal(read_all(f->dir, 0), 7);
 
 	assert_int_equal(sink_file_open(&s, &f->o), 0);
+	sink_file_settle(s);
 	assert_int_equal(access(tmp, F_OK), -1);
 	assert_int_equal(access(to, F_OK), -1);
 	strcat(to, ".gz");
@@ -484,6 +489,7 @@ static void unfinished_rotation(void **state)
 	write_records(s, 7, 9);
 	/* Numbering continues after the highest number in use. */
 	assert_int_equal(sink_file_rotate(s), 0);
+	sink_file_settle(s);
 	to[strlen(to) - 7] = '5';
 	assert_int_equal(access(to, F_OK), 0);
 	assert_int_equal(sink_file_close(s), 0);
