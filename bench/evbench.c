@@ -65,6 +65,7 @@ static struct opts {
 	uint64_t rates[MAX_RATES]; /* events/s; 0: unpaced */
 	size_t n_rates;
 	unsigned time_ms, producers, burst, wakeup_kib, rb_mib, queue_mib, rotate_mib, rounds;
+	unsigned ceiling_mib;
 	int cpu;
 	uint16_t kind;
 	const char *dir;
@@ -76,6 +77,7 @@ static struct opts {
 	.burst = 16,
 	.rounds = 1,
 	.rb_mib = 8,
+	.ceiling_mib = 2048,
 	.cpu = 0,
 	.kind = WD_EV_FILE,
 	.proc = PROC_CACHE,
@@ -123,7 +125,8 @@ struct tally {
 	uint64_t dup;		  /* seq numbers accounted for twice, or out of range */
 	uint64_t disorder;	  /* records whose seq is not above the previous one's */
 	uint64_t last_seq;
-	uint8_t *seen; /* bitmap over seq numbers */
+	uint64_t bytes; /* framed: the records and their length prefixes */
+	uint8_t *seen;	/* bitmap over seq numbers */
 	size_t seen_bytes;
 };
 
@@ -261,9 +264,11 @@ static void tally_record(struct tally *t, const uint8_t *rec, size_t len)
 {
 	Warden__V1__Event *ev;
 	uint64_t seq;
+	uint8_t pre[WD_PB_VARINT_MAX];
 	bool lc;
 
 	t->records++;
+	t->bytes += len + wd_pb_varint_put(pre, len);
 	if (!scan_record(rec, len, &seq, &lc)) {
 		t->bad++;
 		return;
@@ -620,6 +625,7 @@ struct result {
 	double other_s; /* the consumer's CPU busy with other work (other processes, the kernel) */
 	double main_cpu_s; /* of that, the consumer thread's (the rest: the sink threads') */
 	/* The sinks' compression threads (wd-gzip), on the other CPUs: not the consumer's. */
+	uint64_t file_bytes, file_records; /* what the file sink's reader got back */
 	pid_t gz_tid[SINKS_MAX];
 	uint64_t gz_cpu_ns[SINKS_MAX];
 	size_t n_gz;
@@ -1307,6 +1313,8 @@ out:
 				continue;
 			}
 			s->seen = s->t->records;
+			r->file_bytes = s->t->bytes;
+			r->file_records = s->t->records;
 		} else if (cfg[i].kind == WD_SINK_STREAM) {
 			s->t = &b->col.stream;
 			s->tallied = true;
@@ -1489,6 +1497,54 @@ static size_t pick_best(const struct result *res, size_t n, struct result *best)
 	return nb;
 }
 
+/* The baseline for the file sink: what plain write()s of 1 MiB from one reused buffer get
+ * into a new file in the scratch directory, per second (the file is removed after). It bounds
+ * any writer of files here, warden's or not; on VMs whose fresh memory the host supplies on
+ * first touch it is far below the memory's speed. Returns bytes/s, or 0. */
+static double write_ceiling(const char *dir, uint64_t bytes)
+{
+	static uint8_t buf[1 << 20];
+	char path[PATH_MAX];
+	uint64_t t0, left = bytes;
+	double secs;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ceiling", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	memset(buf, 0x5a, sizeof(buf));
+	t0 = now_ns();
+	while (left) {
+		ssize_t k = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+		if (k <= 0)
+			break;
+		left -= (uint64_t)k;
+	}
+	secs = (double)(now_ns() - t0) / 1e9;
+	close(fd);
+	unlink(path);
+	return left || secs <= 0 ? 0 : (double)bytes / secs;
+}
+
+static double ceiling_before, ceiling_after;
+
+static void print_ceiling(const char *when, double bps, double rec_bytes)
+{
+	char a[16];
+
+	if (bps <= 0) {
+		printf("  %-6s could not be measured\n", when);
+		return;
+	}
+	printf("  %-6s %6.0f MB/s", when, bps / 1e6);
+	if (rec_bytes > 0)
+		printf(" = %s events/s of %.0f bytes", fmt_rate(a, sizeof(a), bps / rec_bytes),
+		       rec_bytes);
+	printf("\n");
+}
+
 static void print_summary(const struct result *res, size_t n)
 {
 	printf("\n");
@@ -1535,6 +1591,24 @@ static void print_summary(const struct result *res, size_t n)
 			       "tracepoint "
 			       "+ BPF program), per producer thread\n",
 			       "", prod_ns);
+	}
+	if (ceiling_before > 0 || ceiling_after > 0) {
+		uint64_t fb = 0, fr = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			fb += res[i].file_bytes;
+			fr += res[i].file_records;
+		}
+		printf("baseline for the file sink: plain write()s of %u MiB into a new file in "
+		       "the "
+		       "scratch directory",
+		       o.ceiling_mib);
+		if (fr)
+			printf(" (the file sink's records: %.0f bytes each on average)",
+			       (double)fb / fr);
+		printf("\n");
+		print_ceiling("before", ceiling_before, fr ? (double)fb / fr : 0);
+		print_ceiling("after", ceiling_after, fr ? (double)fb / fr : 0);
 	}
 	/* The stages' costs where the consumer is busiest: the unpaced step. */
 	double prev = 0;
@@ -1643,6 +1717,9 @@ static void usage(FILE *f)
 		"  --rb-mib N        ring buffer size (default 8, as warden's)\n"
 		"  --queue-mib N     each sink's queue (default: the pipeline's, 64 MiB)\n"
 		"  --rotate-mib N    rotate the file and JSON sinks at N MiB (default: never)\n"
+		"  --ceiling-mib N   the file sink's baseline: N MiB of plain write()s into a new\n"
+		"                    file in DIR, before and after the steps (default 2048; 0: "
+		"no)\n"
 		"  --keep            keep each step's files\n"
 		"\n"
 		"EXAMPLES:\n"
@@ -1752,6 +1829,7 @@ int main(int argc, char **argv)
 		{"rb-mib", required_argument, NULL, 'R'},
 		{"queue-mib", required_argument, NULL, 'Q'},
 		{"rotate-mib", required_argument, NULL, 'O'},
+		{"ceiling-mib", required_argument, NULL, 'C'},
 		{"keep", no_argument, NULL, 'K'},
 		{"rounds", required_argument, NULL, 'N'},
 		{"burst", required_argument, NULL, 'B'},
@@ -1840,6 +1918,9 @@ int main(int argc, char **argv)
 			break;
 		case 'Q':
 			o.queue_mib = (unsigned)parse_num(optarg, "--queue-mib", 4096);
+			break;
+		case 'C':
+			o.ceiling_mib = (unsigned)parse_num(optarg, "--ceiling-mib", 1 << 20);
 			break;
 		case 'O':
 			o.rotate_mib = (unsigned)parse_num(optarg, "--rotate-mib", 1 << 20);
@@ -1968,6 +2049,8 @@ int main(int argc, char **argv)
 				       : "not read",
 	       o.time_ms);
 	err = 0;
+	if (o.ceiling_mib && (o.mode[M_FILE] || o.mode[M_ALL]))
+		ceiling_before = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20);
 	/* Odd rounds run the steps backwards, so that a drift of the machine weighs on all. */
 	for (unsigned round = 0; round < o.rounds && !interrupted && !err; round++) {
 		if (o.rounds > 1)
@@ -2015,6 +2098,8 @@ int main(int argc, char **argv)
 		memcpy(best, res, n_res * sizeof(*res));
 		n_best = n_res;
 	}
+	if (o.ceiling_mib && (o.mode[M_FILE] || o.mode[M_ALL]) && !interrupted)
+		ceiling_after = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20);
 	print_sinks(best, n_best);
 	print_summary(best, n_best);
 	if (o.proc == PROC_CACHE)
