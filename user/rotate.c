@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,9 @@
 #define FILE_MODE  0640
 #define TS_LEN	   16 /* YYYYmmddTHHMMSSZ */
 #define NS_PER_SEC 1000000000ull
-#define GZ_QUEUE   32 /* segments waiting; more are queued again by wd_rot_finish() */
+/* Segments waiting; more wait plain and are queued by a later wd_rot_finish(). Queued segments
+ * are outside the size budget until compressed (wd_rot_retention), so this stays small. */
+#define GZ_QUEUE 4
 
 /* The compression thread of a compress_async wd_rot. The segment being compressed (busy) is
  * left alone by wd_rot_finish() and wd_rot_retention(), which hold mu while they look. */
@@ -36,9 +39,9 @@ struct wd_rot_gz {
 	char q[GZ_QUEUE][NAME_MAX + 1];
 	unsigned head, len;
 	char busy[NAME_MAX + 1]; /* "" when none */
-	uint64_t busy_n;
 	bool stop;
-	int err; /* the first failure since wd_rot_finish() took the last */
+	bool overflow; /* a segment did not fit the queue: look for it once the queue is empty */
+	int err;       /* the first failure since wd_rot_finish() took the last */
 };
 
 static pthread_mutex_t gz_cpus_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -54,39 +57,46 @@ void wd_rot_set_compress_cpus(const cpu_set_t *cpus)
 }
 
 static int compress_segment(struct wd_rot *r, const char *name);
+static void gz_rescan_locked(struct wd_rot_gz *g);
 
 static void *gz_main(void *arg)
 {
 	struct wd_rot_gz *g = arg;
-	char name[NAME_MAX + 1], stem[NAME_MAX + 1];
-	uint64_t ts;
-	bool gz;
+	char name[NAME_MAX + 1];
 	int err;
 
 	/* Behind the sinks and the consumer: a segment may take seconds, and nothing waits. */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
+		if (!g->len && g->overflow && !g->stop) {
+			gz_rescan_locked(g);
+			pthread_cond_broadcast(&g->idle);
+		}
 		while (!g->len && !g->stop)
 			pthread_cond_wait(&g->work, &g->mu);
-		if (!g->len)
+		/* Stopping finishes the segment in progress only: the rest stay plain, readable,
+		 * and the next start's wd_rot_finish() queues them. */
+		if (!g->len || g->stop)
 			break;
 		memcpy(name, g->q[g->head], sizeof(name));
 		g->head = (g->head + 1) % GZ_QUEUE;
 		g->len--;
 		memcpy(g->busy, name, sizeof(name));
-		if (!wd_rot_parse(name, g->r->o.suffix, stem, sizeof(stem), &ts, &g->busy_n, &gz))
-			g->busy_n = 0;
 		pthread_mutex_unlock(&g->mu);
 		err = compress_segment(g->r, name);
 		pthread_mutex_lock(&g->mu);
 		g->busy[0] = '\0';
-		/* Gone: retention deleted it while it waited. */
-		if (err && err != -ENOENT && !g->err)
-			g->err = err;
-		if (!g->len)
-			pthread_cond_broadcast(&g->idle);
+		/* Gone: retention deleted it while it waited. A failure is retried by the next
+		 * wd_rot_finish(), not by a rescan here: that would spin on a full disk. */
+		if (err && err != -ENOENT) {
+			if (!g->err)
+				g->err = err;
+			g->overflow = false;
+		}
+		pthread_cond_broadcast(&g->idle);
 	}
+	pthread_cond_broadcast(&g->idle);
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
 }
@@ -95,6 +105,7 @@ static void *gz_main(void *arg)
 static void gz_start(struct wd_rot *r)
 {
 	struct wd_rot_gz *g = calloc(1, sizeof(*g));
+	sigset_t all, old;
 	pthread_attr_t attr;
 	int err;
 
@@ -111,7 +122,13 @@ static void gz_start(struct wd_rot *r)
 	if (gz_cpus_set)
 		pthread_attr_setaffinity_np(&attr, sizeof(gz_cpus), &gz_cpus);
 	pthread_mutex_unlock(&gz_cpus_mu);
+	/* No signal for this thread: the daemon takes its signals through a signalfd, with them
+	 * blocked in the threads it knows of; a thread with them open would get the default
+	 * action (SIGHUP, a reload, would kill the daemon). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&g->thr, &attr, gz_main, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (err) {
 		pthread_cond_destroy(&g->idle);
@@ -125,22 +142,26 @@ static void gz_start(struct wd_rot *r)
 	r->gz = g;
 }
 
-static void gz_stop(struct wd_rot *r)
+/* Returns the first compression error not yet taken, or 0. */
+static int gz_stop(struct wd_rot *r)
 {
 	struct wd_rot_gz *g = r->gz;
+	int err;
 
 	if (!g)
-		return;
+		return 0;
 	pthread_mutex_lock(&g->mu);
 	g->stop = true;
 	pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(g->thr, NULL);
+	err = g->err;
 	pthread_cond_destroy(&g->idle);
 	pthread_cond_destroy(&g->work);
 	pthread_mutex_destroy(&g->mu);
 	free(g);
 	r->gz = NULL;
+	return err;
 }
 
 static bool gz_pending(const struct wd_rot_gz *g, const char *name)
@@ -153,14 +174,73 @@ static bool gz_pending(const struct wd_rot_gz *g, const char *name)
 	return false;
 }
 
-/* Queues segment @name (mu held); a full queue leaves it to the next wd_rot_finish(). */
+/* Queues segment @name (mu held); one that does not fit is found again by the thread once the
+ * queue is empty. */
 static void gz_push_locked(struct wd_rot_gz *g, const char *name)
 {
-	if (g->len == GZ_QUEUE || gz_pending(g, name) || strlen(name) > NAME_MAX)
+	if (gz_pending(g, name) || strlen(name) > NAME_MAX)
 		return;
+	if (g->len == GZ_QUEUE) {
+		g->overflow = true;
+		return;
+	}
 	strcpy(g->q[(g->head + g->len) % GZ_QUEUE], name);
 	g->len++;
 	pthread_cond_signal(&g->work);
+}
+
+/* Queues the oldest plain rotated segments not queued yet (mu held), and keeps overflow set if
+ * there were more. Failed ones are not retried here but by the next wd_rot_finish(). */
+static void gz_rescan_locked(struct wd_rot_gz *g)
+{
+	struct wd_rot *r = g->r;
+	char best[GZ_QUEUE][NAME_MAX + 1], stem[NAME_MAX + 1], gzname[NAME_MAX + 1];
+	uint64_t best_n[GZ_QUEUE], ts, n;
+	unsigned nb = 0, more = 0;
+	struct dirent *de;
+	int fd;
+	bool gz;
+	DIR *d;
+
+	g->overflow = false;
+	fd = openat(r->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		const char *f = de->d_name;
+		unsigned at;
+
+		if (!wd_rot_parse(f, r->o.suffix, stem, sizeof(stem), &ts, &n, &gz) || gz ||
+		    strcmp(stem, r->stem) || gz_pending(g, f) || strlen(f) + 3 > NAME_MAX)
+			continue;
+		snprintf(gzname, sizeof(gzname), "%s.gz", f);
+		if (faccessat(r->dirfd, gzname, F_OK, 0) == 0)
+			continue;
+		/* Oldest first: keep the GZ_QUEUE lowest numbers. */
+		for (at = nb; at > 0 && best_n[at - 1] > n; at--)
+			;
+		if (at == GZ_QUEUE) {
+			more++;
+			continue;
+		}
+		if (nb == GZ_QUEUE)
+			more++;
+		else
+			nb++;
+		memmove(best[at + 1], best[at], (nb - 1 - at) * sizeof(best[0]));
+		memmove(&best_n[at + 1], &best_n[at], (nb - 1 - at) * sizeof(best_n[0]));
+		strcpy(best[at], f);
+		best_n[at] = n;
+	}
+	closedir(d);
+	for (unsigned i = 0; i < nb; i++)
+		gz_push_locked(g, best[i]);
+	if (more)
+		g->overflow = true;
 }
 
 void wd_rot_settle(struct wd_rot *r)
@@ -170,7 +250,7 @@ void wd_rot_settle(struct wd_rot *r)
 	if (!g)
 		return;
 	pthread_mutex_lock(&g->mu);
-	while (g->len || g->busy[0])
+	while (((g->len || g->overflow) && !g->stop) || g->busy[0])
 		pthread_cond_wait(&g->idle, &g->mu);
 	pthread_mutex_unlock(&g->mu);
 }
@@ -452,10 +532,25 @@ out:
 	return err;
 }
 
+/* Whether @f is the temporary .SEGMENT.gz.tmp of a segment of this stem (SEGMENT in @seg). */
+static bool tmp_of(const struct wd_rot *r, const char *f, char *seg)
+{
+	size_t len = strlen(f);
+	char stem[NAME_MAX + 1];
+	uint64_t ts, n;
+	bool gz;
+
+	if (f[0] != '.' || !has_suffix(f, len, ".gz.tmp") || len - 1 > NAME_MAX)
+		return false;
+	memcpy(seg, f + 1, len - 8);
+	seg[len - 8] = '\0';
+	return wd_rot_parse(seg, r->o.suffix, stem, sizeof(stem), &ts, &n, &gz) && !gz &&
+	       !strcmp(stem, r->stem);
+}
+
 int wd_rot_finish(struct wd_rot *r)
 {
-	char name[NAME_MAX + 1], gzname[NAME_MAX + 1];
-	size_t slen = strlen(r->stem);
+	char name[NAME_MAX + 1], gzname[NAME_MAX + 1], seg[NAME_MAX + 1];
 	struct wd_rot_gz *g = r->gz;
 	int fd, err = 0, e;
 	struct dirent *de;
@@ -476,11 +571,9 @@ int wd_rot_finish(struct wd_rot *r)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		const char *f = de->d_name;
 
-		if (f[0] == '.' && strncmp(f + 1, r->stem, slen) == 0 && f[1 + slen] == '-' &&
-		    has_suffix(f, strlen(f), ".gz.tmp")) {
-			/* .NAME.gz.tmp: the one being written is not stale. */
-			if (!g || !g->busy[0] || strlen(f) != strlen(g->busy) + 8 ||
-			    strncmp(f + 1, g->busy, strlen(g->busy)))
+		if (tmp_of(r, f, seg)) {
+			/* .SEGMENT.gz.tmp: the one being written is not stale. */
+			if (!g || strcmp(seg, g->busy))
 				unlinkat(r->dirfd, f, 0);
 			continue;
 		}
@@ -504,9 +597,10 @@ int wd_rot_finish(struct wd_rot *r)
 	if (!err && errno)
 		err = -errno;
 	if (g) {
-		if (!err)
+		if (!err) {
 			err = g->err;
-		g->err = 0;
+			g->err = 0;
+		}
 		pthread_mutex_unlock(&g->mu);
 	}
 	closedir(d);
@@ -608,24 +702,28 @@ int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending)
 
 	if (err)
 		return err;
+	if (r->gz)
+		pthread_mutex_lock(&r->gz->mu);
+	/* A segment queued or being compressed counts for the size budget once compressed: its
+	 * plain size would delete history its compressed size leaves room for. */
 	for (size_t i = 0; i < n; i++) {
 		if (!segs[i].current) {
-			total += segs[i].size;
+			if (!r->gz || segs[i].compressed || !gz_pending(r->gz, segs[i].file))
+				total += segs[i].size;
 			count++;
 		}
 	}
-	if (r->gz)
-		pthread_mutex_lock(&r->gz->mu);
 	for (size_t i = 0; i < n && !segs[i].current; i++) {
 		bool expired =
 			r->o.keep_age_ns && segs[i].ts * NS_PER_SEC + r->o.keep_age_ns < now_ns;
 
+		/* Oldest first, so a segment waiting for compression holds up the newer ones
+		 * too, until a later pass. */
+		if (r->gz && !segs[i].compressed && gz_pending(r->gz, segs[i].file))
+			break;
 		if (!expired && !(r->o.keep_files && count > r->o.keep_files) &&
 		    !(r->o.keep_bytes && total > r->o.keep_bytes))
 			break;
-		/* Being compressed: its plain copy goes when its compressed one is complete. */
-		if (r->gz && r->gz->busy[0] && r->gz->busy_n == segs[i].n)
-			continue;
 		e = unlinkat(r->dirfd, segs[i].file, 0) && errno != ENOENT ? -errno : 0;
 		if (e && !err)
 			err = e;
@@ -651,11 +749,10 @@ uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback)
 
 int wd_rot_close(struct wd_rot *r)
 {
-	int err = 0;
+	int err = gz_stop(r);
 
-	gz_stop(r);
 	if (r->fd >= 0) {
-		if (fsync(r->fd))
+		if (fsync(r->fd) && !err)
 			err = -errno;
 		close(r->fd);
 	}

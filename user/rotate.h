@@ -92,16 +92,18 @@ int wd_rot_append(struct wd_rot *r, const void *p, size_t n);
 int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns);
 
 /* Deletes the oldest rotated segments while any limit is exceeded; @pending counts as part of
- * the current file (bytes not written yet). Never the current file, nor the segment being
- * compressed. Returns 0 or -errno. */
+ * the current file (bytes not written yet). Never the current file. With compress_async, a
+ * segment queued or being compressed is not deleted, nor any newer one, in this pass, and its
+ * plain size does not count for keep_bytes. Returns 0 or -errno. */
 int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending);
 
 /* When the current file began: its birth time where the file system keeps one, else its
  * modification time, else @fallback (ns since the epoch). */
 uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback);
 
-/* Finishes the queued compressions, fsyncs the current file, closes everything and frees.
- * Returns 0 or -errno of the fsync. */
+/* Finishes the compression in progress (segments still queued stay plain, for the next
+ * wd_rot_finish()), fsyncs the current file, closes everything and frees. Returns 0 or the
+ * first -errno: of a compression not yet reported, or of the fsync. */
 int wd_rot_close(struct wd_rot *r);
 
 /* Whether @f is a rotated segment STEM-YYYYmmddTHHMMSSZ-N@suffix[.gz]: its stem (at most

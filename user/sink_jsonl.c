@@ -157,7 +157,9 @@ static int jsonl_tick(void *impl, uint64_t now_ns)
 
 	if (!err && s->c.max_age_ns && s->rot.size && now_ns >= s->seg_start + s->c.max_age_ns)
 		err = rotate(s, now_ns);
-	if (s->leftovers) {
+	/* With compression in its own thread, every tick: its errors are reported here, and what
+	 * failed or did not fit its queue is queued again. */
+	if (s->leftovers || s->rot.gz) {
 		e = wd_rot_finish(&s->rot);
 		s->leftovers = e != 0;
 		if (e && !err)

@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,6 +83,8 @@ struct gzfx {
 	char dir[64];
 	struct wd_rot r;
 	struct wd_rot_opts o;
+	int hold; /* the writer of a FIFO segment: closed first at teardown, so a failed test
+		   * does not leave wd-gzip waiting on it */
 };
 
 static int gz_setup(void **state)
@@ -95,6 +99,7 @@ static int gz_setup(void **state)
 				    .suffix = ".pb",
 				    .gzip_level = 9,
 				    .compress_async = true};
+	f->hold = -1;
 	wd_rot_init(&f->r);
 	assert_int_equal(wd_rot_open(&f->r, &f->o), 0);
 	*state = f;
@@ -106,6 +111,8 @@ static int gz_teardown(void **state)
 	struct gzfx *f = *state;
 	char cmd[128];
 
+	if (f->hold >= 0)
+		close(f->hold);
 	wd_rot_close(&f->r);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -212,49 +219,89 @@ static void async_compression(void **state)
 	assert_int_equal(wd_rot_finish(&f->r), 0);
 }
 
-/* Neither retention nor wd_rot_finish() touches the segment being compressed (its plain copy
- * or its temporary); a segment still queued may be deleted, and its compression then does
- * nothing and reports nothing. */
+/* Neither retention nor wd_rot_finish() touches a segment waiting for or under compression,
+ * its temporary, or a newer segment. Segment 1 is a FIFO: its compression waits for the test's
+ * writer, so the test decides when it is under way and when it ends. */
 static void busy_segment_left_alone(void **state)
 {
 	struct gzfx *f = *state;
-	const char *tmp = ".ev-20250101T000000Z-1.pb.gz.tmp";
+	char fifo[192], tmp[192];
 	struct stat before, after;
-	char p[192];
 
-	fill(f, BIG, 3, true);
-	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	snprintf(fifo, sizeof(fifo), "%s/ev-20250101T000000Z-1.pb", f->dir);
+	snprintf(tmp, sizeof(tmp), "%s/.ev-20250101T000000Z-1.pb.gz.tmp", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(wd_rot_finish(&f->r), 0); /* queues it; numbering goes on after 1 */
 	fill(f, 1000, 4, false);
 	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
-	snprintf(p, sizeof(p), "%s/%s", f->dir, tmp);
-	for (int i = 0; i < 2000 && stat(p, &before); i++)
+	assert_true(exists(f, "ev-20250101T000000Z-2.pb"));
+	/* Returns once wd-gzip has opened the FIFO; it then makes its temporary and waits. */
+	f->hold = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(f->hold >= 0);
+	for (int i = 0; i < 5000 && stat(tmp, &before); i++)
 		usleep(1000);
-	if (stat(p, &before))
-		fail_msg("the compression of segment 1 did not start within 2 s");
-	/* Keep nothing rotated: segment 2 (queued) goes, segment 1 (busy) stays. */
-	f->r.o.keep_files = 0;
+	if (stat(tmp, &before))
+		fail_msg("no temporary 5 s after the compression of segment 1 began");
+	/* Everything rotated expired: nothing goes while segment 1 is under way and 2 waits. */
+	f->r.o.keep_age_ns = 1;
 	f->r.o.keep_bytes = 1;
-	assert_int_equal(wd_rot_retention(&f->r, NOW, 0), 0);
+	assert_int_equal(wd_rot_retention(&f->r, NOW + 10 * 1000000000ull, 0), 0);
 	assert_int_equal(wd_rot_finish(&f->r), 0);
-	if (stat(p, &after))
-		fail_msg("segment 1's temporary is gone: deleted while in use, or its compression "
-			 "ended before the test looked (make BIG larger)");
+	assert_int_equal(stat(tmp, &after), 0);
 	assert_int_equal(before.st_ino, after.st_ino);
 	assert_true(exists(f, "ev-20250101T000000Z-1.pb"));
-	assert_false(exists(f, "ev-20250101T000000Z-2.pb"));
+	assert_true(exists(f, "ev-20250101T000000Z-2.pb"));
+	assert_int_equal(write(f->hold, "hello", 5), 5);
+	close(f->hold);
+	f->hold = -1;
 	wd_rot_settle(&f->r);
-	assert_int_equal(gz_size(f, "ev-20250101T000000Z-1.pb.gz"), BIG);
+	assert_int_equal(gz_size(f, "ev-20250101T000000Z-1.pb.gz"), 5);
+	assert_int_equal(gz_size(f, "ev-20250101T000000Z-2.pb.gz"), 1000);
 	assert_false(exists(f, "ev-20250101T000000Z-1.pb"));
-	assert_false(exists(f, "ev-20250101T000000Z-2.pb.gz"));
+	assert_false(exists(f, "ev-20250101T000000Z-2.pb"));
 	assert_int_equal(wd_rot_finish(&f->r), 0);
-	/* Now it may go. */
-	assert_int_equal(wd_rot_retention(&f->r, NOW, 0), 0);
+	/* Now they may go. */
+	assert_int_equal(wd_rot_retention(&f->r, NOW + 10 * 1000000000ull, 0), 0);
 	assert_false(exists(f, "ev-20250101T000000Z-1.pb.gz"));
+	assert_false(exists(f, "ev-20250101T000000Z-2.pb.gz"));
 }
 
-/* Closing finishes what is queued; a failed compression is reported by the next
+/* The size budget counts a waiting segment once compressed: a burst of rotations does not
+ * delete older history that fits. */
+static void pending_segments_outside_budget(void **state)
+{
+	struct gzfx *f = *state;
+	char fifo[192];
+
+	fill(f, 1000, 1, false);
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	wd_rot_settle(&f->r);
+	/* Segment 2 a FIFO held open, 3 and 4 big and waiting behind it. */
+	snprintf(fifo, sizeof(fifo), "%s/ev-20250101T000000Z-2.pb", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	f->hold = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(f->hold >= 0);
+	for (unsigned i = 3; i <= 4; i++) {
+		fill(f, 1 << 20, i, false);
+		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	}
+	f->r.o.keep_bytes = 64 * 1024; /* the plain 2 MiB would be over it; compressed, not */
+	assert_int_equal(wd_rot_retention(&f->r, NOW, 0), 0);
+	assert_true(exists(f, "ev-20250101T000000Z-1.pb.gz"));
+	close(f->hold);
+	f->hold = -1;
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_retention(&f->r, NOW, 0), 0);
+	assert_true(exists(f, "ev-20250101T000000Z-1.pb.gz"));
+	assert_int_equal(gz_size(f, "ev-20250101T000000Z-4.pb.gz"), 1 << 20);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+}
+
+/* Closing finishes the compression in progress and leaves the queued ones plain, readable;
+ * the next wd_rot_finish() queues them. A failed compression is reported by the next
  * wd_rot_finish(), which queues the segment again. */
-static void close_drains_and_errors_report(void **state)
+static void close_and_errors(void **state)
 {
 	struct gzfx *f = *state;
 	char name[64], p[192];
@@ -264,6 +311,10 @@ static void close_drains_and_errors_report(void **state)
 		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 	}
 	assert_int_equal(wd_rot_close(&f->r), 0);
+	wd_rot_init(&f->r);
+	assert_int_equal(wd_rot_open(&f->r, &f->o), 0);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	wd_rot_settle(&f->r);
 	for (unsigned i = 1; i <= 3; i++) {
 		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
 		assert_int_equal(gz_size(f, name), 100000);
@@ -271,8 +322,9 @@ static void close_drains_and_errors_report(void **state)
 		assert_false(exists(f, name));
 	}
 
-	/* Numbering goes on, and never over a compressed segment even when the caller skipped
+	/* Numbering never goes over a compressed segment, even when the caller skipped
 	 * wd_rot_finish(). A directory in the way of the temporary: the compression fails. */
+	assert_int_equal(wd_rot_close(&f->r), 0);
 	wd_rot_init(&f->r);
 	assert_int_equal(wd_rot_open(&f->r, &f->o), 0);
 	f->r.next_n = 3;
@@ -288,6 +340,44 @@ static void close_drains_and_errors_report(void **state)
 	assert_int_equal(wd_rot_finish(&f->r), 0);
 	assert_int_equal(gz_size(f, "ev-20250101T000000Z-4.pb.gz"), 1000);
 	assert_false(exists(f, "ev-20250101T000000Z-4.pb"));
+}
+
+static volatile sig_atomic_t hup_handled;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_handled = 1;
+}
+
+/* The compression thread takes no signals. As in the daemon, it was started (by gz_setup)
+ * before the caller blocked SIGHUP to read it from a signalfd: the caller still gets it,
+ * instead of the thread taking it and the process dying of it. */
+static void signals_stay_with_the_caller(void **state)
+{
+	struct gzfx *f = *state;
+	struct timespec ts = {2, 0};
+	struct sigaction sa = {.sa_handler = on_hup}, old_sa;
+	sigset_t hup, old;
+	int got;
+
+	assert_non_null(f->r.gz);
+	/* A handler, not the default action: a signal that reached another thread shows as
+	 * the handler having run, whatever SIGHUP's disposition was (it may be ignored). */
+	assert_int_equal(sigaction(SIGHUP, &sa, &old_sa), 0);
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &hup, &old), 0);
+	hup_handled = 0;
+	assert_int_equal(kill(getpid(), SIGHUP), 0);
+	/* Time for any thread that could take it to take it, before this one looks. */
+	usleep(300000);
+	got = sigtimedwait(&hup, NULL, &ts);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGHUP, &old_sa, NULL);
+	if (hup_handled)
+		fail_msg("SIGHUP went to another thread than the one blocking it to read it");
+	assert_int_equal(got, SIGHUP);
 }
 
 static void utf8(void **state)
@@ -311,7 +401,10 @@ int main(void)
 		cmocka_unit_test(jsonl_sink_names),
 		cmocka_unit_test_setup_teardown(async_compression, gz_setup, gz_teardown),
 		cmocka_unit_test_setup_teardown(busy_segment_left_alone, gz_setup, gz_teardown),
-		cmocka_unit_test_setup_teardown(close_drains_and_errors_report, gz_setup,
+		cmocka_unit_test_setup_teardown(pending_segments_outside_budget, gz_setup,
+						gz_teardown),
+		cmocka_unit_test_setup_teardown(close_and_errors, gz_setup, gz_teardown),
+		cmocka_unit_test_setup_teardown(signals_stay_with_the_caller, gz_setup,
 						gz_teardown),
 		cmocka_unit_test(utf8),
 	};
