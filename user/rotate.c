@@ -26,7 +26,8 @@
 #define NS_PER_SEC 1000000000ull
 /* Segments waiting; more wait plain and are queued by a later wd_rot_finish(). Queued segments
  * are outside the size budget until compressed (wd_rot_retention), so this stays small. */
-#define GZ_QUEUE 4
+#define GZ_QUEUE   4
+#define GZ_STOP_NS (10 * NS_PER_SEC) /* at close, per wd_rot */
 
 /* The compression thread of a compress_async wd_rot. The segment being compressed (busy) is
  * left alone by wd_rot_finish() and wd_rot_retention(), which hold mu while they look. */
@@ -40,8 +41,9 @@ struct wd_rot_gz {
 	unsigned head, len;
 	char busy[NAME_MAX + 1]; /* "" when none */
 	bool stop;
-	bool overflow; /* a segment did not fit the queue: look for it once the queue is empty */
-	int err;       /* the first failure since wd_rot_finish() took the last */
+	uint64_t stop_by; /* CLOCK_MONOTONIC ns: stopping compresses what waits until then */
+	bool overflow;	  /* a segment did not fit the queue: look for it once the queue is empty */
+	int err;	  /* the first failure since wd_rot_finish() took the last */
 };
 
 static pthread_mutex_t gz_cpus_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -59,6 +61,14 @@ void wd_rot_set_compress_cpus(const cpu_set_t *cpus)
 static int compress_segment(struct wd_rot *r, const char *name);
 static void gz_rescan_locked(struct wd_rot_gz *g);
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static void *gz_main(void *arg)
 {
 	struct wd_rot_gz *g = arg;
@@ -69,15 +79,17 @@ static void *gz_main(void *arg)
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		if (!g->len && g->overflow && !g->stop) {
+		/* Stopping compresses what waits for up to GZ_STOP_NS; what is left then stays
+		 * plain, readable, and the next start's wd_rot_finish() queues it. */
+		bool late = g->stop && mono_ns() >= g->stop_by;
+
+		if (!g->len && g->overflow && !late) {
 			gz_rescan_locked(g);
 			pthread_cond_broadcast(&g->idle);
 		}
 		while (!g->len && !g->stop)
 			pthread_cond_wait(&g->work, &g->mu);
-		/* Stopping finishes the segment in progress only: the rest stay plain, readable,
-		 * and the next start's wd_rot_finish() queues them. */
-		if (!g->len || g->stop)
+		if (!g->len || late)
 			break;
 		memcpy(name, g->q[g->head], sizeof(name));
 		g->head = (g->head + 1) % GZ_QUEUE;
@@ -152,6 +164,8 @@ static int gz_stop(struct wd_rot *r)
 		return 0;
 	pthread_mutex_lock(&g->mu);
 	g->stop = true;
+	g->stop_by = mono_ns() + GZ_STOP_NS;
+	g->overflow = true; /* plain segments never queued, too */
 	pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(g->thr, NULL);

@@ -101,9 +101,9 @@ int wd_rot_retention(struct wd_rot *r, uint64_t now_ns, uint64_t pending);
  * modification time, else @fallback (ns since the epoch). */
 uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback);
 
-/* Finishes the compression in progress (segments still queued stay plain, for the next
- * wd_rot_finish()), fsyncs the current file, closes everything and frees. Returns 0 or the
- * first -errno: of a compression not yet reported, or of the fsync. */
+/* Compresses the rotated segments left plain, for up to 10 s (what is left then stays plain, for
+ * the next wd_rot_finish()), fsyncs the current file, closes everything and frees. Returns 0 or
+ * the first -errno: of a compression not yet reported, or of the fsync. */
 int wd_rot_close(struct wd_rot *r);
 
 /* Whether @f is a rotated segment STEM-YYYYmmddTHHMMSSZ-N@suffix[.gz]: its stem (at most
