@@ -25,6 +25,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 
+#include "clock.h"
 #include "control.h"
 
 /* Linux 6.5: a pidfd of the process that connected, taken when it connected. */
@@ -33,21 +34,12 @@
 #endif
 
 #define NS_PER_MS 1000000ull
-#define NS_PER_S  1000000000ull
 /* /proc/PID/cgroup lists one line per hierarchy, each path at most PATH_MAX. */
 #define PROC_CGROUP_MAX (256 * 1024)
 /* Packed error responses are built on the stack: no allocation on the refusal paths. */
 #define ERR_FRAME_MAX	 (WD_CTL_HDR_LEN + WD_CTL_ERR_MAX + 64)
 #define LISTEN_BACKLOG	 128
 #define CONNECT_RETRY_MS 10
-
-static uint64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void close_fd(int *fd)
 {
@@ -918,7 +910,7 @@ int wd_ctl_conn_open(struct wd_ctl_server *s, int fd, struct wd_ctl_conn **out, 
 	/* Without a pidfd every request is refused, with the reason: see wd_ctl_conn_authorize. */
 	c->pidfd_err = peer_pidfd(fd, c->peer.pid, s && s->no_peer_pidfd, &c->pidfd);
 	c->state = C_READ;
-	c->deadline = clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
+	c->deadline = wd_clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
 	if (s)
 		s->n_conns++;
 	*out = c;
@@ -1182,7 +1174,7 @@ int wd_ctl_conn_flush(struct wd_ctl_conn *c)
 	c->out = NULL;
 	if (c->out_last) {
 		c->state = C_READ;
-		c->deadline = clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
+		c->deadline = wd_clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
 	} else {
 		c->state = C_BUSY;
 	}
@@ -1201,7 +1193,7 @@ int wd_ctl_conn_send(struct wd_ctl_conn *c, const Warden__V1__Response *resp, bo
 	c->out_sent = 0;
 	c->out_last = last;
 	c->state = C_WRITE;
-	c->deadline = clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
+	c->deadline = wd_clock_ns(CLOCK_MONOTONIC) + c->timeout_ms * NS_PER_MS;
 	return wd_ctl_conn_flush(c);
 }
 
@@ -1261,7 +1253,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 		int ms = -1, n;
 
 		if (deadline) {
-			uint64_t now = clock_ns(CLOCK_MONOTONIC);
+			uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 
 			if (now >= deadline)
 				return -ETIMEDOUT;
@@ -1279,7 +1271,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 
 static uint64_t deadline_in(unsigned timeout_ms)
 {
-	return timeout_ms ? clock_ns(CLOCK_MONOTONIC) + timeout_ms * NS_PER_MS : 0;
+	return timeout_ms ? wd_clock_ns(CLOCK_MONOTONIC) + timeout_ms * NS_PER_MS : 0;
 }
 
 int wd_ctl_connect(const char *path, unsigned timeout_ms, int *out, char *err, size_t size)
@@ -1307,7 +1299,7 @@ int wd_ctl_connect(const char *path, unsigned timeout_ms, int *out, char *err, s
 		e = errno;
 		if (e == EINTR)
 			continue;
-		if (e == EAGAIN && (!deadline || clock_ns(CLOCK_MONOTONIC) < deadline)) {
+		if (e == EAGAIN && (!deadline || wd_clock_ns(CLOCK_MONOTONIC) < deadline)) {
 			poll(NULL, 0, CONNECT_RETRY_MS);
 			continue;
 		}

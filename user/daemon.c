@@ -34,6 +34,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "cgroup.h"
 #include "config.h"
 #include "control.h"
@@ -177,14 +178,6 @@ struct daemon {
 	size_t rb_size;
 	bool stop;
 };
-
-static uint64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 __attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
 {
@@ -762,7 +755,7 @@ static void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, cons
 	else
 		wd_enforcer_del_sandbox(&d->enf, s->cg.id);
 	wd_enforcer_unpin_cgroup(&d->enf, s->cg.id);
-	if (wd_state_sandbox_end(d->st, s->id, state, now_ns(CLOCK_REALTIME), detail) && d->st)
+	if (wd_state_sandbox_end(d->st, s->id, state, wd_clock_ns(CLOCK_REALTIME), detail) && d->st)
 		logf_("sandbox %s: %s", s->id, wd_state_errmsg(d->st));
 	kv_key(key, sizeof(key), s);
 	wd_state_kv_set(d->st, key, "");
@@ -863,7 +856,7 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	s->audit = spec && spec->audit;
 	s->degraded = !d->enf.lsm;
 	s->creator = q->uid;
-	s->created_at = now_ns(CLOCK_REALTIME);
+	s->created_at = wd_clock_ns(CLOCK_REALTIME);
 	s->expires_at = spec && spec->ttl_ms ? s->created_at + spec->ttl_ms * 1000000ull : 0;
 	snprintf(s->workdir, sizeof(s->workdir), "%s", q->workdir ? q->workdir : "");
 	snprintf(s->home, sizeof(s->home), "%s", q->home ? q->home : "");
@@ -965,7 +958,7 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		err = wd_enforcer_add_sandbox(&d->enf, s->cg.id, s->cg.level, s->pol->policy_id);
 	if (err) {
 		snprintf(why, why_size, "cannot enforce in the kernel: %s", strerror(-err));
-		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, now_ns(CLOCK_REALTIME),
+		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, wd_clock_ns(CLOCK_REALTIME),
 				     "could not be enforced");
 		/* A cgroup the kernel held goes back to its hold, never free. */
 		if (s->was_held)
@@ -1478,7 +1471,7 @@ static void do_apply(struct daemon *d, struct dconn *dc, Warden__V1__PolicyApply
 		rec.source = src;
 		rec.text = rq->policy->text;
 		rec.text_len = strlen(rq->policy->text);
-		rec.applied_at = now_ns(CLOCK_REALTIME);
+		rec.applied_at = wd_clock_ns(CLOCK_REALTIME);
 		rec.applied_by = wd_ctl_conn_peer(dc->c)->uid;
 		err = wd_state_policy_record(d->st, &rec);
 		if (err) {
@@ -2346,7 +2339,7 @@ static void hold_install(struct daemon *d)
  * (so a stepped clock is followed) instead of twice per event. */
 static void refresh_clock(struct daemon *d)
 {
-	int64_t off = (int64_t)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME));
+	int64_t off = (int64_t)(wd_clock_ns(CLOCK_REALTIME) - wd_clock_ns(CLOCK_BOOTTIME));
 
 	d->node_ctx.boot_to_wall_ns = off;
 	for (size_t i = 0; i < d->n_sb; i++)
@@ -2355,7 +2348,7 @@ static void refresh_clock(struct daemon *d)
 
 static void on_tick(struct daemon *d)
 {
-	uint64_t now = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
+	uint64_t now = wd_clock_ns(CLOCK_REALTIME), mono = wd_clock_ns(CLOCK_MONOTONIC);
 
 	refresh_clock(d);
 
@@ -2687,7 +2680,7 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 		wd_enforcer_del_sandbox(&d->enf, row->cgroup_id);
 		wd_enforcer_unpin_cgroup(&d->enf, row->cgroup_id);
 		wd_enforcer_clear_slot(&d->enf, slot);
-		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, now_ns(CLOCK_REALTIME),
+		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, wd_clock_ns(CLOCK_REALTIME),
 				     "its cgroup went away while the daemon was down");
 		logf_("sandbox %s: its cgroup %s went away while the daemon was down; ended", s->id,
 		      row->cgroup_path);
@@ -2723,7 +2716,7 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	s = NULL;
 	goto out;
 end:
-	wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, now_ns(CLOCK_REALTIME),
+	wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, wd_clock_ns(CLOCK_REALTIME),
 			     "could not be taken over after a restart");
 	rc->ended++;
 out:
@@ -2908,7 +2901,7 @@ static int run_loop(struct daemon *d)
 			}
 		}
 		drain(d);
-		now = now_ns(CLOCK_MONOTONIC);
+		now = wd_clock_ns(CLOCK_MONOTONIC);
 		if (now >= next_tick) {
 			next_tick = now + TICK_MS * 1000000ull;
 			on_tick(d);
@@ -3006,8 +2999,8 @@ int wd_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	d->started_at = now_ns(CLOCK_REALTIME);
-	d->ev_last_t = now_ns(CLOCK_MONOTONIC);
+	d->started_at = wd_clock_ns(CLOCK_REALTIME);
+	d->ev_last_t = wd_clock_ns(CLOCK_MONOTONIC);
 	if (uname(&u) == 0)
 		snprintf(d->kernel, sizeof(d->kernel), "%s %s", u.sysname, u.release);
 	snprintf(d->node, sizeof(d->node), "%s", d->cfg->node ? d->cfg->node : u.nodename);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event_pb.h"
 #include "json.h"
 #include "pb_enc.h"
@@ -217,15 +218,6 @@ static bool has_sandbox(const struct wd_event_ctx *ctx)
 	return ctx->sandbox_id || ctx->cgroup_path || ctx->cgroup_id;
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	if (clock_gettime(id, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The header: numbers and times. */
 static void init_header(struct wd_pb_event *out, const struct wd_event_ctx *ctx, uint64_t boot_ns,
 			int *err)
@@ -236,7 +228,7 @@ static void init_header(struct wd_pb_event *out, const struct wd_event_ctx *ctx,
 	warden__v1__header__init(&out->hdr);
 	out->arena_used = 0;
 	if (!off)
-		off = (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+		off = (int64_t)(wd_clock_ns(CLOCK_REALTIME) - wd_clock_ns(CLOCK_BOOTTIME));
 
 	/* The node counter may be shared by several warden processes (a MAP_SHARED page). */
 	out->hdr.seq = ctx->node_seq ? __atomic_add_fetch(ctx->node_seq, 1, __ATOMIC_RELAXED) : 0;
@@ -300,7 +292,7 @@ int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecyc
 {
 	int err = 0;
 
-	init_common(out, ctx, clock_ns(CLOCK_BOOTTIME), &err);
+	init_common(out, ctx, wd_clock_ns(CLOCK_BOOTTIME), &err);
 	set_lifecycle(out, kind, detail);
 	return err;
 }
@@ -331,7 +323,7 @@ static int lost_at(const struct wd_event_ctx *ctx, uint64_t count, const char *d
 int wd_event_lost_to_pb(const struct wd_event_ctx *ctx, uint64_t count, const char *detail,
 			struct wd_pb_event *out)
 {
-	return lost_at(ctx, count, detail, clock_ns(CLOCK_BOOTTIME), out);
+	return lost_at(ctx, count, detail, wd_clock_ns(CLOCK_BOOTTIME), out);
 }
 
 /* Whether a process in cgroup @cg (as /proc/PID/cgroup shows it) is inside the sandbox: its

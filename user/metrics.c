@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "metrics.h"
 
 #define NS_PER_MS      1000000ull
@@ -196,14 +197,6 @@ struct wd_metrics_srv {
 	unsigned n_conns;
 	uint64_t scrapes;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int wd_metrics_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 			  bool *loopback)
@@ -557,7 +550,7 @@ static int accept_all(struct wd_metrics_srv *s, char *err, size_t size)
 			return -ENOMEM;
 		}
 		c->fd = fd;
-		c->deadline = mono_ns() + s->o.timeout_ms * NS_PER_MS;
+		c->deadline = wd_clock_ns(CLOCK_MONOTONIC) + s->o.timeout_ms * NS_PER_MS;
 		ev.data.ptr = c;
 		if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev)) {
 			int e = errno;
@@ -606,7 +599,7 @@ int wd_metrics_handle(struct wd_metrics_srv *s, char *err, size_t size)
 				ret = aerr;
 		}
 	}
-	now = mono_ns();
+	now = wd_clock_ns(CLOCK_MONOTONIC);
 	for (struct mconn *c = s->conns, *next; c; c = next) {
 		next = c->next;
 		if (c->deadline <= now)

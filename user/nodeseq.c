@@ -10,24 +10,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "nodeseq.h"
 
 #define CACHE_SLOTS 1024 /* a power of two */
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Creates the counter file whole under a temporary name and links it into place, so no process
  * ever maps a half-written one; the first to link wins, the others use its file. */
 static int create_counter(const char *path)
 {
 	char tmp[4096];
-	uint64_t seed = clock_ns(CLOCK_REALTIME);
+	uint64_t seed = wd_clock_ns(CLOCK_REALTIME);
 	int fd, ret = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -126,7 +119,7 @@ int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
 {
 	struct wd_proc_cache *c = arg;
 	struct proc_slot *s = &c->slot[pid & (CACHE_SLOTS - 1)];
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 	int ret;
 
 	if (s->at && s->pid == pid && now - s->at < c->ttl_ns) {

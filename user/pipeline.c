@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "clock.h"
 #include "event_pb.h"
 #include "pipeline.h"
 #include "warden/version.h"
@@ -74,14 +75,6 @@ struct wd_pipeline {
 	uint8_t *pack;	    /* the producer's packing buffer */
 	uint64_t last_kick; /* CLOCK_MONOTONIC of the last wd_pipeline_kick() that woke sinks */
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- The ring (caller holds s->mu) ---------------------------------------------------------- */
 
@@ -305,8 +298,8 @@ static size_t lost_event(struct sink *s, const struct lost_marker *m, uint8_t *b
 	warden__v1__header__init(hdr);
 	warden__v1__lifecycle__init(lc);
 	hdr->seq = 0; /* not a node event: it stands for events other sinks did receive */
-	hdr->boot_ns = clock_ns(CLOCK_BOOTTIME);
-	hdr->wall_ns = clock_ns(CLOCK_REALTIME);
+	hdr->boot_ns = wd_clock_ns(CLOCK_BOOTTIME);
+	hdr->wall_ns = wd_clock_ns(CLOCK_REALTIME);
 	hdr->node = s->p->node;
 	hdr->warden_version = (char *)WARDEN_VERSION;
 	snprintf(detail, detail_size,
@@ -329,7 +322,7 @@ static size_t lost_event(struct sink *s, const struct lost_marker *m, uint8_t *b
 static void sink_wait(struct sink *s, uint64_t ns)
 {
 	struct timespec ts;
-	uint64_t t = clock_ns(CLOCK_MONOTONIC) + ns;
+	uint64_t t = wd_clock_ns(CLOCK_MONOTONIC) + ns;
 
 	ts.tv_sec = (time_t)(t / 1000000000ull);
 	ts.tv_nsec = (long)(t % 1000000000ull);
@@ -340,13 +333,13 @@ static void sink_wait(struct sink *s, uint64_t ns)
 
 static void sink_tick(struct sink *s, uint64_t *next_tick)
 {
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 	int err;
 
 	if (now < *next_tick)
 		return;
 	*next_tick = now + TICK_NS;
-	err = s->ops->tick ? s->ops->tick(s->impl, clock_ns(CLOCK_REALTIME)) : 0;
+	err = s->ops->tick ? s->ops->tick(s->impl, wd_clock_ns(CLOCK_REALTIME)) : 0;
 	if (err == -EAGAIN)
 		err = 0;
 	/* Said once per change, not at every retry. */
@@ -550,7 +543,7 @@ static void *sink_main(void *arg)
 			sink_wait(s, RETRY_NS);
 			next_tick = 0;
 		}
-		if (clock_ns(CLOCK_MONOTONIC) >= next_tick) {
+		if (wd_clock_ns(CLOCK_MONOTONIC) >= next_tick) {
 			pthread_mutex_unlock(&s->mu);
 			sink_tick(s, &next_tick);
 			pthread_mutex_lock(&s->mu);
@@ -734,7 +727,7 @@ void wd_pipeline_kick(struct wd_pipeline *p)
 		return;
 	/* At most one wake-up per sink every KICK_NS: a trickle of events would otherwise cost
 	 * a sleep and a wake-up each (tens of microseconds on a VM). */
-	now = clock_ns(CLOCK_MONOTONIC);
+	now = wd_clock_ns(CLOCK_MONOTONIC);
 	if (now - p->last_kick < KICK_NS)
 		return;
 	p->last_kick = now;
@@ -773,7 +766,7 @@ void wd_pipeline_stats(struct wd_pipeline *p, size_t i, struct wd_sink_stats *o)
 
 bool wd_pipeline_drain(struct wd_pipeline *p, unsigned timeout_ms)
 {
-	uint64_t end = clock_ns(CLOCK_MONOTONIC) + timeout_ms * NS_PER_MS;
+	uint64_t end = wd_clock_ns(CLOCK_MONOTONIC) + timeout_ms * NS_PER_MS;
 	bool all = true;
 	size_t i;
 
@@ -783,11 +776,11 @@ bool wd_pipeline_drain(struct wd_pipeline *p, unsigned timeout_ms)
 		pthread_mutex_lock(&s->mu);
 		while (s->started && (s->used || s->pend_count || !s->flushed)) {
 			struct timespec ts;
-			uint64_t now = clock_ns(CLOCK_REALTIME), left;
+			uint64_t now = wd_clock_ns(CLOCK_REALTIME), left;
 
-			if (clock_ns(CLOCK_MONOTONIC) >= end)
+			if (wd_clock_ns(CLOCK_MONOTONIC) >= end)
 				break;
-			left = end - clock_ns(CLOCK_MONOTONIC);
+			left = end - wd_clock_ns(CLOCK_MONOTONIC);
 			now += left < TICK_NS ? left : TICK_NS;
 			ts.tv_sec = (time_t)(now / 1000000000ull);
 			ts.tv_nsec = (long)(now % 1000000000ull);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "rotate.h"
 
 #define FILE_MODE  0640
@@ -61,14 +62,6 @@ void wd_rot_set_compress_cpus(const cpu_set_t *cpus)
 static int compress_segment(struct wd_rot *r, const char *name);
 static void gz_rescan_locked(struct wd_rot_gz *g);
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void *gz_main(void *arg)
 {
 	struct wd_rot_gz *g = arg;
@@ -81,7 +74,7 @@ static void *gz_main(void *arg)
 	for (;;) {
 		/* Stopping compresses what waits for up to GZ_STOP_NS; what is left then stays
 		 * plain, readable, and the next start's wd_rot_finish() queues it. */
-		bool late = g->stop && mono_ns() >= g->stop_by;
+		bool late = g->stop && wd_clock_ns(CLOCK_MONOTONIC) >= g->stop_by;
 
 		if (!g->len && g->overflow && !late) {
 			gz_rescan_locked(g);
@@ -164,7 +157,7 @@ static int gz_stop(struct wd_rot *r)
 		return 0;
 	pthread_mutex_lock(&g->mu);
 	g->stop = true;
-	g->stop_by = mono_ns() + GZ_STOP_NS;
+	g->stop_by = wd_clock_ns(CLOCK_MONOTONIC) + GZ_STOP_NS;
 	g->overflow = true; /* plain segments never queued, too */
 	pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "sink.h"
 #include "sink_conn.h"
 
@@ -61,14 +62,6 @@ struct wd_conn {
 	size_t *ends; /* end offsets of the records in out[0..len), ascending */
 	size_t n_ends, ends_cap;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int wd_conn_opts_cfg(const struct wd_sink_cfg *c, const char *missing, struct wd_sockaddr_cfg *addr,
 		     struct wd_conn_opts *co, char *err, size_t err_size)
@@ -118,7 +111,7 @@ int wd_conn_new(struct wd_conn **out, const struct wd_conn_opts *o)
 		return -ENOMEM;
 	}
 	c->fd = -1;
-	c->rnd = mono_ns() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
+	c->rnd = wd_clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)c;
 	*out = c;
 	return 0;
 }
@@ -190,13 +183,13 @@ static int attempt_failed(struct wd_conn *c, int err)
 	resolve_drop(c);
 	c->state = DISCONNECTED;
 	c->fails++;
-	c->next_at = mono_ns() + backoff(c);
+	c->next_at = wd_clock_ns(CLOCK_MONOTONIC) + backoff(c);
 	return err;
 }
 
 static void broken(struct wd_conn *c, const char *why)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 
 	snprintf(c->err, sizeof(c->err), "%s: %s", c->addr.text, why);
 	close_fd(c);
@@ -234,7 +227,7 @@ static void established(struct wd_conn *c)
 {
 	set_sockopts(c);
 	c->state = CONNECTED;
-	c->connected_at = mono_ns();
+	c->connected_at = wd_clock_ns(CLOCK_MONOTONIC);
 	c->gen++;
 	c->sent = 0;
 }
@@ -284,7 +277,7 @@ static int try_connect(struct wd_conn *c, size_t i)
 		err = errno;
 		if (err == EINPROGRESS) {
 			c->state = CONNECTING;
-			c->connect_started = mono_ns();
+			c->connect_started = wd_clock_ns(CLOCK_MONOTONIC);
 			return 0;
 		}
 		/* A unix listener whose backlog is full refuses a non-blocking connect with
@@ -320,7 +313,7 @@ static int start(struct wd_conn *c)
 	r->cb.ar_name = r->host;
 	r->cb.ar_service = r->port;
 	r->cb.ar_request = &r->hints;
-	r->started = mono_ns();
+	r->started = wd_clock_ns(CLOCK_MONOTONIC);
 	list[0] = &r->cb;
 	ret = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
 	if (ret) {
@@ -355,7 +348,7 @@ static int resolved(struct wd_conn *c)
 
 static int step_resolving(struct wd_conn *c, uint64_t deadline)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 	int ret = gai_error(&c->res->cb);
 
 	if (ret == EAI_INPROGRESS) {
@@ -384,7 +377,8 @@ static int step_resolving(struct wd_conn *c, uint64_t deadline)
 
 static int step_connecting(struct wd_conn *c, uint64_t deadline)
 {
-	uint64_t now = mono_ns(), limit = c->connect_started + c->o.connect_timeout_ms * MS;
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC),
+		 limit = c->connect_started + c->o.connect_timeout_ms * MS;
 	uint64_t until = deadline < limit ? deadline : limit;
 	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
 	socklen_t sl = sizeof(int);
@@ -394,7 +388,7 @@ static int step_connecting(struct wd_conn *c, uint64_t deadline)
 	if (r < 0 && errno != EINTR)
 		return attempt_failed(c, -errno);
 	if (r <= 0) {
-		if (mono_ns() < limit)
+		if (wd_clock_ns(CLOCK_MONOTONIC) < limit)
 			return 0;
 		snprintf(c->err, sizeof(c->err), "connect to %s: no answer within %u ms",
 			 c->addr.text, c->o.connect_timeout_ms);
@@ -416,7 +410,7 @@ static int step_connecting(struct wd_conn *c, uint64_t deadline)
 
 int wd_conn_tick(struct wd_conn *c, unsigned wait_ms)
 {
-	uint64_t deadline = mono_ns() + wait_ms * MS;
+	uint64_t deadline = wd_clock_ns(CLOCK_MONOTONIC) + wait_ms * MS;
 	enum state before;
 	int ret;
 
@@ -426,7 +420,7 @@ int wd_conn_tick(struct wd_conn *c, unsigned wait_ms)
 		case CONNECTED:
 			return 0;
 		case DISCONNECTED:
-			if (mono_ns() < c->next_at)
+			if (wd_clock_ns(CLOCK_MONOTONIC) < c->next_at)
 				return 0;
 			ret = start(c);
 			break;
@@ -442,7 +436,7 @@ int wd_conn_tick(struct wd_conn *c, unsigned wait_ms)
 		if (ret)
 			return ret;
 		/* Progress (e.g. resolved, now connecting) goes on while the wait lasts. */
-		if (c->state == before && mono_ns() >= deadline)
+		if (c->state == before && wd_clock_ns(CLOCK_MONOTONIC) >= deadline)
 			return 0;
 		if (c->state == before && c->state != RESOLVING && c->state != CONNECTING)
 			return 0;
@@ -520,7 +514,7 @@ static int write_some(struct wd_conn *c)
  * -EAGAIN or -ENOTCONN. */
 static int write_until(struct wd_conn *c, size_t room, unsigned wait_ms)
 {
-	uint64_t deadline = mono_ns() + wait_ms * MS;
+	uint64_t deadline = wd_clock_ns(CLOCK_MONOTONIC) + wait_ms * MS;
 
 	for (;;) {
 		struct pollfd p = {.fd = c->fd, .events = POLLOUT};
@@ -531,7 +525,7 @@ static int write_until(struct wd_conn *c, size_t room, unsigned wait_ms)
 			return ret;
 		if (room ? c->cap - c->len >= room : c->len == 0)
 			return 0;
-		now = mono_ns();
+		now = wd_clock_ns(CLOCK_MONOTONIC);
 		if (now >= deadline)
 			return -EAGAIN;
 		if (poll(&p, 1, (int)((deadline - now + MS - 1) / MS)) < 0 && errno != EINTR) {
@@ -610,7 +604,7 @@ ssize_t wd_conn_recv(struct wd_conn *c, void *buf, size_t size)
 
 void wd_conn_describe(const struct wd_conn *c, char *buf, size_t size)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = wd_clock_ns(CLOCK_MONOTONIC);
 
 	switch (c->state) {
 	case CONNECTED:

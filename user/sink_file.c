@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event_pb.h"
 #include "rotate.h"
 #include "sink.h"
@@ -35,12 +36,9 @@ struct sink_file {
 
 static uint64_t now(struct sink_file *s)
 {
-	struct timespec ts;
-
 	if (s->o.now_ns)
 		return s->o.now_ns(s->o.now_arg);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return wd_clock_ns(CLOCK_REALTIME);
 }
 
 static bool name_valid(const char *n)

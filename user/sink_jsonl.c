@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "event_ocsf.h"
 #include "event_pb.h"
 #include "json.h"
@@ -39,14 +40,6 @@ struct jsonl {
 	int err, reported;  /* the last error, and the last one tick() reported */
 	uint64_t recovered; /* bytes of a torn line cut off at open */
 };
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 /* Writes the buffered lines. On failure PATH is cut back to where it was, so that it ends with
  * a whole line, and the lines stay buffered for the next try. */
@@ -113,7 +106,7 @@ static int jsonl_write(void *impl, const uint8_t *msg, size_t len, const Warden_
 	if (s->c.max_bytes && s->rot.size + s->used > 0 &&
 	    s->rot.size + s->used + (uint64_t)n > s->c.max_bytes) {
 		/* A failed rotation does not lose the line: it goes into PATH as it is. */
-		err = rotate(s, wall_ns());
+		err = rotate(s, wd_clock_ns(CLOCK_REALTIME));
 		if (err)
 			s->deferred = err;
 	}
@@ -134,7 +127,7 @@ static int jsonl_write(void *impl, const uint8_t *msg, size_t len, const Warden_
 	}
 	/* A segment's age counts from its first line: an idle sink makes no tiny segments. */
 	if (!s->rot.size && !s->used)
-		s->seg_start = wall_ns();
+		s->seg_start = wd_clock_ns(CLOCK_REALTIME);
 	memcpy(s->buf + s->used, s->line.p, (size_t)n);
 	s->used += (size_t)n;
 	return 0;
@@ -298,7 +291,7 @@ static int open_sink(struct jsonl *s, const struct wd_rot_opts *ro, char *err, s
 			"warden: jsonl sink %s: cut off %llu bytes of a torn last line (an earlier "
 			"crash)\n",
 			s->path, (unsigned long long)s->recovered);
-	s->seg_start = s->rot.size ? wd_rot_birth(&s->rot, wall_ns()) : 0;
+	s->seg_start = s->rot.size ? wd_rot_birth(&s->rot, wd_clock_ns(CLOCK_REALTIME)) : 0;
 	s->cap = BUF_CAP;
 	s->buf = malloc(s->cap);
 	if (!s->buf || !wd_buf_grow(&s->line, 4096)) {
