@@ -40,11 +40,13 @@
 #include <bpf/libbpf.h>
 
 #include "bench_events.skel.h"
+#include "bgthread.h"
 #include "event_pb.h"
 #include "pipeline.h"
 #include "rotate.h"
 #include "sink.h"
 #include "sink_file.h"
+#include "writebehind.h"
 
 #define MAX_RATES      32
 #define MAX_PRODUCERS  64
@@ -57,6 +59,11 @@
 
 enum mode { M_RB, M_CONV, M_FILE, M_ALL, M_NR };
 static const char *const mode_name[M_NR] = {"rb-only", "convert", "file", "all-sinks"};
+/* The sinks' background threads, by name (user/bgthread.h). */
+enum bg_kind { BG_GZIP, BG_WB, BG_NR };
+static const char *const bg_name[BG_NR] = {"wd-gzip", "wd-wb"};
+static const char *const bg_what[BG_NR] = {"compression", "write-behind"};
+#define BG_MAX (2 * SINKS_MAX)
 
 enum proc_mode { PROC_CACHE, PROC_PROCFS, PROC_NONE };
 
@@ -624,12 +631,14 @@ struct result {
 	double run_s, total_s, lag_ms, cons_cpu_s, prod_cpu_s;
 	double other_s; /* the consumer's CPU busy with other work (other processes, the kernel) */
 	double main_cpu_s; /* of that, the consumer thread's (the rest: the sink threads') */
-	/* The sinks' compression threads (wd-gzip), on the other CPUs: not the consumer's. */
 	uint64_t file_bytes, file_records; /* what the file sink's reader got back */
-	pid_t gz_tid[SINKS_MAX];
-	uint64_t gz_cpu_ns[SINKS_MAX];
-	size_t n_gz;
-	double gz_cpu_s;
+	/* The sinks' background threads (wd-gzip, wd-wb), on the other CPUs: not the
+	 * consumer's. */
+	pid_t bg_tid[BG_MAX];
+	enum bg_kind bg_kind[BG_MAX];
+	uint64_t bg_cpu_ns[BG_MAX];
+	size_t n_bg;
+	double bg_cpu_s[BG_NR];
 	bool drained, ok;
 	char why[256];
 	size_t n_sinks;
@@ -996,7 +1005,8 @@ static int cmp_tid(const void *a, const void *b)
 	return *(const pid_t *)a - *(const pid_t *)b;
 }
 
-static bool is_gzip_thread(pid_t tid)
+/* Which background thread of a sink @tid is, by name; BG_NR: none. */
+static enum bg_kind bg_thread(pid_t tid)
 {
 	char path[64], comm[32] = "";
 	FILE *f;
@@ -1004,26 +1014,31 @@ static bool is_gzip_thread(pid_t tid)
 	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
+		return BG_NR;
 	if (!fgets(comm, sizeof(comm), f))
 		comm[0] = '\0';
 	fclose(f);
-	return !strcmp(comm, "wd-gzip\n");
+	comm[strcspn(comm, "\n")] = '\0';
+	for (int k = 0; k < BG_NR; k++)
+		if (!strcmp(comm, bg_name[k]))
+			return (enum bg_kind)k;
+	return BG_NR;
 }
 
-/* The sinks' compression threads' CPU time since find_sink_threads(). */
-static uint64_t gzip_cpu(const struct result *r)
+/* The sinks' background threads' CPU time since find_sink_threads(), of one kind (BG_NR: all). */
+static uint64_t bg_cpu(const struct result *r, enum bg_kind kind)
 {
 	uint64_t t = 0;
 
-	for (size_t i = 0; i < r->n_gz; i++)
-		t += thread_cpu_ns(r->gz_tid[i]) - r->gz_cpu_ns[i];
+	for (size_t i = 0; i < r->n_bg; i++)
+		if (kind == BG_NR || r->bg_kind[i] == kind)
+			t += thread_cpu_ns(r->bg_tid[i]) - r->bg_cpu_ns[i];
 	return t;
 }
 
 /* The pipeline's threads, one per sink in the order of the sinks: the threads of this process
  * that are none of ours, by creation (tid) order. Leaves every tid 0 if they do not match. The
- * compression threads (wd-gzip) are set apart. */
+ * background threads (wd-gzip, wd-wb) are set apart. */
 static void find_sink_threads(struct bench *b, struct result *r)
 {
 	pid_t tids[SINKS_MAX + 1];
@@ -1031,7 +1046,7 @@ static void find_sink_threads(struct bench *b, struct result *r)
 	struct dirent *de;
 	DIR *d = opendir("/proc/self/task");
 
-	r->n_gz = 0;
+	r->n_bg = 0;
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -1040,10 +1055,13 @@ static void find_sink_threads(struct bench *b, struct result *r)
 
 		for (unsigned i = 0; i < o.producers && !ours; i++)
 			ours = t == b->prod[i].tid;
-		if (!ours && is_gzip_thread(t)) {
-			if (r->n_gz < SINKS_MAX) {
-				r->gz_tid[r->n_gz] = t;
-				r->gz_cpu_ns[r->n_gz++] = thread_cpu_ns(t);
+		enum bg_kind k = ours ? BG_NR : bg_thread(t);
+
+		if (k != BG_NR) {
+			if (r->n_bg < BG_MAX) {
+				r->bg_tid[r->n_bg] = t;
+				r->bg_kind[r->n_bg] = k;
+				r->bg_cpu_ns[r->n_bg++] = thread_cpu_ns(t);
 			}
 			continue;
 		}
@@ -1127,8 +1145,8 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 				  .it_value.tv_nsec = TICK_MS * 1000000L};
 	struct itimerspec end = {.it_value.tv_sec = o.time_ms / 1000,
 				 .it_value.tv_nsec = (long)(o.time_ms % 1000) * 1000000L};
-	uint64_t t0, t_stop, t_done, cpu0, cpu1, prod0, prod1, sent0, x, busy0, busy1, main0, gz0,
-		gz1;
+	uint64_t t0, t_stop, t_done, cpu0, cpu1, prod0, prod1, sent0, x, busy0, busy1, main0, bg0,
+		bg1, bgk[BG_NR];
 	int ep, tfd_tick, tfd_end, n_sinks = 0, ret = 0;
 	struct epoll_event ev;
 	bool stopping = false;
@@ -1184,7 +1202,9 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 	find_sink_threads(b, r);
 	main0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 	cpu0 = consumer_cpu(b, &prod0);
-	gz0 = gzip_cpu(r);
+	bg0 = bg_cpu(r, BG_NR);
+	for (int k = 0; k < BG_NR; k++)
+		bgk[k] = bg_cpu(r, (enum bg_kind)k);
 	busy0 = cpu_busy_ns(o.cpu);
 
 	t0 = now_ns();
@@ -1240,11 +1260,12 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 		r->drained = wd_pipeline_drain(b->pl, DRAIN_MS);
 	t_done = now_ns();
 	cpu1 = consumer_cpu(b, &prod1);
-	gz1 = gzip_cpu(r);
-	/* Compression runs on the other CPUs: not the consumer's work. */
-	cpu0 -= gz0;
-	cpu1 -= gz1;
-	r->gz_cpu_s = (double)(gz1 - gz0) / 1e9;
+	bg1 = bg_cpu(r, BG_NR);
+	/* Compression and write-behind run on the other CPUs: not the consumer's work. */
+	cpu0 -= bg0;
+	cpu1 -= bg1;
+	for (int k = 0; k < BG_NR; k++)
+		r->bg_cpu_s[k] = (double)(bg_cpu(r, (enum bg_kind)k) - bgk[k]) / 1e9;
 	busy1 = cpu_busy_ns(o.cpu);
 	r->main_cpu_s = (double)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main0) / 1e9;
 	for (int i = 0; i < n_sinks; i++)
@@ -1438,10 +1459,16 @@ static void print_sinks(const struct result *res, size_t n)
 		fmt_rate(t, sizeof(t), (double)r->target);
 		printf("%-7s %-9s %-8s %8.0f\n", r->target ? t : "max", mode_name[r->m], "consumer",
 		       r->main_cpu_s * 1e9 / handled);
-		if (r->n_gz)
-			printf("%-7s %-9s %-8s %8.0f   (compression, on the other CPUs)\n",
-			       r->target ? t : "max", mode_name[r->m], "wd-gzip",
-			       r->gz_cpu_s * 1e9 / handled);
+		for (int k = 0; k < BG_NR; k++) {
+			bool any_k = false;
+
+			for (size_t j = 0; j < r->n_bg; j++)
+				any_k |= r->bg_kind[j] == (enum bg_kind)k;
+			if (any_k)
+				printf("%-7s %-9s %-8s %8.0f   (%s, on the other CPUs)\n",
+				       r->target ? t : "max", mode_name[r->m], bg_name[k],
+				       r->bg_cpu_s[k] * 1e9 / handled, bg_what[k]);
+		}
 		for (size_t k = 0; k < r->n_sinks; k++) {
 			const struct sink_result *s = &r->sink[k];
 			char ns[16] = "?";
@@ -1497,16 +1524,19 @@ static size_t pick_best(const struct result *res, size_t n, struct result *best)
 	return nb;
 }
 
-/* The baseline for the file sink: what plain write()s of 1 MiB from one reused buffer get
- * into a new file in the scratch directory, per second (the file is removed after). It bounds
- * any writer of files here, warden's or not; on VMs whose fresh memory the host supplies on
- * first touch it is far below the memory's speed. Returns bytes/s, or 0. */
-static double write_ceiling(const char *dir, uint64_t bytes)
+/* The baselines for the file sink: what write()s of 1 MiB from one reused buffer get into a new
+ * file in the scratch directory, per second (the file is removed after), plain or written behind
+ * as the sinks write (user/writebehind.h). They bound any writer of files here, warden's or not;
+ * on VMs whose fresh memory the host supplies on first touch, plain writes into the page cache
+ * are far below the memory's and the disk's speed. Returns bytes/s, or 0. */
+static double write_ceiling(const char *dir, uint64_t bytes, bool behind)
 {
 	static uint8_t buf[1 << 20];
 	char path[PATH_MAX];
 	uint64_t t0, left = bytes;
+	struct wd_wb wb;
 	double secs;
+	bool ok;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/ceiling", dir);
@@ -1514,6 +1544,9 @@ static double write_ceiling(const char *dir, uint64_t bytes)
 	if (fd < 0)
 		return 0;
 	memset(buf, 0x5a, sizeof(buf));
+	wd_wb_init(&wb);
+	if (behind)
+		wd_wb_file(&wb, fd, 0);
 	t0 = now_ns();
 	while (left) {
 		ssize_t k = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
@@ -1521,28 +1554,37 @@ static double write_ceiling(const char *dir, uint64_t bytes)
 		if (k <= 0)
 			break;
 		left -= (uint64_t)k;
+		if (behind)
+			wd_wb_advance(&wb, bytes - left);
 	}
 	secs = (double)(now_ns() - t0) / 1e9;
+	ok = !wd_wb_take_err(&wb);
+	wd_wb_destroy(&wb);
 	close(fd);
 	unlink(path);
-	return left || secs <= 0 ? 0 : (double)bytes / secs;
+	return left || !ok || secs <= 0 ? 0 : (double)bytes / secs;
 }
 
-static double ceiling_before, ceiling_after;
+/* [0]: plain, [1]: written behind */
+static double ceiling_before[2], ceiling_after[2];
 
-static void print_ceiling(const char *when, double bps, double rec_bytes)
+static void print_ceiling(const char *when, const double bps[2], double rec_bytes)
 {
+	static const char *const how[2] = {"plain", "written behind"};
 	char a[16];
 
-	if (bps <= 0) {
-		printf("  %-6s could not be measured\n", when);
-		return;
+	for (int i = 0; i < 2; i++) {
+		printf("  %-6s %-14s ", when, how[i]);
+		if (bps[i] <= 0) {
+			printf("could not be measured\n");
+			continue;
+		}
+		printf("%6.0f MB/s", bps[i] / 1e6);
+		if (rec_bytes > 0)
+			printf(" = %s events/s of %.0f bytes",
+			       fmt_rate(a, sizeof(a), bps[i] / rec_bytes), rec_bytes);
+		printf("\n");
 	}
-	printf("  %-6s %6.0f MB/s", when, bps / 1e6);
-	if (rec_bytes > 0)
-		printf(" = %s events/s of %.0f bytes", fmt_rate(a, sizeof(a), bps / rec_bytes),
-		       rec_bytes);
-	printf("\n");
 }
 
 static void print_summary(const struct result *res, size_t n)
@@ -1592,15 +1634,15 @@ static void print_summary(const struct result *res, size_t n)
 			       "+ BPF program), per producer thread\n",
 			       "", prod_ns);
 	}
-	if (ceiling_before > 0 || ceiling_after > 0) {
+	if (ceiling_before[0] > 0 || ceiling_after[0] > 0 || ceiling_before[1] > 0 ||
+	    ceiling_after[1] > 0) {
 		uint64_t fb = 0, fr = 0;
 
 		for (size_t i = 0; i < n; i++) {
 			fb += res[i].file_bytes;
 			fr += res[i].file_records;
 		}
-		printf("baseline for the file sink: plain write()s of %u MiB into a new file in "
-		       "the "
+		printf("baselines for the file sink: write()s of %u MiB into a new file in the "
 		       "scratch directory",
 		       o.ceiling_mib);
 		if (fr)
@@ -1717,13 +1759,13 @@ static void usage(FILE *f)
 		"  --rb-mib N        ring buffer size (default 8, as warden's)\n"
 		"  --queue-mib N     each sink's queue (default: the pipeline's, 64 MiB)\n"
 		"  --rotate-mib N    rotate the file and JSON sinks at N MiB (default: never)\n"
-		"  --ceiling-mib N   the file sink's baseline: N MiB of plain write()s into a new\n"
-		"                    file in DIR, before and after the steps (default 2048; 0: "
-		"no)\n"
+		"  --ceiling-mib N   the file sink's baselines: N MiB of write()s into a new file\n"
+		"                    in DIR, plain and written behind, before and after the steps\n"
+		"                    (default 2048; 0: no)\n"
 		"  --keep            keep each step's files\n"
 		"\n"
 		"EXAMPLES:\n"
-		"  evbench --dir /dev/shm/x --modes rb,file --rates 1M,max --time-ms 500\n"
+		"  evbench --dir /var/tmp/x --modes rb,file --rates 1M,max --time-ms 500\n"
 		"\n"
 		"Exit status: 0 every event accounted for, 1 a check failed, 2 usage or setup.\n");
 }
@@ -1982,7 +2024,7 @@ int main(int argc, char **argv)
 	b->have_others = others > 0;
 	/* As a deployment's scheduler would, compression goes to wherever the consumer is not. */
 	if (b->have_others)
-		wd_rot_set_compress_cpus(&b->others);
+		wd_bg_set_cpus(&b->others);
 	if (!others)
 		fprintf(stderr, "evbench: one CPU only: producers share the consumer's CPU\n");
 
@@ -2050,7 +2092,8 @@ int main(int argc, char **argv)
 	       o.time_ms);
 	err = 0;
 	if (o.ceiling_mib && (o.mode[M_FILE] || o.mode[M_ALL]))
-		ceiling_before = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20);
+		for (int i = 0; i < 2; i++)
+			ceiling_before[i] = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20, i);
 	/* Odd rounds run the steps backwards, so that a drift of the machine weighs on all. */
 	for (unsigned round = 0; round < o.rounds && !interrupted && !err; round++) {
 		if (o.rounds > 1)
@@ -2099,7 +2142,8 @@ int main(int argc, char **argv)
 		n_best = n_res;
 	}
 	if (o.ceiling_mib && (o.mode[M_FILE] || o.mode[M_ALL]) && !interrupted)
-		ceiling_after = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20);
+		for (int i = 0; i < 2; i++)
+			ceiling_after[i] = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20, i);
 	print_sinks(best, n_best);
 	print_summary(best, n_best);
 	if (o.proc == PROC_CACHE)

@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "bgthread.h"
 #include "clock.h"
 #include "rotate.h"
 
@@ -46,18 +46,6 @@ struct wd_rot_gz {
 	bool overflow;	  /* a segment did not fit the queue: look for it once the queue is empty */
 	int err;	  /* the first failure since wd_rot_finish() took the last */
 };
-
-static pthread_mutex_t gz_cpus_mu = PTHREAD_MUTEX_INITIALIZER;
-static cpu_set_t gz_cpus;
-static bool gz_cpus_set;
-
-void wd_rot_set_compress_cpus(const cpu_set_t *cpus)
-{
-	pthread_mutex_lock(&gz_cpus_mu);
-	gz_cpus = *cpus;
-	gz_cpus_set = true;
-	pthread_mutex_unlock(&gz_cpus_mu);
-}
 
 static int compress_segment(struct wd_rot *r, const char *name);
 static void gz_rescan_locked(struct wd_rot_gz *g);
@@ -110,9 +98,6 @@ static void *gz_main(void *arg)
 static void gz_start(struct wd_rot *r)
 {
 	struct wd_rot_gz *g = calloc(1, sizeof(*g));
-	sigset_t all, old;
-	pthread_attr_t attr;
-	int err;
 
 	if (!g) {
 		r->o.compress_async = false;
@@ -122,20 +107,7 @@ static void gz_start(struct wd_rot *r)
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->work, NULL);
 	pthread_cond_init(&g->idle, NULL);
-	pthread_attr_init(&attr);
-	pthread_mutex_lock(&gz_cpus_mu);
-	if (gz_cpus_set)
-		pthread_attr_setaffinity_np(&attr, sizeof(gz_cpus), &gz_cpus);
-	pthread_mutex_unlock(&gz_cpus_mu);
-	/* No signal for this thread: the daemon takes its signals through a signalfd, with them
-	 * blocked in the threads it knows of; a thread with them open would get the default
-	 * action (SIGHUP, a reload, would kill the daemon). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&g->thr, &attr, gz_main, g);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (err) {
+	if (wd_bg_start(&g->thr, gz_main, g, "wd-gzip")) {
 		pthread_cond_destroy(&g->idle);
 		pthread_cond_destroy(&g->work);
 		pthread_mutex_destroy(&g->mu);
@@ -143,7 +115,6 @@ static void gz_start(struct wd_rot *r)
 		r->o.compress_async = false;
 		return;
 	}
-	pthread_setname_np(g->thr, "wd-gzip");
 	r->gz = g;
 }
 
@@ -266,6 +237,7 @@ void wd_rot_init(struct wd_rot *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->dirfd = r->lockfd = r->fd = -1;
+	wd_wb_init(&r->wb);
 	r->next_n = 1;
 }
 
@@ -631,6 +603,7 @@ int wd_rot_open_current(struct wd_rot *r)
 		return err;
 	}
 	r->size = (uint64_t)st.st_size;
+	wd_wb_file(&r->wb, r->fd, r->size);
 	return 0;
 }
 
@@ -654,6 +627,7 @@ int wd_rot_append(struct wd_rot *r, const void *p, size_t n)
 		return err;
 	}
 	r->size += n;
+	wd_wb_advance(&r->wb, r->size);
 	return 0;
 }
 
@@ -668,6 +642,8 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 		return 0;
 	if (r->fd >= 0 && fsync(r->fd))
 		return -errno;
+	if ((err = wd_wb_take_err(&r->wb)))
+		return err;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	/* Never over a segment already there, plain or compressed, whatever became of the
@@ -763,6 +739,9 @@ int wd_rot_close(struct wd_rot *r)
 			err = -errno;
 		close(r->fd);
 	}
+	wd_wb_destroy(&r->wb);
+	if (r->wb.err && !err)
+		err = r->wb.err;
 	if (r->lockfd >= 0)
 		close(r->lockfd);
 	if (r->dirfd >= 0)

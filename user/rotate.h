@@ -7,10 +7,11 @@
 #ifndef WD_ROTATE_H
 #define WD_ROTATE_H
 
-#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "writebehind.h"
 
 /* What rotation adds to a stem at most, besides the suffix: a leading dot (the temporary),
  * "-" <time> "-" <20 digits> ".gz.tmp". */
@@ -40,6 +41,7 @@ struct wd_rot {
 	uint64_t size;	      /* its bytes on disk: whole records only */
 	uint64_t next_n;      /* the next rotation's number: they only grow */
 	bool torn;	      /* a failed append could not be cut back: cut first at the next one */
+	struct wd_wb wb;      /* the current file's write-behind */
 	struct wd_rot_gz *gz; /* compress_async: started at the first segment to compress */
 };
 
@@ -57,10 +59,6 @@ struct wd_rot_seg {
 
 /* Before anything else, so that wd_rot_close() is safe whatever failed. */
 void wd_rot_init(struct wd_rot *r);
-
-/* Where compression threads started from now on may run (the caller's affinity if never
- * set): the benchmark keeps them off the consumer's CPU, as a deployment's scheduler would. */
-void wd_rot_set_compress_cpus(const cpu_set_t *cpus);
 
 /* Opens the directory (r->dirfd is -1 afterwards if that failed) and takes the lock file
  * .STEM.lock in it: -EBUSY when another process holds it. Returns 0 or -errno. */
@@ -80,11 +78,14 @@ void wd_rot_settle(struct wd_rot *r);
 int wd_rot_open_current(struct wd_rot *r);
 
 /* Appends @n bytes to the current file (opening it if needed), whole or not at all: what a
- * failed write left is cut off again (or, if that fails too, before the next append). Returns
- * 0, r->size grown by @n, or -errno. */
+ * failed write left is cut off again (or, if that fails too, before the next append). Every
+ * WD_WB_WINDOW bytes, what was appended is written back and dropped from the page cache
+ * (user/writebehind.h, in its own thread); a failed writeback is reported by the next rotation or
+ * close, as a failed fsync would be. Returns 0, r->size grown by @n, or -errno. */
 int wd_rot_append(struct wd_rot *r, const void *p, size_t n);
 
-/* Rotates the current file if it holds anything: fsync, rename to the next segment name (never
+/* Rotates the current file if it holds anything: fsync (a failed writeback since the last
+ * rotation fails it the same way, once), rename to the next segment name (never
  * over an existing file), a new empty current file, then the compression (queued, with
  * compress_async). r->size is 0 afterwards if the file was renamed, even when a later step
  * failed (the segment left plain is compressed by the next wd_rot_finish()). Returns 0 or
@@ -103,7 +104,8 @@ uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback);
 
 /* Compresses the rotated segments left plain, for up to 10 s (what is left then stays plain, for
  * the next wd_rot_finish()), fsyncs the current file, closes everything and frees. Returns 0 or
- * the first -errno: of a compression not yet reported, or of the fsync. */
+ * the first -errno: of a compression not yet reported, or of the fsync (or a writeback not yet
+ * reported). */
 int wd_rot_close(struct wd_rot *r);
 
 /* Whether @f is a rotated segment STEM-YYYYmmddTHHMMSSZ-N@suffix[.gz]: its stem (at most

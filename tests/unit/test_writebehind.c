@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit: write-behind (user/writebehind.c) as the sinks' current file gets it through
+ * wd_rot_append(): on a disk file system the page cache holds at most the lag and a window of
+ * what was appended and the file reads back whole; on tmpfs nothing is dropped; a failed
+ * writeback is reported by the next rotation, once; the wd-wb thread follows cuts and new files.
+ * (That it takes no signals is test_rotate's signals_stay_with_the_caller.) */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "rotate.h"
+#include "writebehind.h"
+
+#define TMPFS_MAGIC 0x01021994
+#define CHUNK	    (64u << 10) /* what the file sink appends at a time, about */
+#define TOTAL	    (12 * WD_WB_WINDOW)
+#define NOW	    (1735689600ull * 1000000000ull)
+
+struct fx {
+	char dir[64];
+	struct wd_rot r;
+};
+
+static bool on_tmpfs(const char *dir)
+{
+	struct statfs sf;
+
+	assert_int_equal(statfs(dir, &sf), 0);
+	return sf.f_type == TMPFS_MAGIC;
+}
+
+static struct fx *fx_open(const char *base)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct wd_rot_opts o = {.stem = "ev", .suffix = ".pb"};
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "%s/wd-wb-XXXXXX", base);
+	assert_non_null(mkdtemp(f->dir));
+	o.dir = f->dir;
+	wd_rot_init(&f->r);
+	assert_int_equal(wd_rot_open(&f->r, &o), 0);
+	return f;
+}
+
+static void fx_close(struct fx *f)
+{
+	char cmd[128];
+
+	wd_rot_close(&f->r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+}
+
+static unsigned char at(uint64_t off)
+{
+	return (unsigned char)(off * 31 + off / 4093);
+}
+
+/* Appends TOTAL bytes of a pattern that tells every offset apart. */
+static void append_all(struct wd_rot *r)
+{
+	static unsigned char buf[CHUNK];
+
+	for (uint64_t off = 0; off < TOTAL; off += CHUNK) {
+		for (size_t i = 0; i < CHUNK; i++)
+			buf[i] = at(off + i);
+		assert_int_equal(wd_rot_append(r, buf, CHUNK), 0);
+	}
+	assert_int_equal(r->size, TOTAL);
+}
+
+/* Bytes of @fd's file in the page cache. */
+static uint64_t cached(int fd, uint64_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pages = (size + (uint64_t)page - 1) / (uint64_t)page;
+	unsigned char *vec = malloc(pages);
+	void *m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	uint64_t n = 0;
+
+	assert_non_null(vec);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mincore(m, size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	munmap(m, size);
+	free(vec);
+	return n * (uint64_t)page;
+}
+
+static void reads_back(const char *dir)
+{
+	static unsigned char buf[CHUNK];
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ev.pb", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	for (uint64_t off = 0; off < TOTAL; off += CHUNK) {
+		assert_int_equal(pread(fd, buf, CHUNK, (off_t)off), CHUNK);
+		for (size_t i = 0; i < CHUNK; i++)
+			if (buf[i] != at(off + i))
+				fail_msg("byte %llu reads %u, was written %u",
+					 (unsigned long long)(off + i), buf[i], at(off + i));
+	}
+	close(fd);
+}
+
+/* A disk file system: what was appended more than the lag and a window ago is out of the cache,
+ * and all of it is on the disk. */
+static void disk_cache_stays_small(void **state)
+{
+	struct fx *f;
+	uint64_t c;
+
+	if (on_tmpfs("/var/tmp")) {
+		print_message("# skip: /var/tmp is tmpfs here, and tmpfs has no writeback\n");
+		skip();
+	}
+	f = fx_open("/var/tmp");
+	append_all(&f->r);
+	wd_wb_settle(&f->r.wb);
+	c = cached(f->r.fd, f->r.size);
+	print_message("# %llu MiB appended, %llu KiB of it cached\n",
+		      (unsigned long long)(TOTAL >> 20), (unsigned long long)(c >> 10));
+	/* The lag, the window being filled, and the pages at their edges. */
+	if (c > WD_WB_LAG + WD_WB_WINDOW + 2 * 4096)
+		fail_msg("%llu KiB of %llu MiB appended still cached: not written behind",
+			 (unsigned long long)(c >> 10), (unsigned long long)(TOTAL >> 20));
+	assert_int_equal(wd_wb_take_err(&f->r.wb), 0);
+	reads_back(f->dir);
+	fx_close(f);
+}
+
+/* tmpfs: its pages are the file; the same appends keep every byte. */
+static void tmpfs_keeps_everything(void **state)
+{
+	struct fx *f;
+
+	if (!on_tmpfs("/dev/shm")) {
+		print_message("# skip: /dev/shm is not tmpfs here\n");
+		skip();
+	}
+	f = fx_open("/dev/shm");
+	append_all(&f->r);
+	wd_wb_settle(&f->r.wb);
+	assert_int_equal(cached(f->r.fd, f->r.size), TOTAL);
+	reads_back(f->dir);
+	fx_close(f);
+}
+
+/* The thread follows a cut (a failed append cut back) and a new file; a pipe has no writeback
+ * and is no error. */
+static void cut_new_file_no_writeback(void **state)
+{
+	struct wd_wb w;
+	int p[2];
+
+	assert_int_equal(pipe(p), 0);
+	wd_wb_init(&w);
+	wd_wb_file(&w, p[1], 100);
+	assert_true(w.running);
+	wd_wb_advance(&w, 100 + WD_WB_WINDOW - 1);
+	wd_wb_settle(&w);
+	assert_int_equal(w.started, 100); /* less than a window: nothing to do yet */
+	wd_wb_advance(&w, 100 + 4 * WD_WB_WINDOW);
+	wd_wb_settle(&w);
+	assert_int_equal(w.started, 100 + 4 * WD_WB_WINDOW);
+	assert_int_equal(w.dropped, 100 + 4 * WD_WB_WINDOW - WD_WB_LAG);
+	assert_int_equal(wd_wb_take_err(&w), 0);
+	wd_wb_advance(&w, 50);
+	wd_wb_settle(&w);
+	assert_int_equal(w.started, 50);
+	assert_int_equal(w.dropped, 50);
+	wd_wb_file(&w, p[0], 7);
+	assert_int_equal(w.started, 7);
+	assert_int_equal(w.dropped, 7);
+	wd_wb_destroy(&w);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A writeback that failed fails the next rotation the way a failed fsync does (the segment is
+ * not renamed), once; the rotation after that goes through. Close reports one not yet
+ * reported. */
+static void failed_writeback_reported(void **state)
+{
+	struct fx *f = fx_open("/tmp");
+	struct stat st;
+	char path[128];
+
+	assert_int_equal(wd_rot_append(&f->r, "abc", 3), 0);
+	f->r.wb.err = -EIO; /* what the thread's sync_file_range() got for an earlier window */
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), -EIO);
+	assert_int_equal(f->r.size, 3);
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	assert_int_equal(f->r.size, 0);
+	snprintf(path, sizeof(path), "%s/ev-20250101T000000Z-1.pb.gz", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	f->r.wb.err = -ENOSPC;
+	assert_int_equal(wd_rot_close(&f->r), -ENOSPC);
+	fx_close(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(disk_cache_stays_small),
+		cmocka_unit_test(tmpfs_keeps_everything),
+		cmocka_unit_test(cut_new_file_no_writeback),
+		cmocka_unit_test(failed_writeback_reported),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
