@@ -642,8 +642,6 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 		return 0;
 	if (r->fd >= 0 && fsync(r->fd))
 		return -errno;
-	if ((err = wd_wb_take_err(&r->wb)))
-		return err;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	/* Never over a segment already there, plain or compressed, whatever became of the
@@ -663,6 +661,7 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+	wd_wb_file(&r->wb, -1, 0); /* the renamed segment is not kept open if no new file opens */
 	r->size = 0;
 	r->torn = false;
 	err = wd_rot_open_current(r);
@@ -740,8 +739,6 @@ int wd_rot_close(struct wd_rot *r)
 		close(r->fd);
 	}
 	wd_wb_destroy(&r->wb);
-	if (r->wb.err && !err)
-		err = r->wb.err;
 	if (r->lockfd >= 0)
 		close(r->lockfd);
 	if (r->dirfd >= 0)

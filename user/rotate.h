@@ -80,12 +80,11 @@ int wd_rot_open_current(struct wd_rot *r);
 /* Appends @n bytes to the current file (opening it if needed), whole or not at all: what a
  * failed write left is cut off again (or, if that fails too, before the next append). Every
  * WD_WB_WINDOW bytes, what was appended is written back and dropped from the page cache
- * (user/writebehind.h, in its own thread); a failed writeback is reported by the next rotation or
- * close, as a failed fsync would be. Returns 0, r->size grown by @n, or -errno. */
+ * (user/writebehind.h, in its own thread; a failed writeback is the next fsync's error). Returns 0,
+ * r->size grown by @n, or -errno. */
 int wd_rot_append(struct wd_rot *r, const void *p, size_t n);
 
-/* Rotates the current file if it holds anything: fsync (a failed writeback since the last
- * rotation fails it the same way, once), rename to the next segment name (never
+/* Rotates the current file if it holds anything: fsync, rename to the next segment name (never
  * over an existing file), a new empty current file, then the compression (queued, with
  * compress_async). r->size is 0 afterwards if the file was renamed, even when a later step
  * failed (the segment left plain is compressed by the next wd_rot_finish()). Returns 0 or
@@ -104,8 +103,7 @@ uint64_t wd_rot_birth(const struct wd_rot *r, uint64_t fallback);
 
 /* Compresses the rotated segments left plain, for up to 10 s (what is left then stays plain, for
  * the next wd_rot_finish()), fsyncs the current file, closes everything and frees. Returns 0 or
- * the first -errno: of a compression not yet reported, or of the fsync (or a writeback not yet
- * reported). */
+ * the first -errno: of a compression not yet reported, or of the fsync. */
 int wd_rot_close(struct wd_rot *r);
 
 /* Whether @f is a rotated segment STEM-YYYYmmddTHHMMSSZ-N@suffix[.gz]: its stem (at most

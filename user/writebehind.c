@@ -1,78 +1,57 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "bgthread.h"
 #include "writebehind.h"
 
-/* Where the descriptor or its file system cannot do this, it is not an error. */
-static int wb_errno(int err)
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define TMPFS_MAGIC	      0x01021994
+
+/* [0, started) rounded down to a page: the page being appended to is never written back or
+ * dropped before it is whole (written twice otherwise, and on stable-page devices a wait for the
+ * writer). */
+static uint64_t page_down(uint64_t off)
 {
-	return err == ESPIPE || err == EINVAL || err == ENOSYS || err == EBADF ? 0 : -err;
+	static uint64_t page;
+
+	if (!page) {
+		long p = sysconf(_SC_PAGESIZE);
+
+		page = p > 0 ? (uint64_t)p : 4096;
+	}
+	return off - off % page;
 }
 
-/* One step on [started, size): start its writeback, then wait for [dropped, *drop_to) and drop
- * it (*drop_to is where dropping stops: LAG before size, or dropped if nothing is due). */
-static int wb_step(int fd, uint64_t started, uint64_t size, uint64_t dropped, uint64_t *drop_to)
+/* One step: start the writeback of [started, end), then wait for [dropped, *drop_to) and drop it
+ * (*drop_to: LAG before end, or dropped if nothing is due). Errors are left to the writer's
+ * fsync: this descriptor is an open file description of its own, so what it sees is not taken
+ * from the writer's. */
+static void wb_step(int fd, uint64_t started, uint64_t end, uint64_t dropped, uint64_t *drop_to)
 {
-	int err = 0;
-
-	if (sync_file_range(fd, (off_t)started, (off_t)(size - started), SYNC_FILE_RANGE_WRITE))
-		err = wb_errno(errno);
+	sync_file_range(fd, (off_t)started, (off_t)(end - started), SYNC_FILE_RANGE_WRITE);
 	*drop_to = dropped;
 	/* Started a lag of appends ago, it is usually written by now: waiting costs nothing
 	 * unless the disk falls behind. */
-	if (size - dropped > WD_WB_LAG) {
+	if (end - dropped > WD_WB_LAG) {
 		off_t off = (off_t)dropped, len;
 
-		*drop_to = size - WD_WB_LAG;
+		*drop_to = end - WD_WB_LAG;
 		len = (off_t)(*drop_to - dropped);
-		if (sync_file_range(fd, off, len,
-				    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-					    SYNC_FILE_RANGE_WAIT_AFTER)) {
-			if (!err)
-				err = wb_errno(errno);
-		} else {
-			/* Clean now: dropping them loses nothing (tmpfs pages are never clean). */
+		/* Clean once waited for: dropping them loses nothing. */
+		if (!sync_file_range(fd, off, len,
+				     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					     SYNC_FILE_RANGE_WAIT_AFTER))
 			posix_fadvise(fd, off, len, POSIX_FADV_DONTNEED);
-		}
 	}
-	return err;
 }
 
 static bool due_locked(const struct wd_wb *w)
 {
 	return w->fd >= 0 && w->size >= w->started && w->size - w->started >= WD_WB_WINDOW;
-}
-
-/* The caller's step (no thread), or the thread's with mu released around the calls. */
-static void step_locked(struct wd_wb *w)
-{
-	uint64_t gen = w->gen, started = w->started, size = w->size, dropped = w->dropped, to;
-	int fd = w->running ? fcntl(w->fd, F_DUPFD_CLOEXEC, 0) : w->fd, err;
-
-	if (fd < 0) {
-		w->started = size;
-		return;
-	}
-	w->busy = true;
-	if (w->running)
-		pthread_mutex_unlock(&w->mu);
-	err = wb_step(fd, started, size, dropped, &to);
-	if (w->running) {
-		close(fd);
-		pthread_mutex_lock(&w->mu);
-	}
-	w->busy = false;
-	/* A new file meanwhile: these numbers were the old one's. Its error is reported all the
-	 * same: that data did not reach the disk. */
-	if (gen == w->gen) {
-		w->started = size;
-		w->dropped = to;
-	}
-	if (err && !w->err)
-		w->err = err;
 }
 
 static void *wb_main(void *arg)
@@ -81,13 +60,36 @@ static void *wb_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		uint64_t gen, started, end, dropped, to;
+		int fd;
+
 		while (!w->stop && !due_locked(w)) {
 			pthread_cond_broadcast(&w->idle);
 			pthread_cond_wait(&w->work, &w->mu);
 		}
 		if (w->stop)
 			break;
-		step_locked(w);
+		/* A duplicate of our own description: wd_wb_file() may close w->fd meanwhile. */
+		fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0);
+		gen = w->gen;
+		started = w->started;
+		end = page_down(w->size);
+		dropped = w->dropped;
+		if (fd < 0) {
+			w->started = end;
+			continue;
+		}
+		w->busy = true;
+		pthread_mutex_unlock(&w->mu);
+		wb_step(fd, started, end, dropped, &to);
+		close(fd);
+		pthread_mutex_lock(&w->mu);
+		w->busy = false;
+		/* A new file or a cut meanwhile: these numbers are stale. */
+		if (gen == w->gen) {
+			w->started = end;
+			w->dropped = to;
+		}
 	}
 	pthread_cond_broadcast(&w->idle);
 	pthread_mutex_unlock(&w->mu);
@@ -102,18 +104,41 @@ void wd_wb_init(struct wd_wb *w)
 	pthread_cond_init(&w->idle, NULL);
 }
 
+/* An open file description of our own for @fd's regular file, read-only (no flush at its close, as
+ * NFS does for writers), or -1 where write-behind has nothing to do: tmpfs has no writeback, and on
+ * overlayfs sync_file_range() reaches the overlay's empty cache, not the file's. */
+static int reopen(int fd)
+{
+	char path[64];
+	struct statfs sf;
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || fstatfs(fd, &sf) ||
+	    sf.f_type == (typeof(sf.f_type))TMPFS_MAGIC ||
+	    sf.f_type == (typeof(sf.f_type))OVERLAYFS_SUPER_MAGIC)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
 void wd_wb_file(struct wd_wb *w, int fd, uint64_t size)
 {
-	int dup = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	int own = reopen(fd);
 
 	pthread_mutex_lock(&w->mu);
 	if (w->fd >= 0)
 		close(w->fd);
-	w->fd = dup;
+	w->fd = own;
 	w->gen++;
-	w->size = w->started = w->dropped = w->told = size;
-	if (!w->running && dup >= 0 && !w->stop)
+	w->size = w->told = size;
+	w->started = w->dropped = page_down(size);
+	if (!w->running && own >= 0 && !w->stop)
 		w->running = wd_bg_start(&w->thr, wb_main, w, "wd-wb") == 0;
+	/* Without the thread, nothing: the writer must not wait for the disk. */
+	if (!w->running && w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -123,27 +148,16 @@ void wd_wb_advance(struct wd_wb *w, uint64_t size)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->size = size;
-	if (w->started > size) /* cut back */
-		w->started = size;
+	if (w->started > size) { /* cut back: a step under way works on stale numbers */
+		w->started = page_down(size);
+		w->gen++;
+	}
 	if (w->dropped > w->started)
 		w->dropped = w->started;
 	if (w->running)
 		pthread_cond_signal(&w->work);
-	else if (due_locked(w))
-		step_locked(w);
 	pthread_mutex_unlock(&w->mu);
 	w->told = size;
-}
-
-int wd_wb_take_err(struct wd_wb *w)
-{
-	int err;
-
-	pthread_mutex_lock(&w->mu);
-	err = w->err;
-	w->err = 0;
-	pthread_mutex_unlock(&w->mu);
-	return err;
 }
 
 void wd_wb_settle(struct wd_wb *w)

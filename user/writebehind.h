@@ -29,37 +29,34 @@ struct wd_wb {
 	pthread_cond_t idle; /* nothing to do */
 	pthread_t thr;
 	bool running, stop, busy;
-	int fd;		  /* a duplicate of the file's descriptor, or -1 */
-	uint64_t gen;	  /* of fd: a new file since the thread took its range */
+	int fd;		  /* the file, opened again read-only, or -1: nothing to do */
+	uint64_t gen;	  /* a new file or a cut since the thread took its range */
 	uint64_t size;	  /* appended, as last told */
 	uint64_t started; /* writeback started for [0, started) */
 	uint64_t dropped; /* [0, dropped) written back and dropped from the cache */
 	uint64_t told;	  /* the writer's: size at the last wake-up */
-	int err;	  /* the first failed writeback not yet taken */
 };
 
 /* Before anything else, so that wd_wb_destroy() is safe whatever failed. */
 void wd_wb_init(struct wd_wb *w);
 
-/* The file to write behind from now on (@fd is duplicated; -1: none), with @size bytes already
- * in it: only what is appended from now on counts. Starts the thread the first time; if it
- * cannot start, wd_wb_advance() makes the calls itself. */
+/* The file to write behind from now on (-1: none), with @size bytes already in it: only what is
+ * appended from now on counts. The thread opens the file again, read-only, and works on that
+ * open file description, not the writer's: a failed writeback is left for the writer's fsync to
+ * report (sync_file_range() on the writer's description would take the error from it). Nothing
+ * is done for what is not a regular file, on tmpfs (no writeback), on overlayfs (whose page
+ * cache is not the file's), or if the thread cannot start (the writer must not wait for the
+ * disk). Starts the thread the first time. */
 void wd_wb_file(struct wd_wb *w, int fd, uint64_t size);
 
 /* Called after each append, with the file's size now (smaller than before after a cut). Cheap:
  * wakes the thread once a window has been appended since the last time. */
 void wd_wb_advance(struct wd_wb *w, uint64_t size);
 
-/* The first failed writeback (EIO, ENOSPC...) since the last call, or 0: the data in that window
- * did not reach the disk, and an fsync of the file's descriptor will not say so again, so the
- * caller reports it as it would a failed fsync. File systems without writeback (tmpfs) and
- * files that cannot be written back (pipes) are no error, and are left as they are. */
-int wd_wb_take_err(struct wd_wb *w);
-
 /* Waits until the thread has done what it was told (tests, the benchmark). */
 void wd_wb_settle(struct wd_wb *w);
 
-/* Stops the thread and closes the duplicate; what was not dropped stays cached. */
+/* Stops the thread and closes its descriptor; what was not dropped stays cached. */
 void wd_wb_destroy(struct wd_wb *w);
 
 #endif

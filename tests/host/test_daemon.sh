@@ -211,7 +211,10 @@ grep -q "refused status from pid" "$T/daemon.log"
 check "refusals are logged" "$(grep refused "$T/daemon.log" | tail -2)" grep -q "refused status" "$T/daemon.log"
 
 # --- revoke -------------------------------------------------------------------------------------
-"$WARDEN" run -i ci:revokeme -- sleep 60 >/dev/null 2>&1 &
+# A duration no other process on the machine sleeps for (GNU sleep takes fractions): pgrep finds
+# this test's sleeps and nobody else's.
+LONG=60.$$
+"$WARDEN" run -i ci:revokeme -- sleep $LONG >/dev/null 2>&1 &
 rc_client=$!
 for _ in $(seq 50); do "$WARDEN" sandbox list | grep -q ci:revokeme && break; sleep 0.1; done
 sbr=$("$WARDEN" sandbox list --json | jq -r '.[] | select(.identity == "ci:revokeme") | .id')
@@ -219,20 +222,20 @@ out=$("$WARDEN" sandbox revoke "$sbr" --reason "test" --json 2>&1)
 check "sandbox revoke --json" "$out" jqt --arg id "$sbr" '.id == $id and .state == "revoked"' <<<"$out"
 wait $rc_client
 rc=$?
-check "revoke killed its command; its client was told (exit $rc)" "" sh -c '[ "$1" != 0 ] && ! pgrep -x -f "sleep 60" >/dev/null' _ "$rc"
+check "revoke killed its command; its client was told (exit $rc)" "" sh -c '[ "$1" != 0 ] && ! pgrep -x -f "sleep $2" >/dev/null' _ "$rc" "$LONG"
 
 # --- TTLs with no client ------------------------------------------------------------------------
 "$WARDEN" sandbox create -i ci:ttl --ttl 2s --json >"$T/ttl.json"
 sbt=$(jq -r .id "$T/ttl.json")
 check "sandbox create with a TTL" "$(cat "$T/ttl.json")" jqt '.expires_wall_ns != "0"' "$T/ttl.json"
-"$WARDEN" run -i ci:ttl2 --ttl 2s -- sleep 60 >/dev/null 2>&1 &
+"$WARDEN" run -i ci:ttl2 --ttl 2s -- sleep $LONG >/dev/null 2>&1 &
 c2=$!
 sleep 0.5
 kill -9 $c2 # the client goes away; the TTL is the daemon's
 sleep 2.5
 check "TTL expiry with no client: both sandboxes ended" "$("$WARDEN" sandbox list)" \
 	sh -c '[ -z "$("$1" sandbox list)" ]' _ "$WARDEN"
-check "... their processes killed (no sleep 60 left)" "$(pgrep -af 'sleep 60')" sh -c '! pgrep -x -f "sleep 60" >/dev/null'
+check "... their processes killed (no sleep $LONG left)" "$(pgrep -af "sleep $LONG")" sh -c '! pgrep -x -f "sleep $1" >/dev/null' _ "$LONG"
 "$WARDEN" events --json "$T/events" | jq -c 'select(.lifecycle.kind == "SANDBOX_EXPIRED") | .sandbox.id' >"$T/expired"
 check "... and reported as SANDBOX_EXPIRED" "$(cat "$T/expired")" grep -q "$sbt" "$T/expired"
 

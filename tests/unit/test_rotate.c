@@ -345,9 +345,10 @@ static void on_hup(int sig)
 	hup_handled = 1;
 }
 
-/* The compression thread takes no signals. As in the daemon, it was started (by gz_setup)
- * before the caller blocked SIGHUP to read it from a signalfd: the caller still gets it,
- * instead of the thread taking it and the process dying of it. */
+/* The background threads (wd-gzip, and wd-wb once the current file is open) take no signals.
+ * As in the daemon, they were started before the caller blocked SIGHUP to read it from a
+ * signalfd: the caller still gets it, instead of a thread taking it and the process dying of
+ * it. */
 static void signals_stay_with_the_caller(void **state)
 {
 	struct gzfx *f = *state;
@@ -357,6 +358,9 @@ static void signals_stay_with_the_caller(void **state)
 	int got;
 
 	assert_non_null(f->r.gz);
+	fill(f, 16, 1, false); /* opens the current file: wd-wb starts */
+	if (!f->r.wb.running)
+		print_message("# wd-wb did not start: %s is on tmpfs or overlayfs here\n", f->dir);
 	/* A handler, not the default action: a signal that reached another thread shows as
 	 * the handler having run, whatever SIGHUP's disposition was (it may be ignored). */
 	assert_int_equal(sigaction(SIGHUP, &sa, &old_sa), 0);
