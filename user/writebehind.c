@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -7,9 +8,6 @@
 
 #include "bgthread.h"
 #include "writebehind.h"
-
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
-#define TMPFS_MAGIC	      0x01021994
 
 /* [0, started) rounded down to a page: the page being appended to is never written back or
  * dropped before it is whole (written twice otherwise, and on stable-page devices a wait for the

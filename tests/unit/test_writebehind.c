@@ -7,6 +7,7 @@
  * signals_stay_with_the_caller.) */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,32 +25,33 @@
 #include "rotate.h"
 #include "writebehind.h"
 
-#define TMPFS_MAGIC	      0x01021994
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
-#define CHUNK		      1000u /* appends that end mid-page, as records do */
-#define TOTAL		      (12 * WD_WB_WINDOW)
-#define PAGE		      ((uint64_t)sysconf(_SC_PAGESIZE))
+#define CHUNK 1000u /* appends that end mid-page, as records do */
+#define TOTAL (12 * WD_WB_WINDOW)
+#define PAGE  ((uint64_t)sysconf(_SC_PAGESIZE))
 
 struct fx {
 	char dir[64];
 	struct wd_rot r;
 };
 
-static bool on_tmpfs(const char *dir)
+static long fs_type(const char *dir)
 {
 	struct statfs sf;
 
 	assert_int_equal(statfs(dir, &sf), 0);
-	return sf.f_type == TMPFS_MAGIC;
+	return (long)sf.f_type;
 }
 
-/* Where write-behind has something to do. */
-static bool written_behind(const char *dir)
+/* Skips the test, saying why, where write-behind has nothing to do. */
+static void need_write_behind(const char *dir)
 {
-	struct statfs sf;
+	long t = fs_type(dir);
 
-	assert_int_equal(statfs(dir, &sf), 0);
-	return sf.f_type != TMPFS_MAGIC && sf.f_type != OVERLAYFS_SUPER_MAGIC;
+	if (t == TMPFS_MAGIC || t == OVERLAYFS_SUPER_MAGIC) {
+		print_message("# skip: %s is on tmpfs or overlayfs here: not written behind\n",
+			      dir);
+		skip();
+	}
 }
 
 static struct fx *fx_open(const char *base)
@@ -143,10 +145,7 @@ static void disk_cache_stays_small(void **state)
 	struct fx *f;
 	uint64_t c;
 
-	if (!written_behind("/var/tmp")) {
-		print_message("# skip: /var/tmp is tmpfs or overlayfs here: not written behind\n");
-		skip();
-	}
+	need_write_behind("/var/tmp");
 	f = fx_open("/var/tmp");
 	append_all(&f->r);
 	assert_true(f->r.wb.running);
@@ -167,7 +166,7 @@ static void tmpfs_keeps_everything(void **state)
 {
 	struct fx *f;
 
-	if (!on_tmpfs("/dev/shm")) {
+	if (fs_type("/dev/shm") != TMPFS_MAGIC) {
 		print_message("# skip: /dev/shm is not tmpfs here\n");
 		skip();
 	}
@@ -189,13 +188,9 @@ static void cut_new_file_own_description(void **state)
 	struct wd_wb w;
 	int fd, p[2], fl;
 
+	need_write_behind("/var/tmp");
 	snprintf(dir, sizeof(dir), "/var/tmp/wd-wb-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	if (!written_behind(dir)) {
-		rmdir(dir);
-		print_message("# skip: /var/tmp is tmpfs or overlayfs here: not written behind\n");
-		skip();
-	}
 	snprintf(path, sizeof(path), "%s/f", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
