@@ -42,6 +42,7 @@
 #include "bench_events.skel.h"
 #include "bgthread.h"
 #include "event_pb.h"
+#include "nodeseq.h"
 #include "pipeline.h"
 #include "rotate.h"
 #include "sink.h"
@@ -53,7 +54,6 @@
 #define CONSUME_BUDGET 4096 /* records per ring_buffer__consume() call, then back to epoll */
 #define TICK_MS	       100  /* kernel loss turned into events, backlog sampled */
 #define DRAIN_MS       60000
-#define CACHE_SLOTS    256
 #define SINKS_MAX      4
 #define POLL_MS	       10 /* with --wakeup-kib */
 
@@ -547,48 +547,29 @@ static bool collector_idle(struct collector *c)
 
 /* ---- The pid cache warden's consumer is expected to keep ------------------------------------ */
 
-struct proc_cache {
-	struct cache_slot {
-		uint32_t pid;
-		int err;
-		struct wd_proc_info info;
-	} slot[CACHE_SLOTS];
-	bool cached;
+struct proc_view {
 	uint32_t inside[2]; /* shown inside the sandbox: the benchmark and its parent */
 	char sandbox_cgroup[64];
-	uint64_t hits, misses;
 };
 
-/* /proc as warden reads it, through a cache or not. The benchmark does not run in a sandbox
- * cgroup; its process and its parent are shown in one, so that each event carries an ancestry
- * of one process, as a job's command started by its shell would. */
+/* /proc as warden reads it. The benchmark does not run in a sandbox cgroup; its process and its
+ * parent are shown in one, so that each event carries an ancestry of one process, as a job's
+ * command started by its shell would. Behind warden's own pid cache (--proc cache) or not. */
+static int bench_proc_read(void *arg, uint32_t pid, struct wd_proc_info *out)
+{
+	struct proc_view *v = arg;
+	int err = wd_proc_lookup_procfs(NULL, pid, out);
+
+	if (!err && (pid == v->inside[0] || pid == v->inside[1]))
+		snprintf(out->cgroup, sizeof(out->cgroup), "%s", v->sandbox_cgroup);
+	return err;
+}
+
 static int bench_proc_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
 			     const struct wd_proc_info **out)
 {
-	struct proc_cache *c = arg;
-	struct cache_slot *s = &c->slot[pid % CACHE_SLOTS];
-	int err;
-
-	/* As wd_proc_cache_lookup(): a hit points into the cache, copying nothing. */
-	if (c->cached && s->pid == pid) {
-		c->hits++;
-		*out = &s->info;
-		return s->err;
-	}
-	c->misses++;
-	err = wd_proc_lookup_procfs(NULL, pid, buf);
-	if (!err && (pid == c->inside[0] || pid == c->inside[1]))
-		snprintf(buf->cgroup, sizeof(buf->cgroup), "%s", c->sandbox_cgroup);
 	*out = buf;
-	if (c->cached) {
-		s->pid = pid;
-		s->err = err;
-		if (!err) {
-			s->info = *buf;
-			*out = &s->info;
-		}
-	}
-	return err;
+	return bench_proc_read(arg, pid, buf);
 }
 
 static const char *bench_rule_text(void *arg, uint32_t rule_id)
@@ -676,7 +657,8 @@ struct bench {
 	uint8_t pad_[56];
 	uint64_t klost_base, klost_reported;
 	uint64_t reports; /* EVENTS_LOST events made for the kernel's losses, this step */
-	struct proc_cache cache;
+	struct proc_view view;
+	struct wd_proc_cache *pc; /* --proc cache */
 	struct collector col;
 	struct tally file_tally;
 	char node[256], boot_id[40];
@@ -1829,10 +1811,9 @@ static void setup_ctx(struct bench *b)
 	gethostname(b->node, sizeof(b->node) - 1);
 	if (wd_boot_id(b->boot_id, sizeof(b->boot_id)))
 		b->boot_id[0] = '\0';
-	b->cache.cached = o.proc == PROC_CACHE;
-	b->cache.inside[0] = (uint32_t)getpid();
-	b->cache.inside[1] = (uint32_t)getppid();
-	snprintf(b->cache.sandbox_cgroup, sizeof(b->cache.sandbox_cgroup), "/warden/%s", sandbox);
+	b->view.inside[0] = (uint32_t)getpid();
+	b->view.inside[1] = (uint32_t)getppid();
+	snprintf(b->view.sandbox_cgroup, sizeof(b->view.sandbox_cgroup), "/warden/%s", sandbox);
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_BOOTTIME, &bt);
 	b->ctx = (struct wd_event_ctx){
@@ -1840,7 +1821,7 @@ static void setup_ctx(struct bench *b)
 		.labels = labels,
 		.n_labels = sizeof(labels) / sizeof(labels[0]),
 		.sandbox_id = sandbox,
-		.cgroup_path = b->cache.sandbox_cgroup,
+		.cgroup_path = b->view.sandbox_cgroup,
 		.policy_name = "policies/ci.yaml",
 		.node = b->node,
 		.boot_id = b->boot_id,
@@ -1848,11 +1829,16 @@ static void setup_ctx(struct bench *b)
 				   (rt.tv_nsec - bt.tv_nsec),
 		.rule_text = bench_rule_text,
 		.proc_lookup = o.proc == PROC_NONE ? NULL : bench_proc_lookup,
-		.proc_lookup_arg = &b->cache,
+		.proc_lookup_arg = &b->view,
 		.node_seq = &b->node_seq,
 		.sandbox_seq = &b->sandbox_seq,
 		.gen = wd_event_ctx_gen(),
 	};
+	/* warden's own pid cache, as the daemon keeps it (250 ms), read through the view. */
+	if (o.proc == PROC_CACHE && b->pc) {
+		wd_proc_cache_set_reader(b->pc, bench_proc_read, &b->view);
+		wd_proc_cache_ctx(b->pc, &b->ctx);
+	}
 }
 
 int main(int argc, char **argv)
@@ -2029,6 +2015,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	libbpf_set_print(NULL);
+	if (o.proc == PROC_CACHE && !(b->pc = wd_proc_cache_new(250))) {
+		fprintf(stderr, "evbench: out of memory\n");
+		return 2;
+	}
 	setup_ctx(b); /* calls getppid(): before the producer is attached */
 	err = load_bpf(b);
 	if (err) {
@@ -2144,9 +2134,15 @@ int main(int argc, char **argv)
 			ceiling_after[i] = write_ceiling(o.dir, (uint64_t)o.ceiling_mib << 20, i);
 	print_sinks(best, n_best);
 	print_summary(best, n_best);
-	if (o.proc == PROC_CACHE)
-		printf("pid cache: %" PRIu64 " hits, %" PRIu64 " misses\n", b->cache.hits,
-		       b->cache.misses);
+	if (b->pc) {
+		uint64_t reads, hits;
+
+		wd_proc_cache_stats(b->pc, &reads, &hits);
+		printf("pid cache: %" PRIu64 " hits, %" PRIu64
+		       " /proc reads (processes are looked up "
+		       "again only when their packed form no longer holds)\n",
+		       hits, reads);
+	}
 
 	pthread_mutex_lock(&b->mu);
 	b->quit = true;
@@ -2161,6 +2157,7 @@ int main(int argc, char **argv)
 	free(b->percpu);
 	free(b->pb);
 	wd_pb_packer_free(b->pk);
+	wd_proc_cache_free(b->pc);
 	free(res);
 	free(best);
 	if (interrupted)

@@ -537,13 +537,12 @@ static void sb_ctx(struct daemon *d, struct dsb *s)
 		.boot_id = d->boot_id,
 		.rule_text = ctx_rule_text,
 		.rule_text_arg = s,
-		.proc_lookup = wd_proc_cache_lookup,
-		.proc_lookup_arg = d->pc,
 		.node_seq = d->node_seq,
 		.sandbox_seq = &s->sandbox_seq,
 		.boot_to_wall_ns = d->node_ctx.boot_to_wall_ns,
 		.gen = wd_event_ctx_gen(),
 	};
+	wd_proc_cache_ctx(d->pc, &s->ctx);
 }
 
 static void emit_pb(struct daemon *d)
@@ -3025,11 +3024,9 @@ int wd_cmd_daemon(int argc, char **argv)
 	d->lost_cpu = d->ncpu > 0 ? calloc((size_t)d->ncpu, sizeof(uint64_t)) : NULL;
 	if (!d->pc || !d->pbe || !d->pk || !d->lost_cpu)
 		goto out;
-	d->node_ctx = (struct wd_event_ctx){.node = d->node,
-					    .boot_id = d->boot_id,
-					    .node_seq = d->node_seq,
-					    .proc_lookup = wd_proc_cache_lookup,
-					    .proc_lookup_arg = d->pc};
+	d->node_ctx = (struct wd_event_ctx){
+		.node = d->node, .boot_id = d->boot_id, .node_seq = d->node_seq};
+	wd_proc_cache_ctx(d->pc, &d->node_ctx);
 	refresh_clock(d);
 
 	eo.pin_dir = d->cfg->daemon.bpf_dir;

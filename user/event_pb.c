@@ -347,8 +347,9 @@ static bool in_sandbox(const struct wd_event_ctx *ctx, const char *cg)
 	return m <= n && strcmp(ctx->cgroup_path + n - m, cg) == 0;
 }
 
-/* A process that started after the event is not the one that acted: its pid was reused. */
-static bool started_after(const struct wd_proc_info *pi, uint64_t boot_ns)
+/* A process that started (@start_ticks) after the event is not the one that acted: its pid
+ * was reused. */
+static bool started_after(uint64_t start_ticks, uint64_t boot_ns)
 {
 	static long hz;
 
@@ -356,7 +357,7 @@ static bool started_after(const struct wd_proc_info *pi, uint64_t boot_ns)
 		hz = sysconf(_SC_CLK_TCK);
 	if (hz <= 0 || !boot_ns)
 		return false;
-	return pi->start_ticks > (boot_ns / 1000000000ull + 1) * (uint64_t)hz;
+	return start_ticks > (boot_ns / 1000000000ull + 1) * (uint64_t)hz;
 }
 
 /* "BOOT:PID:START" into @buf; when it does not fit, the prefix is cut, never the numbers that
@@ -376,15 +377,27 @@ static void exec_id(char *buf, size_t size, const char *prefix, uint32_t pid, ui
 	buf[n + k] = '\0';
 }
 
+/* What fill_process() learnt from its lookups, for the packer to tell whether the same record
+ * would give the same process again. */
+struct proc_seen {
+	bool whole;	       /* every process looked up answered, none reused since */
+	uint64_t newest_start; /* the latest start_ticks among them */
+};
+
 static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
-			 const struct wd_event_ctx *ctx)
+			 const struct wd_event_ctx *ctx, struct proc_seen *seen)
 {
 	Warden__V1__Process *p = &out->proc;
 	const struct wd_proc_info *pi;
 	struct wd_proc_info buf; /* for a lookup that has no storage of its own */
+	struct proc_seen dummy;
 	uint32_t up;
 	char id[128];
 
+	if (!seen)
+		seen = &dummy;
+	seen->whole = false;
+	seen->newest_start = 0;
 	warden__v1__process__init(p);
 	p->pid = e->pid;
 	p->tid = e->tid;
@@ -397,7 +410,9 @@ static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 		return;
 
 	if (ctx->proc_lookup(ctx->proc_lookup_arg, e->pid, &buf, &pi) == 0 &&
-	    !started_after(pi, e->hdr.ktime_ns)) {
+	    !started_after(pi->start_ticks, e->hdr.ktime_ns)) {
+		seen->whole = true;
+		seen->newest_start = pi->start_ticks;
 		p->gid = pi->gid;
 		exec_id(id, sizeof(id),
 			ctx->boot_id && ctx->boot_id[0] ? ctx->boot_id
@@ -417,8 +432,14 @@ static void fill_process(struct wd_pb_event *out, const struct wd_event *e,
 		Warden__V1__Ancestor *a = &out->anc[p->n_ancestry];
 
 		if (ctx->proc_lookup(ctx->proc_lookup_arg, up, &buf, &pi) ||
-		    started_after(pi, e->hdr.ktime_ns) || !in_sandbox(ctx, pi->cgroup))
+		    started_after(pi->start_ticks, e->hdr.ktime_ns)) {
+			seen->whole = false;
 			break;
+		}
+		if (!in_sandbox(ctx, pi->cgroup))
+			break;
+		if (pi->start_ticks > seen->newest_start)
+			seen->newest_start = pi->start_ticks;
 		warden__v1__ancestor__init(a);
 		a->pid = up;
 		a->exe = kstr(out, pi->exe, sizeof(pi->exe));
@@ -563,8 +584,8 @@ static const char *rule_text(const struct wd_event *e, const struct wd_event_ctx
 	return "default: no rule allows it";
 }
 
-/* @parts: the identity, sandbox, policy name and rule are left out (wd_event_pack() adds them,
- * packed once). */
+/* @parts: the identity, sandbox, policy name, rule and process are left out (wd_event_pack()
+ * adds them, packed once). */
 static int convert(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		   struct wd_pb_event *out, bool parts)
 {
@@ -586,7 +607,8 @@ static int convert(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		out->rule.text = kstr(out, rule_text(e, ctx), RULE_TEXT_MAX);
 		out->ev.rule = &out->rule;
 	}
-	fill_process(out, e, ctx);
+	if (!parts)
+		fill_process(out, e, ctx, NULL);
 	out->ev.decision = decision_pb(e->decision);
 	out->ev.hook = (char *)(wd_pb_hook_name(e->hook) ? wd_pb_hook_name(e->hook) : "");
 
@@ -655,8 +677,22 @@ struct part {
 	uint8_t *buf;
 };
 
+/* A packed Process (field 4 with its ancestry) and what it was made of: the record's fields,
+ * the context, and the pid cache's answers (generation, and the event times they hold for). */
+struct proc_part {
+	uint64_t ctx_gen, proc_gen; /* 0: empty */
+	uint64_t until_ns;	    /* event time the answers expire */
+	uint64_t newest_start;	    /* they hold for no event before this process started */
+	uint32_t pid, tid, ppid, uid;
+	char comm[WD_COMM_LEN];
+	char exe[WD_PATH_MAX];
+	size_t len, cap;
+	uint8_t *buf;
+};
+
 #define CTX_PARTS  16
 #define RULE_PARTS 256
+#define PROC_PARTS 64
 
 struct wd_pb_packer {
 	bool fast;		/* pb_enc.c knows every field */
@@ -664,6 +700,7 @@ struct wd_pb_packer {
 	struct wd_pb_event tmp; /* a part being packed */
 	struct part ctx[CTX_PARTS];
 	struct part rule[RULE_PARTS];
+	struct proc_part proc[PROC_PARTS];
 };
 
 _Static_assert(offsetof(struct wd_event, exe) == WD_EVENT_SHORT_SIZE,
@@ -719,6 +756,8 @@ void wd_pb_packer_free(struct wd_pb_packer *pk)
 		free(pk->ctx[i].buf);
 	for (size_t i = 0; i < RULE_PARTS; i++)
 		free(pk->rule[i].buf);
+	for (size_t i = 0; i < PROC_PARTS; i++)
+		free(pk->proc[i].buf);
 	free(pk);
 }
 
@@ -807,6 +846,67 @@ static const struct part *rule_part(struct wd_pb_packer *pk, const struct wd_eve
 	return pt;
 }
 
+static struct proc_part *proc_slot(struct wd_pb_packer *pk, const struct wd_event *e)
+{
+	return &pk->proc[((e->pid * 0x9e3779b1u) ^ e->tid) % PROC_PARTS];
+}
+
+/* The kept Process of @e, or NULL when there is none that still holds. */
+static const struct proc_part *proc_kept(struct wd_pb_packer *pk, const struct wd_event *e,
+					 const struct wd_event_ctx *ctx)
+{
+	const struct proc_part *pp = proc_slot(pk, e);
+	uint64_t t = e->hdr.ktime_ns;
+
+	if (!ctx->proc_gen || pp->proc_gen != *ctx->proc_gen || pp->ctx_gen != ctx->gen ||
+	    pp->pid != e->pid || pp->tid != e->tid || pp->ppid != e->ppid || pp->uid != e->uid ||
+	    t >= pp->until_ns || started_after(pp->newest_start, t) ||
+	    strncmp(pp->comm, e->comm, sizeof(pp->comm)) ||
+	    strncmp(pp->exe, e->exe, sizeof(pp->exe)))
+		return NULL;
+	return pp;
+}
+
+/* Packs the Process of @e into @o, and keeps it when the same record would give the same
+ * bytes until the pid cache answers differently. */
+static void proc_pack(struct wd_pb_packer *pk, const struct wd_event *e,
+		      const struct wd_event_ctx *ctx, struct wd_pb_out *o)
+{
+	struct proc_part *pp = proc_slot(pk, e);
+	uint8_t *start = o->p;
+	struct proc_seen seen;
+	size_t n;
+
+	fill_process(&pk->ev, e, ctx, &seen);
+	wd_pb_enc_process(o, pk->ev.ev.process);
+	pp->proc_gen = 0;
+	/* An empty event time cannot tell when the answers expire. */
+	if (o->full || !seen.whole || !ctx->proc_gen || !ctx->proc_keep_ns || !e->hdr.ktime_ns)
+		return;
+	n = (size_t)(o->p - start);
+	if (n > pp->cap) {
+		uint8_t *b = realloc(pp->buf, n);
+
+		if (!b)
+			return;
+		pp->buf = b;
+		pp->cap = n;
+	}
+	memcpy(pp->buf, start, n);
+	pp->len = n;
+	pp->pid = e->pid;
+	pp->tid = e->tid;
+	pp->ppid = e->ppid;
+	pp->uid = e->uid;
+	memcpy(pp->comm, e->comm, sizeof(pp->comm));
+	memcpy(pp->exe, e->exe, sizeof(pp->exe));
+	pp->newest_start = seen.newest_start;
+	pp->until_ns = e->hdr.ktime_ns + ctx->proc_keep_ns;
+	pp->ctx_gen = ctx->gen;
+	/* Read after the lookups: their own cache fills are part of what the bytes say. */
+	pp->proc_gen = *ctx->proc_gen;
+}
+
 /* Everything with protobuf-c: records with no generation, lost-record reports, and when
  * pb_enc.c is behind the schema. */
 static int pack_full(struct wd_pb_packer *pk, const struct wd_event *e,
@@ -834,6 +934,7 @@ int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struc
 {
 	const Warden__V1__Event *ev = &pk->ev.ev;
 	const struct part *cp, *rp = NULL;
+	const struct proc_part *pp;
 	struct wd_pb_out o;
 	int err;
 
@@ -858,7 +959,11 @@ int wd_event_pack(struct wd_pb_packer *pk, const struct wd_event *e, const struc
 			       .end = buf + (cap < WD_PB_RECORD_MAX ? cap : WD_PB_RECORD_MAX)};
 	wd_pb_enc_header(&o, ev->header);
 	wd_pb_enc_raw(&o, cp->buf, cp->split);
-	wd_pb_enc_process(&o, ev->process);
+	pp = proc_kept(pk, e, ctx);
+	if (pp)
+		wd_pb_enc_raw(&o, pp->buf, pp->len);
+	else
+		proc_pack(pk, e, ctx, &o);
 	wd_pb_enc_decision_hook(&o, ev->decision, ev->hook);
 	wd_pb_enc_raw(&o, rp->buf, rp->len);
 	wd_pb_enc_raw(&o, cp->buf + cp->split, cp->len - cp->split);

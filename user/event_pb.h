@@ -71,6 +71,11 @@ struct wd_event_ctx {
 	void *rule_text_arg;
 	wd_proc_lookup_fn proc_lookup; /* NULL: no gid, exec_id or ancestry */
 	void *proc_lookup_arg;
+	/* For wd_event_pack(): a number that grows whenever proc_lookup may answer differently
+	 * for any pid (wd_proc_cache_ctx() sets it), and for how long (in event time) what it
+	 * answered may be reused; NULL: processes are looked up for every event. */
+	const uint64_t *proc_gen;
+	uint64_t proc_keep_ns;
 	uint64_t *node_seq;    /* NULL: seq stays 0 */
 	uint64_t *sandbox_seq; /* NULL: sandbox_seq stays 0 (events of no single sandbox) */
 	/* For wd_event_pack(): a number from wd_event_ctx_gen(), taken anew whenever anything
@@ -116,8 +121,9 @@ int wd_event_to_pb(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		   struct wd_pb_event *out);
 
 /* Converts and packs kernel records, keeping what every event of a context says alike (the
- * identity, sandbox and policy name, and each rule) packed per wd_event_ctx.gen, so that only
- * the event's own fields are packed each time. One per consumer thread. */
+ * identity, sandbox and policy name, and each rule) packed per wd_event_ctx.gen, and each
+ * process (with its ancestry) while the pid cache's answers stand (wd_event_ctx.proc_gen), so
+ * that only the event's own fields are packed each time. One per consumer thread. */
 struct wd_pb_packer;
 struct wd_pb_packer *wd_pb_packer_new(void);
 void wd_pb_packer_free(struct wd_pb_packer *pk);

@@ -89,15 +89,29 @@ struct proc_slot {
 
 struct wd_proc_cache {
 	uint64_t ttl_ns;
+	/* Grows whenever an answer may change: a slot filled, dropped or forgotten. */
+	uint64_t gen;
+	uint64_t reads, hits;
+	int (*read)(void *arg, uint32_t pid, struct wd_proc_info *out);
+	void *read_arg;
 	struct proc_slot slot[CACHE_SLOTS];
 };
+
+static int read_procfs(void *arg, uint32_t pid, struct wd_proc_info *out)
+{
+	(void)arg;
+	return wd_proc_lookup_procfs(NULL, pid, out);
+}
 
 struct wd_proc_cache *wd_proc_cache_new(unsigned ttl_ms)
 {
 	struct wd_proc_cache *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		c->ttl_ns = (uint64_t)ttl_ms * 1000000ull;
+		c->gen = 1;
+		c->read = read_procfs;
+	}
 	return c;
 }
 
@@ -106,12 +120,37 @@ void wd_proc_cache_free(struct wd_proc_cache *c)
 	free(c);
 }
 
+void wd_proc_cache_set_reader(struct wd_proc_cache *c,
+			      int (*read)(void *arg, uint32_t pid, struct wd_proc_info *out),
+			      void *arg)
+{
+	c->read = read;
+	c->read_arg = arg;
+	c->gen++;
+}
+
+void wd_proc_cache_ctx(struct wd_proc_cache *c, struct wd_event_ctx *ctx)
+{
+	ctx->proc_lookup = wd_proc_cache_lookup;
+	ctx->proc_lookup_arg = c;
+	ctx->proc_gen = &c->gen;
+	ctx->proc_keep_ns = c->ttl_ns;
+}
+
+void wd_proc_cache_stats(const struct wd_proc_cache *c, uint64_t *reads, uint64_t *hits)
+{
+	*reads = c->reads;
+	*hits = c->hits;
+}
+
 void wd_proc_cache_forget(struct wd_proc_cache *c, uint32_t pid)
 {
 	struct proc_slot *s = &c->slot[pid & (CACHE_SLOTS - 1)];
 
-	if (s->pid == pid)
+	if (s->pid == pid && s->at) {
 		s->at = 0;
+		c->gen++;
+	}
 }
 
 int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
@@ -123,11 +162,14 @@ int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
 	int ret;
 
 	if (s->at && s->pid == pid && now - s->at < c->ttl_ns) {
+		c->hits++;
 		*out = &s->info;
 		return 0;
 	}
 	/* Read into @buf: a failed read leaves the slot's entry for another pid alone. */
-	ret = wd_proc_lookup_procfs(NULL, pid, buf);
+	c->reads++;
+	c->gen++;
+	ret = c->read(c->read_arg, pid, buf);
 	if (ret) {
 		if (s->pid == pid)
 			s->at = 0;

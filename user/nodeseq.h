@@ -26,5 +26,14 @@ void wd_proc_cache_forget(struct wd_proc_cache *c, uint32_t pid);
 /* A wd_proc_lookup_fn: @arg is the cache. A hit points *@out into the cache. */
 int wd_proc_cache_lookup(void *arg, uint32_t pid, struct wd_proc_info *buf,
 			 const struct wd_proc_info **out);
+/* Reads through @read (called as @read(@arg, pid, out)) instead of wd_proc_lookup_procfs(). */
+void wd_proc_cache_set_reader(struct wd_proc_cache *c,
+			      int (*read)(void *arg, uint32_t pid, struct wd_proc_info *out),
+			      void *arg);
+/* Points @ctx's proc_lookup at @c, with its generation and lifetime, so that wd_event_pack()
+ * may keep processes packed (wd_event_ctx.proc_gen). */
+void wd_proc_cache_ctx(struct wd_proc_cache *c, struct wd_event_ctx *ctx);
+/* /proc reads and answers from the cache, since it was made. */
+void wd_proc_cache_stats(const struct wd_proc_cache *c, uint64_t *reads, uint64_t *hits);
 
 #endif

@@ -463,12 +463,11 @@ static int setup_export(struct run *r)
 		.boot_id = r->boot_id,
 		.rule_text = ctx_rule_text,
 		.rule_text_arg = r,
-		.proc_lookup = wd_proc_cache_lookup,
-		.proc_lookup_arg = r->procs_cache,
 		.node_seq = r->node_seq,
 		.sandbox_seq = &r->sandbox_seq,
 		.gen = wd_event_ctx_gen(),
 	};
+	wd_proc_cache_ctx(r->procs_cache, &r->ctx);
 	ret = wd_pipeline_open(&r->pipe, r->cfg->sinks, r->cfg->n_sinks, r->node, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "warden run: %s: %s; nothing was started\n", r->config_path, err);
