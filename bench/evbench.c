@@ -44,6 +44,7 @@
 #include "event_pb.h"
 #include "nodeseq.h"
 #include "pipeline.h"
+#include "ringbuf.h"
 #include "rotate.h"
 #include "sink.h"
 #include "sink_file.h"
@@ -51,7 +52,7 @@
 
 #define MAX_RATES      32
 #define MAX_PRODUCERS  64
-#define CONSUME_BUDGET 4096 /* records per ring_buffer__consume() call, then back to epoll */
+#define CONSUME_BUDGET 4096 /* records per wd_ringbuf_consume() call, then back to epoll */
 #define TICK_MS	       100  /* kernel loss turned into events, backlog sampled */
 #define DRAIN_MS       60000
 #define SINKS_MAX      4
@@ -628,7 +629,7 @@ struct result {
 
 struct bench {
 	struct bench_events_bpf *skel;
-	struct ring_buffer *rb;
+	struct wd_ringbuf *rb;
 	int ncpu;
 	uint64_t *percpu;
 	cpu_set_t others;
@@ -644,7 +645,6 @@ struct bench {
 	struct producer prod[MAX_PRODUCERS];
 
 	enum mode mode;
-	unsigned batch;
 	uint64_t consumed, bad, conv_err, emitted;
 	struct wd_pipeline *pl;
 	struct wd_event_ctx ctx;
@@ -785,9 +785,7 @@ static int on_record(void *arg, void *data, size_t size)
 		b->bad++;
 	else if (b->mode != M_RB)
 		emit_record(b, e);
-	/* libbpf goes on as long as records keep coming: bail out now and then, so that the
-	 * epoll loop's other sources (the timer) are served too. The record is consumed. */
-	return ++b->batch >= CONSUME_BUDGET ? -ECANCELED : 0;
+	return 0;
 }
 
 /* Returns 1 when there may be more, 0 when the ring buffer was emptied, or -errno. */
@@ -795,12 +793,13 @@ static int consume(struct bench *b)
 {
 	int n;
 
-	b->batch = 0;
-	n = ring_buffer__consume(b->rb);
+	/* As warden does: a budget per call, so that the epoll loop's other sources (the timer)
+	 * are served too while records keep coming. */
+	n = wd_ringbuf_consume(b->rb, CONSUME_BUDGET);
 	/* As warden does: the sinks are woken once per batch, not per record. */
 	if (b->pl)
 		wd_pipeline_kick(b->pl);
-	if (n == -ECANCELED)
+	if (n >= CONSUME_BUDGET)
 		return 1;
 	return n < 0 ? n : 0;
 }
@@ -1165,7 +1164,7 @@ static int run_step(struct bench *b, enum mode m, uint64_t rate, unsigned step, 
 		ret = -errno;
 		goto out;
 	}
-	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(b->rb)};
+	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = wd_ringbuf_fd(b->rb)};
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev = (struct epoll_event){.events = EPOLLIN, .data.fd = tfd_tick};
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd_tick, &ev);
@@ -1791,7 +1790,7 @@ static int load_bpf(struct bench *b)
 				       : "");
 		return err;
 	}
-	b->rb = ring_buffer__new(bpf_map__fd(s->maps.wd_bench_ev), on_record, b, NULL);
+	b->rb = wd_ringbuf_new(bpf_map__fd(s->maps.wd_bench_ev), on_record, b);
 	if (!b->rb)
 		return -errno;
 	b->ncpu = libbpf_num_possible_cpus();
@@ -2152,7 +2151,7 @@ int main(int argc, char **argv)
 		pthread_join(b->prod[i].th, NULL);
 	collector_stop(&b->col);
 	tally_free(&b->file_tally);
-	ring_buffer__free(b->rb);
+	wd_ringbuf_free(b->rb);
 	bench_events_bpf__destroy(b->skel);
 	free(b->percpu);
 	free(b->pb);

@@ -22,6 +22,7 @@
 #include "event_pb.h"
 #include "libbpf_log.h"
 #include "policy_compile.h"
+#include "ringbuf.h"
 #include "wd_cgroup.skel.h"
 #include "wd_lsm.skel.h"
 
@@ -42,9 +43,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (e->on_event)
 		e->on_event(e->on_event_ctx, ev);
-	/* libbpf's consume does not return while records keep coming: a budget per drain keeps
-	 * the caller's loop (signals, the control socket, the command's exit) served. */
-	return ++e->drained >= WD_DRAIN_BUDGET ? -EAGAIN : 0;
+	return 0;
 }
 
 /* The LSM object's copies of the shared maps become the cgroup object's. */
@@ -572,7 +571,7 @@ int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 		goto fail;
 	if (o->want_lsm)
 		open_lsm(e, o);
-	e->rb = ring_buffer__new(bpf_map__fd(e->cg->maps.wd_events), on_record, e, NULL);
+	e->rb = wd_ringbuf_new(bpf_map__fd(e->cg->maps.wd_events), on_record, e);
 	if (!e->rb) {
 		err = -errno;
 		goto fail;
@@ -903,16 +902,14 @@ int wd_enforcer_del_sandbox(struct wd_enforcer *e, uint64_t cgid)
 
 int wd_enforcer_events_fd(struct wd_enforcer *e)
 {
-	return ring_buffer__epoll_fd(e->rb);
+	return wd_ringbuf_fd(e->rb);
 }
 
 int wd_enforcer_drain(struct wd_enforcer *e)
 {
-	int n;
-
-	e->drained = 0;
-	n = ring_buffer__consume(e->rb);
-	return n < 0 && n != -EAGAIN ? n : (int)e->drained;
+	/* Consuming does not end while records keep coming: a budget per drain keeps the
+	 * caller's loop (signals, the control socket, the command's exit) served. */
+	return wd_ringbuf_consume(e->rb, WD_DRAIN_BUDGET);
 }
 
 int wd_enforcer_drain_all(struct wd_enforcer *e)
@@ -991,7 +988,7 @@ uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id)
 
 void wd_enforcer_close(struct wd_enforcer *e)
 {
-	ring_buffer__free(e->rb);
+	wd_ringbuf_free(e->rb);
 	e->rb = NULL;
 	/* Closing a pinned link's handle leaves the link: the pin holds it. */
 	for (int i = 0; i < e->n_lsm_links; i++)

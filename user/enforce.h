@@ -14,19 +14,18 @@
 struct wd_compiled;
 struct wd_cgroup_bpf;
 struct wd_lsm_bpf;
-struct ring_buffer;
+struct wd_ringbuf;
 
 typedef int (*wd_event_fn)(void *ctx, const struct wd_event *e);
 
 struct wd_enforcer {
 	struct wd_cgroup_bpf *cg;
 	struct wd_lsm_bpf *lsm; /* NULL when BPF LSM is not available */
-	struct ring_buffer *rb;
+	struct wd_ringbuf *rb;
 	char lsm_error[256]; /* why the LSM object is not loaded */
 	wd_event_fn on_event;
 	void *on_event_ctx;
 	uint64_t bad_records; /* ring buffer records too short or of another ABI version */
-	unsigned drained;     /* records of the current wd_enforcer_drain() */
 	/* Pinned mode (the daemon): maps and links live in bpffs, so enforcement outlives the
 	 * process. */
 	char pin_dir[256];		/* "" when not pinned */
