@@ -2,7 +2,8 @@
 /* Segment files for the file and jsonl sinks. Every step is ordered so that a crash anywhere
  * leaves files a reader can read completely: a rotation renames the current file first, then
  * compresses the segment to a hidden temporary, fsyncs it, renames it into place and only then
- * removes the plain copy; whatever a crash interrupts is finished by the next open. */
+ * removes the plain copy; whatever a crash interrupts is finished by the next open (a crash
+ * before the rename reached the disk leaves the segment's records in the current file). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,10 @@
 #define NS_PER_SEC 1000000000ull
 /* Segments waiting; more wait plain and are queued by a later wd_rot_finish(). Queued segments
  * are outside the size budget until compressed (wd_rot_retention), so this stays small. */
-#define GZ_QUEUE   4
+#define GZ_QUEUE 4
+/* Rotated segments whose writer's descriptor waits to be fsynced by the thread; with more, the
+ * sink's thread fsyncs itself. */
+#define SYNC_QUEUE 8
 #define GZ_STOP_NS (10 * NS_PER_SEC) /* at close, per wd_rot */
 
 /* The compression thread of a compress_async wd_rot. The segment being compressed (busy) is
@@ -41,6 +45,14 @@ struct wd_rot_gz {
 	char q[GZ_QUEUE][NAME_MAX + 1];
 	unsigned head, len;
 	char busy[NAME_MAX + 1]; /* "" when none */
+	/* The writer's descriptors of rotated segments, to fsync (with the directory) and close:
+	 * those fsyncs (a tenth of a second and more for 256 MiB) would stall the sink's thread,
+	 * whose queue fills meanwhile. The writer's own descriptor reports the writeback errors
+	 * since it was opened; they come back through wd_rot_finish() as compression failures
+	 * do. */
+	int sync_fd[SYNC_QUEUE];
+	unsigned nsync;
+	bool syncing;
 	bool stop;
 	uint64_t stop_by; /* CLOCK_MONOTONIC ns: stopping compresses what waits until then */
 	bool overflow;	  /* a segment did not fit the queue: look for it once the queue is empty */
@@ -49,6 +61,29 @@ struct wd_rot_gz {
 
 static int compress_segment(struct wd_rot *r, const char *name);
 static void gz_rescan_locked(struct wd_rot_gz *g);
+
+/* fsyncs the segments handed over, oldest first, then the directory (mu held, let go meanwhile):
+ * before compressing, between the chunks of a compression, and before stopping however late,
+ * so that what was written reaches the disk. */
+static void gz_sync_locked(struct wd_rot_gz *g)
+{
+	while (g->nsync) {
+		int fd = g->sync_fd[0], err;
+
+		memmove(g->sync_fd, g->sync_fd + 1, (g->nsync - 1) * sizeof(g->sync_fd[0]));
+		__atomic_store_n(&g->nsync, g->nsync - 1, __ATOMIC_RELAXED);
+		g->syncing = true;
+		pthread_mutex_unlock(&g->mu);
+		/* The segment, then the directory: its rename and the new current file. */
+		err = fsync(fd) || fsync(g->r->dirfd) ? -errno : 0;
+		close(fd);
+		pthread_mutex_lock(&g->mu);
+		g->syncing = false;
+		if (err && !g->err)
+			g->err = err;
+		pthread_cond_broadcast(&g->idle);
+	}
+}
 
 static void *gz_main(void *arg)
 {
@@ -64,12 +99,15 @@ static void *gz_main(void *arg)
 		 * plain, readable, and the next start's wd_rot_finish() queues it. */
 		bool late = g->stop && wd_clock_ns(CLOCK_MONOTONIC) >= g->stop_by;
 
+		gz_sync_locked(g);
 		if (!g->len && g->overflow && !late) {
 			gz_rescan_locked(g);
 			pthread_cond_broadcast(&g->idle);
 		}
-		while (!g->len && !g->stop)
+		while (!g->len && !g->nsync && !g->stop)
 			pthread_cond_wait(&g->work, &g->mu);
+		if (g->nsync)
+			continue;
 		if (!g->len || late)
 			break;
 		memcpy(name, g->q[g->head], sizeof(name));
@@ -228,7 +266,7 @@ void wd_rot_settle(struct wd_rot *r)
 	if (!g)
 		return;
 	pthread_mutex_lock(&g->mu);
-	while (((g->len || g->overflow) && !g->stop) || g->busy[0])
+	while (((g->len || g->overflow) && !g->stop) || g->busy[0] || g->nsync || g->syncing)
 		pthread_cond_wait(&g->idle, &g->mu);
 	pthread_mutex_unlock(&g->mu);
 }
@@ -479,9 +517,16 @@ static int compress_segment(struct wd_rot *r, const char *name)
 		err = fd < 0 ? -errno : -ENOMEM;
 		goto out;
 	}
-	while (!err && mode != Z_FINISH) {
-		ssize_t k = read(src, in, sizeof(in));
+	for (unsigned chunk = 1; !err && mode != Z_FINISH; chunk++) {
+		ssize_t k;
 
+		/* A segment takes seconds: the rotations' fsyncs do not wait for it. */
+		if (r->gz && chunk % 64 == 0 && __atomic_load_n(&r->gz->nsync, __ATOMIC_RELAXED)) {
+			pthread_mutex_lock(&r->gz->mu);
+			gz_sync_locked(r->gz);
+			pthread_mutex_unlock(&r->gz->mu);
+		}
+		k = read(src, in, sizeof(in));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -637,10 +682,18 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 	time_t t = (time_t)(now_ns / NS_PER_SEC);
 	struct tm tm;
 	int err, tries = 0;
+	bool sync_here = true;
 
 	if (!r->size)
 		return 0;
-	if (r->fd >= 0 && fsync(r->fd))
+	/* Without the thread, or with its fsyncs this far behind, the segment is fsynced here,
+	 * before it is renamed; else by the thread, right after. */
+	if (r->gz) {
+		pthread_mutex_lock(&r->gz->mu);
+		sync_here = r->gz->nsync == SYNC_QUEUE;
+		pthread_mutex_unlock(&r->gz->mu);
+	}
+	if (r->fd >= 0 && sync_here && fsync(r->fd))
 		return -errno;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
@@ -658,14 +711,25 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 	} while (err == -EEXIST && ++tries < 100);
 	if (err)
 		return err;
-	if (r->fd >= 0)
+	if (r->fd >= 0 && !sync_here) {
+		/* Handed over: mu was let go since, but only this thread adds to sync_fd. */
+		pthread_mutex_lock(&r->gz->mu);
+		r->gz->sync_fd[r->gz->nsync] = r->fd;
+		__atomic_store_n(&r->gz->nsync, r->gz->nsync + 1, __ATOMIC_RELAXED);
+		pthread_cond_signal(&r->gz->work);
+		pthread_mutex_unlock(&r->gz->mu);
+	} else if (r->fd >= 0) {
 		close(r->fd);
+	}
 	r->fd = -1;
 	wd_wb_file(&r->wb, -1, 0); /* the renamed segment is not kept open if no new file opens */
 	r->size = 0;
 	r->torn = false;
 	err = wd_rot_open_current(r);
-	if (fsync(r->dirfd) && !err)
+	/* A directory's fsync commits the journal, which waits for every file's data: a tenth
+	 * of a second too. Until it is done a crash may undo the rename, which leaves the
+	 * segment's events in the current file. */
+	if (sync_here && fsync(r->dirfd) && !err)
 		err = -errno;
 	if (err || !r->gz)
 		return err ? err : compress_segment(r, seg);

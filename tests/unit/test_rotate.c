@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
@@ -76,6 +77,78 @@ static void jsonl_sink_names(void **state)
 
 /* --- compress_async ------------------------------------------------------------------------- */
 
+/* fsync() as user/rotate.c calls it (this definition is linked before libc's): the real one,
+ * counted by caller, the test's own thread or another (wd-gzip); the others can be held at a
+ * gate, or given an error once. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t test;
+	bool have_test, gate;
+	unsigned mine, others, held;
+	int fail_others; /* errno for the next fsync of another thread */
+} fs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+int fsync(int fd)
+{
+	bool mine;
+	int fail = 0;
+
+	pthread_mutex_lock(&fs.mu);
+	mine = fs.have_test && pthread_equal(pthread_self(), fs.test);
+	if (mine) {
+		fs.mine++;
+	} else {
+		fs.held++;
+		pthread_cond_broadcast(&fs.cv);
+		while (fs.gate)
+			pthread_cond_wait(&fs.cv, &fs.mu);
+		fs.held--;
+		fs.others++;
+		fail = fs.fail_others;
+		fs.fail_others = 0;
+	}
+	pthread_mutex_unlock(&fs.mu);
+	if (fail) {
+		errno = fail;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static void fs_reset(bool gate)
+{
+	pthread_mutex_lock(&fs.mu);
+	fs.test = pthread_self();
+	fs.have_test = true;
+	fs.gate = gate;
+	fs.mine = fs.others = 0;
+	pthread_cond_broadcast(&fs.cv);
+	pthread_mutex_unlock(&fs.mu);
+}
+
+static unsigned fs_count(bool mine)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&fs.mu);
+	n = mine ? fs.mine : fs.others;
+	pthread_mutex_unlock(&fs.mu);
+	return n;
+}
+
+static unsigned open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 #define BIG (24u << 20) /* random bytes: seconds of deflate at level 9, so it is seen busy */
 #define NOW (T0 * 1000000000ull)
 
@@ -113,6 +186,12 @@ static int gz_teardown(void **state)
 
 	if (f->hold >= 0)
 		close(f->hold);
+	/* A failed check must not leave wd-gzip held in fsync(). */
+	pthread_mutex_lock(&fs.mu);
+	fs.gate = false;
+	fs.have_test = false;
+	pthread_cond_broadcast(&fs.cv);
+	pthread_mutex_unlock(&fs.mu);
 	wd_rot_close(&f->r);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -337,6 +416,72 @@ static void close_and_errors(void **state)
 	assert_false(exists(f, "ev-20250101T000000Z-4.pb"));
 }
 
+/* A rotation does not wait for the disk: the segment's fsync and the directory's (a tenth of
+ * a second and more for a large segment, while the sink's queue fills) are wd-gzip's, with the
+ * writer's own descriptor, whose writeback errors come back through wd_rot_finish(). Eight may
+ * wait; with more, the rotation fsyncs itself. Every descriptor is closed in the end. */
+static void segment_fsync_off_the_caller(void **state)
+{
+	struct gzfx *f = *state;
+	unsigned fds;
+	char name[64];
+
+	fs_reset(false);
+	fill(f, 100000, 1, false);
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	assert_int_equal(fs_count(true), 0);
+	wd_rot_settle(&f->r);
+	/* The segment and the directory; the compressed copy and the directory again. */
+	assert_int_equal(fs_count(false), 4);
+	assert_int_equal(gz_size(f, "ev-20250101T000000Z-1.pb.gz"), 100000);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	fill(f, 1000, 2, false);
+	fds = open_fds(); /* with the current file, and write-behind's own description of it */
+
+	/* wd-gzip held in its first fsync: nine rotations leave it eight, the tenth fsyncs the
+	 * segment and the directory itself. */
+	fs_reset(true);
+	for (unsigned i = 2; i <= 10; i++) {
+		if (i > 2)
+			fill(f, 1000, i, false);
+		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+		if (i == 2) { /* until wd-gzip holds the first */
+			pthread_mutex_lock(&fs.mu);
+			while (!fs.held)
+				pthread_cond_wait(&fs.cv, &fs.mu);
+			pthread_mutex_unlock(&fs.mu);
+		}
+	}
+	assert_int_equal(fs_count(true), 0);
+	fill(f, 1000, 11, false);
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	assert_int_equal(fs_count(true), 2);
+	fs_reset(false);
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	wd_rot_settle(&f->r);
+	for (unsigned i = 2; i <= 11; i++) {
+		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
+		assert_int_equal(gz_size(f, name), 1000);
+	}
+	/* The handed-over descriptors are closed. */
+	fill(f, 1000, 12, false);
+	assert_int_equal(open_fds(), fds);
+
+	/* A failed writeback of the segment: reported by the next wd_rot_finish(), once; the
+	 * segment is still compressed from what the writer wrote. */
+	pthread_mutex_lock(&fs.mu);
+	fs.fail_others = EIO;
+	pthread_mutex_unlock(&fs.mu);
+	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_finish(&f->r), -EIO);
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	assert_int_equal(gz_size(f, "ev-20250101T000000Z-12.pb.gz"), 1000);
+	fs.have_test = false;
+}
+
 static volatile sig_atomic_t hup_handled;
 
 static void on_hup(int sig)
@@ -403,6 +548,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pending_segments_outside_budget, gz_setup,
 						gz_teardown),
 		cmocka_unit_test_setup_teardown(close_and_errors, gz_setup, gz_teardown),
+		cmocka_unit_test_setup_teardown(segment_fsync_off_the_caller, gz_setup,
+						gz_teardown),
 		cmocka_unit_test_setup_teardown(signals_stay_with_the_caller, gz_setup,
 						gz_teardown),
 		cmocka_unit_test(utf8),
