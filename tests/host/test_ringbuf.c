@@ -66,31 +66,37 @@ static int check(void *ctx, void *data, size_t size)
 	return s->stop_at && s->n == s->stop_at ? -42 : 0;
 }
 
-static enum wt_result open_all(struct t_ringbuf_bpf **skel, struct wd_ringbuf **rb, struct seen *s)
+/* A case: the producer loaded, a reader on its ring buffer, @fn run, both freed. */
+typedef enum wt_result (*rb_case_fn)(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+				     struct seen *s);
+
+static enum wt_result with_reader(rb_case_fn fn)
 {
-	*skel = t_ringbuf_bpf__open_and_load();
-	if (!*skel)
+	struct t_ringbuf_bpf *skel = t_ringbuf_bpf__open_and_load();
+	struct seen s = {.skel = skel};
+	struct wd_ringbuf *rb;
+	enum wt_result ret;
+
+	if (!skel)
 		return wt_skip("cannot load the test producer: %s", strerror(errno));
-	s->skel = *skel;
-	*rb = wd_ringbuf_new(bpf_map__fd((*skel)->maps.t_rb), check, s);
-	if (!*rb) {
+	rb = wd_ringbuf_new(bpf_map__fd(skel->maps.t_rb), check, &s);
+	if (rb) {
+		ret = fn(skel, rb, &s);
+	} else {
 		wt_diag("wd_ringbuf_new: %s", strerror(errno));
-		return WT_FAIL;
+		ret = WT_FAIL;
 	}
-	return WT_PASS;
+	wd_ringbuf_free(rb);
+	t_ringbuf_bpf__destroy(skel);
+	return ret;
 }
 
-static enum wt_result in_order_across_wraps(void)
+static enum wt_result in_order_across_wraps_in(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+					       struct seen *s)
 {
-	struct t_ringbuf_bpf *skel = NULL;
-	struct wd_ringbuf *rb = NULL;
-	struct seen s = {0};
-	enum wt_result ret = open_all(&skel, &rb, &s);
+	enum wt_result ret = WT_FAIL;
 	uint64_t seq = 0, bytes = 0;
 
-	if (ret != WT_PASS)
-		goto out;
-	ret = WT_FAIL;
 	/* About 1.3 MiB through a 256 KiB ring: five wraps, records cut by the wrap included. */
 	for (int round = 0; round < 40; round++) {
 		int n;
@@ -101,29 +107,27 @@ static enum wt_result in_order_across_wraps(void)
 		}
 		n = wd_ringbuf_consume(rb, 0);
 		WT_CHECK_INT(n, 1000);
-		WT_CHECK(!s.bad, "record %zu out of order or damaged", s.n);
+		WT_CHECK(!s->bad, "record %zu out of order or damaged", s->n);
 		WT_CHECK_INT(wd_ringbuf_avail(rb), 0);
 	}
 	WT_CHECK(bytes > 5 * (256 << 10), "only %llu bytes went through",
 		 (unsigned long long)bytes);
-	WT_CHECK_INT(s.n, seq);
+	WT_CHECK_INT(s->n, seq);
 	ret = WT_PASS;
 out:
-	wd_ringbuf_free(rb);
-	t_ringbuf_bpf__destroy(skel);
 	return ret;
 }
 
-static enum wt_result discarded_skipped(void)
+static enum wt_result in_order_across_wraps(void)
 {
-	struct t_ringbuf_bpf *skel = NULL;
-	struct wd_ringbuf *rb = NULL;
-	struct seen s = {0};
-	enum wt_result ret = open_all(&skel, &rb, &s);
+	return with_reader(in_order_across_wraps_in);
+}
 
-	if (ret != WT_PASS)
-		goto out;
-	ret = WT_FAIL;
+static enum wt_result discarded_skipped_in(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+					   struct seen *s)
+{
+	enum wt_result ret = WT_FAIL;
+
 	WT_CHECK_INT(produce(skel, 0, size_of(0)), 0);
 	skel->bss->discard = 1;
 	WT_CHECK_INT(produce(skel, 99, 8), 0);
@@ -131,89 +135,84 @@ static enum wt_result discarded_skipped(void)
 	skel->bss->discard = 0;
 	WT_CHECK_INT(produce(skel, 1, size_of(1)), 0);
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 0), 2);
-	WT_CHECK(!s.bad, "a discarded record was handed out, or one was damaged");
+	WT_CHECK(!s->bad, "a discarded record was handed out, or one was damaged");
 	WT_CHECK_INT(wd_ringbuf_avail(rb), 0);
 	ret = WT_PASS;
 out:
-	wd_ringbuf_free(rb);
-	t_ringbuf_bpf__destroy(skel);
 	return ret;
 }
 
-static enum wt_result budget_and_stop(void)
+static enum wt_result discarded_skipped(void)
 {
-	struct t_ringbuf_bpf *skel = NULL;
-	struct wd_ringbuf *rb = NULL;
-	struct seen s = {0};
-	enum wt_result ret = open_all(&skel, &rb, &s);
+	return with_reader(discarded_skipped_in);
+}
 
-	if (ret != WT_PASS)
-		goto out;
-	ret = WT_FAIL;
+static enum wt_result budget_and_stop_in(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+					 struct seen *s)
+{
+	enum wt_result ret = WT_FAIL;
+
 	for (uint64_t q = 0; q < 100; q++)
 		WT_CHECK_INT(produce(skel, q, size_of(q)), 0);
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), 30);
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), 30);
 	/* The callback stops the read at the 65th record: it counts as read. */
-	s.stop_at = 65;
+	s->stop_at = 65;
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), -42);
-	WT_CHECK_INT(s.n, 65);
-	s.stop_at = 0;
+	WT_CHECK_INT(s->n, 65);
+	s->stop_at = 0;
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), 30);
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), 5);
 	WT_CHECK_INT(wd_ringbuf_consume(rb, 30), 0);
-	WT_CHECK(!s.bad, "records out of order or damaged");
-	WT_CHECK_INT(s.n, 100);
+	WT_CHECK(!s->bad, "records out of order or damaged");
+	WT_CHECK_INT(s->n, 100);
 	ret = WT_PASS;
 out:
-	wd_ringbuf_free(rb);
-	t_ringbuf_bpf__destroy(skel);
 	return ret;
+}
+
+static enum wt_result budget_and_stop(void)
+{
+	return with_reader(budget_and_stop_in);
 }
 
 /* A full ring buffer, read in one call: halfway through, the producer finds room, because the
  * reader has told the kernel what it read so far. The record written then is read in the same
  * call. */
-static enum wt_result room_during_long_read(void)
+static enum wt_result room_during_long_read_in(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+					       struct seen *s)
 {
-	struct t_ringbuf_bpf *skel = NULL;
-	struct wd_ringbuf *rb = NULL;
-	struct seen s = {0};
-	enum wt_result ret = open_all(&skel, &rb, &s);
+	enum wt_result ret = WT_FAIL;
 	uint64_t k = 0;
 	int r;
 
-	if (ret != WT_PASS)
-		goto out;
-	ret = WT_FAIL;
 	while ((r = produce(skel, k, 8)) == 0)
 		k++;
 	WT_CHECK_INT(r, 1);
 	WT_CHECK(k * 16 > (256 << 10) - 64, "full after %llu records", (unsigned long long)k);
-	s.inject_at = k / 2;
+	s->inject_at = k / 2;
 	r = wd_ringbuf_consume(rb, 0);
-	WT_CHECK_INT(s.inject_ret, 0);
+	WT_CHECK_INT(s->inject_ret, 0);
 	WT_CHECK_INT(r, k + 1);
 	WT_CHECK_INT(wd_ringbuf_avail(rb), 0);
 	ret = WT_PASS;
 out:
-	wd_ringbuf_free(rb);
-	t_ringbuf_bpf__destroy(skel);
 	return ret;
 }
 
-static enum wt_result epoll_when_waiting(void)
+static enum wt_result room_during_long_read(void)
 {
-	struct t_ringbuf_bpf *skel = NULL;
-	struct wd_ringbuf *rb = NULL;
-	struct seen s = {0};
-	enum wt_result ret = open_all(&skel, &rb, &s);
+	return with_reader(room_during_long_read_in);
+}
+
+static enum wt_result epoll_when_waiting_in(struct t_ringbuf_bpf *skel, struct wd_ringbuf *rb,
+					    struct seen *s)
+{
+	(void)s;
+	enum wt_result ret = WT_FAIL;
 	struct epoll_event ev = {.events = EPOLLIN};
 	int ep = -1;
 
-	if (ret != WT_PASS)
-		goto out;
-	ret = WT_FAIL;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	WT_CHECK(ep >= 0, "epoll_create1: %s", strerror(errno));
 	WT_CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, wd_ringbuf_fd(rb), &ev) == 0, "epoll_ctl: %s",
@@ -228,9 +227,12 @@ static enum wt_result epoll_when_waiting(void)
 out:
 	if (ep >= 0)
 		close(ep);
-	wd_ringbuf_free(rb);
-	t_ringbuf_bpf__destroy(skel);
 	return ret;
+}
+
+static enum wt_result epoll_when_waiting(void)
+{
+	return with_reader(epoll_when_waiting_in);
 }
 
 static int never(void *ctx, void *data, size_t size)
