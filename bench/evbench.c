@@ -84,7 +84,7 @@ static struct opts {
 	.producers = 1,
 	.burst = 16,
 	.rounds = 1,
-	.rb_mib = 8,
+	.rb_mib = 32,
 	.ceiling_mib = 2048,
 	.cpu = 0,
 	.kind = WD_EV_FILE,
@@ -1735,7 +1735,7 @@ static void usage(FILE *f)
 		"  --cpu N           the consumer's CPU (default 0); the sink threads share it\n"
 		"  --kind file|connect  what the kernel reports (default file: a denied read)\n"
 		"  --proc cache|procfs|none  how /proc is read for events (default cache)\n"
-		"  --rb-mib N        ring buffer size (default 8, as warden's)\n"
+		"  --rb-mib N        ring buffer size (default 32, as warden's)\n"
 		"  --queue-mib N     each sink's queue (default: the pipeline's, 64 MiB)\n"
 		"  --rotate-mib N    rotate the file and JSON sinks at N MiB (default: never)\n"
 		"  --ceiling-mib N   the file sink's baselines: N MiB of write()s into a new file\n"

@@ -126,11 +126,26 @@ static int set_pins(struct bpf_object *obj, const char *dir)
 	char path[PATH_MAX];
 
 	bpf_object__for_each_map (map, obj) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
 		if (bpf_map__is_internal(map))
 			continue;
 		snprintf(path, sizeof(path), "%s/maps/%s", dir, bpf_map__name(map));
 		if (bpf_map__set_pin_path(map, path))
 			return -errno;
+		/* One pinned by a build with another size (the ring buffer grew): reused as it
+		 * is, with what it holds, rather than refused. The new size comes with new pins
+		 * (a reboot, or the pins removed while no daemon runs). */
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(map) &&
+		    info.max_entries != bpf_map__max_entries(map))
+			bpf_map__set_max_entries(map, info.max_entries);
+		close(fd);
 	}
 	return 0;
 }

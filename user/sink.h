@@ -30,7 +30,8 @@ struct wd_sink_cfg {
 	char *name; /* unique among the sinks: [A-Za-z0-9_.-]{1,64} */
 	enum wd_sink_kind kind;
 	int line, col;	      /* where the sink is in the config file (for messages) */
-	uint64_t queue_bytes; /* bound of the queue in front of the sink (default 64 MiB) */
+	uint64_t queue_bytes; /* bound of the queue in front of the sink (default 64 MiB, 256 MiB
+			       * for a file sink) */
 
 	/* file, jsonl */
 	char *dir;		  /* file: the directory (created 0750 if missing) */

@@ -14,7 +14,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 51
+plan 53
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 51); do skip "daemon" "needs root"; done
+	for _ in $(seq 53); do skip "daemon" "needs root"; done
 	exit 0
 fi
 
@@ -86,6 +86,12 @@ rc=$?
 check "daemon --check: invalid config, file:line:column" "rc=$rc $out" \
 	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -q "bad.yaml:13:13: daemon.degraded must be true or false"' _ "$rc" "$out"
 
+# A ring buffer pinned by an older build, of another size: the daemon reuses it as it is
+# (refusing it would leave the node without its daemon after an upgrade).
+mkdir -p "$PIN/maps"
+bpftool map create "$PIN/maps/wd_events" type ringbuf key 0 value 0 entries $((8 << 20)) name wd_events
+check "an older build's 8 MiB ring buffer is pinned" "$(bpftool map show pinned "$PIN/maps/wd_events" 2>&1)" \
+	sh -c 'bpftool map show pinned "$1" | grep -q "max_entries 8388608"' _ "$PIN/maps/wd_events"
 check "the daemon starts and answers" "$(tail -5 "$T/daemon.log" 2>/dev/null)" start
 "$WARDEN" status --json >"$T/status.json"
 check "status --json: degraded, names what it cannot protect, holds new cgroups" "$(cat "$T/status.json")" \
@@ -102,6 +108,10 @@ check "run via the daemon: exit status passed through" "rc=$rc $(cat "$T/run.err
 check "run via the daemon: allowed connect went through, denied one refused (EPERM)" "got '$out'" [ "$out" = "0 1" ]
 check "the sandbox is gone when its command ended" "$("$WARDEN" sandbox list)" \
 	sh -c '[ -z "$("$1" sandbox list)" ]' _ "$WARDEN"
+check "the pinned ring buffer was reused, its size kept, and carried the run's events" \
+	"$(bpftool map show pinned "$PIN/maps/wd_events" 2>&1; ls -l "$T/events" 2>&1)" \
+	sh -c 'bpftool map show pinned "$1" | grep -q "max_entries 8388608" &&
+		"$2" events "$3/main.pb" 2>/dev/null | grep -q "ci:job1"' _ "$PIN/maps/wd_events" "$WARDEN" "$T/events"
 
 # --- SIGKILL of the daemon during a job -------------------------------------------------------
 "$WARDEN" run -i ci:long -- $PY -c "

@@ -137,9 +137,9 @@ check "identity, labels, node, sandbox in every event" "$(head -1 "$W/e1.jsonl")
 
 # --- Forced overflow: exact accounting ---------------------------------------------------------
 # warden is stopped (SIGSTOP, from outside the sandbox) while the sandbox makes P denied
-# connects, each of which the kernel reports; the 8 MiB ring buffer holds about 80,000 of the
-# cgroup hooks' short records (13,000 full ones, where BPF LSM reports them).
-P=120000
+# connects, each of which the kernel reports; the 32 MiB ring buffer holds about 320,000 of the
+# cgroup hooks' short records (55,000 full ones, where BPF LSM reports them).
+P=400000
 config "$W/c2.yaml" main "$W/out2"
 "$WARDEN" run "${mode[@]}" -c "$W/c2.yaml" -i test:overflow -- $PY -c "
 import os, socket, time

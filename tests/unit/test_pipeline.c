@@ -179,7 +179,13 @@ static void in_order(void **state)
 	char err[256];
 
 	(void)state;
+	c[0].kind = WD_SINK_FILE; /* the backend is still the test's */
 	assert_int_equal(wd_pipeline_open(&p, c, 2, "node", err, sizeof(err)), 0);
+	/* Default bounds: a file sink's disk stalls longer than a socket's reader. */
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queue_bytes, 256ull << 20);
+	wd_pipeline_stats(p, 1, &st);
+	assert_int_equal(st.queue_bytes, 64ull << 20);
 	for (uint64_t s = 1; s <= 5000; s++)
 		emit(p, s, s % 300);
 	assert_true(wd_pipeline_drain(p, 10000));
