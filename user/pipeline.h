@@ -44,16 +44,18 @@ unsigned wd_pipeline_emit(struct wd_pipeline *p, const Warden__V1__Event *ev);
 unsigned wd_pipeline_emit_packed(struct wd_pipeline *p, const uint8_t *msg, size_t len,
 				 uint64_t seq);
 
-/* Converts and packs a kernel record with @pk (user/event_pb.h) and hands it to every sink.
- * Returns the number of sinks that could not take it, or -errno if it could not be converted;
- * a record that took a seq number and could not be packed is counted lost on every sink, so
- * its gap is reported like any other. */
+/* Converts and packs a kernel record with @pk (user/event_pb.h) for every sink. Packed records
+ * gather and go into the queues together: at the next wd_pipeline_kick(), emit or drain, or
+ * when a few hundred wait; the queues' counts (wd_pipeline_stats) include them from then on.
+ * Returns 0, or -errno if it could not be converted; a record that took a seq number and could
+ * not be packed is counted lost on every sink, so its gap is reported like any other. */
 int wd_pipeline_emit_record(struct wd_pipeline *p, struct wd_pb_packer *pk,
 			    const struct wd_event *e, const struct wd_event_ctx *ctx);
 
-/* Wakes the sinks that have records waiting: call it after a batch of emits (a drain of the
- * ring buffer). It wakes them at most every 5 ms; without it they still take their records
- * within a tenth of a second, or as soon as 2 MiB wait (a quarter of a smaller queue). */
+/* Hands the gathered records to the queues and wakes the sinks that have records waiting: call
+ * it after a batch of emits (a drain of the ring buffer). It wakes them at most every 5 ms; without
+ * it they still take their records within a tenth of a second, or as soon as 2 MiB wait (a quarter
+ * of a smaller queue). */
 void wd_pipeline_kick(struct wd_pipeline *p);
 
 size_t wd_pipeline_sinks(const struct wd_pipeline *p);

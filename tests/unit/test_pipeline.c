@@ -18,6 +18,7 @@
 
 #include "event_pb.h"
 #include "pipeline.h"
+#include "warden/abi.h"
 
 #define MAXREC 20000
 
@@ -447,6 +448,118 @@ static void runs_across_the_wrap(void **state)
 	free(t);
 }
 
+/* A kernel record for emit_record(): a connect of pid @pid. */
+static struct wd_event kernel_record(uint32_t pid)
+{
+	struct wd_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr.version = WD_ABI_VERSION;
+	e.hdr.type = WD_EV_CONNECT;
+	e.hdr.size = sizeof(e);
+	e.hdr.ktime_ns = 5000000000ull + pid;
+	e.decision = WD_DEC_ALLOW;
+	e.hook = WD_HOOK_CONNECT4;
+	e.family = 2; /* AF_INET */
+	e.addr[12] = 10;
+	e.addr[15] = 5;
+	e.port = 443;
+	e.pid = pid;
+	e.tid = pid;
+	strcpy(e.comm, "curl");
+	return e;
+}
+
+/* Kernel records go to the queues in batches: in order with the events emitted directly, each
+ * gathered record counted once handed over (a kick, an emit, a drain, or a full batch), and a
+ * record that took a seq number but could not be packed reported lost where it belongs, on
+ * every sink, also to one whose queue is full. */
+static void kernel_records_in_batches(void **state)
+{
+	struct tb *a = tb_new(), *b = tb_new();
+	struct wd_sink_cfg c[2] = {cfg("a", a, 0, false), cfg("b", b, 1, true)};
+	struct wd_label many[WD_PB_LABELS_MAX + 1];
+	struct wd_pb_packer *pk = wd_pb_packer_new();
+	struct wd_pipeline *p;
+	struct wd_sink_stats st;
+	uint64_t node_seq = 0, reported;
+	char name[256];
+	struct wd_event_ctx ctx = {.identity = name, .node = "node", .node_seq = &node_seq},
+			    bad = ctx;
+	/* 4001..4003 stay gathered until the drain; 2001..3999 fill batches (~300 bytes each). */
+	const uint64_t n = 4003, unpackable = 1500;
+	char err[256];
+
+	(void)state;
+	assert_non_null(pk);
+	memset(name, 'i', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (size_t i = 0; i < WD_PB_LABELS_MAX + 1; i++)
+		many[i] = (struct wd_label){"k", "v"};
+	bad.labels = many;
+	bad.n_labels = WD_PB_LABELS_MAX + 1; /* takes a seq number, then fails */
+	set_blocked(b, true);		     /* b's queue (two large records) fills */
+	assert_int_equal(wd_pipeline_open(&p, c, 2, "node", err, sizeof(err)), 0);
+
+	for (uint64_t i = 1; i <= 10; i++) {
+		struct wd_event e = kernel_record((uint32_t)i);
+
+		assert_int_equal(wd_pipeline_emit_record(p, pk, &e, &ctx), 0);
+	}
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queued, 0); /* gathered, not handed over yet */
+	wd_pipeline_kick(p);
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queued, 10);
+
+	/* Directly emitted events keep their place among gathered ones; batches fill and go. */
+	for (uint64_t i = 11; i <= n; i++) {
+		struct wd_event e = kernel_record((uint32_t)i);
+
+		if (i == 2000 || i == 4000) {
+			emit(p, ++node_seq, 10); /* hands over what was gathered first */
+			wd_pipeline_stats(p, 0, &st);
+			assert_int_equal(st.queued, i - 1);
+			continue;
+		}
+		if (i == unpackable) {
+			assert_int_equal(wd_pipeline_emit_record(p, pk, &e, &bad), -ENOBUFS);
+			assert_int_equal(node_seq, i);
+			continue;
+		}
+		assert_int_equal(wd_pipeline_emit_record(p, pk, &e, &ctx), 0);
+		assert_int_equal(node_seq, i);
+		if (i == 3999) {
+			wd_pipeline_stats(p, 0, &st);
+			assert_true(st.queued > 2000); /* a full batch went without a kick */
+			assert_true(st.queued < 3998);
+		}
+	}
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queued, n - 1 - 3);
+	set_blocked(b, false);
+	assert_true(wd_pipeline_drain(p, 10000));
+
+	assert_int_equal(check_stream(a, n), 1); /* only the unpackable one, reported */
+	for (size_t i = 0; i < a->n; i++)
+		if (a->got[i].is_lost)
+			assert_int_equal(a->got[i].first, unpackable);
+	wd_pipeline_stats(p, 0, &st);
+	assert_int_equal(st.queued, n - 1);
+	assert_int_equal(st.written, n - 1);
+	assert_int_equal(st.lost, 1);
+	assert_int_equal(st.lost_reported, 1);
+	reported = check_stream(b, n); /* most were lost to b's full queue, and said so */
+	assert_true(reported > n / 2);
+	wd_pipeline_stats(p, 1, &st);
+	assert_int_equal(st.lost, reported);
+	assert_int_equal(st.written + st.lost, n);
+	assert_int_equal(wd_pipeline_close(p, 1000), 1 + reported);
+	wd_pb_packer_free(pk);
+	free(a);
+	free(b);
+}
+
 static void bad_backend_fails_open(void **state)
 {
 	struct wd_sink_cfg c = {.name = (char *)"f", .kind = WD_SINK_FILE}; /* no dir */
@@ -473,6 +586,7 @@ int main(void)
 		cmocka_unit_test(runs_across_the_wrap),
 		cmocka_unit_test(bad_backend_fails_open),
 		cmocka_unit_test(dropped_lost_report_is_carried),
+		cmocka_unit_test(kernel_records_in_batches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
