@@ -157,10 +157,12 @@ static uint64_t check_stream(const struct tb *t, uint64_t n)
 		const struct got *g = &t->got[i];
 
 		if (g->is_lost) {
-			assert_int_equal(g->seq, 0);
+			/* A sink's own report (seq 0), or the node's, numbered right after the
+			 * events it reports. */
+			assert_true(g->seq == 0 || g->seq == g->last + 1);
 			assert_int_equal(g->first, next);
 			assert_int_equal(g->last - g->first + 1, g->lost);
-			next = g->last + 1;
+			next = g->seq ? g->seq + 1 : g->last + 1;
 			lost += g->lost;
 			continue;
 		}
@@ -471,9 +473,10 @@ static struct wd_event kernel_record(uint32_t pid)
 }
 
 /* Kernel records go to the queues in batches: in order with the events emitted directly, each
- * gathered record counted once handed over (a kick, an emit, a drain, or a full batch), and a
- * record that took a seq number but could not be packed reported lost where it belongs, on
- * every sink, also to one whose queue is full. */
+ * gathered record counted once handed over (a kick, an emit, a drain, or a full batch); a
+ * record that took a seq number but could not be packed is reported lost where it belongs on
+ * every sink; the kernel's own EVENTS_LOST record, dropped by a full queue, has its sink report
+ * the events it stood for; a record of the largest size goes through. */
 static void kernel_records_in_batches(void **state)
 {
 	struct tb *a = tb_new(), *b = tb_new();
@@ -482,23 +485,29 @@ static void kernel_records_in_batches(void **state)
 	struct wd_pb_packer *pk = wd_pb_packer_new();
 	struct wd_pipeline *p;
 	struct wd_sink_stats st;
-	uint64_t node_seq = 0, reported;
-	char name[256];
-	struct wd_event_ctx ctx = {.identity = name, .node = "node", .node_seq = &node_seq},
-			    bad = ctx;
-	/* 4001..4003 stay gathered until the drain; 2001..3999 fill batches (~300 bytes each). */
-	const uint64_t n = 4003, unpackable = 1500;
+	uint64_t node_seq = 0, reported, extra = 0;
+	static char name[70000];
+	struct wd_event_ctx ctx = {.identity = name,
+				   .node = "node",
+				   .node_seq = &node_seq,
+				   .gen = wd_event_ctx_gen()},
+			    bad = ctx, big = ctx;
+	/* Records 4001..4003 stay gathered until the drain. */
+	const uint64_t n = 4003, unpackable = 1500, klost = 2500, klost_n = 7, large = 3000;
 	char err[256];
 
 	(void)state;
 	assert_non_null(pk);
 	memset(name, 'i', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
+	name[200] = '\0'; /* records of about 300 bytes */
 	for (size_t i = 0; i < WD_PB_LABELS_MAX + 1; i++)
 		many[i] = (struct wd_label){"k", "v"};
 	bad.labels = many;
 	bad.n_labels = WD_PB_LABELS_MAX + 1; /* takes a seq number, then fails */
-	set_blocked(b, true);		     /* b's queue (two large records) fills */
+	bad.gen = 0;
+	big.identity = "";
+	big.gen = 0;
+	set_blocked(b, true); /* b's queue (two large records) fills */
 	assert_int_equal(wd_pipeline_open(&p, c, 2, "node", err, sizeof(err)), 0);
 
 	for (uint64_t i = 1; i <= 10; i++) {
@@ -515,6 +524,8 @@ static void kernel_records_in_batches(void **state)
 	/* Directly emitted events keep their place among gathered ones; batches fill and go. */
 	for (uint64_t i = 11; i <= n; i++) {
 		struct wd_event e = kernel_record((uint32_t)i);
+		const struct wd_event_ctx *use = &ctx;
+		int want = 0;
 
 		if (i == 2000 || i == 4000) {
 			emit(p, ++node_seq, 10); /* hands over what was gathered first */
@@ -523,16 +534,37 @@ static void kernel_records_in_batches(void **state)
 			continue;
 		}
 		if (i == unpackable) {
-			assert_int_equal(wd_pipeline_emit_record(p, pk, &e, &bad), -ENOBUFS);
-			assert_int_equal(node_seq, i);
-			continue;
+			use = &bad;
+			want = -ENOBUFS;
+		} else if (i == klost) {
+			e.hdr.type = WD_EV_LOST;
+			e.lost = klost_n;
+			extra = klost_n;
+		} else if (i == large) {
+			/* The largest record there is (WD_PB_RECORD_MAX bytes). */
+			size_t len = 0;
+
+			name[200] = 'i';
+			big.identity = name;
+			for (size_t k = sizeof(name) - 1; k > 200; k -= 16) {
+				name[k] = '\0';
+				if (wd_event_pack(pk, &e, &big, (uint8_t[WD_PB_RECORD_MAX]){0},
+						  WD_PB_RECORD_MAX, &len, &(uint64_t){0}) == 0)
+					break;
+				node_seq--; /* that one was a trial */
+				name[k] = 'i';
+			}
+			node_seq--;
+			assert_true(len > WD_PB_RECORD_MAX - 16);
+			use = &big;
 		}
-		assert_int_equal(wd_pipeline_emit_record(p, pk, &e, &ctx), 0);
-		assert_int_equal(node_seq, i);
+		assert_int_equal(wd_pipeline_emit_record(p, pk, &e, use), want);
+		assert_int_equal(node_seq, i + extra);
+		if (i == large)
+			name[200] = '\0';
 		if (i == 3999) {
 			wd_pipeline_stats(p, 0, &st);
-			assert_true(st.queued > 2000); /* a full batch went without a kick */
-			assert_true(st.queued < 3998);
+			assert_true(st.queued > 3000); /* full batches went without a kick */
 		}
 	}
 	wd_pipeline_stats(p, 0, &st);
@@ -540,20 +572,23 @@ static void kernel_records_in_batches(void **state)
 	set_blocked(b, false);
 	assert_true(wd_pipeline_drain(p, 10000));
 
-	assert_int_equal(check_stream(a, n), 1); /* only the unpackable one, reported */
-	for (size_t i = 0; i < a->n; i++)
+	/* a: the unpackable one, reported by the sink, and the kernel's 7, by the node. */
+	assert_int_equal(check_stream(a, n + klost_n), 1 + klost_n);
+	for (size_t i = 0, k = 0; i < a->n; i++)
 		if (a->got[i].is_lost)
-			assert_int_equal(a->got[i].first, unpackable);
+			assert_int_equal(a->got[i].first, k++ ? klost : unpackable);
 	wd_pipeline_stats(p, 0, &st);
 	assert_int_equal(st.queued, n - 1);
 	assert_int_equal(st.written, n - 1);
 	assert_int_equal(st.lost, 1);
 	assert_int_equal(st.lost_reported, 1);
-	reported = check_stream(b, n); /* most were lost to b's full queue, and said so */
+	/* b: most were lost to its full queue, the kernel's 7 with them, and said so. */
+	reported = check_stream(b, n + klost_n);
 	assert_true(reported > n / 2);
 	wd_pipeline_stats(p, 1, &st);
 	assert_int_equal(st.lost, reported);
-	assert_int_equal(st.written + st.lost, n);
+	assert_int_equal(st.lost_carried, klost_n);
+	assert_int_equal(st.written + st.lost - st.lost_carried, n);
 	assert_int_equal(wd_pipeline_close(p, 1000), 1 + reported);
 	wd_pb_packer_free(pk);
 	free(a);
