@@ -61,10 +61,11 @@
 enum mode { M_RB, M_CONV, M_FILE, M_ALL, M_NR };
 static const char *const mode_name[M_NR] = {"rb-only", "convert", "file", "all-sinks"};
 /* The sinks' background threads, by name (user/bgthread.h). */
-enum bg_kind { BG_GZIP, BG_WB, BG_NR };
-static const char *const bg_name[BG_NR] = {"wd-gzip", "wd-wb"};
-static const char *const bg_what[BG_NR] = {"compression", "write-behind"};
-#define BG_MAX (2 * SINKS_MAX)
+enum bg_kind { BG_GZIP, BG_WB, BG_SYNC, BG_NR };
+static const char *const bg_name[BG_NR] = {"wd-gzip", "wd-wb", "wd-sync"};
+static const char *const bg_what[BG_NR] = {"compression", "write-behind",
+					   "fsyncs of rotated segments"};
+#define BG_MAX (3 * SINKS_MAX)
 
 enum proc_mode { PROC_CACHE, PROC_PROCFS, PROC_NONE };
 
@@ -614,7 +615,7 @@ struct result {
 	double other_s; /* the consumer's CPU busy with other work (other processes, the kernel) */
 	double main_cpu_s; /* of that, the consumer thread's (the rest: the sink threads') */
 	uint64_t file_bytes, file_records; /* what the file sink's reader got back */
-	/* The sinks' background threads (wd-gzip, wd-wb), on the other CPUs: not the
+	/* The sinks' background threads (wd-gzip, wd-wb, wd-sync), on the other CPUs: not the
 	 * consumer's. */
 	pid_t bg_tid[BG_MAX];
 	enum bg_kind bg_kind[BG_MAX];
@@ -1019,7 +1020,7 @@ static uint64_t bg_cpu(const struct result *r, enum bg_kind kind)
 
 /* The pipeline's threads, one per sink in the order of the sinks: the threads of this process
  * that are none of ours, by creation (tid) order. Leaves every tid 0 if they do not match. The
- * background threads (wd-gzip, wd-wb) are set apart. */
+ * background threads (wd-gzip, wd-wb, wd-sync) are set apart. */
 static void find_sink_threads(struct bench *b, struct result *r)
 {
 	pid_t tids[SINKS_MAX + 1];

@@ -86,9 +86,10 @@ int wd_rot_append(struct wd_rot *r, const void *p, size_t n);
 
 /* Rotates the current file if it holds anything: fsync, rename to the next segment name (never
  * over an existing file), a new empty current file, fsync of the directory, then the
- * compression (queued, with compress_async). With compress_async, both fsyncs are the
- * compression thread's, with the writer's descriptor, right after the rename (the rotation
- * does them itself when eight wait already); their errors come back from wd_rot_finish().
+ * compression (queued, with compress_async). With compress_async, both fsyncs are wd-sync's
+ * (a thread apart from the compressions), with the writer's descriptor, right after the rename
+ * (the rotation does them itself when eight wait already); their errors come back from
+ * wd_rot_finish().
  * r->size is 0 afterwards if the file was renamed, even when a later step failed (the segment
  * left plain is compressed by the next wd_rot_finish()). Returns 0 or -errno. */
 int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns);

@@ -78,35 +78,48 @@ static void jsonl_sink_names(void **state)
 /* --- compress_async ------------------------------------------------------------------------- */
 
 /* fsync() as user/rotate.c calls it (this definition is linked before libc's): the real one,
- * counted by caller, the test's own thread or another (wd-gzip); the others can be held at a
- * gate, or given an error once. */
+ * counted by caller, the test's own thread or another (wd-sync, wd-gzip); the others, or those
+ * of one name, can be held at a gate; wd-sync's next can be given an error. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t test;
 	bool have_test, gate;
+	char gate_name[16]; /* "": every other thread */
 	unsigned mine, others, held;
-	int fail_others; /* errno for the next fsync of another thread */
+	int fail_sync; /* errno for wd-sync's next fsync */
 } fs = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static bool gated(const char *name)
+{
+	return fs.gate && (!fs.gate_name[0] || !strcmp(name, fs.gate_name));
+}
 
 int fsync(int fd)
 {
+	char name[16] = "";
 	bool mine;
 	int fail = 0;
 
+	pthread_getname_np(pthread_self(), name, sizeof(name));
 	pthread_mutex_lock(&fs.mu);
 	mine = fs.have_test && pthread_equal(pthread_self(), fs.test);
 	if (mine) {
 		fs.mine++;
 	} else {
-		fs.held++;
-		pthread_cond_broadcast(&fs.cv);
-		while (fs.gate)
-			pthread_cond_wait(&fs.cv, &fs.mu);
-		fs.held--;
+		if (gated(name)) {
+			fs.held++;
+			pthread_cond_broadcast(&fs.cv);
+			while (gated(name))
+				pthread_cond_wait(&fs.cv, &fs.mu);
+			fs.held--;
+		}
 		fs.others++;
-		fail = fs.fail_others;
-		fs.fail_others = 0;
+		pthread_cond_broadcast(&fs.cv);
+		if (fs.fail_sync && !strcmp(name, "wd-sync")) {
+			fail = fs.fail_sync;
+			fs.fail_sync = 0;
+		}
 	}
 	pthread_mutex_unlock(&fs.mu);
 	if (fail) {
@@ -116,12 +129,13 @@ int fsync(int fd)
 	return (int)syscall(SYS_fsync, fd);
 }
 
-static void fs_reset(bool gate)
+static void fs_reset(bool gate, const char *name)
 {
 	pthread_mutex_lock(&fs.mu);
 	fs.test = pthread_self();
 	fs.have_test = true;
 	fs.gate = gate;
+	snprintf(fs.gate_name, sizeof(fs.gate_name), "%s", name);
 	fs.mine = fs.others = 0;
 	pthread_cond_broadcast(&fs.cv);
 	pthread_mutex_unlock(&fs.mu);
@@ -186,7 +200,7 @@ static int gz_teardown(void **state)
 
 	if (f->hold >= 0)
 		close(f->hold);
-	/* A failed check must not leave wd-gzip held in fsync(). */
+	/* A failed check must not leave wd-gzip or wd-sync held in fsync(). */
 	pthread_mutex_lock(&fs.mu);
 	fs.gate = false;
 	fs.have_test = false;
@@ -417,7 +431,7 @@ static void close_and_errors(void **state)
 }
 
 /* A rotation does not wait for the disk: the segment's fsync and the directory's (a tenth of
- * a second and more for a large segment, while the sink's queue fills) are wd-gzip's, with the
+ * a second and more for a large segment, while the sink's queue fills) are wd-sync's, with the
  * writer's own descriptor, whose writeback errors come back through wd_rot_finish(). Eight may
  * wait; with more, the rotation fsyncs itself. Every descriptor is closed in the end. */
 static void segment_fsync_off_the_caller(void **state)
@@ -426,7 +440,7 @@ static void segment_fsync_off_the_caller(void **state)
 	unsigned fds;
 	char name[64];
 
-	fs_reset(false);
+	fs_reset(false, "");
 	fill(f, 100000, 1, false);
 	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 	assert_int_equal(fs_count(true), 0);
@@ -438,25 +452,31 @@ static void segment_fsync_off_the_caller(void **state)
 	fill(f, 1000, 2, false);
 	fds = open_fds(); /* with the current file, and write-behind's own description of it */
 
-	/* wd-gzip held in its first fsync: nine rotations leave it eight, the tenth fsyncs the
+	/* wd-sync held in its first fsync: nine rotations leave it eight, the tenth fsyncs the
 	 * segment and the directory itself. */
-	fs_reset(true);
+	fs_reset(true, "wd-sync");
 	for (unsigned i = 2; i <= 10; i++) {
 		if (i > 2)
 			fill(f, 1000, i, false);
 		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
-		if (i == 2) { /* until wd-gzip holds the first */
+		if (i == 2) { /* until wd-sync holds the first */
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 10;
 			pthread_mutex_lock(&fs.mu);
-			while (!fs.held)
-				pthread_cond_wait(&fs.cv, &fs.mu);
+			while (!fs.held &&
+			       pthread_cond_timedwait(&fs.cv, &fs.mu, &until) != ETIMEDOUT)
+				;
 			pthread_mutex_unlock(&fs.mu);
+			assert_int_equal(fs.held, 1);
 		}
 	}
 	assert_int_equal(fs_count(true), 0);
 	fill(f, 1000, 11, false);
 	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 	assert_int_equal(fs_count(true), 2);
-	fs_reset(false);
+	fs_reset(false, "");
 	wd_rot_settle(&f->r);
 	assert_int_equal(wd_rot_finish(&f->r), 0);
 	wd_rot_settle(&f->r);
@@ -471,7 +491,7 @@ static void segment_fsync_off_the_caller(void **state)
 	/* A failed writeback of the segment: reported by the next wd_rot_finish(), once; the
 	 * segment is still compressed from what the writer wrote. */
 	pthread_mutex_lock(&fs.mu);
-	fs.fail_others = EIO;
+	fs.fail_sync = EIO;
 	pthread_mutex_unlock(&fs.mu);
 	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 	wd_rot_settle(&f->r);
@@ -479,6 +499,41 @@ static void segment_fsync_off_the_caller(void **state)
 	wd_rot_settle(&f->r);
 	assert_int_equal(wd_rot_finish(&f->r), 0);
 	assert_int_equal(gz_size(f, "ev-20250101T000000Z-12.pb.gz"), 1000);
+	fs.have_test = false;
+}
+
+/* The rotations' fsyncs do not wait for compressions: with wd-gzip held (a node too busy to
+ * give it CPU), twelve rotations are all fsynced by wd-sync, none by the caller. */
+static void fsyncs_do_not_wait_for_compression(void **state)
+{
+	struct gzfx *f = *state;
+	char name[64];
+
+	fs_reset(true, "wd-gzip");
+	for (unsigned i = 1; i <= 12; i++) {
+		struct timespec until;
+
+		fill(f, 1000, i, false);
+		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
+		/* The segment and the directory, by wd-sync, while wd-gzip waits at the gate. */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 10;
+		pthread_mutex_lock(&fs.mu);
+		while (fs.others < 2 * i &&
+		       pthread_cond_timedwait(&fs.cv, &fs.mu, &until) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&fs.mu);
+		assert_int_equal(fs_count(true), 0);
+		assert_int_equal(fs_count(false), 2 * i);
+	}
+	fs_reset(false, "");
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	wd_rot_settle(&f->r);
+	for (unsigned i = 1; i <= 12; i++) {
+		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
+		assert_int_equal(gz_size(f, name), 1000);
+	}
 	fs.have_test = false;
 }
 
@@ -490,8 +545,8 @@ static void on_hup(int sig)
 	hup_handled = 1;
 }
 
-/* The background threads (wd-gzip, and wd-wb once the current file is open) take no signals.
- * As in the daemon, they were started before the caller blocked SIGHUP to read it from a
+/* The background threads (wd-gzip, wd-sync, and wd-wb once the current file is open) take no
+ * signals. As in the daemon, they were started before the caller blocked SIGHUP to read it from a
  * signalfd: the caller still gets it, instead of a thread taking it and the process dying of
  * it. */
 static void signals_stay_with_the_caller(void **state)
@@ -549,6 +604,8 @@ int main(void)
 						gz_teardown),
 		cmocka_unit_test_setup_teardown(close_and_errors, gz_setup, gz_teardown),
 		cmocka_unit_test_setup_teardown(segment_fsync_off_the_caller, gz_setup,
+						gz_teardown),
+		cmocka_unit_test_setup_teardown(fsyncs_do_not_wait_for_compression, gz_setup,
 						gz_teardown),
 		cmocka_unit_test_setup_teardown(signals_stay_with_the_caller, gz_setup,
 						gz_teardown),
