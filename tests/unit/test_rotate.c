@@ -151,6 +151,22 @@ static unsigned fs_count(bool mine)
 	return n;
 }
 
+/* Waits (up to 10 s) until *@n, a count of fs's, reaches @want; returns it. */
+static unsigned fs_wait(const unsigned *n, unsigned want)
+{
+	struct timespec until;
+	unsigned got;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&fs.mu);
+	while (*n < want && pthread_cond_timedwait(&fs.cv, &fs.mu, &until) != ETIMEDOUT)
+		;
+	got = *n;
+	pthread_mutex_unlock(&fs.mu);
+	return got;
+}
+
 static unsigned open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -459,18 +475,8 @@ static void segment_fsync_off_the_caller(void **state)
 		if (i > 2)
 			fill(f, 1000, i, false);
 		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
-		if (i == 2) { /* until wd-sync holds the first */
-			struct timespec until;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += 10;
-			pthread_mutex_lock(&fs.mu);
-			while (!fs.held &&
-			       pthread_cond_timedwait(&fs.cv, &fs.mu, &until) != ETIMEDOUT)
-				;
-			pthread_mutex_unlock(&fs.mu);
-			assert_int_equal(fs.held, 1);
-		}
+		if (i == 2) /* until wd-sync holds the first */
+			assert_int_equal(fs_wait(&fs.held, 1), 1);
 	}
 	assert_int_equal(fs_count(true), 0);
 	fill(f, 1000, 11, false);
@@ -511,20 +517,11 @@ static void fsyncs_do_not_wait_for_compression(void **state)
 
 	fs_reset(true, "wd-gzip");
 	for (unsigned i = 1; i <= 12; i++) {
-		struct timespec until;
-
 		fill(f, 1000, i, false);
 		assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 		/* The segment and the directory, by wd-sync, while wd-gzip waits at the gate. */
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 10;
-		pthread_mutex_lock(&fs.mu);
-		while (fs.others < 2 * i &&
-		       pthread_cond_timedwait(&fs.cv, &fs.mu, &until) != ETIMEDOUT)
-			;
-		pthread_mutex_unlock(&fs.mu);
+		assert_int_equal(fs_wait(&fs.others, 2 * i), 2 * i);
 		assert_int_equal(fs_count(true), 0);
-		assert_int_equal(fs_count(false), 2 * i);
 	}
 	fs_reset(false, "");
 	wd_rot_settle(&f->r);
