@@ -446,6 +446,22 @@ static void close_and_errors(void **state)
 	assert_false(exists(f, "ev-20250101T000000Z-4.pb"));
 }
 
+/* Opens the gate, lets the threads finish, and checks that segments @from..@to (1000 bytes
+ * each) were compressed. */
+static void release_and_check(struct gzfx *f, unsigned from, unsigned to)
+{
+	char name[64];
+
+	fs_reset(false, "");
+	wd_rot_settle(&f->r);
+	assert_int_equal(wd_rot_finish(&f->r), 0);
+	wd_rot_settle(&f->r);
+	for (unsigned i = from; i <= to; i++) {
+		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
+		assert_int_equal(gz_size(f, name), 1000);
+	}
+}
+
 /* A rotation does not wait for the disk: the segment's fsync and the directory's (a tenth of
  * a second and more for a large segment, while the sink's queue fills) are wd-sync's, with the
  * writer's own descriptor, whose writeback errors come back through wd_rot_finish(). Eight may
@@ -454,7 +470,6 @@ static void segment_fsync_off_the_caller(void **state)
 {
 	struct gzfx *f = *state;
 	unsigned fds;
-	char name[64];
 
 	fs_reset(false, "");
 	fill(f, 100000, 1, false);
@@ -482,14 +497,7 @@ static void segment_fsync_off_the_caller(void **state)
 	fill(f, 1000, 11, false);
 	assert_int_equal(wd_rot_rotate(&f->r, NOW), 0);
 	assert_int_equal(fs_count(true), 2);
-	fs_reset(false, "");
-	wd_rot_settle(&f->r);
-	assert_int_equal(wd_rot_finish(&f->r), 0);
-	wd_rot_settle(&f->r);
-	for (unsigned i = 2; i <= 11; i++) {
-		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
-		assert_int_equal(gz_size(f, name), 1000);
-	}
+	release_and_check(f, 2, 11);
 	/* The handed-over descriptors are closed. */
 	fill(f, 1000, 12, false);
 	assert_int_equal(open_fds(), fds);
@@ -513,7 +521,6 @@ static void segment_fsync_off_the_caller(void **state)
 static void fsyncs_do_not_wait_for_compression(void **state)
 {
 	struct gzfx *f = *state;
-	char name[64];
 
 	fs_reset(true, "wd-gzip");
 	for (unsigned i = 1; i <= 12; i++) {
@@ -523,14 +530,7 @@ static void fsyncs_do_not_wait_for_compression(void **state)
 		assert_int_equal(fs_wait(&fs.others, 2 * i), 2 * i);
 		assert_int_equal(fs_count(true), 0);
 	}
-	fs_reset(false, "");
-	wd_rot_settle(&f->r);
-	assert_int_equal(wd_rot_finish(&f->r), 0);
-	wd_rot_settle(&f->r);
-	for (unsigned i = 1; i <= 12; i++) {
-		snprintf(name, sizeof(name), "ev-20250101T000000Z-%u.pb.gz", i);
-		assert_int_equal(gz_size(f, name), 1000);
-	}
+	release_and_check(f, 1, 12);
 	fs.have_test = false;
 }
 
