@@ -72,13 +72,13 @@ static void gz_rescan_locked(struct wd_rot_gz *g);
 
 /* fsyncs the segments handed over, oldest first, then the directory (mu held, let go
  * meanwhile), so that what was written reaches the disk. */
-static void gz_sync_locked(struct wd_rot_gz *g)
+static void sync_locked(struct wd_rot_gz *g)
 {
 	while (g->nsync) {
 		int fd = g->sync_fd[0], err;
 
 		memmove(g->sync_fd, g->sync_fd + 1, (g->nsync - 1) * sizeof(g->sync_fd[0]));
-		__atomic_store_n(&g->nsync, g->nsync - 1, __ATOMIC_RELAXED);
+		g->nsync--;
 		g->syncing = true;
 		pthread_mutex_unlock(&g->mu);
 		/* The segment, then the directory: its rename and the new current file. */
@@ -143,7 +143,7 @@ static void *sync_main(void *arg)
 
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		gz_sync_locked(g);
+		sync_locked(g);
 		if (g->stop)
 			break;
 		pthread_cond_wait(&g->sync_work, &g->mu);
@@ -547,9 +547,8 @@ static int compress_segment(struct wd_rot *r, const char *name)
 		goto out;
 	}
 	while (!err && mode != Z_FINISH) {
-		ssize_t k;
+		ssize_t k = read(src, in, sizeof(in));
 
-		k = read(src, in, sizeof(in));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -738,7 +737,7 @@ int wd_rot_rotate(struct wd_rot *r, uint64_t now_ns)
 		/* Handed over: mu was let go since, but only this thread adds to sync_fd. */
 		pthread_mutex_lock(&r->gz->mu);
 		r->gz->sync_fd[r->gz->nsync] = r->fd;
-		__atomic_store_n(&r->gz->nsync, r->gz->nsync + 1, __ATOMIC_RELAXED);
+		r->gz->nsync++;
 		pthread_cond_signal(&r->gz->sync_work);
 		pthread_mutex_unlock(&r->gz->mu);
 	} else if (r->fd >= 0) {
