@@ -222,7 +222,47 @@ enum wd_hook {
 	WD_HOOK_PATH_LINK = 23,
 	WD_HOOK_TRUNCATE = 24,
 	WD_HOOK_UNIX_SEND = 25,
+	/* Changes to the file system, decided by the write rules (WD_EV_FILE, op WD_OP_WRITE,
+	 * wd_event.proto says which change: enum wd_change). */
+	WD_HOOK_PATH_UNLINK = 26,
+	WD_HOOK_PATH_RMDIR = 27,
+	WD_HOOK_PATH_MKDIR = 28,
+	WD_HOOK_PATH_MKNOD = 29,
+	WD_HOOK_PATH_SYMLINK = 30,
+	WD_HOOK_PATH_RENAME = 31,
+	WD_HOOK_PATH_CHMOD = 32,
+	WD_HOOK_PATH_CHOWN = 33,
+	WD_HOOK_INODE_SETXATTR = 34,
+	WD_HOOK_INODE_REMOVEXATTR = 35,
+	WD_HOOK_FILE_TRUNCATE = 36,   /* Linux 6.2 and later: ftruncate(2) */
+	WD_HOOK_INODE_SET_ACL = 37,    /* Linux 6.2 and later: POSIX ACLs (before: setxattr) */
+	WD_HOOK_INODE_REMOVE_ACL = 38, /* Linux 6.2 and later */
+	WD_HOOK_NR = 39,
 };
+
+/* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */
+enum wd_change {
+	WD_CH_OPEN = 0,
+	WD_CH_TRUNCATE = 1,
+	WD_CH_RENAME_FROM = 2, /* the source of a rename (the old name goes away) */
+	WD_CH_RENAME_TO = 3,   /* the destination of a rename */
+	WD_CH_LINK = 4,	       /* the new name of a hard link */
+	WD_CH_SYMLINK = 5,     /* the new name of a symbolic link */
+	WD_CH_UNLINK = 6,
+	WD_CH_RMDIR = 7,
+	WD_CH_MKDIR = 8,
+	WD_CH_MKNOD = 9, /* a new file, fifo, unix socket or device node */
+	WD_CH_CHMOD = 10,
+	WD_CH_CHOWN = 11,
+	WD_CH_SETXATTR = 12,
+	WD_CH_REMOVEXATTR = 13,
+	WD_CH_NR = 14,
+};
+
+/* wd_event.port of a WD_EV_FILE event whose path could not be resolved (path empty): the
+ * change was refused because no rule can be applied to it (fail closed). */
+#define WD_PATHERR_TOO_LONG 1 /* longer than the walk's buffer, or deeper than its bound */
+#define WD_PATHERR_FAULT    2 /* a kernel read failed during the walk */
 
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "event header layout");
 _Static_assert(sizeof(struct wd_file_rule) == 16, "file rule layout");
