@@ -19,3 +19,62 @@ check() {
 	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
 }
 done_testing() { exit $((_tap_failed > 0)); }
+
+# --- leaving the machine as it was found --------------------------------------------------------
+# A fresh machine has no bpffs, tracefs or debugfs mounted, and no warden installed. A test that
+# needs a file system mounts it; one that must not meet an installed warden hides its files.
+# Both happen in a mount namespace of the test's own, so whatever is mounted there (by the test or
+# by warden, whose daemon mounts bpffs when it pins) goes away with the test however it ends, and
+# the machine's mounts stay as they were.
+
+# own_mounts "$@": first thing in a root test, before any cd: runs the test again in a mount
+# namespace of its own (private propagation). Returns at once for a non-root test or once inside.
+own_mounts() {
+	[ "$(id -u)" = 0 ] && [ -z "${WD_TEST_OWN_MOUNTS:-}" ] || return 0
+	if ! unshare --mount --propagation private true 2>/dev/null; then
+		echo "1..0 # SKIP needs a mount namespace of its own (unshare --mount) to mount what it needs"
+		exit 0
+	fi
+	WD_TEST_OWN_MOUNTS=$$ exec unshare --mount --propagation private -- "$BASH" "$0" "$@"
+}
+
+# fs_on DIR: the type of the file system DIR is on, as stat names it (bpf_fs, tracefs, sysfs...).
+fs_on() { stat -f -c %T "$1" 2>/dev/null; }
+_fs_name() { case $1 in bpf) echo bpf_fs ;; *) echo "$1" ;; esac; }
+
+# need_fs TYPE DIR: a TYPE file system (bpf, tracefs, debugfs) on DIR, mounted in the test's own
+# namespace unless one is there. Prints why not and fails when it cannot be mounted.
+need_fs() {
+	[ "$(fs_on "$2")" = "$(_fs_name "$1")" ] && return 0
+	[ -n "${WD_TEST_OWN_MOUNTS:-}" ] || { echo "# need_fs $1 $2: call own_mounts first"; return 1; }
+	mount -t "$1" "$1" "$2" 2>&1 | sed 's/^/# /'
+	[ "$(fs_on "$2")" = "$(_fs_name "$1")" ]
+}
+
+# no_fs TYPE DIR: no TYPE file system on DIR any more, as on a fresh machine (unmounted in the
+# test's own namespace only).
+no_fs() {
+	[ -n "${WD_TEST_OWN_MOUNTS:-}" ] || { echo "# no_fs $1 $2: call own_mounts first"; return 1; }
+	while [ "$(fs_on "$2")" = "$(_fs_name "$1")" ]; do umount "$2" || return 1; done
+}
+
+# hide_installed: what an installed warden left on the machine (a config in /etc/warden, a daemon's
+# control socket and node counter in /run/warden, its state in /var/lib/warden) is covered by an
+# empty tmpfs in the test's own namespace, so the test meets warden as on a fresh machine.
+hide_installed() {
+	local d
+	[ "$(id -u)" = 0 ] || return 0
+	[ -n "${WD_TEST_OWN_MOUNTS:-}" ] || { echo "# hide_installed: call own_mounts first"; return 1; }
+	for d in /etc/warden /run/warden /var/lib/warden; do
+		[ -d "$d" ] || continue
+		mount -t tmpfs -o mode=0755 warden-test "$d" || return 1
+	done
+}
+
+# cgroup2_root: where cgroup2 is mounted (on most hosts /sys/fs/cgroup, on hybrid ones
+# /sys/fs/cgroup/unified), from mountinfo: the file system type follows the "-" separator, after
+# a varying number of optional fields.
+cgroup2_root() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
+		/proc/self/mountinfo
+}
