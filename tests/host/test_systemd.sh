@@ -4,15 +4,18 @@
 # speaks the readiness protocol Type=notify relies on, to a $NOTIFY_SOCKET listener: READY=1
 # only once its control socket answers, RELOADING=1 then READY=1 around a SIGHUP reload (which
 # takes effect), STOPPING=1 on SIGTERM, then a clean exit. The same for an abstract socket name.
+# As on a fresh machine, no bpffs is mounted on /sys/fs/bpf (in a mount namespace of the test's
+# own): the daemon mounts it itself.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+own_mounts "$@"
 cd "$(dirname "$0")/../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/wd-systemd.XXXXXX)
 PIN=/sys/fs/bpf/warden-sd-$$
 export WARDEN_SOCKET=$T/run/control.sock
-N=9
+N=10
 plan $N
 dpid=
 lpid=
@@ -28,6 +31,7 @@ if [ "$(id -u)" != 0 ]; then
 	for _ in $(seq $N); do skip "systemd" "needs root"; done
 	exit 0
 fi
+no_fs bpf /sys/fs/bpf || { echo "Bail out! cannot unmount bpffs in the test's own mount namespace"; exit 1; }
 
 # --- the unit file, by systemd's analyzer ------------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
@@ -83,6 +87,9 @@ check "READY=1 once started, and the control socket already answers" "$(cat "$T/
 	grep -qx "READY=1 ctl=up" "$T/msgs"
 check "...and the daemon is ready for clients" "$("$WARDEN" status 2>&1 | head -3)" \
 	sh -c '"$1" status >/dev/null' _ "$WARDEN"
+check "no bpffs on /sys/fs/bpf before: the daemon mounted it and pinned there" \
+	"/sys/fs/bpf is $(fs_on /sys/fs/bpf); $(ls "$PIN" 2>&1 | head -3)" \
+	sh -c '[ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] && [ -d "$1/links" ]' _ "$PIN"
 
 # A reload that changes something: a policy file added to the config.
 cat >"$T/p.yaml" <<'EOF'
