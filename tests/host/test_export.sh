@@ -4,9 +4,12 @@
 # event as Google's protoc decodes it, numbered without gaps, with lifecycle events; a ring
 # buffer forced to overflow (warden stopped while the sandbox keeps producing) is accounted
 # exactly: events delivered plus events reported lost equal events produced; two warden
-# processes share the node's sequence counter.
+# processes share the node's sequence counter. An installed warden (a running daemon counting
+# on the node's counter in /run/warden) is hidden: the counter is these runs' alone.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
+own_mounts "$@"
+hide_installed || { echo "Bail out! cannot hide an installed warden's files"; exit 1; }
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 WARDEN=${WARDEN:-build/warden}
