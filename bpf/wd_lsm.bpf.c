@@ -3,6 +3,7 @@
  * kernel objects (the opened struct file, the kernel's copy of a sockaddr), never on user memory.
  * Sandboxed tasks are tagged in task storage, so leaving the cgroup changes nothing. */
 #include "wd_common.h"
+#include "wd_path.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -43,9 +44,10 @@ char LICENSE[] SEC("license") = "GPL";
 	 (1ULL << 18) /* SYS_CHROOT */ | (1ULL << 19) /* SYS_PTRACE */ |                           \
 	 (1ULL << 21) /* SYS_ADMIN */ | (1ULL << 22) /* SYS_BOOT */ |                              \
 	 (1ULL << 25) /* SYS_TIME */ | (1ULL << 27) /* MKNOD */ |                                  \
-	 (1ULL << 30) /* AUDIT_CONTROL */ | (1ULL << 32) /* MAC_OVERRIDE */ |                      \
-	 (1ULL << 33) /* MAC_ADMIN */ | (1ULL << 34) /* SYSLOG */ | (1ULL << 38) /* PERFMON */ |   \
-	 (1ULL << 39) /* BPF */ | (1ULL << 40) /* CHECKPOINT_RESTORE */)
+	 (1ULL << 30) /* AUDIT_CONTROL */ | (1ULL << 31) /* SETFCAP */ |                           \
+	 (1ULL << 32) /* MAC_OVERRIDE */ | (1ULL << 33) /* MAC_ADMIN */ |                          \
+	 (1ULL << 34) /* SYSLOG */ | (1ULL << 38) /* PERFMON */ | (1ULL << 39) /* BPF */ |         \
+	 (1ULL << 40) /* CHECKPOINT_RESTORE */)
 
 /* Per sandboxed task: its sandbox for good, and what it executes (for events). */
 struct wd_task {
@@ -211,18 +213,20 @@ static __always_inline bool ends_deleted(const char *buf, long len)
 	return true;
 }
 
-/* Looks up every rule map that can speak about @file for policy @policy_id. */
-static __always_inline struct wd_scratch *path_facts(struct path *path, struct inode *inode,
-						     __u32 policy_id, struct wd_file_facts *f)
+/* What the rules say about a file before its path is known: its identity (protected files are
+ * matched by device and inode), and whether it has a name at all. @inode may be NULL (a name
+ * about to be made). */
+static __always_inline struct wd_scratch *inode_facts(struct inode *inode, __u32 policy_id,
+						      struct wd_file_facts *f)
 {
 	__u32 zero = 0;
 	struct wd_scratch *s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
 	struct wd_inode_key ik = {.policy_id = policy_id};
-	long n;
 
 	__builtin_memset(f, 0, sizeof(*f));
-	if (!s)
-		return NULL;
+	f->len = -1;
+	if (!s || !inode)
+		return s;
 	f->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	f->ino = BPF_CORE_READ(inode, i_ino);
 	ik.dev = f->dev;
@@ -230,10 +234,18 @@ static __always_inline struct wd_scratch *path_facts(struct path *path, struct i
 	f->inode = bpf_map_lookup_elem(&wd_file_inode, &ik);
 	if (!BPF_CORE_READ(inode, __i_nlink))
 		f->fileless = true;
+	return s;
+}
 
-	f->len = bpf_d_path(path, s->buf, sizeof(s->buf));
+/* Looks up the path rules for the resolved path in s->buf (f->len bytes, NUL included). A
+ * directory also meets its own prefix rule: "/home/u/.ssh" meets "/home/u/.ssh/". */
+static __always_inline void path_rules(struct wd_scratch *s, bool is_dir, __u32 policy_id,
+				       struct wd_file_facts *f)
+{
+	long n;
+
 	if (f->len <= 0)
-		return s;
+		return;
 	if (ends_deleted(s->buf, f->len))
 		f->fileless = true;
 
@@ -249,9 +261,7 @@ static __always_inline struct wd_scratch *path_facts(struct path *path, struct i
 	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
 	if (n > 0) {
 		n -= 1; /* characters, without the NUL */
-		/* A directory matches its own prefix rule: "/home/u/.ssh" meets "/home/u/.ssh/". */
-		if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR && n > 1 &&
-		    n < WD_PREFIX_MAX - 1) {
+		if (is_dir && n > 1 && n < WD_PREFIX_MAX - 1) {
 			__u32 at = n;
 
 			/* A bounds check the verifier can see, not a mask: 252 is no power of 2. */
@@ -262,6 +272,39 @@ static __always_inline struct wd_scratch *path_facts(struct path *path, struct i
 		s->prefix.prefixlen = 32 + 8 * n;
 		f->prefix = bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
 	}
+}
+
+static __always_inline bool inode_is_dir(struct inode *inode)
+{
+	return inode && (BPF_CORE_READ(inode, i_mode) & S_IFMT) == S_IFDIR;
+}
+
+/* Every rule map that can speak about the file at @path, resolved with bpf_d_path (in the hooks
+ * that may call it). */
+static __always_inline struct wd_scratch *path_facts(struct path *path, struct inode *inode,
+						     __u32 policy_id, struct wd_file_facts *f)
+{
+	struct wd_scratch *s = inode_facts(inode, policy_id, f);
+
+	if (!s)
+		return NULL;
+	f->len = bpf_d_path(path, s->buf, sizeof(s->buf));
+	path_rules(s, inode_is_dir(inode), policy_id, f);
+	return s;
+}
+
+/* The same for a dentry on a mount, resolved by warden's own walk (bpf/wd_path.h) in the hooks
+ * where bpf_d_path is not allowed. @is_dir: what is or will be there is a directory. */
+static __always_inline struct wd_scratch *walk_facts(struct dentry *dentry, struct vfsmount *mnt,
+						     bool is_dir, __u32 policy_id,
+						     struct wd_file_facts *f, bool *escaped)
+{
+	struct wd_scratch *s = inode_facts(BPF_CORE_READ(dentry, d_inode), policy_id, f);
+
+	if (!s)
+		return NULL;
+	f->len = wd_path_walk(dentry, mnt, s->buf, escaped);
+	path_rules(s, is_dir, policy_id, f);
 	return s;
 }
 
@@ -339,9 +382,11 @@ static __always_inline void event_exe(struct wd_event *e, struct wd_ctx *c)
 		bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), c->task->exe);
 }
 
-static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
-				      struct wd_file_facts *f, __u16 type, __u16 hook, __u32 op,
-				      __u32 rule_id, __u8 decision)
+/* @change: enum wd_change for changes to the file system, 0 for opens. A change whose path could
+ * not be resolved says why in port (WD_PATHERR_*). */
+static __always_inline void emit_change(struct wd_ctx *c, struct wd_scratch *s,
+					struct wd_file_facts *f, __u16 type, __u16 hook, __u32 op,
+					__u32 rule_id, __u8 decision, __u8 change, __u16 patherr)
 {
 	struct wd_event *e = wd_event_reserve(type, c->cgid);
 
@@ -350,9 +395,18 @@ static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
 	wd_event_task(e, c->cgid, wd_policy_id(c), rule_id, decision, hook);
 	event_exe(e, c);
 	e->op = op;
-	if (s && f->len > 0)
+	e->proto = change;
+	e->port = patherr;
+	if (s && f->len > 0 && !patherr)
 		bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
 	wd_event_submit(e);
+}
+
+static __always_inline void emit_file(struct wd_ctx *c, struct wd_scratch *s,
+				      struct wd_file_facts *f, __u16 type, __u16 hook, __u32 op,
+				      __u32 rule_id, __u8 decision)
+{
+	emit_change(c, s, f, type, hook, op, rule_id, decision, WD_CH_OPEN, 0);
 }
 
 /* Reports a confinement refusal (or, in audit mode, a would-be one) and returns the errno to
@@ -991,7 +1045,167 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
 	return confine(&c, WD_HOOK_FILE_RECEIVE, 0, 0, true);
 }
 
-/* A hardlink to a protected file would carry its content to a path no rule names. */
+/* ---- Changes to the file system: one write model ---------------------------------------------
+ *
+ * Every change is decided by the write rules on the resolved path of what it changes, as an open
+ * for writing is: the name a file, link, directory or node is made under, the name that goes away
+ * (unlink, rmdir, the source of a rename), the file whose size, mode, owner or extended attributes
+ * change. Deny wins; protected files also match by (device, inode). */
+
+#define S_ISUID 0004000
+#define S_ISGID 0002000
+#define S_IXGRP 0000010
+
+/* A directory report: the first allowed change of a kind per sandbox and directory is reported
+ * (an inventory of where a job changes things, not a flood from rm -rf). */
+#define WD_SEEN_CHANGE 16
+
+static __always_inline bool fs_confined(struct dentry *dentry)
+{
+	unsigned long magic = BPF_CORE_READ(dentry, d_sb, s_magic);
+
+	return magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC || magic == BPF_FS_MAGIC;
+}
+
+/* Decides one change: @dentry (on mount @mnt) is the name that is made, goes away or changes;
+ * @is_dir says whether a directory is or will be there. Returns 0 or the errno to give. */
+static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
+				       struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change)
+{
+	struct wd_file_facts f;
+	struct wd_scratch *s;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 verdict = WD_V_DENY, decision;
+	__u16 patherr = 0;
+	bool escaped = false;
+
+	s = walk_facts(dentry, mnt, is_dir, wd_policy_id(c), &f, &escaped);
+	if (!s)
+		return -EACCES;
+	if (fs_confined(dentry)) {
+		/* cgroupfs and bpffs: how a task would leave its sandbox or reach warden's pins.
+		 * Refused in audit mode too, as the opens of their files are. */
+		emit_change(c, s, &f, WD_EV_CONFINE, hook, WD_OP_WRITE, WD_RULE_DEFAULT,
+			    WD_DEC_DENY, change, 0);
+		wd_hit(WD_RULE_DEFAULT);
+		return -EPERM;
+	}
+	if (f.len <= 0 || escaped)
+		patherr = f.len == -ENAMETOOLONG ? WD_PATHERR_TOO_LONG : WD_PATHERR_FAULT;
+	else if (c->cfg)
+		verdict = decide_op(&f, WD_OP_WRITE, &rule_id);
+	decision = to_decision(c, verdict);
+	wd_hit(rule_id);
+	if (decision == WD_DEC_ALLOW) {
+		struct wd_seen_key k = {
+			.cgid = c->cgid,
+			.ino = BPF_CORE_READ(dentry, d_parent, d_inode, i_ino),
+			.dev = BPF_CORE_READ(dentry, d_sb, s_dev),
+			.op = WD_SEEN_CHANGE + change,
+		};
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&wd_seen, &k, &one, BPF_NOEXIST))
+			return 0;
+	}
+	emit_change(c, s, &f, WD_EV_FILE, hook, WD_OP_WRITE, rule_id, decision, change, patherr);
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+/* setuid and setgid files made by a sandbox outlive it and run with its owner's rights for
+ * anyone on the node: refused everywhere, whatever the write rules (a setgid directory only
+ * passes its group on, and stays allowed). */
+static __always_inline int setid_gate(struct wd_ctx *c, __u32 mode, bool is_dir, __u16 hook)
+{
+	if (is_dir || !((mode & S_ISUID) || ((mode & S_ISGID) && (mode & S_IXGRP))))
+		return 0;
+	return confine(c, hook, mode & 07777, 0, true);
+}
+
+static __always_inline bool dentry_is_dir(struct dentry *dentry)
+{
+	return inode_is_dir(BPF_CORE_READ(dentry, d_inode));
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(wd_path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), false, WD_HOOK_PATH_UNLINK,
+			   WD_CH_UNLINK);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(wd_path_rmdir, const struct path *dir, struct dentry *dentry, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), true, WD_HOOK_PATH_RMDIR,
+			   WD_CH_RMDIR);
+}
+
+/* A sandboxed task makes no cgroups: deep trees would outlast the sandbox's removal. */
+SEC("lsm/path_mkdir")
+int BPF_PROG(wd_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	unsigned long magic;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	magic = BPF_CORE_READ(dir, dentry, d_sb, s_magic);
+	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC)
+		return confine(&c, WD_HOOK_MOUNT, 1, 0, true);
+	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), true, WD_HOOK_PATH_MKDIR,
+			   WD_CH_MKDIR);
+}
+
+/* New regular files (open with O_CREAT), fifos, unix sockets bound to a path, device nodes. */
+SEC("lsm/path_mknod")
+int BPF_PROG(wd_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	struct wd_ctx c;
+	int err;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	err = setid_gate(&c, mode, false, WD_HOOK_PATH_MKNOD);
+	if (err)
+		return err;
+	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), (mode & S_IFMT) == S_IFDIR,
+			   WD_HOOK_PATH_MKNOD, WD_CH_MKNOD);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(wd_path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), false, WD_HOOK_PATH_SYMLINK,
+			   WD_CH_SYMLINK);
+}
+
+/* The new name of a hard link meets the write rules; a hardlink to a protected file would carry
+ * its content to a path no rule names, and is refused wherever it would be made. */
 SEC("lsm/path_link")
 int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
@@ -1010,14 +1224,73 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	r = bpf_map_lookup_elem(&wd_file_inode, &k);
-	if (!r || (r->verdict[WD_OP_READ] != WD_V_DENY && r->verdict[WD_OP_WRITE] != WD_V_DENY))
-		return 0;
-	return confine(&c, WD_HOOK_PATH_LINK, 0, 0, true);
+	if (r && (r->verdict[WD_OP_READ] == WD_V_DENY || r->verdict[WD_OP_WRITE] == WD_V_DENY))
+		return confine(&c, WD_HOOK_PATH_LINK, 0, 0, true);
+	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
+			   WD_CH_LINK);
 }
 
-/* truncate(2) changes a file without opening it, and bpf_d_path is not allowed in this hook, so
- * the write rules cannot be applied to it: refused (fail closed). open(O_TRUNC) and ftruncate(2)
- * on a file opened for writing meet the write rules in file_open as usual. */
+/* A rename changes two places: the name that goes away (moving a file out of a protected place
+ * is a change to that place) and the one that is made or replaced. RENAME_EXCHANGE changes both
+ * both ways, which the same two checks cover. */
+SEC("lsm/path_rename")
+int BPF_PROG(wd_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	struct wd_ctx c;
+	bool is_dir;
+	int err;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	is_dir = dentry_is_dir(old_dentry) || dentry_is_dir(new_dentry);
+	err = change_gate(&c, old_dentry, BPF_CORE_READ(old_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
+			  WD_CH_RENAME_FROM);
+	if (err)
+		return err;
+	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
+			   WD_CH_RENAME_TO);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(wd_path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct dentry *dentry;
+	struct wd_ctx c;
+	bool is_dir;
+	int err;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	dentry = BPF_CORE_READ(path, dentry);
+	is_dir = dentry_is_dir(dentry);
+	err = setid_gate(&c, mode, is_dir, WD_HOOK_PATH_CHMOD);
+	if (err)
+		return err;
+	return change_gate(&c, dentry, BPF_CORE_READ(path, mnt), is_dir, WD_HOOK_PATH_CHMOD,
+			   WD_CH_CHMOD);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(wd_path_chown, const struct path *path, __u32 uid, __u32 gid, int ret)
+{
+	struct dentry *dentry;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	dentry = BPF_CORE_READ(path, dentry);
+	return change_gate(&c, dentry, BPF_CORE_READ(path, mnt), dentry_is_dir(dentry),
+			   WD_HOOK_PATH_CHOWN, WD_CH_CHOWN);
+}
+
+/* truncate(2), and on Linux before 6.2 ftruncate(2) and open(O_TRUNC) of an existing file too. */
 SEC("lsm/path_truncate")
 int BPF_PROG(wd_truncate, const struct path *path, int ret)
 {
@@ -1027,22 +1300,179 @@ int BPF_PROG(wd_truncate, const struct path *path, int ret)
 		return ret;
 	if (!wd_current(&c))
 		return 0;
-	return confine(&c, WD_HOOK_TRUNCATE, 0, 0, true);
+	return change_gate(&c, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), false,
+			   WD_HOOK_TRUNCATE, WD_CH_TRUNCATE);
 }
 
-/* A sandboxed task makes no cgroups: deep trees would outlast the sandbox's removal. */
-SEC("lsm/path_mkdir")
-int BPF_PROG(wd_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode, int ret)
+/* Linux 6.2 and later: ftruncate(2) and open(O_TRUNC). Loaded only where the kernel has it. */
+SEC("lsm/file_truncate")
+int BPF_PROG(wd_file_truncate, struct file *file, int ret)
 {
-	unsigned long magic;
 	struct wd_ctx c;
 
 	if (ret)
 		return ret;
-	magic = BPF_CORE_READ(dir, dentry, d_sb, s_magic);
-	if (magic != CGROUP2_SUPER_MAGIC && magic != CGROUP_SUPER_MAGIC)
-		return 0;
 	if (!wd_current(&c))
 		return 0;
-	return confine(&c, WD_HOOK_MOUNT, 1, 0, true);
+	return change_gate(&c, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			   false, WD_HOOK_FILE_TRUNCATE, WD_CH_TRUNCATE);
+}
+
+/* ---- Extended attributes: the hooks give a dentry, not a path
+ * ------------------------------------
+ *
+ * The mounts the dentry can be reached through are those of its file system in the task's mount
+ * namespace (the super block's list of mounts); each is resolved and decided, deny winning. More
+ * than WD_XATTR_MOUNTS of them, or none, and the change is refused (fail closed). */
+
+#define WD_XATTR_MOUNTS	 4
+#define WD_SB_MOUNTS_MAX 256
+
+/* Linux before 6.8 links a super block's mounts in a list (s_mounts, mnt_instance). */
+struct super_block___list {
+	struct list_head s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___list {
+	struct list_head mnt_instance;
+} __attribute__((preserve_access_index));
+
+struct wd_mnt_scan {
+	void *cur;
+	void *head;
+	struct mnt_namespace *ns;
+	struct mount *found[WD_XATTR_MOUNTS];
+	int n;
+	bool overflow;
+	bool done;
+};
+
+static long mnt_scan_step(__u32 i, struct wd_mnt_scan *sc)
+{
+	struct mount *m;
+
+	if (bpf_core_field_exists(struct mount___list, mnt_instance)) {
+		if (!sc->cur || sc->cur == sc->head) {
+			sc->done = true;
+			return 1;
+		}
+		struct list_head *lh = sc->cur;
+
+		m = (struct mount *)((void *)lh -
+				     bpf_core_field_offset(struct mount___list, mnt_instance));
+		sc->cur = BPF_CORE_READ(lh, next);
+	} else {
+		m = sc->cur;
+		if (!m) {
+			sc->done = true;
+			return 1;
+		}
+		sc->cur = BPF_CORE_READ(m, mnt_next_for_sb);
+	}
+	if (BPF_CORE_READ(m, mnt_ns) != sc->ns)
+		return 0;
+	if (sc->n >= WD_XATTR_MOUNTS) {
+		sc->overflow = true;
+		return 1;
+	}
+	sc->found[sc->n & (WD_XATTR_MOUNTS - 1)] = m;
+	sc->n++;
+	return 0;
+}
+
+#define has_prefix(s, lit)                                                                         \
+	({                                                                                         \
+		bool eq_ = true;                                                                   \
+		for (int i_ = 0; i_ < (int)sizeof(lit) - 1; i_++)                                  \
+			if ((s)[i_] != (lit)[i_])                                                  \
+				eq_ = false;                                                       \
+		eq_;                                                                               \
+	})
+
+static __always_inline int xattr_gate(struct dentry *dentry, const char *name, __u16 hook,
+				      __u8 change)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct super_block *sb = BPF_CORE_READ(dentry, d_sb);
+	struct wd_mnt_scan sc = {};
+	struct wd_ctx c;
+	char ns[10] = {};
+	int err;
+
+	if (!wd_current(&c))
+		return 0;
+	/* trusted.* and security.* are the kernel's and its LSMs': setting them takes
+	 * CAP_SYS_ADMIN (CAP_SETFCAP for file capabilities), which a sandboxed task's own
+	 * credentials never exercise (capable hook). The kernel itself sets them on a task's
+	 * behalf (overlayfs copy-up, with the mounter's credentials): not the sandbox acting. */
+	if (name) {
+		bpf_probe_read_kernel_str(ns, sizeof(ns), name);
+		if (has_prefix(ns, "trusted.") || has_prefix(ns, "security."))
+			return 0;
+	}
+	sc.ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	if (bpf_core_field_exists(struct mount___list, mnt_instance)) {
+		struct super_block___list *sbl = (void *)sb;
+
+		sc.head = &sbl->s_mounts;
+		sc.cur = BPF_CORE_READ(sbl, s_mounts.next);
+	} else {
+		sc.cur = BPF_CORE_READ(sb, s_mounts);
+	}
+	bpf_loop(WD_SB_MOUNTS_MAX, mnt_scan_step, &sc, 0);
+	if (!sc.done || sc.overflow || !sc.n) {
+		struct wd_file_facts f;
+		struct wd_scratch *s = inode_facts(NULL, wd_policy_id(&c), &f);
+		__u8 decision = to_decision(&c, WD_V_DENY);
+
+		wd_hit(WD_RULE_DEFAULT);
+		emit_change(&c, s, &f, WD_EV_FILE, hook, WD_OP_WRITE, WD_RULE_DEFAULT, decision,
+			    change, WD_PATHERR_FAULT);
+		return decision == WD_DEC_DENY ? -EACCES : 0;
+	}
+	for (int i = 0; i < WD_XATTR_MOUNTS; i++) {
+		struct mount *m = sc.found[i];
+
+		if (i >= sc.n)
+			break;
+		err = change_gate(&c, dentry, &m->mnt, dentry_is_dir(dentry), hook, change);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(wd_setxattr, void *idmap, struct dentry *dentry, const char *name, const void *value,
+	     size_t size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return xattr_gate(dentry, name, WD_HOOK_INODE_SETXATTR, WD_CH_SETXATTR);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(wd_removexattr, void *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return xattr_gate(dentry, name, WD_HOOK_INODE_REMOVEXATTR, WD_CH_REMOVEXATTR);
+}
+
+/* Linux 6.2 and later set POSIX ACLs through these instead of setxattr. */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(wd_set_acl, void *idmap, struct dentry *dentry, const char *acl_name, void *kacl,
+	     int ret)
+{
+	if (ret)
+		return ret;
+	return xattr_gate(dentry, NULL, WD_HOOK_INODE_SET_ACL, WD_CH_SETXATTR);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(wd_remove_acl, void *idmap, struct dentry *dentry, const char *acl_name, int ret)
+{
+	if (ret)
+		return ret;
+	return xattr_gate(dentry, NULL, WD_HOOK_INODE_REMOVE_ACL, WD_CH_REMOVEXATTR);
 }

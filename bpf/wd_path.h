@@ -17,16 +17,16 @@
 
 #define WD_WALK_BUF   4096 /* bytes of a resolved path, NUL included: d_path's PATH_MAX */
 #define WD_WALK_STEPS 4096 /* dentries and mount crossings: a 4095-byte path has at most 2047 */
-#define WD_NAME_MAX   255
+#define WD_DNAME_MAX  255
 
 #define ENAMETOOLONG 36
 #define EFAULT	     14
 #define ENOENT	     2
 
 struct wd_walk_buf {
-	/* The path is prepended from the end, as the kernel does; WD_NAME_MAX + 1 bytes of slack
+	/* The path is prepended from the end, as the kernel does; WD_DNAME_MAX + 1 bytes of slack
 	 * let the verifier see that a name copy at any position in range stays inside. */
-	char back[WD_WALK_BUF + WD_NAME_MAX + 1];
+	char back[WD_WALK_BUF + WD_DNAME_MAX + 1];
 };
 
 struct {
@@ -95,7 +95,7 @@ static long wd_walk_step(__u32 i, struct wd_walk *w)
 	len = BPF_CORE_READ(d, d_name.len);
 	name = BPF_CORE_READ(d, d_name.name);
 	pos = w->pos - (int)len - 1;
-	if (len > WD_NAME_MAX || pos < 0) {
+	if (len > WD_DNAME_MAX || pos < 0) {
 		w->err = -ENAMETOOLONG;
 		return 1;
 	}
@@ -104,8 +104,8 @@ static long wd_walk_step(__u32 i, struct wd_walk *w)
 		w->err = -EFAULT;
 		return 1;
 	}
-	if (len && bpf_probe_read_kernel(&b->back[(pos + 1) & (WD_WALK_BUF - 1)], len & WD_NAME_MAX,
-					 name)) {
+	if (len && bpf_probe_read_kernel(&b->back[(pos + 1) & (WD_WALK_BUF - 1)],
+					 len & WD_DNAME_MAX, name)) {
 		w->err = -EFAULT;
 		return 1;
 	}

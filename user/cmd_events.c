@@ -221,6 +221,10 @@ static void confinement_to_record(const Warden__V1__Confinement *c, struct wd_ev
 	case WARDEN__V1__CONFINEMENT__WHAT__HARDLINK:
 		e->hook = WD_HOOK_PATH_LINK;
 		break;
+	case WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE:
+		e->hook = WD_HOOK_PATH_CHMOD;
+		e->port = (uint16_t)c->mode;
+		break;
 	default:
 		e->hook = WD_HOOK_FILE_OPEN;
 		copy_str(e->path, sizeof(e->path), c->path);
@@ -261,6 +265,12 @@ static bool pb_to_record(const Warden__V1__Event *ev, struct wd_event *e)
 	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
 		e->hdr.type = WD_EV_FILE;
 		e->op = ev->file_open->write ? WD_OP_WRITE : WD_OP_READ;
+		e->proto = (unsigned)ev->file_open->change < WD_CH_NR
+				   ? (uint8_t)ev->file_open->change
+				   : 0;
+		if (!e->proto && ev->file_open->truncate)
+			e->proto = WD_CH_TRUNCATE;
+		e->port = ev->file_open->path_unresolved ? WD_PATHERR_FAULT : 0;
 		if (!hook)
 			e->hook = ev->file_open->truncate ? WD_HOOK_TRUNCATE : WD_HOOK_FILE_OPEN;
 		copy_str(e->path, sizeof(e->path), ev->file_open->path);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "enforce.h"
@@ -228,6 +229,8 @@ static int attach_lsm_pinned(struct wd_enforcer *e, struct wd_lsm_bpf *lsm)
 		struct bpf_link *l;
 		int err;
 
+		if (!bpf_program__autoload(prog))
+			continue; /* a hook this kernel does not have */
 		if (e->n_lsm_links == (int)(sizeof(e->lsm_links) / sizeof(e->lsm_links[0])))
 			return -E2BIG;
 		snprintf(path, sizeof(path), "%s/links/lsm_%s@%s", e->pin_dir,
@@ -519,6 +522,28 @@ void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid)
 	}
 }
 
+/* LSM hooks newer kernels added (file_truncate, inode_set_acl in 6.2): a program for a hook this
+ * kernel does not have is not loaded; what it covers, older kernels cover with another hook. */
+static void skip_absent_hooks(struct bpf_object *obj)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct bpf_program *prog;
+	char fn[128];
+
+	if (!vmlinux)
+		return; /* the load then fails and says why */
+	bpf_object__for_each_program (prog, obj) {
+		const char *sec = bpf_program__section_name(prog);
+
+		if (strncmp(sec, "lsm/", 4))
+			continue;
+		snprintf(fn, sizeof(fn), "bpf_lsm_%s", sec + 4);
+		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) < 0)
+			bpf_program__set_autoload(prog, false);
+	}
+	btf__free(vmlinux);
+}
+
 static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 {
 	struct wd_lsm_bpf *lsm;
@@ -530,6 +555,7 @@ static void open_lsm(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 		snprintf(e->lsm_error, sizeof(e->lsm_error), "open: %s", strerror(errno));
 		return;
 	}
+	skip_absent_hooks(lsm->obj);
 	err = e->pin_dir[0] ? set_pins(lsm->obj, e->pin_dir) : share_maps(lsm, e->cg);
 	if (!err)
 		err = wd_lsm_bpf__load(lsm);

@@ -21,6 +21,29 @@ const char *wd_decision_name(unsigned decision)
 	return "?";
 }
 
+const char *wd_change_name(unsigned change)
+{
+	static const char *const names[] = {
+		[WD_CH_OPEN] = NULL,
+		[WD_CH_TRUNCATE] = "truncate",
+		[WD_CH_RENAME_FROM] = "rename-from",
+		[WD_CH_RENAME_TO] = "rename-to",
+		[WD_CH_LINK] = "link",
+		[WD_CH_SYMLINK] = "symlink",
+		[WD_CH_UNLINK] = "unlink",
+		[WD_CH_RMDIR] = "rmdir",
+		[WD_CH_MKDIR] = "mkdir",
+		[WD_CH_MKNOD] = "mknod",
+		[WD_CH_CHMOD] = "chmod",
+		[WD_CH_CHOWN] = "chown",
+		[WD_CH_SETXATTR] = "setxattr",
+		[WD_CH_REMOVEXATTR] = "removexattr",
+	};
+	_Static_assert(sizeof(names) / sizeof(names[0]) == WD_CH_NR, "a name for every change");
+
+	return change < WD_CH_NR ? names[change] : NULL;
+}
+
 const char *wd_event_kind(const struct wd_event *e)
 {
 	switch (e->hdr.type) {
@@ -29,6 +52,8 @@ const char *wd_event_kind(const struct wd_event *e)
 	case WD_EV_MMAP:
 		return "mmap-exec";
 	case WD_EV_FILE:
+		if (wd_change_name(e->proto))
+			return wd_change_name(e->proto);
 		return e->op == WD_OP_WRITE ? "open-write" : "open-read";
 	case WD_EV_CONNECT:
 		return e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
@@ -108,11 +133,16 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_PATH_LINK:
 		fputs("hardlink-of-protected-file", f);
 		break;
-	case WD_HOOK_TRUNCATE:
-		fputs("truncate-by-path", f);
-		break;
+	case WD_HOOK_PATH_CHMOD:
+	case WD_HOOK_PATH_MKNOD:
+		if (!e->path[0]) {
+			fprintf(f, "setuid-or-setgid-file mode=%04o", e->port);
+			break;
+		}
+		/* a change in cgroupfs or bpffs */
+		__attribute__((fallthrough));
 	default:
-		fputs("write ", f);
+		fprintf(f, "%s ", wd_change_name(e->proto) ? wd_change_name(e->proto) : "write");
 		print_str(f, e->path, sizeof(e->path));
 	}
 }
@@ -154,7 +184,11 @@ void wd_event_format(FILE *f, const struct wd_event *e, const char *who, const c
 		fprintf(f, "%llu events", (unsigned long long)e->lost);
 		break;
 	default:
-		if (e->path[0])
+		if (e->hdr.type == WD_EV_FILE && e->port == WD_PATHERR_TOO_LONG)
+			fputs("(path too long to resolve)", f);
+		else if (e->hdr.type == WD_EV_FILE && e->port)
+			fputs("(path not resolvable)", f);
+		else if (e->path[0])
 			print_str(f, e->path, sizeof(e->path));
 		else
 			fputs("(no path)", f);

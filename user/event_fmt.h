@@ -11,6 +11,8 @@
 const char *wd_decision_name(unsigned decision);
 /* exec, mmap-exec, open-read, open-write, connect, send, socket, confine, lost. */
 const char *wd_event_kind(const struct wd_event *e);
+/* "rename-to", "unlink", ... for enum wd_change; NULL for an open or an unknown value. */
+const char *wd_change_name(unsigned change);
 
 /* One line, no newline at the end:
  *   DENY exec /tmp/payload pid=12 ppid=10 uid=0 comm=sh exe=/usr/bin/bash rule=7 (why)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "event_ocsf.h"
+#include "event_fmt.h"
 #include "json.h"
 
 /* OCSF categories, and the activities used here (OCSF 1.1.0 enums). */
@@ -142,6 +143,34 @@ static void network_activity(struct wd_ocsf_class *c, unsigned act, const char *
 		  act, name);
 }
 
+/* File System Activity's own activities for the changes to the file system. */
+static void file_change_activity(unsigned change, struct wd_ocsf_class *c)
+{
+	static const struct {
+		int id;
+		const char *name;
+	} acts[WD_CH_NR] = {
+		[WD_CH_TRUNCATE] = {3, "Update"},
+		[WD_CH_RENAME_FROM] = {5, "Rename"},
+		[WD_CH_RENAME_TO] = {5, "Rename"},
+		[WD_CH_LINK] = {1, "Create"},
+		[WD_CH_SYMLINK] = {1, "Create"},
+		[WD_CH_UNLINK] = {4, "Delete"},
+		[WD_CH_RMDIR] = {4, "Delete"},
+		[WD_CH_MKDIR] = {1, "Create"},
+		[WD_CH_MKNOD] = {1, "Create"},
+		[WD_CH_CHMOD] = {7, "Set Security"},
+		[WD_CH_CHOWN] = {7, "Set Security"},
+		[WD_CH_SETXATTR] = {6, "Set Attributes"},
+		[WD_CH_REMOVEXATTR] = {6, "Set Attributes"},
+	};
+
+	if (change < WD_CH_NR && acts[change].name) {
+		c->activity_id = acts[change].id;
+		c->activity_name = acts[change].name;
+	}
+}
+
 static const char *confinement_name(Warden__V1__Confinement__What what)
 {
 	static const char *const names[] = {
@@ -158,6 +187,7 @@ static const char *confinement_name(Warden__V1__Confinement__What what)
 		[WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING] = "Source Routing",
 		[WARDEN__V1__CONFINEMENT__WHAT__RECEIVE_SOCKET] = "Receive Socket",
 		[WARDEN__V1__CONFINEMENT__WHAT__HARDLINK] = "Hardlink",
+		[WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE] = "Setuid File",
 	};
 	unsigned w = (unsigned)what;
 
@@ -221,7 +251,9 @@ void wd_ocsf_classify(const Warden__V1__Event *ev, struct wd_ocsf_class *c)
 		fo = ev->file_open;
 		set_class(c, CAT_SYSTEM, "System Activity", WD_OCSF_FILE_ACTIVITY,
 			  "File System Activity", 14, "Open");
-		if (fo->write || fo->truncate) {
+		if (fo->change)
+			file_change_activity(fo->change, c);
+		else if (fo->write || fo->truncate) {
 			c->activity_id = 3;
 			c->activity_name = "Update";
 		} else if (fo->read) {
@@ -530,9 +562,11 @@ static void message(const Warden__V1__Event *ev, const struct wd_ocsf_class *c, 
 		return;
 	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
 		snprintf(buf, size, "%s: file %s %s", dec,
-			 ev->file_open->truncate ? "truncate"
-			 : ev->file_open->write	 ? "write"
-						 : "read",
+			 wd_change_name(ev->file_open->change)
+				 ? wd_change_name(ev->file_open->change)
+			 : ev->file_open->truncate ? "truncate"
+			 : ev->file_open->write	   ? "write"
+						   : "read",
 			 nz(ev->file_open->path));
 		return;
 	case WARDEN__V1__EVENT__ACTION_EXEC_MAPPING:
@@ -628,6 +662,10 @@ static void unmapped_action(struct jw *w, const Warden__V1__Event *ev)
 		jw_bool(w, "read", ev->file_open->read);
 		jw_bool(w, "write", ev->file_open->write);
 		jw_bool(w, "truncate", ev->file_open->truncate);
+		if (ev->file_open->change)
+			jw_str(w, "change", wd_change_name(ev->file_open->change));
+		if (ev->file_open->path_unresolved)
+			jw_bool(w, "path_unresolved", true);
 		jw_close(w, '}');
 		break;
 	case WARDEN__V1__EVENT__ACTION_EXEC_MAPPING:
@@ -665,6 +703,8 @@ static void unmapped_action(struct jw *w, const Warden__V1__Event *ev)
 			jw_num(w, "target_pid", k->target_pid);
 		if (k->what == WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING)
 			jw_num(w, "socket_option", k->socket_option);
+		if (k->what == WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE)
+			jw_num(w, "mode", k->mode);
 		jw_close(w, '}');
 		break;
 	case WARDEN__V1__EVENT__ACTION_LIFECYCLE:

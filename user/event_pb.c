@@ -51,7 +51,21 @@ static const char *const hook_names[] = {
 	[WD_HOOK_PATH_LINK] = "path_link",
 	[WD_HOOK_TRUNCATE] = "path_truncate",
 	[WD_HOOK_UNIX_SEND] = "unix_may_send",
+	[WD_HOOK_PATH_UNLINK] = "path_unlink",
+	[WD_HOOK_PATH_RMDIR] = "path_rmdir",
+	[WD_HOOK_PATH_MKDIR] = "path_mkdir",
+	[WD_HOOK_PATH_MKNOD] = "path_mknod",
+	[WD_HOOK_PATH_SYMLINK] = "path_symlink",
+	[WD_HOOK_PATH_RENAME] = "path_rename",
+	[WD_HOOK_PATH_CHMOD] = "path_chmod",
+	[WD_HOOK_PATH_CHOWN] = "path_chown",
+	[WD_HOOK_INODE_SETXATTR] = "inode_setxattr",
+	[WD_HOOK_INODE_REMOVEXATTR] = "inode_removexattr",
+	[WD_HOOK_FILE_TRUNCATE] = "file_truncate",
+	[WD_HOOK_INODE_SET_ACL] = "inode_set_acl",
+	[WD_HOOK_INODE_REMOVE_ACL] = "inode_remove_acl",
 };
+_Static_assert(sizeof(hook_names) / sizeof(hook_names[0]) == WD_HOOK_NR, "a name for every hook");
 
 #define N_HOOKS (sizeof(hook_names) / sizeof(hook_names[0]))
 
@@ -559,9 +573,19 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__RECEIVE_SOCKET;
 		break;
 	case WD_HOOK_PATH_LINK:
+		if (e->path[0])
+			goto cgroup_write; /* a link made in cgroupfs or bpffs */
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__HARDLINK;
 		break;
-	default: /* file_open of a cgroup file */
+	case WD_HOOK_PATH_CHMOD:
+	case WD_HOOK_PATH_MKNOD:
+		if (e->path[0])
+			goto cgroup_write;
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE;
+		c->mode = e->port;
+		break;
+	default: /* a cgroup or bpffs file opened for writing or changed */
+	cgroup_write:
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__CGROUP_WRITE;
 		c->path = kstr(out, e->path, sizeof(e->path));
 	}
@@ -624,7 +648,11 @@ static int convert(const struct wd_event *e, const struct wd_event_ctx *ctx,
 		out->act.file_open.path = kstr(out, e->path, sizeof(e->path));
 		out->act.file_open.read = e->op == WD_OP_READ;
 		out->act.file_open.write = e->op == WD_OP_WRITE;
-		out->act.file_open.truncate = e->hook == WD_HOOK_TRUNCATE;
+		out->act.file_open.truncate =
+			e->proto == WD_CH_TRUNCATE ||
+			(e->proto == WD_CH_OPEN && e->hook == WD_HOOK_TRUNCATE);
+		out->act.file_open.change = e->proto < WD_CH_NR ? e->proto : WD_CH_OPEN;
+		out->act.file_open.path_unresolved = e->port != 0;
 		out->ev.action_case = WARDEN__V1__EVENT__ACTION_FILE_OPEN;
 		out->ev.file_open = &out->act.file_open;
 		break;

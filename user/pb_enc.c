@@ -22,11 +22,11 @@ static const struct {
 	{&warden__v1__process__descriptor, "uuuuusssM"},
 	{&warden__v1__ancestor__descriptor, "uss"},
 	{&warden__v1__exec__descriptor, "s"},
-	{&warden__v1__file_open__descriptor, "sooo"},
+	{&warden__v1__file_open__descriptor, "soooeo"},
 	{&warden__v1__connect__descriptor, "ebsueuo"},
 	{&warden__v1__exec_mapping__descriptor, "so"},
 	{&warden__v1__socket_create__descriptor, "ee"},
-	{&warden__v1__confinement__descriptor, "esuuuuuu"},
+	{&warden__v1__confinement__descriptor, "esuuuuuuu"},
 };
 
 static char type_code(const ProtobufCFieldDescriptor *f)
@@ -235,6 +235,8 @@ bool wd_pb_enc_action(struct wd_pb_out *o, const Warden__V1__Event *ev)
 		put_bool(o, 2, ev->file_open->read);
 		put_bool(o, 3, ev->file_open->write);
 		put_bool(o, 4, ev->file_open->truncate);
+		put_enum(o, 5, ev->file_open->change);
+		put_bool(o, 6, ev->file_open->path_unresolved);
 		break;
 	case WARDEN__V1__EVENT__ACTION_CONNECT: {
 		const Warden__V1__Connect *c = ev->connect;
@@ -271,6 +273,7 @@ bool wd_pb_enc_action(struct wd_pb_out *o, const Warden__V1__Event *ev)
 		put_uint(o, 6, c->target_pid);
 		put_uint(o, 7, c->ptrace_mode);
 		put_uint(o, 8, c->socket_option);
+		put_uint(o, 9, c->mode);
 		break;
 	}
 	default:

@@ -14,6 +14,7 @@
 #include "sink.h"
 #include "sink_conn.h"
 #include "sink_syslog.h"
+#include "event_fmt.h"
 #include "sockaddr_cfg.h"
 #include "utf8.h"
 
@@ -221,6 +222,8 @@ static const char *decision_word(Warden__V1__Decision d)
 
 static const char *file_access(const Warden__V1__FileOpen *f)
 {
+	if (wd_change_name(f->change))
+		return wd_change_name(f->change);
 	if (f->truncate)
 		return "truncate";
 	if (f->write)
@@ -282,6 +285,8 @@ static void sd_action(struct sb *b, const Warden__V1__Event *ev)
 			param_u64(b, "ptrace_mode", c->ptrace_mode);
 		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING)
 			param_u64(b, "sockopt", c->socket_option);
+		if (c->what == WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE)
+			param_u64(b, "mode", c->mode);
 		break;
 	}
 	case WARDEN__V1__EVENT__ACTION_LIFECYCLE: {
@@ -403,7 +408,14 @@ static void msg(struct sb *b, const Warden__V1__Event *ev)
 		break;
 	case WARDEN__V1__EVENT__ACTION_FILE_OPEN:
 		f = ev->file_open;
-		sb_str(b, f->truncate ? "truncate " : f->write ? "open-write " : "open-read ");
+		if (wd_change_name(f->change)) {
+			sb_str(b, wd_change_name(f->change));
+			sb_str(b, " ");
+		} else {
+			sb_str(b, f->truncate ? "truncate "
+				  : f->write  ? "open-write "
+					      : "open-read ");
+		}
 		sb_text(b, f->path, VALUE_MAX, false);
 		break;
 	case WARDEN__V1__EVENT__ACTION_CONNECT:

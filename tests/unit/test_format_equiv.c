@@ -26,9 +26,9 @@
 #define EVENTS 4000
 
 /* Digests (FNV-1a 64 over each output's length and bytes) of the formats of before. */
-#define EXPECT_JSON   0xc8f1184fa2d29235ull
-#define EXPECT_OCSF   0x88d02fa870da6bb4ull
-#define EXPECT_SYSLOG 0x84011e31b7022928ull
+#define EXPECT_JSON   0xe0b35db4c15a1408ull
+#define EXPECT_OCSF   0x84fec7f64897775eull
+#define EXPECT_SYSLOG 0x98f6cf2a35d8bba7ull
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -246,6 +246,9 @@ static void gen_event(struct gen *g)
 		g->file.read = below(2);
 		g->file.write = below(2);
 		g->file.truncate = below(3) == 0;
+		g->file.change =
+			below(2) ? enum_val(&warden__v1__file_open__change__descriptor) : 0;
+		g->file.path_unresolved = below(8) == 0;
 		ev->action_case = WARDEN__V1__EVENT__ACTION_FILE_OPEN;
 		ev->file_open = &g->file;
 		break;
@@ -290,6 +293,7 @@ static void gen_event(struct gen *g)
 		g->conf.target_pid = below(2) ? num32() : 0;
 		g->conf.ptrace_mode = num32();
 		g->conf.socket_option = num32();
+		g->conf.mode = num32();
 		ev->action_case = WARDEN__V1__EVENT__ACTION_CONFINEMENT;
 		ev->confinement = &g->conf;
 		break;
