@@ -7,9 +7,14 @@
  *   wdbench report FILE                     medians, ratios and the table, from sample lines
  *
  * Workloads: open, open-deny (open(O_RDONLY) + close), exec, exec-deny (fork + execve + wait),
- * connect, connect-deny (TCP connect to 127.0.0.1 + accept + close). The -deny forms expect
- * the operation to fail with EACCES/EPERM (warden refused it); the others expect success. An
- * outcome other than the expected one is counted as "bad" and makes the report say INVALID.
+ * connect, connect-deny (TCP connect to 127.0.0.1 + accept + close), and the changes to the
+ * file system, one system call per operation, in a directory of their own under --rw-dir:
+ * rename (a file back and forth), mkdir-rmdir, mknod-unlink, symlink-unlink, link-unlink
+ * (alternately creating a name and removing it), chmod, chown, truncate, setxattr (user.*); their
+ * -deny forms do the same to fixtures in --ro-dir, where the policy allows no writes. The -deny
+ * forms expect the operation to fail with EACCES/EPERM (warden refused it); the others expect
+ * success. An outcome other than the expected one is counted as "bad" and makes the report say
+ * INVALID.
  *
  * Each repetition runs one workload for a fixed time (the clock is read every few operations),
  * after a warm-up of the same workload; repetitions of the workloads given together are
@@ -25,13 +30,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_WORK 8
+#define MAX_WORK 32
 
 static struct {
 	const char *file, *deny_file, *exec_bin, *deny_bin;
@@ -149,20 +157,235 @@ static int op_connect_deny(void)
 	return r == 0 || (e != EPERM && e != EACCES);
 }
 
+/* ---- changes to the file system ---------------------------------------------------------------
+ * Allowed forms work in DIR/<pid> under --rw-dir (made here, removed at the end): a file "f", a
+ * file "a" renamed to "b" and back, and a name "n" alternately created and removed, so that an
+ * even number of operations (every batch is even) leaves the directory as it was. The -deny
+ * forms act on what bench/run made in --ro-dir beforehand (a file "f", a directory "d", a free
+ * name "n"): creating "n", removing or changing "f" and "d"; nothing there ever changes when
+ * warden refuses. */
+static struct {
+	const char *rw_dir, *ro_dir;
+	char dir[PATH_MAX], f[PATH_MAX], a[PATH_MAX], b[PATH_MAX], n[PATH_MAX];
+	char ro_f[PATH_MAX], ro_d[PATH_MAX], ro_n[PATH_MAX];
+	bool made;
+} fs;
+
+static int want_ok(int r)
+{
+	return r != 0;
+}
+
+static int want_denied(int r)
+{
+	return r == 0 || (errno != EACCES && errno != EPERM);
+}
+
+static int op_rename(void)
+{
+	static unsigned i;
+
+	return want_ok(++i & 1 ? rename(fs.a, fs.b) : rename(fs.b, fs.a));
+}
+
+static int op_rename_deny(void)
+{
+	return want_denied(rename(fs.ro_f, fs.ro_n));
+}
+
+static int op_mkdir_rmdir(void)
+{
+	static unsigned i;
+
+	return want_ok(++i & 1 ? mkdir(fs.n, 0755) : rmdir(fs.n));
+}
+
+static int op_mkdir_rmdir_deny(void)
+{
+	static unsigned i;
+
+	return want_denied(++i & 1 ? mkdir(fs.ro_n, 0755) : rmdir(fs.ro_d));
+}
+
+static int op_mknod_unlink(void)
+{
+	static unsigned i;
+
+	return want_ok(++i & 1 ? mknod(fs.n, S_IFREG | 0644, 0) : unlink(fs.n));
+}
+
+static int op_mknod_unlink_deny(void)
+{
+	static unsigned i;
+
+	return want_denied(++i & 1 ? mknod(fs.ro_n, S_IFREG | 0644, 0) : unlink(fs.ro_f));
+}
+
+static int op_symlink_unlink(void)
+{
+	static unsigned i;
+
+	return want_ok(++i & 1 ? symlink("f", fs.n) : unlink(fs.n));
+}
+
+static int op_symlink_unlink_deny(void)
+{
+	static unsigned i;
+
+	return want_denied(++i & 1 ? symlink("f", fs.ro_n) : unlink(fs.ro_f));
+}
+
+static int op_link_unlink(void)
+{
+	static unsigned i;
+
+	return want_ok(++i & 1 ? link(fs.f, fs.n) : unlink(fs.n));
+}
+
+static int op_link_unlink_deny(void)
+{
+	static unsigned i;
+
+	return want_denied(++i & 1 ? link(fs.ro_f, fs.ro_n) : unlink(fs.ro_f));
+}
+
+static int op_chmod(void)
+{
+	static unsigned i;
+
+	return want_ok(chmod(fs.f, ++i & 1 ? 0600 : 0644));
+}
+
+static int op_chmod_deny(void)
+{
+	return want_denied(chmod(fs.ro_f, 0600));
+}
+
+static int op_chown(void)
+{
+	return want_ok(chown(fs.f, geteuid(), getegid()));
+}
+
+static int op_chown_deny(void)
+{
+	return want_denied(chown(fs.ro_f, geteuid(), getegid()));
+}
+
+static int op_truncate(void)
+{
+	static unsigned i;
+
+	return want_ok(truncate(fs.f, ++i & 1 ? 4096 : 0));
+}
+
+static int op_truncate_deny(void)
+{
+	return want_denied(truncate(fs.ro_f, 0));
+}
+
+/* A file system without user.* attributes (tmpfs before Linux 6.6, the test bed's /tmp) refuses
+ * with EOPNOTSUPP only after the LSM hook ran: that still measures the hook. */
+static int op_setxattr(void)
+{
+	static unsigned i;
+	int r = setxattr(fs.f, "user.wdbench", ++i & 1 ? "1" : "0", 1, 0);
+
+	return r != 0 && errno != EOPNOTSUPP;
+}
+
+static int op_setxattr_deny(void)
+{
+	return want_denied(setxattr(fs.ro_f, "user.wdbench", "1", 1, 0));
+}
+
+static void fs_path(char *buf, const char *dir, const char *name)
+{
+	if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+		die("path too long under %s", dir);
+}
+
+static void fs_cleanup(void)
+{
+	if (!fs.made)
+		return;
+	unlink(fs.n);
+	rmdir(fs.n);
+	unlink(fs.a);
+	unlink(fs.b);
+	unlink(fs.f);
+	rmdir(fs.dir);
+	fs.made = false;
+}
+
+static void setup_fs(bool rw, bool ro)
+{
+	int fd;
+
+	if (ro) {
+		fs_path(fs.ro_f, fs.ro_dir, "f");
+		fs_path(fs.ro_d, fs.ro_dir, "d");
+		fs_path(fs.ro_n, fs.ro_dir, "n");
+	}
+	if (!rw)
+		return;
+	if (snprintf(fs.dir, sizeof(fs.dir), "%s/%d", fs.rw_dir, (int)getpid()) >=
+	    (int)sizeof(fs.dir))
+		die("path too long under %s", fs.rw_dir);
+	fs_path(fs.f, fs.dir, "f");
+	fs_path(fs.a, fs.dir, "a");
+	fs_path(fs.b, fs.dir, "b");
+	fs_path(fs.n, fs.dir, "n");
+	if (mkdir(fs.dir, 0755) && errno != EEXIST)
+		die("cannot make the workload's directory: %s", strerror(errno));
+	fs.made = true;
+	atexit(fs_cleanup);
+	unlink(fs.n);
+	rmdir(fs.n);
+	unlink(fs.b);
+	for (int i = 0; i < 2; i++) {
+		fd = open(i ? fs.a : fs.f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			die("cannot make the workload's files: %s", strerror(errno));
+		close(fd);
+	}
+}
+
+/* What a workload needs besides itself. */
+enum need { N_NONE, N_FILE, N_DENY_FILE, N_DENY_EXEC, N_LISTEN, N_DENY_PORT, N_RW, N_RO };
+
 static const struct workload {
 	const char *name;
 	int (*op)(void);
 	int batch;  /* operations between two readings of the clock */
 	bool paced; /* one operation every --pace-us, each timed on its own */
+	enum need need;
 } workloads[] = {
-	{"open", op_open, 32, false},
-	{"open-deny", op_open_deny, 32, false},
-	{"exec", op_exec, 1, false},
-	{"exec-deny", op_exec_deny, 1, false},
-	{"connect", op_connect, 4, false},
-	{"connect-deny", op_connect_deny, 16, false},
-	{"paced-connect", op_connect, 1, true},
-	{"paced-connect-deny", op_connect_deny, 1, true},
+	{"open", op_open, 32, false, N_FILE},
+	{"open-deny", op_open_deny, 32, false, N_DENY_FILE},
+	{"exec", op_exec, 1, false, N_NONE},
+	{"exec-deny", op_exec_deny, 1, false, N_DENY_EXEC},
+	{"connect", op_connect, 4, false, N_LISTEN},
+	{"connect-deny", op_connect_deny, 16, false, N_DENY_PORT},
+	{"paced-connect", op_connect, 1, true, N_LISTEN},
+	{"paced-connect-deny", op_connect_deny, 1, true, N_DENY_PORT},
+	{"rename", op_rename, 16, false, N_RW},
+	{"rename-deny", op_rename_deny, 16, false, N_RO},
+	{"mkdir-rmdir", op_mkdir_rmdir, 16, false, N_RW},
+	{"mkdir-rmdir-deny", op_mkdir_rmdir_deny, 16, false, N_RO},
+	{"mknod-unlink", op_mknod_unlink, 16, false, N_RW},
+	{"mknod-unlink-deny", op_mknod_unlink_deny, 16, false, N_RO},
+	{"symlink-unlink", op_symlink_unlink, 16, false, N_RW},
+	{"symlink-unlink-deny", op_symlink_unlink_deny, 16, false, N_RO},
+	{"link-unlink", op_link_unlink, 16, false, N_RW},
+	{"link-unlink-deny", op_link_unlink_deny, 16, false, N_RO},
+	{"chmod", op_chmod, 16, false, N_RW},
+	{"chmod-deny", op_chmod_deny, 16, false, N_RO},
+	{"chown", op_chown, 16, false, N_RW},
+	{"chown-deny", op_chown_deny, 16, false, N_RO},
+	{"truncate", op_truncate, 16, false, N_RW},
+	{"truncate-deny", op_truncate_deny, 16, false, N_RO},
+	{"setxattr", op_setxattr, 16, false, N_RW},
+	{"setxattr-deny", op_setxattr_deny, 16, false, N_RO},
 };
 
 static const struct workload *find_workload(const char *name)
@@ -338,13 +561,15 @@ static int cmd_measure(int argc, char **argv)
 		{"tag", required_argument, NULL, 'T'},
 		{"pace-us", required_argument, NULL, 'u'},
 		{"round", required_argument, NULL, 'R'},
+		{"rw-dir", required_argument, NULL, 'D'},
+		{"ro-dir", required_argument, NULL, 'O'},
 		{},
 	};
 	const struct workload *work[MAX_WORK];
 	const char *tag = "-";
 	int n_work = 0, c, reps = 5, cpu = -1, watch_pid = 0, round = 0;
 	uint64_t time_ms = 500, warmup_ms = 100;
-	bool need_listener = false;
+	bool need_listener = false, need_rw = false, need_ro = false;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -391,6 +616,12 @@ static int cmd_measure(int argc, char **argv)
 		case 'R':
 			round = atoi(optarg);
 			break;
+		case 'D':
+			fs.rw_dir = optarg;
+			break;
+		case 'O':
+			fs.ro_dir = optarg;
+			break;
 		default:
 			return 2;
 		}
@@ -402,14 +633,18 @@ static int cmd_measure(int argc, char **argv)
 			die("unknown workload '%s'", argv[optind]);
 		if (n_work == MAX_WORK)
 			die("too many workloads%s", "");
-		if ((w->op == op_open && !cfg.file) || (w->op == op_open_deny && !cfg.deny_file) ||
-		    (w->op == op_exec_deny && !cfg.deny_bin) ||
-		    (w->op == op_connect && !cfg.port_lo) ||
-		    (w->op == op_connect_deny && !cfg.deny_port))
+		if ((w->need == N_FILE && !cfg.file) ||
+		    (w->need == N_DENY_FILE && !cfg.deny_file) ||
+		    (w->need == N_DENY_EXEC && !cfg.deny_bin) ||
+		    (w->need == N_LISTEN && !cfg.port_lo) ||
+		    (w->need == N_DENY_PORT && !cfg.deny_port) || (w->need == N_RW && !fs.rw_dir) ||
+		    (w->need == N_RO && !fs.ro_dir))
 			die("workload '%s' needs its option (--file, --deny-file, --deny-exec, "
-			    "--ports, --deny-port)",
+			    "--ports, --deny-port, --rw-dir, --ro-dir)",
 			    w->name);
-		need_listener |= w->op == op_connect;
+		need_listener |= w->need == N_LISTEN;
+		need_rw |= w->need == N_RW;
+		need_ro |= w->need == N_RO;
 		work[n_work++] = w;
 	}
 	if (!n_work || reps < 1 || !time_ms)
@@ -423,6 +658,7 @@ static int cmd_measure(int argc, char **argv)
 			die("cannot pin to the CPU: %s", strerror(errno));
 	}
 	setup_net(need_listener);
+	setup_fs(need_rw, need_ro);
 	signal(SIGPIPE, SIG_IGN);
 
 	printf("# wdbench: tag %s, pid %d, cpu %d, watch %d, %d reps of %llu ms after %llu ms "
@@ -470,8 +706,9 @@ static __attribute__((noreturn)) void cmd_idle(void)
 
 /* ---- policy: the benchmark's policies --------------------------------------------------------
  *
- * 10 base rules make every workload's allowed operation allowed and its -deny operation denied
- * (by a named rule, so events name it). --extra N adds N more rules, spread over every map the
+ * 11 base rules make every workload's allowed operation allowed and its -deny operation denied
+ * (by a named rule, so events name it; the file-system changes' -deny forms by the default, as
+ * DIR/ro/ is not writable). --extra N adds N more rules, spread over every map the
  * kernel consults, and placed where lookups for the benchmark's own paths and addresses walk:
  *   exec deny prefixes under /nonexistent/            -> wd_file_prefix (LPM trie)
  *   read deny exact files under /nonexistent/ and as siblings of the benchmark's file
@@ -547,7 +784,7 @@ static int cmd_policy(int argc, char **argv)
 	if (s.net_lo > 253 + 255 + 255 * 256 || s.net_10 > 65536)
 		die("--extra is too large for the address plan%s", "");
 
-	printf("# wdbench policy: 10 base rules + %ld generated (bench/run makes this file)\n",
+	printf("# wdbench policy: 11 base rules + %ld generated (bench/run makes this file)\n",
 	       extra);
 	printf("version: 1\nname: %s\nidentities: [\"bench:*\"]\nmode: enforce\n", name);
 	printf("exec:\n  allow: [/usr/, \"%s/\"]\n  deny:\n    - \"%s/denied/\"\n", bindir, dir);
@@ -564,7 +801,7 @@ static int cmd_policy(int argc, char **argv)
 		printf("      - /nonexistent/dirs/%06ld/\n", i);
 	for (long i = 0; i < s.pfx_near; i++)
 		printf("      - \"%s/data/d-%06ld/\"\n", dir, i);
-	printf("  write:\n    allow: [/dev/null]\n");
+	printf("  write:\n    allow: [/dev/null, \"%s/rw/\"]\n", dir);
 	printf("network:\n  allow:\n    - to: 127.0.0.1\n      ports: [\"%s\"]\n"
 	       "      protocol: tcp\n",
 	       ports);
@@ -589,7 +826,7 @@ static int cmd_policy(int argc, char **argv)
 
 /* ---- report ------------------------------------------------------------------------------- */
 
-#define MAX_CELLS   128
+#define MAX_CELLS   512
 #define MAX_SAMPLES 256
 
 struct cell {
@@ -663,12 +900,16 @@ static int config_rank(const char *c)
 
 static int workload_rank(const char *w)
 {
-	static const char *const order[] = {"open", "exec", "connect", "paced-connect"};
+	static const char *const order[] = {
+		"open",	       "exec",	       "connect",	 "paced-connect", "rename",
+		"mkdir-rmdir", "mknod-unlink", "symlink-unlink", "link-unlink",	  "chmod",
+		"chown",       "truncate",     "setxattr",
+	};
 
-	for (int i = 0; i < 4; i++)
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		if (!strcmp(w, order[i]))
-			return i;
-	return 9;
+			return (int)i;
+	return 99;
 }
 
 static int cmp_cell(const void *a, const void *b)
@@ -760,7 +1001,7 @@ static int cmd_report(int argc, char **argv)
 	fclose(f);
 	qsort(cells, n_cells, sizeof(cells[0]), cmp_cell);
 
-	printf("%-13s %-15s %6s %9s %10s %6s %6s %6s %5s %3s %9s %5s\n", "workload", "config",
+	printf("%-14s %-15s %6s %9s %10s %6s %6s %6s %5s %3s %9s %5s\n", "workload", "config",
 	       "rules", "ops/s", "ns/op", "ratio", "paired", "best", "iqr%", "n", "warden-ns",
 	       "wait%");
 	for (int i = 0; i < n_cells; i++) {
@@ -800,7 +1041,7 @@ static int cmd_report(int argc, char **argv)
 			snprintf(wait, sizeof(wait), "%.1f", quantile(c->wait, c->n_wait, 0.5));
 		else
 			snprintf(wait, sizeof(wait), "-");
-		printf("%-13s %-15s %6s %9.0f %10.0f %6s %6s %6s %5.1f %3d %9s %5s%s\n",
+		printf("%-14s %-15s %6s %9.0f %10.0f %6s %6s %6s %5.1f %3d %9s %5s%s\n",
 		       c->workload, c->config, c->rules, 1e9 / med, med, ratio, paired, best,
 		       med > 0 ? 100 * (p75 - p25) / med : 0, c->n, wns, wait,
 		       c->bad ? "  INVALID" : "");
