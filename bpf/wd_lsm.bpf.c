@@ -24,6 +24,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define SOCK_PACKET	    10
 #define S_IFSOCK	    0140000
 #define S_IFBLK		    0060000
+#define S_IFCHR		    0020000
 #define IPPROTO_SCTP	    132
 #define IPPROTO_MPTCP	    262
 #define SOL_IP		    0
@@ -1060,11 +1061,17 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
  * (an inventory of where a job changes things, not a flood from rm -rf). */
 #define WD_SEEN_CHANGE 16
 
+/* Changes no rule can allow: in cgroupfs and bpffs (how a task would leave its sandbox or reach
+ * warden's pins), and to device nodes (a rule that lets a job write to /dev/null does not let
+ * it remove, replace or chmod /dev/null for the whole node). */
 static __always_inline bool fs_confined(struct dentry *dentry)
 {
 	unsigned long magic = BPF_CORE_READ(dentry, d_sb, s_magic);
+	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
+	__u32 mode = inode ? BPF_CORE_READ(inode, i_mode) & S_IFMT : 0;
 
-	return magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC || magic == BPF_FS_MAGIC;
+	return magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC ||
+	       magic == BPF_FS_MAGIC || mode == S_IFCHR || mode == S_IFBLK;
 }
 
 /* Decides one change: @dentry (on mount @mnt) is the name that is made, goes away or changes;
@@ -1083,8 +1090,7 @@ static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
 	if (!s)
 		return -EACCES;
 	if (fs_confined(dentry)) {
-		/* cgroupfs and bpffs: how a task would leave its sandbox or reach warden's pins.
-		 * Refused in audit mode too, as the opens of their files are. */
+		/* Refused in audit mode too, as writes to cgroup files are. */
 		emit_change(c, s, &f, WD_EV_CONFINE, hook, WD_OP_WRITE, WD_RULE_DEFAULT,
 			    WD_DEC_DENY, change, 0);
 		wd_hit(WD_RULE_DEFAULT);

@@ -221,6 +221,66 @@ def main(argv):
         os.link(args[0], args[1])
     elif action == "listdir":
         os.listdir(args[0])
+    # Changes to the file system without an open for writing (and two with one).
+    elif action == "rename":
+        os.rename(args[0], args[1])
+    elif action == "exchange":
+        libc = ctypes.CDLL(None, use_errno=True)
+        # renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)
+        if libc.renameat2(-100, args[0].encode(), -100, args[1].encode(), 2) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    elif action == "unlink":
+        os.unlink(args[0])
+    elif action == "rmdir":
+        os.rmdir(args[0])
+    elif action == "mkdir":
+        os.mkdir(args[0])
+    elif action == "symlink":
+        os.symlink(args[0], args[1])
+    elif action == "mkfifo":
+        os.mkfifo(args[0])
+    elif action == "bind-unix":
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        u.bind(args[0])
+        u.close()
+    elif action == "chmod":
+        os.chmod(args[0], int(args[1], 8))
+    elif action == "chown":
+        os.chown(args[0], int(args[1]), int(args[2]))
+    elif action == "setxattr":
+        os.setxattr(args[0], args[1], args[2].encode())
+    elif action == "setacl":
+        # system.posix_acl_access: user::rw- group::r-- other::r-- (what the mode says, as an ACL)
+        acl = struct.pack("<I", 2) + b"".join(
+            struct.pack("<HHI", tag, perm, 0xFFFFFFFF) for tag, perm in ((1, 6), (4, 4), (0x20, 4)))
+        os.setxattr(args[0], "system.posix_acl_access", acl)
+    elif action == "deep-mkdir":
+        # mkdir one 200-byte name below the other from the cwd until the kernel refuses: prints
+        # the length of the path refused and the errno ("4xxx errno=EACCES")
+        name, depth = "d" * 200, len(os.getcwd())
+        while depth < 8192:
+            try:
+                os.mkdir(name)
+            except OSError as e:
+                print(depth + 201, "errno=" + errno.errorcode.get(e.errno, str(e.errno)))
+                return 0
+            os.chdir(name)
+            depth += 201
+        print(depth, "ok")
+        return 0
+    elif action == "removexattr":
+        os.removexattr(args[0], args[1])
+    elif action == "create":
+        os.close(os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, int(args[1], 8) if len(args) > 1 else 0o644))
+    elif action == "open-trunc":
+        os.close(os.open(args[0], os.O_WRONLY | os.O_TRUNC))
+    elif action == "ftruncate":
+        fd = os.open(args[0], os.O_WRONLY)
+        try:
+            os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)
     elif action == "tiocsti":
         import fcntl
         import termios
