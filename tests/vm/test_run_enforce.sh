@@ -220,7 +220,7 @@ is retopts errno=EPERM "DENY confine source-routing option=7 "
 is sctp errno=EPERM "DENY socket family=2 type=1 "
 is any-alias errno=EPERM
 is unix-dgram errno=EPERM "DENY connect unix:dgram.sock .*hook=unix_may_send"
-is truncate errno=EPERM "DENY confine truncate-by-path .*hook=path_truncate"
+is truncate errno=EACCES "DENY truncate $E/victim .*hook=path_truncate"
 is link-protected errno=EPERM "DENY confine hardlink-of-protected-file .*hook=path_link"
 is mprotect-cow errno=EACCES "DENY mmap-exec echo .*hook=file_mprotect"
 is listdir-deny errno=EACCES "DENY open-read $W/abcd "
