@@ -1,0 +1,8 @@
+#include <iostream>
+#include "words.hpp"
+
+int main()
+{
+	std::cout << join({"built", "with", "cmake", "and", "ninja"}, " ") << "\n";
+	return 0;
+}
