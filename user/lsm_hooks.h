@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one list of the LSM hooks warden attaches: the loader (enforce.c) and `warden probe`
+ * (probe.c) both read it, and tests/unit/test_lsm_hooks.c fails when a program of
+ * bpf/wd_lsm.bpf.c or bpf/probe_lsm.bpf.c is not in it or an entry names no program. */
+#ifndef WD_LSM_HOOKS_H
+#define WD_LSM_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe.h"
+#include "warden/abi.h"
+
+struct btf;
+
+struct wd_lsm_hook {
+	const char *hook;     /* "path_rename": SEC("lsm/path_rename"), bpf_lsm_path_rename */
+	const char *progs[2]; /* warden's programs on it in bpf/wd_lsm.bpf.c (NULL-padded) */
+	const char *probe;    /* the program in bpf/probe_lsm.bpf.c that stands for it */
+	unsigned arm;	      /* enum wd_probe_arm (bpf/probe_lsm.h) of the probe program */
+	uint16_t id;	      /* enum wd_hook of its events */
+	bool optional;	      /* exists only on newer kernels: absent is not an error */
+	enum wd_need need;    /* what it enforces: exec, file, socket or confinement */
+	const char *action;   /* what the probe's test child does to see it act */
+};
+
+extern const struct wd_lsm_hook wd_lsm_hooks[];
+extern const size_t wd_lsm_hooks_n;
+
+/* Probe programs that check a feature rather than a hook (bpf_d_path, task storage). */
+struct wd_lsm_feature {
+	const char *name;  /* the probe's row: "bpf_d_path" */
+	const char *probe; /* its program in bpf/probe_lsm.bpf.c */
+	const char *hook;  /* the hook it is attached to */
+	const char *yes;   /* the row's detail when it loads and attaches */
+};
+
+extern const struct wd_lsm_feature wd_lsm_features[];
+extern const size_t wd_lsm_features_n;
+
+/* The entry whose hook, warden program or probe program is @name; NULL if none. */
+const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name);
+const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name);
+const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name);
+
+/* Whether this kernel has the hook: its BTF has the function bpf_lsm_<hook> that LSM programs
+ * attach to. @vmlinux NULL: assumed present. */
+bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *h);
+
+/* The rule text of a confinement denial (a WD_EV_CONFINE event), naming what was refused:
+ * "confinement: a sandbox cannot create user namespaces". Static strings. */
+const char *wd_confine_text(const struct wd_event *e);
+
+#endif
