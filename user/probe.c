@@ -1,41 +1,42 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `warden probe`. Reading /sys/kernel/security/lsm or kernel versions is not enough: a kernel
- * may list `bpf` and still refuse LSM programs, so every hook is loaded and attached for real. */
+ * may list `bpf` and still refuse LSM programs, or load and attach them without ever running
+ * them (`bpf` missing from the active LSM list), so every LSM hook warden attaches is seen
+ * refusing a test child's action in a throwaway cgroup before it is called enforcing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "json.h"
+#include "../bpf/probe_lsm.h"
 #include "libbpf_log.h"
+#include "lsm_hooks.h"
 #include "mountinfo.h"
 #include "probe.h"
 #include "probe_cgroup.skel.h"
 #include "probe_lsm.skel.h"
 #include "warden/version.h"
-
-/* Each LSM hook warden relies on, with the probe program that stands for it. */
-static const struct {
-	const char *name;
-	const char *prog;
-} lsm_hooks[] = {
-	{"lsm/bprm_check_security", "wd_p_bprm"},   {"lsm/mmap_file", "wd_p_mmap_file"},
-	{"lsm/file_mprotect", "wd_p_mprotect"},	    {"lsm/file_open", "wd_p_file_open"},
-	{"lsm/file_receive", "wd_p_file_recv"},	    {"lsm/path_link", "wd_p_path_link"},
-	{"lsm/socket_create", "wd_p_sk_create"},    {"lsm/socket_connect", "wd_p_sk_conn"},
-	{"lsm/socket_sendmsg", "wd_p_sk_send"},	    {"lsm/unix_stream_connect", "wd_p_unix_conn"},
-	{"lsm/task_alloc", "wd_p_task_alloc"},	    {"lsm/task_kill", "wd_p_task_kill"},
-	{"lsm/ptrace_access_check", "wd_p_ptrace"}, {"lsm/bpf", "wd_p_bpf"},
-	{"lsm/userns_create", "wd_p_userns"},	    {"lsm/sb_mount", "wd_p_sb_mount"},
-	{"lsm/move_mount", "wd_p_move_mount"},
-};
 
 static const struct {
 	const char *name;
@@ -56,7 +57,7 @@ struct wd_feature *wd_probe_add(struct wd_probe *p, const char *name, enum wd_ne
 	if (p->n >= WD_PROBE_MAX_FEATURES)
 		return NULL;
 	f = &p->feats[p->n++];
-	f->name = name;
+	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->need = need;
 	f->available = available;
 	va_start(ap, fmt);
@@ -203,22 +204,79 @@ out:
 		rmdir(cg);
 }
 
-/* Loads the LSM probe object with only @only enabled (all programs when NULL); the task storage
- * map is created only when a program needs it, so a kernel without it fails just that probe. */
-static struct probe_lsm_bpf *lsm_load(const char *only, int *err)
+/* ---- BPF LSM: each hook seen acting ------------------------------------------------------- */
+
+enum hook_state {
+	H_ABSENT,      /* the kernel has no such hook (an optional one) */
+	H_LOAD_FAIL,   /* the program was refused */
+	H_ATTACH_FAIL, /* loaded, not attached */
+	H_ATTACHED,    /* attached; not tried yet */
+	H_NOT_SEEN,    /* attached, but the test child's action was not refused by it */
+	H_SEEN,	       /* the test child's action got the probe's errno */
+};
+
+struct lsm_run {
+	struct probe_lsm_bpf *skel;
+	struct btf *btf;
+	enum hook_state st[sizeof(((struct probe_lsm_bpf__bss *)0)->wd_p_calls) / sizeof(__u64)];
+	char why[64][200]; /* per table entry */
+	struct bpf_link *links[64];
+	char load_why[200]; /* the refusal of the whole object, "" if it loaded */
+	int n_seen, n_attached, n_loaded;
+	bool thorough; /* each refused hook loaded alone, for its own reason */
+	int n_refused; /* hooks refused when loaded alone */
+	size_t first_refused;
+	char act_why[200]; /* why the actions could not be tried at all, "" if they were */
+};
+
+_Static_assert(sizeof(((struct lsm_run *)0)->why) / sizeof(((struct lsm_run *)0)->why[0]) >=
+		       WD_ARM_NR,
+	       "room for every hook");
+
+static void set_why(struct lsm_run *lr, size_t i, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_why(struct lsm_run *lr, size_t i, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(lr->why[i], sizeof(lr->why[i]), fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf's own words are shown with -v. */
+static void load_error(char *buf, size_t len, int err)
+{
+	snprintf(buf, len, "load failed: %s", strerror(-err));
+}
+
+/* Opens the probe object with only the programs @want says (by table index) and the feature
+ * program @feature ("*": all of them, NULL: none) set to load, and loads it. */
+static struct probe_lsm_bpf *lsm_open_load(const bool *want, const char *feature, int *err)
 {
 	struct probe_lsm_bpf *skel = probe_lsm_bpf__open();
 	struct bpf_program *prog;
+	bool store = false;
 
 	if (!skel) {
 		*err = -errno;
 		return NULL;
 	}
-	bpf_object__for_each_program (prog, skel->obj)
-		bpf_program__set_autoload(prog,
-					  !only || strcmp(bpf_program__name(prog), only) == 0);
-	if (only && strcmp(only, "wd_p_task_store") != 0)
+	bpf_object__for_each_program (prog, skel->obj) {
+		const struct wd_lsm_hook *h = wd_lsm_hook_by_probe(bpf_program__name(prog));
+		bool on = h ? want[h - wd_lsm_hooks]
+			    : feature && (strcmp(feature, "*") == 0 ||
+					  strcmp(feature, bpf_program__name(prog)) == 0);
+
+		bpf_program__set_autoload(prog, on);
+		if (on && !h && strcmp(bpf_program__name(prog), "wd_p_task_store") == 0)
+			store = true;
+	}
+	/* The task storage map only for the program that needs it: a kernel without it then
+	 * fails just that feature. */
+	if (!store)
 		bpf_map__set_autocreate(skel->maps.wd_p_task_map, false);
+	wd_libbpf_clear();
 	*err = probe_lsm_bpf__load(skel);
 	if (*err) {
 		probe_lsm_bpf__destroy(skel);
@@ -227,98 +285,865 @@ static struct probe_lsm_bpf *lsm_load(const char *only, int *err)
 	return skel;
 }
 
-/* Loads and attaches one program; on failure writes why to @why. */
-static bool lsm_try(struct probe_lsm_bpf *all, const char *name, char *why, size_t len)
+/* One load of everything answers a healthy kernel quickly; only a refusal makes us load the
+ * programs one by one to tell which hooks are refused, then the ones that load together. */
+static void lsm_load_all(struct lsm_run *lr)
 {
-	struct probe_lsm_bpf *one = NULL;
-	struct bpf_program *prog;
-	struct bpf_link *link;
-	int err = 0;
+	bool want[64] = {0}, one[64] = {0};
+	int err;
 
-	if (!all) {
-		one = lsm_load(name, &err);
-		if (!one) {
-			snprintf(why, len, "load failed: %s", strerror(-err));
-			return false;
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
+
+		if (!wd_lsm_hook_in_kernel(lr->btf, h)) {
+			lr->st[i] = H_ABSENT;
+			set_why(lr, i,
+				"not in this kernel (Linux 6.2 and later): nothing to enforce");
+			continue;
 		}
+		want[i] = true;
+		lr->st[i] = H_ATTACHED;
 	}
-	prog = bpf_object__find_program_by_name((all ? all : one)->obj, name);
-	link = prog ? bpf_program__attach(prog) : NULL;
-	if (!link) {
-		snprintf(why, len, "attach failed: %s", strerror(errno));
-		probe_lsm_bpf__destroy(one);
-		return false;
+	lr->skel = lsm_open_load(want, "*", &err);
+	if (lr->skel)
+		return;
+	load_error(lr->load_why, sizeof(lr->load_why), err);
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		struct probe_lsm_bpf *s;
+
+		if (!want[i])
+			continue;
+		/* A quick answer (the daemon, warden run): when the first hook alone is refused
+		 * too, so are all of them (our hosts refuse every LSM program). */
+		if (!lr->thorough && lr->n_refused) {
+			want[i] = false;
+			lr->st[i] = H_LOAD_FAIL;
+			snprintf(lr->why[i], sizeof(lr->why[i]), "%s", lr->why[lr->first_refused]);
+			continue;
+		}
+		one[i] = true;
+		s = lsm_open_load(one, NULL, &err);
+		one[i] = false;
+		if (s) {
+			probe_lsm_bpf__destroy(s);
+			continue;
+		}
+		want[i] = false;
+		lr->st[i] = H_LOAD_FAIL;
+		load_error(lr->why[i], sizeof(lr->why[i]), err);
+		if (!lr->n_refused++)
+			lr->first_refused = i;
 	}
-	bpf_link__destroy(link);
-	probe_lsm_bpf__destroy(one);
-	return true;
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
+		if (want[i])
+			break;
+		else if (i + 1 == wd_lsm_hooks_n)
+			return;
+	/* Some load alone: together, without the feature programs (tried on their own). */
+	lr->skel = lsm_open_load(want, NULL, &err);
+	if (lr->skel)
+		return;
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
+		if (want[i]) {
+			lr->st[i] = H_LOAD_FAIL;
+			load_error(lr->why[i], sizeof(lr->why[i]), err);
+		}
 }
 
-/* What /sys/kernel/security/lsm says of bpf, for the report only: it never decides. */
-static const char *lsm_listed(void)
+static void lsm_attach_all(struct lsm_run *lr)
 {
-	char buf[512] = "";
-	FILE *f = fopen("/sys/kernel/security/lsm", "re");
-	const char *what = "missing from";
+	for (size_t i = 0; lr->skel && i < wd_lsm_hooks_n; i++) {
+		struct bpf_program *prog;
 
-	if (!f)
-		return errno == ENOENT ? "not known (securityfs is not mounted) in"
-				       : "not readable in";
-	if (fgets(buf, sizeof(buf), f)) {
-		char *save = NULL;
-
-		for (char *t = strtok_r(buf, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save))
-			if (strcmp(t, "bpf") == 0)
-				what = "listed in";
+		if (lr->st[i] != H_ATTACHED)
+			continue;
+		lr->n_loaded++;
+		prog = bpf_object__find_program_by_name(lr->skel->obj, wd_lsm_hooks[i].probe);
+		lr->links[i] = prog ? bpf_program__attach(prog) : NULL;
+		if (!lr->links[i]) {
+			lr->st[i] = H_ATTACH_FAIL;
+			set_why(lr, i, "loaded, attach failed: %s",
+				strerror(prog ? errno : ENOENT));
+			continue;
+		}
+		lr->n_attached++;
 	}
+}
+
+/* The test child's files, all in a temporary directory of the probe's own. */
+struct act_paths {
+	char dir[64], x[80], t[80], u[80], r[80], r2[80], l[80], nd[80], d0[80], fifo[80], sl[80],
+		sock[80], nosock[80], m[80], m2[80];
+};
+
+#define ACT_SETUP_FAILED 254 /* a step before the action failed */
+#define ACT_NO_ANSWER	 253 /* recvmsg: no descriptor and no MSG_CTRUNC */
+
+static int res(long r)
+{
+	return r < 0 ? errno : 0;
+}
+
+static int private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	return 0;
+}
+
+/* Runs @arm's action in a grandchild (what would change the caller: namespaces, chroot,
+ * tracing); its exit status is the result. */
+static int in_grandchild(unsigned arm, const struct act_paths *ap)
+{
+	int st, r = 0;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		alarm(30);
+		switch (arm) {
+		case WD_ARM_SB_MOUNT:
+			/* In a mount namespace of its own, its first mount call is the action. */
+			r = unshare(CLONE_NEWNS)
+				    ? ACT_SETUP_FAILED
+				    : res(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+			break;
+		case WD_ARM_SB_UMOUNT:
+			if (private_mounts() || mount("none", ap->m, "tmpfs", 0, "size=16k"))
+				r = ACT_SETUP_FAILED;
+			else
+				r = res(umount2(ap->m, 0));
+			break;
+		case WD_ARM_MOVE_MOUNT:
+			if (private_mounts() || mount("none", ap->m, "tmpfs", 0, "size=16k"))
+				r = ACT_SETUP_FAILED;
+			else
+				r = res(syscall(SYS_move_mount, AT_FDCWD, ap->m, AT_FDCWD, ap->m2,
+						0));
+			break;
+		case WD_ARM_PIVOTROOT:
+			r = private_mounts() ? ACT_SETUP_FAILED
+					     : res(syscall(SYS_pivot_root, ap->dir, ap->dir));
+			break;
+		case WD_ARM_CHROOT:
+			r = res(chroot(ap->dir));
+			break;
+		case WD_ARM_USERNS:
+			r = res(unshare(CLONE_NEWUSER));
+			break;
+		case WD_ARM_TRACEME:
+			r = res(ptrace(PTRACE_TRACEME, 0, NULL, NULL));
+			break;
+		}
+		_exit(r & 0xff);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : ACT_SETUP_FAILED;
+}
+
+static int act_file_receive(const struct act_paths *ap)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char c = 'x';
+	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	int sv[2], fd, r = ACT_SETUP_FAILED;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return ACT_SETUP_FAILED;
+	fd = open(ap->x, O_RDONLY | O_CLOEXEC);
+	memset(&u, 0, sizeof(u));
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (fd >= 0 && sendmsg(sv[0], &m, 0) == 1) {
+		memset(&u, 0, sizeof(u));
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof(u.buf);
+		m.msg_flags = 0;
+		if (recvmsg(sv[1], &m, MSG_CMSG_CLOEXEC) < 0) {
+			r = errno;
+		} else if ((cm = CMSG_FIRSTHDR(&m)) && cm->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof(int));
+			close(got);
+			r = 0;
+		} else {
+			/* The kernel reports a refused descriptor only as a truncated message. */
+			r = (m.msg_flags & MSG_CTRUNC) ? WD_PROBE_ERRNO : ACT_NO_ANSWER;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+static int act_unix_connect(const struct act_paths *ap)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r = ACT_SETUP_FAILED;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ap->sock);
+	if (l >= 0 && c >= 0 && !bind(l, (struct sockaddr *)&sa, sizeof(sa)) && !listen(l, 1))
+		r = res(connect(c, (struct sockaddr *)&sa, sizeof(sa)));
+	if (l >= 0)
+		close(l);
+	if (c >= 0)
+		close(c);
+	unlink(ap->sock);
+	return r;
+}
+
+static int act_ptrace(void)
+{
+	int p[2], r;
+	char b;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return ACT_SETUP_FAILED;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return ACT_SETUP_FAILED;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		alarm(30);
+		while (read(p[0], &b, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	r = res(ptrace(PTRACE_SEIZE, pid, NULL, NULL));
+	close(p[1]); /* the tracee (if it is one) ends at once */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* The action that meets @arm's hook. Returns 0 or the errno it got. Runs in the test child:
+ * system calls only, nothing that allocates. */
+static int act(unsigned arm, const struct act_paths *ap)
+{
+	/* A minimal access ACL (user rwx, group and other nothing): the test file's own mode. */
+	static const uint32_t acl[] = {2,	   0x00070001, 0xffffffff, 0x00000004,
+				       0xffffffff, 0x00000020, 0xffffffff};
+	char *const argv[] = {(char *)ap->x, NULL}, *const envp[] = {NULL};
+	union bpf_attr attr;
+	int sv[2], fd, r, v = 4096;
+	void *p;
+
+	switch (arm) {
+	case WD_ARM_BPRM:
+		/* Not an executable format: without the hook, ENOEXEC. */
+		execve(ap->x, argv, envp);
+		return errno;
+	case WD_ARM_MMAP_FILE:
+		fd = open(ap->x, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ACT_SETUP_FAILED;
+		p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+		r = p == MAP_FAILED ? errno : 0;
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+		close(fd);
+		return r;
+	case WD_ARM_MPROTECT:
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return ACT_SETUP_FAILED;
+		r = res(mprotect(p, 4096, PROT_READ | PROT_EXEC));
+		munmap(p, 4096);
+		return r;
+	case WD_ARM_FILE_OPEN:
+		fd = open(ap->x, O_RDONLY | O_CLOEXEC);
+		r = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	case WD_ARM_PATH_LINK:
+		return res(link(ap->x, ap->l));
+	case WD_ARM_PATH_TRUNCATE:
+		return res(truncate(ap->t, 0));
+	case WD_ARM_PATH_MKDIR:
+		return res(mkdir(ap->nd, 0700));
+	case WD_ARM_PATH_UNLINK:
+		return res(unlink(ap->u));
+	case WD_ARM_PATH_RMDIR:
+		return res(rmdir(ap->d0));
+	case WD_ARM_PATH_MKNOD:
+		return res(mknod(ap->fifo, S_IFIFO | 0600, 0));
+	case WD_ARM_PATH_SYMLINK:
+		return res(symlink("x", ap->sl));
+	case WD_ARM_PATH_RENAME:
+		return res(rename(ap->r, ap->r2));
+	case WD_ARM_PATH_CHMOD:
+		return res(chmod(ap->x, 0700));
+	case WD_ARM_PATH_CHOWN:
+		return res(chown(ap->x, getuid(), getgid()));
+	case WD_ARM_SETXATTR:
+		return res(setxattr(ap->x, "user.warden_probe", "1", 1, 0));
+	case WD_ARM_REMOVEXATTR:
+		return res(removexattr(ap->x, "user.warden_probe"));
+	case WD_ARM_FILE_TRUNCATE:
+		fd = open(ap->t, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ACT_SETUP_FAILED;
+		r = res(ftruncate(fd, 0));
+		close(fd);
+		return r;
+	case WD_ARM_SET_ACL:
+		return res(setxattr(ap->x, "system.posix_acl_access", acl, sizeof(acl), 0));
+	case WD_ARM_REMOVE_ACL:
+		return res(removexattr(ap->x, "system.posix_acl_access"));
+	case WD_ARM_SOCK_CREATE:
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		r = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			close(fd);
+		return r;
+	case WD_ARM_SOCK_CONNECT: {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+		/* Nobody listens there: without the hook, ENOENT. */
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ap->nosock);
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return ACT_SETUP_FAILED;
+		r = res(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+		close(fd);
+		return r;
+	}
+	case WD_ARM_SOCK_SENDMSG:
+	case WD_ARM_UNIX_SEND:
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+			return ACT_SETUP_FAILED;
+		r = res(send(sv[0], "x", 1, MSG_DONTWAIT));
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	case WD_ARM_SETSOCKOPT:
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return ACT_SETUP_FAILED;
+		r = res(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)));
+		close(fd);
+		return r;
+	case WD_ARM_UNIX_CONNECT:
+		return act_unix_connect(ap);
+	case WD_ARM_FILE_RECEIVE:
+		return act_file_receive(ap);
+	case WD_ARM_TASK_ALLOC: {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return errno;
+		if (pid == 0)
+			_exit(0);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
+	case WD_ARM_CAPABLE:
+		/* The child's own UTS namespace, if it is not refused: changes nothing else. */
+		return res(unshare(CLONE_NEWUTS));
+	case WD_ARM_BPF:
+		memset(&attr, 0, sizeof(attr));
+		r = res(syscall(SYS_bpf, BPF_MAP_GET_NEXT_ID, &attr, sizeof(attr)));
+		return r == ENOENT ? 0 : r;
+	case WD_ARM_TASK_KILL:
+		return res(kill(getpid(), 0));
+	case WD_ARM_PTRACE:
+		return act_ptrace();
+	default:
+		return in_grandchild(arm, ap);
+	}
+}
+
+static void act_child(int cmd, int out, const struct act_paths *ap)
+{
+	unsigned arm;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGPIPE, SIG_IGN);
+	while (read(cmd, &arm, sizeof(arm)) == sizeof(arm)) {
+		int r = act(arm, ap);
+
+		if (write(out, &r, sizeof(r)) != sizeof(r))
+			break;
+	}
+	_exit(0);
+}
+
+static int make_paths(struct act_paths *ap)
+{
+	static const char garbage[] = "\x7fWD-probe: not an executable format\n";
+	const struct {
+		char *p;
+		const char *name;
+	} files[] = {
+		{ap->x, "x"},	 {ap->t, "t"},	 {ap->u, "u"},	  {ap->r, "r"},
+		{ap->r2, "r2"},	 {ap->l, "l"},	 {ap->nd, "nd"},  {ap->d0, "d0"},
+		{ap->fifo, "p"}, {ap->sl, "sl"}, {ap->sock, "s"}, {ap->nosock, "ns"},
+		{ap->m, "m"},	 {ap->m2, "m2"},
+	};
+	int fd;
+
+	snprintf(ap->dir, sizeof(ap->dir), "/tmp/warden-probe.XXXXXX");
+	if (!mkdtemp(ap->dir))
+		return -errno;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		snprintf(files[i].p, sizeof(ap->x), "%s/%s", ap->dir, files[i].name);
+	fd = open(ap->x, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (fd < 0 || write(fd, garbage, sizeof(garbage) - 1) != sizeof(garbage) - 1) {
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	for (size_t i = 1; i < 4; i++) {
+		fd = open(files[i].p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, "x", 1) != 1) {
+			if (fd >= 0)
+				close(fd);
+			return -EIO;
+		}
+		close(fd);
+	}
+	if (mkdir(ap->d0, 0700) || mkdir(ap->m, 0700) || mkdir(ap->m2, 0700))
+		return -errno;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	remove(path);
+	return 0;
+}
+
+/* Waits up to @ms for the child's answer. */
+static int read_answer(int fd, int *r, int ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int n;
+
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -ETIMEDOUT;
+	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 0 : -EPIPE;
+}
+
+static const char *result_text(int r, char *buf, size_t len)
+{
+	if (r == 0)
+		return "succeeded";
+	if (r == ACT_SETUP_FAILED)
+		return "could not be set up";
+	if (r == ACT_NO_ANSWER)
+		return "got neither the descriptor nor a refusal";
+	snprintf(buf, len, "failed with %s", strerror(r));
+	return buf;
+}
+
+/* Judges hook @i by the child's result @r and its program's call count. */
+static void judge(struct lsm_run *lr, size_t i, int r, unsigned long long calls)
+{
+	const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
+	bool counted_only = h->arm == WD_ARM_CAPABLE || h->arm == WD_ARM_FILE_RECEIVE;
+	char buf[96];
+
+	if (calls && (r == WD_PROBE_ERRNO || (h->arm == WD_ARM_CAPABLE && r == EPERM))) {
+		lr->st[i] = H_SEEN;
+		lr->n_seen++;
+		if (counted_only)
+			set_why(lr, i,
+				"refused a test child's %s (%s reports no errno: seen by its call "
+				"count, %llu)",
+				h->action, h->arm == WD_ARM_CAPABLE ? "capable()" : "recvmsg",
+				calls);
+		else
+			set_why(lr, i, "refused a test child's %s", h->action);
+		return;
+	}
+	lr->st[i] = H_NOT_SEEN;
+	if (!calls)
+		set_why(lr, i, "attached, but never ran: a test child's %s %s", h->action,
+			result_text(r, buf, sizeof(buf)));
+	else
+		set_why(lr, i, "ran %llu times, but a test child's %s %s", calls, h->action,
+			result_text(r, buf, sizeof(buf)));
+}
+
+static void lsm_act(struct lsm_run *lr, const char *cgroup2)
+{
+	struct act_paths ap;
+	char cg[PATH_MAX + 64] = "", procs[PATH_MAX + 80];
+	int cmd[2] = {-1, -1}, out[2] = {-1, -1}, err, fd, st;
+	bool dead = false, have_dir = false;
+	struct stat sb;
+	pid_t pid = -1;
+
+	memset(&ap, 0, sizeof(ap));
+	if (!cgroup2 || !cgroup2[0]) {
+		snprintf(lr->act_why, sizeof(lr->act_why), "no cgroup2 mount for a test cgroup");
+		return;
+	}
+	snprintf(cg, sizeof(cg), "%s/warden-probe.%d.lsm", cgroup2, getpid());
+	if ((mkdir(cg, 0700) && errno != EEXIST) || stat(cg, &sb)) {
+		snprintf(lr->act_why, sizeof(lr->act_why), "cannot create a test cgroup %s: %s", cg,
+			 strerror(errno));
+		cg[0] = '\0';
+		goto out;
+	}
+	err = make_paths(&ap);
+	have_dir = ap.dir[0] && !strstr(ap.dir, "XXXXXX");
+	if (err) {
+		snprintf(lr->act_why, sizeof(lr->act_why), "cannot make test files in /tmp: %s",
+			 strerror(-err));
+		goto out;
+	}
+	if (pipe2(cmd, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+		snprintf(lr->act_why, sizeof(lr->act_why), "pipe: %s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(lr->act_why, sizeof(lr->act_why), "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(cmd[1]);
+		close(out[0]);
+		act_child(cmd[0], out[1], &ap);
+	}
+	close(cmd[0]);
+	close(out[1]);
+	cmd[0] = out[1] = -1;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%d\n", (int)pid) < 0) {
+		snprintf(lr->act_why, sizeof(lr->act_why),
+			 "cannot move the test child into its cgroup: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	lr->skel->bss->wd_p_cgid = sb.st_ino; /* on cgroup2 the inode number is the id */
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
+		unsigned arm = h->arm;
+		int r = 0;
+
+		if (lr->st[i] != H_ATTACHED)
+			continue;
+		if (dead) {
+			lr->st[i] = H_NOT_SEEN;
+			set_why(lr, i, "attached, not tried: the test child stopped answering");
+			continue;
+		}
+		__atomic_store_n(&lr->skel->bss->wd_p_arm, arm, __ATOMIC_SEQ_CST);
+		if (write(cmd[1], &arm, sizeof(arm)) != sizeof(arm) ||
+		    read_answer(out[0], &r, 30000)) {
+			dead = true;
+			__atomic_store_n(&lr->skel->bss->wd_p_arm, 0, __ATOMIC_SEQ_CST);
+			lr->st[i] = H_NOT_SEEN;
+			set_why(lr, i, "attached, but a test child's %s did not come back",
+				h->action);
+			continue;
+		}
+		__atomic_store_n(&lr->skel->bss->wd_p_arm, 0, __ATOMIC_SEQ_CST);
+		judge(lr, i, r, __atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST));
+	}
+out:
+	if (lr->skel)
+		lr->skel->bss->wd_p_cgid = 0;
+	if (cmd[1] >= 0)
+		close(cmd[1]);
+	if (cmd[0] >= 0)
+		close(cmd[0]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (pid > 0) {
+		if (dead)
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (cg[0]) {
+		/* Whatever the child left (a grandchild that hung) goes with the cgroup. */
+		snprintf(procs, sizeof(procs), "%s/cgroup.kill", cg);
+		for (int i = 0; i < 100 && rmdir(cg) && errno == EBUSY; i++) {
+			fd = open(procs, O_WRONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				(void)!write(fd, "1", 1);
+				close(fd);
+			}
+			usleep(10000);
+		}
+	}
+	if (have_dir)
+		nftw(ap.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* The active LSM list, for the report; "" if unreadable (*@why says why). */
+static void lsm_list(char *buf, size_t len, const char **why)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+
+	buf[0] = '\0';
+	*why = "not readable in";
+	if (!f) {
+		if (errno == ENOENT)
+			*why = "not known (securityfs is not mounted) in";
+		return;
+	}
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 	fclose(f);
-	return what;
+}
+
+static bool listed(const char *list, const char *name)
+{
+	char buf[512];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, name) == 0)
+			return true;
+	return false;
+}
+
+/* Detaching a trampoline program waits for a grace period of its own (about 0.2 s each under
+ * qemu's TCG): a helper process holds the links and lets go of them once ours are closed, so
+ * the caller does not wait. Disarmed, the programs decide nothing meanwhile. */
+static void links_free(struct lsm_run *lr)
+{
+	int p[2] = {-1, -1};
+	pid_t pid = lr->n_attached > 1 && !pipe2(p, O_CLOEXEC) ? fork() : -1;
+
+	if (pid == 0) {
+		close(p[1]);
+		if (fork() == 0) {
+			char b;
+
+			while (read(p[0], &b, 1) < 0 && errno == EINTR)
+				;
+			_exit(0); /* the kernel detaches the programs as the links close */
+		}
+		_exit(0);
+	}
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
+		bpf_link__destroy(lr->links[i]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+static void lsm_run_free(struct lsm_run *lr)
+{
+	if (lr->skel) {
+		lr->skel->bss->wd_p_cgid = 0;
+		lr->skel->bss->wd_p_arm = 0;
+	}
+	links_free(lr);
+	probe_lsm_bpf__destroy(lr->skel);
+	btf__free(lr->btf);
+	free(lr);
+}
+
+/* Loads, attaches and sees every hook of the table act; NULL only when out of memory. */
+static struct lsm_run *lsm_run(const char *cgroup2, bool thorough)
+{
+	struct lsm_run *lr = calloc(1, sizeof(*lr));
+
+	if (!lr)
+		return NULL;
+	lr->thorough = thorough;
+	lr->btf = btf__load_vmlinux_btf();
+	if (libbpf_get_error(lr->btf))
+		lr->btf = NULL;
+	lsm_load_all(lr);
+	lsm_attach_all(lr);
+	if (lr->n_attached)
+		lsm_act(lr, cgroup2);
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
+		if (lr->st[i] == H_ATTACHED) { /* the actions could not be tried */
+			lr->st[i] = H_NOT_SEEN;
+			set_why(lr, i, "attached, not seen acting: %s", lr->act_why);
+		}
+	return lr;
+}
+
+/* Why BPF LSM does not enforce, for the bpf_lsm row and wd_probe_lsm_enforcing(). */
+static void lsm_summary(const struct lsm_run *lr, bool *ok, char *buf, size_t len)
+{
+	char list[256];
+	const char *unreadable;
+	size_t n_present = 0, n_absent = 0;
+
+	lsm_list(list, sizeof(list), &unreadable);
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
+		lr->st[i] == H_ABSENT ? n_absent++ : n_present++;
+	*ok = lr->n_seen > 0;
+	if (!lr->n_loaded) {
+		snprintf(buf, len,
+			 "LSM programs are refused (%s); 'bpf' is %s /sys/kernel/security/lsm. "
+			 "Needs CONFIG_BPF_LSM=y and bpf in lsm= on the kernel command line",
+			 lr->load_why[0] ? lr->load_why : "none loaded",
+			 !list[0]	       ? unreadable
+			 : listed(list, "bpf") ? "listed in"
+					       : "missing from");
+	} else if (!lr->n_seen && list[0] && !listed(list, "bpf")) {
+		snprintf(buf, len,
+			 "LSM programs load and attach but never run: 'bpf' is missing from the "
+			 "active LSM list (%s); boot with lsm=%s,bpf",
+			 list, list);
+	} else if (!lr->n_seen) {
+		snprintf(buf, len,
+			 "LSM programs load (%d of %zu hooks) but none was seen refusing a test "
+			 "child's action",
+			 lr->n_loaded, n_present);
+	} else {
+		snprintf(buf, len, "LSM programs run and refuse: %d of %zu hooks seen acting%s",
+			 lr->n_seen, n_present,
+			 n_absent ? "; the others of newer kernels are absent here" : "");
+	}
 }
 
 static void probe_lsm(struct wd_probe *p)
 {
-	struct probe_lsm_bpf *all;
-	char why[200];
-	int err, ok = 0, idx;
-	size_t i;
-	const char *listed = lsm_listed();
+	struct lsm_run *lr = lsm_run(p->cgroup2, true);
+	char detail[240];
+	bool ok;
+	int idx;
 
-	/* One load of everything answers a healthy kernel quickly; only a refusal makes us load
-	 * the programs one by one to tell which hooks are missing. */
-	all = lsm_load(NULL, &err);
-
+	if (!lr) {
+		wd_probe_add(p, "bpf_lsm", WD_NEED_LSM, false, "out of memory");
+		return;
+	}
+	lsm_summary(lr, &ok, detail, sizeof(detail));
 	idx = p->n;
-	wd_probe_add(p, "bpf_lsm", WD_NEED_LSM, false, "(filled below)");
-	for (i = 0; i < sizeof(lsm_hooks) / sizeof(lsm_hooks[0]); i++) {
-		bool yes = lsm_try(all, lsm_hooks[i].prog, why, sizeof(why));
+	wd_probe_add(p, "bpf_lsm", WD_NEED_LSM, ok, "%s", detail);
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		char name[48];
+		struct wd_feature *f;
 
-		wd_probe_add(p, lsm_hooks[i].name, WD_NEED_LSM, yes, "%s",
-			     yes ? "loaded and attached" : why);
-		ok += yes;
+		snprintf(name, sizeof(name), "lsm/%s", wd_lsm_hooks[i].hook);
+		f = wd_probe_add(p, name, wd_lsm_hooks[i].need, lr->st[i] == H_SEEN, "%s",
+				 lr->why[i]);
+		if (f)
+			f->absent = lr->st[i] == H_ABSENT;
 	}
+	/* Features: helpers and maps, loaded and attached (there is nothing for them to refuse). */
+	for (size_t i = 0; i < wd_lsm_features_n; i++) {
+		const struct wd_lsm_feature *ft = &wd_lsm_features[i];
+		struct probe_lsm_bpf *one = NULL;
+		struct bpf_program *prog = NULL;
+		struct bpf_link *link = NULL;
+		char why[200] = "";
+		int err = 0;
 
-	if (ok) {
-		p->feats[idx].available = true;
-		snprintf(p->feats[idx].detail, sizeof(p->feats[idx].detail),
-			 "LSM programs load and attach (%d of %zu hooks)", ok,
-			 sizeof(lsm_hooks) / sizeof(lsm_hooks[0]));
-	} else {
-		snprintf(p->feats[idx].detail, sizeof(p->feats[idx].detail),
-			 "LSM programs are refused (%s); 'bpf' is %s /sys/kernel/security/lsm. "
-			 "Needs CONFIG_BPF_LSM=y and bpf in lsm= on the kernel command line",
-			 why, listed);
+		if (lr->skel)
+			prog = bpf_object__find_program_by_name(lr->skel->obj, ft->probe);
+		if (!prog || !bpf_program__autoload(prog)) {
+			bool none[64] = {0};
+
+			/* Not in the object that loaded: on its own. */
+			one = lsm_open_load(none, ft->probe, &err);
+			prog = one ? bpf_object__find_program_by_name(one->obj, ft->probe) : NULL;
+			if (!one)
+				load_error(why, sizeof(why), err);
+		}
+		if (prog && !(link = bpf_program__attach(prog)))
+			snprintf(why, sizeof(why), "attach failed: %s", strerror(errno));
+		if (link && !ok)
+			snprintf(why, sizeof(why),
+				 "loads and attaches, but LSM programs do not run on this kernel");
+		wd_probe_add(p, ft->name, WD_NEED_LSM, link && ok, "%s",
+			     link && ok ? ft->yes : why);
+		bpf_link__destroy(link);
+		probe_lsm_bpf__destroy(one);
 	}
+	(void)idx;
+	lsm_run_free(lr);
+}
 
-	if (lsm_try(all, "wd_p_d_path", why, sizeof(why)))
-		wd_probe_add(p, "bpf_d_path", WD_NEED_LSM, true, "usable in lsm/file_open");
-	else
-		wd_probe_add(p, "bpf_d_path", WD_NEED_LSM, false, "%s", why);
-	if (lsm_try(all, "wd_p_task_store", why, sizeof(why)))
-		wd_probe_add(p, "task_storage", WD_NEED_LSM, true, "usable in lsm/task_alloc");
-	else
-		wd_probe_add(p, "task_storage", WD_NEED_LSM, false, "%s", why);
+bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen)
+{
+	char cgroup2[PATH_MAX] = "", absent[256] = "";
+	struct lsm_run *lr;
+	size_t off = 0, aoff = 0, n_missing = 0;
+	bool ok, all = true;
 
-	probe_lsm_bpf__destroy(all);
+	wd_libbpf_log_init(verbose);
+	if (wd_mount_find_self("cgroup2", cgroup2, sizeof(cgroup2)))
+		cgroup2[0] = '\0';
+	lr = lsm_run(cgroup2, false);
+	if (!lr) {
+		snprintf(why, len, "out of memory");
+		snprintf(missing, mlen, "all");
+		return false;
+	}
+	lsm_summary(lr, &ok, why, len);
+	missing[0] = '\0';
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		if (lr->st[i] == H_ABSENT && aoff < sizeof(absent))
+			aoff += (size_t)snprintf(absent + aoff, sizeof(absent) - aoff, "%s%s",
+						 aoff ? ", " : "", wd_lsm_hooks[i].hook);
+		if (lr->st[i] == H_SEEN || lr->st[i] == H_ABSENT)
+			continue;
+		all = false;
+		n_missing++;
+		if (off < mlen)
+			off += (size_t)snprintf(missing + off, mlen - off, "%s%s", off ? ", " : "",
+						wd_lsm_hooks[i].hook);
+		if (verbose)
+			fprintf(stderr, "warden: lsm/%s: %s\n", wd_lsm_hooks[i].hook, lr->why[i]);
+	}
+	if (ok && !all)
+		snprintf(
+			why, len,
+			"BPF LSM runs, but %zu hooks warden attaches were not seen refusing a test "
+			"child's action (warden probe says why)",
+			n_missing);
+	else if (ok && absent[0])
+		snprintf(why, len,
+			 "every LSM hook seen refusing a test child; absent on this kernel (newer "
+			 "hooks, nothing to enforce): %s",
+			 absent);
+	else if (ok)
+		snprintf(why, len, "every LSM hook seen refusing a test child");
+	lsm_run_free(lr);
+	return ok && all;
 }
 
 int wd_probe_run(struct wd_probe *p, bool verbose)
@@ -345,7 +1170,8 @@ enum wd_probe_verdict wd_probe_verdict(const struct wd_probe *p)
 	for (int i = 0; i < p->n; i++) {
 		const struct wd_feature *f = &p->feats[i];
 
-		if (f->available)
+		/* A hook this kernel does not have leaves nothing unenforced. */
+		if (f->available || f->absent)
 			continue;
 		all = false;
 		if (f->need == WD_NEED_CORE)
@@ -383,6 +1209,14 @@ const char *wd_need_name(enum wd_need need)
 		return "exec,file,socket";
 	case WD_NEED_PINNING:
 		return "daemon state";
+	case WD_NEED_EXEC:
+		return "exec";
+	case WD_NEED_FILE:
+		return "file";
+	case WD_NEED_SOCKET:
+		return "socket";
+	case WD_NEED_CONFINE:
+		return "confinement";
 	}
 	return "?";
 }
@@ -409,9 +1243,18 @@ void wd_probe_print_table(FILE *f, const struct wd_probe *p)
 	fprintf(f, "%-26s %-4s %-17s %s\n", "FEATURE", "OK", "NEEDED FOR", "DETAIL");
 	for (int i = 0; i < p->n; i++)
 		fprintf(f, "%-26s %-4s %-17s %s\n", p->feats[i].name,
-			p->feats[i].available ? "yes" : "no", wd_need_name(p->feats[i].need),
-			p->feats[i].detail);
+			p->feats[i].absent	? "n/a"
+			: p->feats[i].available ? "yes"
+						: "no",
+			wd_need_name(p->feats[i].need), p->feats[i].detail);
 	fprintf(f, "\nverdict: %s\n", verdict_text(v));
+	if (v == WD_PROBE_FULL)
+		return;
+	fputs("missing:", f);
+	for (int i = 0, n = 0; i < p->n; i++)
+		if (!p->feats[i].available && !p->feats[i].absent)
+			fprintf(f, "%s %s", n++ ? "," : "", p->feats[i].name);
+	fputc('\n', f);
 }
 
 void wd_probe_print_json(FILE *f, const struct wd_probe *p)
@@ -429,8 +1272,9 @@ void wd_probe_print_json(FILE *f, const struct wd_probe *p)
 	for (int i = 0; i < p->n; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
 		wd_json_str(f, p->feats[i].name);
-		fprintf(f, ",\"available\":%s,\"needed_for\":",
-			p->feats[i].available ? "true" : "false");
+		fprintf(f, ",\"available\":%s,\"absent\":%s,\"needed_for\":",
+			p->feats[i].available ? "true" : "false",
+			p->feats[i].absent ? "true" : "false");
 		wd_json_str(f, wd_need_name(p->feats[i].need));
 		fputs(",\"detail\":", f);
 		wd_json_str(f, p->feats[i].detail);

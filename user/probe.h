@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* `warden probe`: what this kernel can do for warden, each fact established by loading and
- * attaching a tiny program wherever that is the only truth. */
+ * attaching a tiny program wherever that is the only truth, and each LSM hook by seeing it
+ * refuse a test child's action. */
 #ifndef WD_PROBE_H
 #define WD_PROBE_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
-#define WD_PROBE_MAX_FEATURES 64
+#define WD_PROBE_MAX_FEATURES 80
 
 /* What a feature is needed for; full enforcement needs all of them. */
 enum wd_need {
@@ -17,12 +19,18 @@ enum wd_need {
 	WD_NEED_EVENTS,	 /* ring buffers */
 	WD_NEED_LSM,	 /* exec, file, socket and confinement enforcement */
 	WD_NEED_PINNING, /* state that survives the daemon */
+	/* One LSM hook's part of WD_NEED_LSM (user/lsm_hooks.c). */
+	WD_NEED_EXEC,
+	WD_NEED_FILE,
+	WD_NEED_SOCKET,
+	WD_NEED_CONFINE,
 };
 
 struct wd_feature {
-	const char *name;
+	char name[48];
 	enum wd_need need;
 	bool available;
+	bool absent; /* a hook of newer kernels this one does not have: nothing to enforce */
 	char detail[240];
 };
 
@@ -39,6 +47,13 @@ enum wd_probe_verdict {
 	WD_PROBE_PARTIAL = 1, /* network enforcement through cgroup hooks, not all the rest */
 	WD_PROBE_NONE = 2,    /* not even that */
 };
+
+/* Whether BPF LSM enforces here, seen rather than assumed: loads warden's probe programs on
+ * every LSM hook the enforcer attaches and has a test child in a throwaway cgroup take each
+ * hook's action. True when every hook this kernel has refused it; else false, with @why saying
+ * why (at most @len bytes) and @missing naming the hooks not seen acting (at most @mlen).
+ * Needs root. For the daemon and `warden run` before they claim exec and file enforcement. */
+bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen);
 
 /* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
  * itself could not start; an unavailable feature is a result, not an error. */

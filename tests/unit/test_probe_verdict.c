@@ -113,6 +113,21 @@ static void json_is_parseable_shape(void **state)
 	free(p);
 }
 
+/* A hook of newer kernels this one lacks leaves nothing unenforced: still full. */
+static void absent_hook_is_still_full(void **state)
+{
+	struct wd_probe *p = healthy();
+	struct wd_feature *f = wd_probe_add(p, "lsm/file_truncate", WD_NEED_FILE, false, "absent");
+
+	assert_non_null(f);
+	f->absent = true;
+	assert_int_equal(wd_probe_verdict(p), WD_PROBE_FULL);
+	f->absent = false;
+	assert_int_equal(wd_probe_verdict(p), WD_PROBE_PARTIAL);
+	assert_string_equal(wd_need_name(WD_NEED_CONFINE), "confinement");
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +138,7 @@ int main(void)
 		cmocka_unit_test(empty_is_none),
 		cmocka_unit_test(add_refuses_overflow),
 		cmocka_unit_test(json_is_parseable_shape),
+		cmocka_unit_test(absent_hook_is_still_full),
 	};
 
 	return cmocka_run_group_tests_name("probe_verdict", tests, NULL, NULL);
