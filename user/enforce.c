@@ -22,6 +22,7 @@
 #include "enforce.h"
 #include "event_pb.h"
 #include "libbpf_log.h"
+#include "lsm_hooks.h"
 #include "policy_compile.h"
 #include "ringbuf.h"
 #include "wd_cgroup.skel.h"
@@ -522,23 +523,21 @@ void wd_enforcer_unpin_cgroup(struct wd_enforcer *e, uint64_t cgid)
 	}
 }
 
-/* LSM hooks newer kernels added (file_truncate, inode_set_acl in 6.2): a program for a hook this
- * kernel does not have is not loaded; what it covers, older kernels cover with another hook. */
+/* LSM hooks newer kernels added (file_truncate, inode_set_acl in 6.2; the optional entries of
+ * user/lsm_hooks.c): a program for one this kernel does not have (no bpf_lsm_<hook> in its BTF)
+ * is not loaded, and not attached; what it covers, older kernels cover with another hook. Any
+ * other hook missing fails the load, as it must. */
 static void skip_absent_hooks(struct bpf_object *obj)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	struct bpf_program *prog;
-	char fn[128];
 
-	if (!vmlinux)
+	if (libbpf_get_error(vmlinux))
 		return; /* the load then fails and says why */
 	bpf_object__for_each_program (prog, obj) {
-		const char *sec = bpf_program__section_name(prog);
+		const struct wd_lsm_hook *h = wd_lsm_hook_by_prog(bpf_program__name(prog));
 
-		if (strncmp(sec, "lsm/", 4))
-			continue;
-		snprintf(fn, sizeof(fn), "bpf_lsm_%s", sec + 4);
-		if (btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) < 0)
+		if (h && h->optional && !wd_lsm_hook_in_kernel(vmlinux, h))
 			bpf_program__set_autoload(prog, false);
 	}
 	btf__free(vmlinux);
