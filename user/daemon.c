@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "nodeseq.h"
 #include "pipeline.h"
+#include "probe.h"
 #include "policy.h"
 #include "policy_compile.h"
 #include "spawn.h"
@@ -691,8 +692,8 @@ static int save_kv(struct daemon *d, const struct dsb *s)
 }
 
 static const char *const lsm_needed_why =
-	"this kernel cannot enforce exec and file rules (BPF LSM is not active: boot with "
-	"lsm=...,bpf and CONFIG_BPF_LSM=y), and degraded was not asked";
+	"this kernel cannot enforce exec and file rules (BPF LSM was not seen enforcing: boot "
+	"with lsm=...,bpf and CONFIG_BPF_LSM=y), and degraded was not asked";
 
 static void sb_list_remove(struct daemon *d, struct dsb *s)
 {
@@ -837,7 +838,7 @@ static int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	}
 	if (!d->enf.lsm && !(spec && spec->degraded) && !d->cfg->daemon.degraded) {
 		*code = WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
-		snprintf(why, why_size, "%s", lsm_needed_why);
+		snprintf(why, why_size, "%s (%s)", lsm_needed_why, d->enf.lsm_error);
 		return -EOPNOTSUPP;
 	}
 	s = calloc(1, sizeof(*s));
@@ -2918,6 +2919,7 @@ int wd_cmd_daemon(int argc, char **argv)
 	};
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct wd_enforcer_opts eo = {.want_lsm = true};
+	char lsm_why[256] = "", lsm_missing[1024] = "";
 	struct wd_diags dg = {0};
 	bool check = false, reset = false;
 	char err[1024], path[PATH_MAX];
@@ -3032,6 +3034,11 @@ int wd_cmd_daemon(int argc, char **argv)
 	eo.pin_dir = d->cfg->daemon.bpf_dir;
 	eo.on_event = on_event;
 	eo.on_event_ctx = d;
+	/* No enforcement is claimed that was not seen: BPF LSM counts only when each hook was
+	 * seen refusing a test child (a kernel may load and attach LSM programs and never run
+	 * them). Without that, the LSM object is not loaded and the daemon is degraded. */
+	eo.want_lsm = wd_probe_lsm_enforcing(eo.verbose, lsm_why, sizeof(lsm_why), lsm_missing,
+					     sizeof(lsm_missing));
 	if ((ret = wd_enforcer_open(&d->enf, &eo))) {
 		logf_("cannot load the BPF programs (pinned under %s): %s; if an older warden "
 		      "pinned incompatible maps there, `warden daemon --reset` removes them",
@@ -3040,6 +3047,14 @@ int wd_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
+	if (!eo.want_lsm) {
+		snprintf(d->enf.lsm_error, sizeof(d->enf.lsm_error), "%s", lsm_why);
+		logf_("WARNING: LSM hooks not seen enforcing: %s", lsm_missing);
+		logf_("WARNING: NOT ENFORCED in any sandbox: exec rules, file rules, executable "
+		      "mappings, socket families, sockets passed in from outside, confinement");
+	} else if (lsm_why[0]) {
+		logf_("BPF LSM seen enforcing: %s", lsm_why);
+	}
 	if (!d->enf.lsm)
 		logf_("WARNING: BPF LSM is not available (%s): sandboxes get network enforcement "
 		      "only%s",

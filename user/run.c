@@ -33,7 +33,9 @@
 #include "event_fmt.h"
 #include "event_pb.h"
 #include "nodeseq.h"
+#include "lsm_hooks.h"
 #include "pipeline.h"
+#include "probe.h"
 #include "policy.h"
 #include "policy_compile.h"
 #include "cmd_ctl.h"
@@ -497,8 +499,7 @@ static int on_event(void *ctx, const struct wd_event *e)
 {
 	struct run *r = ctx;
 	const char *why = e->rule_id == WD_RULE_DEFAULT
-				  ? (e->hdr.type == WD_EV_CONFINE ? "confinement: sandboxed tasks "
-								    "cannot change cgroup"
+				  ? (e->hdr.type == WD_EV_CONFINE ? wd_confine_text(e)
 								  : "default: no rule allows it")
 				  : rule_text(r, e->rule_id);
 	struct wd_event copy;
@@ -532,16 +533,10 @@ static int on_event(void *ctx, const struct wd_event *e)
 	return 0;
 }
 
-static const char *const lsm_hooks_needed =
-	"bprm_check_security, mmap_file, file_mprotect, file_open, task_alloc, socket_create, "
-	"socket_connect, socket_sendmsg, socket_setsockopt, unix_stream_connect, unix_may_send, "
-	"file_receive, capable, bpf, task_kill, ptrace_access_check, ptrace_traceme, sb_mount, "
-	"sb_umount, move_mount, sb_pivotroot, path_chroot, path_link, path_mkdir, path_truncate, "
-	"userns_create";
-
 static int setup_sandbox(struct run *r)
 {
 	struct wd_enforcer_opts o = {.want_lsm = true, .verbose = r->verbose};
+	char lsm_why[256] = "", lsm_missing[1024] = "";
 	unsigned char rnd[8];
 	char name[32];
 	int err;
@@ -561,21 +556,29 @@ static int setup_sandbox(struct run *r)
 	snprintf(r->who, sizeof(r->who), "warden[%s %s]:", r->identity, name);
 	o.on_event = on_event;
 	o.on_event_ctx = r;
+	/* No enforcement is claimed that was not seen: each LSM hook must refuse a test child
+	 * (a kernel may load and attach LSM programs and never run them). */
+	o.want_lsm = wd_probe_lsm_enforcing(r->verbose, lsm_why, sizeof(lsm_why), lsm_missing,
+					    sizeof(lsm_missing));
 	err = wd_enforcer_open(&r->enf, &o);
 	if (err) {
 		fprintf(stderr, "warden run: cannot load warden's BPF programs: %s\n",
 			strerror(-err));
 		return err;
 	}
+	if (!o.want_lsm)
+		snprintf(r->enf.lsm_error, sizeof(r->enf.lsm_error), "%s", lsm_why);
+	else if (r->verbose)
+		fprintf(stderr, "warden run: BPF LSM: %s\n", lsm_why);
 	if (!r->enf.lsm && !r->degraded) {
 		fprintf(stderr,
 			"warden run: this kernel cannot enforce exec and file rules, which every "
 			"policy has: %s.\n"
-			"warden run: missing BPF LSM hooks: %s.\n"
+			"warden run: missing BPF LSM hooks: %s (not seen refusing a test child).\n"
 			"warden run: enable BPF LSM (CONFIG_BPF_LSM=y and 'bpf' in the lsm= kernel "
 			"parameter), use the test bed (tests/vm/run -- warden run ...), or pass "
 			"--degraded to enforce only the network rules.\n",
-			r->enf.lsm_error, lsm_hooks_needed);
+			r->enf.lsm_error, lsm_missing[0] ? lsm_missing : "all of them");
 		return -EOPNOTSUPP;
 	}
 	if (!r->enf.lsm)
