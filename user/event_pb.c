@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "event_pb.h"
+#include "lsm_hooks.h"
 #include "json.h"
 #include "pb_enc.h"
 #include "utf8.h"
@@ -599,12 +600,9 @@ static const char *rule_text(const struct wd_event *e, const struct wd_event_ctx
 
 	if (t || e->rule_id != WD_RULE_DEFAULT)
 		return t;
-	/* The same words `warden run` prints for the implicit rule. */
-	if (e->hdr.type == WD_EV_CONFINE &&
-	    (e->hook == WD_HOOK_FILE_OPEN || e->hook == WD_HOOK_TASK_ALLOC))
-		return "confinement: sandboxed tasks cannot change cgroup";
+	/* The same words `warden run` prints for the implicit rule: what was refused. */
 	if (e->hdr.type == WD_EV_CONFINE)
-		return "confinement: refused in every sandbox, whatever the policy";
+		return wd_confine_text(e);
 	return "default: no rule allows it";
 }
 
