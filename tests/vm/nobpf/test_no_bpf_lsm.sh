@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# vm tier, second boot (tests/check boots the test bed with lsm= lacking bpf, the Ubuntu and
+# RHEL default): BPF LSM programs load and attach there but never run. Nothing may claim the
+# enforcement they do not give: `warden probe` exits non-zero and names the missing hooks,
+# `warden run` refuses (125) unless --degraded, and the daemon refuses to create or adopt
+# sandboxes and says so.
+set -u
+. "$(dirname "$0")/../../lib/tap.sh"
+cd "$(dirname "$0")/../../.."
+WARDEN=$PWD/${WARDEN:-build/warden}
+T=/run/wdnobpf
+plan 12
+
+lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
+if [ -z "$lsm" ] || grep -qw bpf <<<"${lsm//,/ }"; then
+	for i in $(seq 12); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
+	exit 0
+fi
+
+# --- warden probe ------------------------------------------------------------------------------
+json=$("$WARDEN" probe --json 2>/dev/null)
+rc=$?
+text=$("$WARDEN" probe 2>/dev/null)
+check "probe exits 1 (partial), not 0" "exit status $rc" test "$rc" = 1
+check "probe verdict is partial" "verdict: $(jq -r .verdict <<<"$json" 2>&1)" \
+	test "$(jq -r .verdict <<<"$json")" = partial
+why=$(jq -r '.features[] | select(.name == "bpf_lsm") | .detail' <<<"$json")
+check "bpf_lsm: no, programs attach but never run, bpf missing from the LSM list" "detail: $why" \
+	bash -c 'jq -e ".features[] | select(.name == \"bpf_lsm\") | .available == false" >/dev/null <<<"$1" &&
+		grep -q "never run" <<<"$2" && grep -q "missing from the active LSM list" <<<"$2"' _ "$json" "$why"
+seen=$(jq '[.features[] | select(.name | startswith("lsm/")) | select(.available)] | length' <<<"$json")
+nhooks=$(jq '[.features[] | select(.name | startswith("lsm/")) | select(.absent | not)] | length' <<<"$json")
+check "no LSM hook is called enforcing ($nhooks hooks)" "$seen of $nhooks called available" \
+	test "$seen" = 0 -a "$nhooks" -gt 20
+fo=$(jq -r '.features[] | select(.name == "lsm/file_open") | .detail' <<<"$json")
+check "lsm/file_open: attached, but never ran" "detail: $fo" grep -q "attached, but never ran" <<<"$fo"
+check "the table names what is missing" "$(tail -n 3 <<<"$text")" \
+	bash -c 'grep -q "^missing: .*bpf_lsm.*lsm/bprm_check_security.*lsm/file_open" <<<"$1"' _ "$text"
+
+# --- warden run --------------------------------------------------------------------------------
+out=$("$WARDEN" run -i test:nobpf -- true 2>&1)
+rc=$?
+check "warden run refuses (exit 125)" "exit $rc: $out" test "$rc" = 125
+check "warden run says which hooks were not seen enforcing" "$out" \
+	bash -c 'grep -q "missing BPF LSM hooks: bprm_check_security" <<<"$1" && grep -q "never run" <<<"$1"' _ "$out"
+out=$("$WARDEN" run -i test:nobpf --degraded -- true 2>&1)
+rc=$?
+check "warden run --degraded runs, saying loudly what is not enforced" "exit $rc: $out" \
+	bash -c '[ "$1" = 0 ] && grep -q "DEGRADED" <<<"$2" && grep -q "NOT ENFORCED: exec rules" <<<"$2"' _ "$rc" "$out"
+
+# --- the daemon --------------------------------------------------------------------------------
+rm -rf "$T"
+mkdir -p "$T"
+export WARDEN_SOCKET=$T/run/control.sock
+dpid=
+trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
+cat >"$T/warden.yaml" <<EOF
+version: 1
+daemon:
+  state_dir: $T/state
+  run_dir: $T/run
+  bpf_dir: /sys/fs/bpf/wdnobpf
+  metrics: off
+  degraded: false
+EOF
+"$WARDEN" daemon -c "$T/warden.yaml" >"$T/daemon.log" 2>&1 &
+dpid=$!
+for _ in $(seq 200); do "$WARDEN" status >/dev/null 2>&1 && break; sleep 0.1; done
+check "the daemon starts degraded and says what is not enforced" "$(cat "$T/daemon.log")" \
+	bash -c 'grep -q "ready: degraded enforcement" "$1" && grep -q "LSM hooks not seen enforcing: .*file_open" "$1" &&
+		grep -q "NOT ENFORCED" "$1" && ! grep -q "ready: full" "$1"' _ "$T/daemon.log"
+out=$("$WARDEN" sandbox create -i ci:nobpf --json 2>&1)
+rc=$?
+check "the daemon refuses to create a sandbox it cannot enforce" "exit $rc: $out" \
+	bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
+mkdir -p /sys/fs/cgroup/wdnobpf-job
+out=$("$WARDEN" sandbox adopt --identity ci:nobpf --cgroup /wdnobpf-job --json 2>&1)
+rc=$?
+rmdir /sys/fs/cgroup/wdnobpf-job 2>/dev/null
+check "the daemon refuses to adopt a cgroup it cannot enforce" "exit $rc: $out" \
+	bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
+
+done_testing
