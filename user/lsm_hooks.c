@@ -160,9 +160,37 @@ static const char *confine_open_text(const struct wd_event *e)
 	       "or open block devices";
 }
 
+/* A change to the file system refused whatever the write rules say: in cgroupfs or bpffs, or to a
+ * device node (the record's path names it). */
+static const char *confine_change_text(const struct wd_event *e)
+{
+	if (strncmp(e->path, "/dev/", 5) == 0)
+		return "confinement: a sandbox cannot rename, remove or change device nodes";
+	if (strncmp(e->path, "/sys/fs/bpf", 11) == 0)
+		return "confinement: a sandbox cannot change the BPF file system";
+	return "confinement: a sandbox cannot change device nodes, cgroup or BPF file systems";
+}
+
 const char *wd_confine_text(const struct wd_event *e)
 {
 	switch (e->hook) {
+	case WD_HOOK_PATH_CHMOD:
+	case WD_HOOK_PATH_MKNOD:
+		if (!e->path[0])
+			return "confinement: a sandbox cannot make setuid or setgid files";
+		return confine_change_text(e);
+	case WD_HOOK_PATH_UNLINK:
+	case WD_HOOK_PATH_RMDIR:
+	case WD_HOOK_PATH_MKDIR:
+	case WD_HOOK_PATH_SYMLINK:
+	case WD_HOOK_PATH_RENAME:
+	case WD_HOOK_PATH_CHOWN:
+	case WD_HOOK_INODE_SETXATTR:
+	case WD_HOOK_INODE_REMOVEXATTR:
+	case WD_HOOK_FILE_TRUNCATE:
+	case WD_HOOK_INODE_SET_ACL:
+	case WD_HOOK_INODE_REMOVE_ACL:
+		return confine_change_text(e);
 	case WD_HOOK_FILE_OPEN:
 		return confine_open_text(e);
 	case WD_HOOK_TASK_ALLOC:
@@ -189,8 +217,12 @@ const char *wd_confine_text(const struct wd_event *e)
 	case WD_HOOK_FILE_RECEIVE:
 		return "confinement: a sandbox cannot receive sockets from outside it";
 	case WD_HOOK_PATH_LINK:
+		if (e->path[0])
+			return confine_change_text(e);
 		return "confinement: a sandbox cannot hardlink protected files";
 	case WD_HOOK_TRUNCATE:
+		if (e->path[0])
+			return confine_change_text(e);
 		return "confinement: a sandbox cannot truncate files by path";
 	default:
 		return "confinement: refused in every sandbox, whatever the policy";

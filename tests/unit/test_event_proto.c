@@ -319,7 +319,8 @@ static void socket_and_confinement(void **state)
 	assert_int_equal(ev->action_case, WARDEN__V1__EVENT__ACTION_CONFINEMENT);
 	assert_int_equal(ev->confinement->what, WARDEN__V1__CONFINEMENT__WHAT__CGROUP_WRITE);
 	assert_string_equal(ev->confinement->path, "/sys/fs/cgroup/cgroup.procs");
-	assert_string_equal(ev->rule->text, "confinement: sandboxed tasks cannot change cgroup");
+	assert_string_equal(ev->rule->text,
+			    "confinement: a sandbox cannot change cgroup or write to cgroup files");
 	warden__v1__event__free_unpacked(ev, NULL);
 
 	e.hook = WD_HOOK_TASK_ALLOC;
@@ -338,22 +339,32 @@ static void confinement_details(void **state)
 		unsigned hook, port, target;
 		Warden__V1__Confinement__What what;
 		const char *hook_name;
+		const char *says; /* the rule text names what was refused */
 	} cases[] = {
-		{WD_HOOK_CAPABLE, 21, 0, WARDEN__V1__CONFINEMENT__WHAT__CAPABILITY, "capable"},
-		{WD_HOOK_BPF, 5, 0, WARDEN__V1__CONFINEMENT__WHAT__BPF, "bpf"},
-		{WD_HOOK_TASK_KILL, 9, 4711, WARDEN__V1__CONFINEMENT__WHAT__KILL, "task_kill"},
+		{WD_HOOK_CAPABLE, 21, 0, WARDEN__V1__CONFINEMENT__WHAT__CAPABILITY, "capable",
+		 "capabilities"},
+		{WD_HOOK_BPF, 5, 0, WARDEN__V1__CONFINEMENT__WHAT__BPF, "bpf", "bpf(2)"},
+		{WD_HOOK_TASK_KILL, 9, 4711, WARDEN__V1__CONFINEMENT__WHAT__KILL, "task_kill",
+		 "signal"},
 		{WD_HOOK_PTRACE, 0x11, 4711, WARDEN__V1__CONFINEMENT__WHAT__PTRACE,
-		 "ptrace_access_check"},
-		{WD_HOOK_MOUNT, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__MOUNT, "sb_mount"},
-		{WD_HOOK_MOUNT, 1, 0, WARDEN__V1__CONFINEMENT__WHAT__CGROUP_MKDIR, "sb_mount"},
-		{WD_HOOK_CHROOT, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__CHROOT, "path_chroot"},
+		 "ptrace_access_check", "trace"},
+		{WD_HOOK_MOUNT, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__MOUNT, "sb_mount", "mount"},
+		{WD_HOOK_MOUNT, 1, 0, WARDEN__V1__CONFINEMENT__WHAT__CGROUP_MKDIR, "sb_mount",
+		 "create cgroups"},
+		{WD_HOOK_CHROOT, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__CHROOT, "path_chroot",
+		 "chroot"},
 		{WD_HOOK_USERNS, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__USER_NAMESPACE,
-		 "userns_create"},
+		 "userns_create", "user namespaces"},
 		{WD_HOOK_SETSOCKOPT, 7, 0, WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING,
-		 "socket_setsockopt"},
+		 "socket_setsockopt", "source routing"},
 		{WD_HOOK_FILE_RECEIVE, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__RECEIVE_SOCKET,
-		 "file_receive"},
-		{WD_HOOK_PATH_LINK, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__HARDLINK, "path_link"},
+		 "file_receive", "receive sockets"},
+		{WD_HOOK_PATH_LINK, 0, 0, WARDEN__V1__CONFINEMENT__WHAT__HARDLINK, "path_link",
+		 "hardlink"},
+		{WD_HOOK_PATH_CHMOD, 04755, 0, WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE,
+		 "path_chmod", "setuid"},
+		{WD_HOOK_PATH_MKNOD, 02755, 0, WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE,
+		 "path_mknod", "setuid"},
 	};
 	struct fixture *f = *state;
 
@@ -375,10 +386,14 @@ static void confinement_details(void **state)
 		assert_int_equal(c->signal, cases[i].hook == WD_HOOK_TASK_KILL ? 9 : 0);
 		assert_int_equal(c->ptrace_mode, cases[i].hook == WD_HOOK_PTRACE ? 0x11 : 0);
 		assert_int_equal(c->socket_option, cases[i].hook == WD_HOOK_SETSOCKOPT ? 7 : 0);
+		assert_int_equal(c->mode, c->what == WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE
+						  ? cases[i].port
+						  : 0);
 		assert_int_equal(c->target_pid, cases[i].target);
 		assert_string_equal(c->path, "");
-		assert_string_equal(ev->rule->text,
-				    "confinement: refused in every sandbox, whatever the policy");
+		if (!strstr(ev->rule->text, cases[i].says))
+			fail_msg("hook %s: rule text '%s' does not say '%s'", cases[i].hook_name,
+				 ev->rule->text, cases[i].says);
 		warden__v1__event__free_unpacked(ev, NULL);
 	}
 }
@@ -396,6 +411,39 @@ static void truncate_and_unix_send(void **state)
 	assert_true(ev->file_open->write);
 	assert_true(ev->file_open->truncate);
 	assert_string_equal(ev->hook, "path_truncate");
+	warden__v1__event__free_unpacked(ev, NULL);
+
+	/* Changes to the file system: the change is named; a path the kernel walk could not
+	 * resolve says so. */
+	e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_PATH_RENAME);
+	e.op = WD_OP_WRITE;
+	e.proto = WD_CH_RENAME_TO;
+	strcpy(e.path, "/etc/cron.d/evil");
+	ev = through_wire(f, &e);
+	assert_true(ev->file_open->write);
+	assert_false(ev->file_open->truncate);
+	assert_int_equal(ev->file_open->change, WARDEN__V1__FILE_OPEN__CHANGE__CHANGE_RENAME_TO);
+	assert_false(ev->file_open->path_unresolved);
+	assert_string_equal(ev->file_open->path, "/etc/cron.d/evil");
+	assert_string_equal(ev->hook, "path_rename");
+	warden__v1__event__free_unpacked(ev, NULL);
+
+	e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_PATH_MKDIR);
+	e.op = WD_OP_WRITE;
+	e.proto = WD_CH_MKDIR;
+	e.port = WD_PATHERR_TOO_LONG;
+	ev = through_wire(f, &e);
+	assert_int_equal(ev->file_open->change, WARDEN__V1__FILE_OPEN__CHANGE__CHANGE_MKDIR);
+	assert_true(ev->file_open->path_unresolved);
+	assert_string_equal(ev->file_open->path, "");
+	warden__v1__event__free_unpacked(ev, NULL);
+
+	e = base(WD_EV_FILE, WD_DEC_DENY, WD_HOOK_TRUNCATE);
+	e.op = WD_OP_WRITE;
+	e.proto = WD_CH_TRUNCATE;
+	ev = through_wire(f, &e);
+	assert_true(ev->file_open->truncate);
+	assert_int_equal(ev->file_open->change, WARDEN__V1__FILE_OPEN__CHANGE__CHANGE_TRUNCATE);
 	warden__v1__event__free_unpacked(ev, NULL);
 
 	e = base(WD_EV_CONNECT, WD_DEC_DENY, WD_HOOK_UNIX_SEND);
