@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # step scripts are single-quoted: they expand in the job, not here
 # Real jobs run unchanged (issue 15): a corpus of ordinary CI work run as a job in a sandbox on
 # the EMBEDDED DEFAULT policy (no --policy), enforcing. Each step is its own TAP case; it passes
 # only if its commands succeed AND no DENY or AUDIT-DENY event is attributed to it. A step whose
@@ -12,13 +13,13 @@
 #   CORPUS_SEPARATE=1     one `warden run` per step instead of one for the whole corpus
 #   CORPUS_KEEP=DIR       keep each step's script, output, exit status and events in DIR
 #
-# One sandbox runs every step (a `warden run` costs about 10 s under the test bed's emulation,
-# more than most steps): the job marks the start of each step with a UDP connect to
-# 127.7.7.7:(40000 + step) (allowed by the default policy's loopback rule, and every connect is
-# reported, with full or degraded enforcement), and each event is attributed to the step whose
-# marker came last before it in the events file. Events before the first marker or after the
-# closing marker (port 39999) are the job driver's own, and count against the corpus case that
-# ends the plan.
+# One sandbox runs every step: a `warden run` costs about 10 s under the test bed's emulation,
+# more than most steps (the whole corpus takes about 200-220 s there, 20 s on a host). The job
+# marks the start of each step with a UDP connect to 127.7.7.7:(40000 + step) (allowed by the
+# default policy's loopback rule; every connect is reported, with full or degraded enforcement),
+# and each event is attributed to the step whose marker came last before it in the events file.
+# Events before the first marker or after the closing marker (port 39999) are the job driver's
+# own, and count against the corpus case that ends the plan.
 #
 # The job's environment is what a CI runner gives it (HOME as given); where a tool would write a
 # cache or config into the home directory, which the default policy does not let a job write, the
@@ -27,7 +28,7 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/tap.sh"
-cd "$here/../.."
+cd "$here/../.." || exit 1
 REPO=$PWD
 WARDEN=$(realpath "${WARDEN:-build/warden}")
 FIX=$REPO/tests/corpus
@@ -77,9 +78,9 @@ echo "# warden $WARDEN; kernel $(uname -r); BPF LSM: $lsm; flags: ${flags[*]:-(n
 
 # step NAME "TOOLS" SCRIPT [VAR=VALUE...]: registers a step. SCRIPT runs under
 # `bash -eu -o pipefail` in the workdir, with the extra environment given.
-names=() scripts=() skipped=()
+names=() skipped=()
 step() {
-	local name=$1 tools=$2 script=$3 t n=${#names[@]} why= v
+	local name=$1 tools=$2 script=$3 t n=${#names[@]} why="" v
 	shift 3
 	if [ -n "${CORPUS_ONLY:-}" ] && ! grep -qE -- "$CORPUS_ONLY" <<<"$name"; then
 		why="not selected by CORPUS_ONLY"
@@ -96,113 +97,8 @@ step() {
 	} >"$J/$(printf %02d $((n + 1))).sh"
 }
 
-# --- C with make --------------------------------------------------------------------------------
-step "c: make builds a two-file program" "make cc" \
-	'cd c && make && test "$(./hello)" = "hello, corpus"'
-step "c: make rebuilds after a change" "make cc sed" \
-	'cd c && sed -i "s/hello, corpus/hello, again/" greet.c && make &&
-	 test "$(./hello)" = "hello, again"'
-step "c: make clean, then make -j2" "make cc" \
-	'cd c && make clean && make -j2 && test "$(./hello)" = "hello, again"'
-
-# --- C++ with cmake and ninja -------------------------------------------------------------------
-step "c++: cmake configures for ninja" "cmake ninja c++" \
-	'cmake -S cmake -B cmake-build -G Ninja'
-step "c++: ninja builds, then has nothing to do" "cmake ninja c++" \
-	'ninja -C cmake-build && test "$(cmake-build/app)" = "built with cmake and ninja" &&
-	 ninja -C cmake-build | grep "no work to do" >/dev/null'
-
-# --- git ----------------------------------------------------------------------------------------
-# Identity and settings go to a global config file in the workdir (GIT_CONFIG_GLOBAL), as CI
-# systems configure git for a job, instead of ~/.gitconfig: the home directory is not the job's.
-git_env=("GIT_CONFIG_GLOBAL=$W/gitconfig")
-step "git: init, add, commit" "git" \
-	'git config --global user.name "CI Job" && git config --global user.email ci@example.invalid &&
-	 git config --global init.defaultBranch main &&
-	 git init -q repo && cd repo && echo one >a.txt && git add a.txt && git commit -qm first &&
-	 echo two >>a.txt && git commit -qam second && test "$(git rev-list --count HEAD)" = 2' \
-	"${git_env[@]}"
-step "git: branch, commit on both, merge" "git" \
-	'cd repo && git checkout -qb feature && echo b >b.txt && git add b.txt && git commit -qm b &&
-	 git checkout -q main && echo c >c.txt && git add c.txt && git commit -qm c &&
-	 git merge -q --no-edit feature && test -f b.txt && test "$(git rev-list --count HEAD)" = 5' \
-	"${git_env[@]}"
-step "git: clone from a local path" "git" \
-	'git clone -q repo clone && cd clone && git log --oneline | grep "Merge branch" >/dev/null &&
-	 test -z "$(git status --porcelain)"' \
-	"${git_env[@]}"
-
-# --- Python -------------------------------------------------------------------------------------
-# --without-pip: ensurepip takes about 7 s natively, minutes under the test bed's emulation.
-step "python: a venv, and its python runs" "python3" \
-	'python3 -m venv --without-pip venv &&
-	 venv/bin/python -c "import sys; assert sys.prefix != sys.base_prefix, sys.prefix"'
-step "python: sqlite3 database, written twice" "python3" \
-	'for n in 1 2; do python3 - "$n" <<"PY"
-import sqlite3, sys
-db = sqlite3.connect("corpus.db")
-db.execute("create table if not exists t (n integer)")
-db.execute("insert into t values (?)", (int(sys.argv[1]),))
-db.commit()
-assert db.execute("select count(*) from t").fetchone()[0] == int(sys.argv[1])
-db.close()
-PY
-	 done'
-step "python: overwriting files" "python3" \
-	'python3 - <<"PY"
-import os, shutil
-for text in ("first", "second"):
-    with open("py.txt", "w") as f:
-        f.write(text)
-assert open("py.txt").read() == "second"
-with open("py.txt", "r+") as f:
-    f.write("S")
-shutil.copyfile("py.txt", "py2.txt")
-shutil.copyfile("py.txt", "py2.txt")
-with open("py.tmp", "w") as f:
-    f.write("replaced")
-os.replace("py.tmp", "py.txt")
-assert open("py.txt").read() == "replaced"
-PY'
-
-# --- Node ---------------------------------------------------------------------------------------
-# npm keeps its cache and logs in ~/.npm: pointed into the workdir (npm_config_cache), as CI
-# configurations do; no update check, and nothing here needs the registry.
-npm_env=("npm_config_cache=$W/.npm-cache" "npm_config_update_notifier=false"
-	"npm_config_fund=false" "npm_config_audit=false")
-step "node: fs.writeFileSync over an existing file" "node" \
-	'node -e "
-const fs = require(\"fs\");
-fs.writeFileSync(\"node.txt\", \"first\");
-fs.writeFileSync(\"node.txt\", \"second\");
-if (fs.readFileSync(\"node.txt\", \"utf8\") !== \"second\") process.exit(1);
-fs.appendFileSync(\"node.txt\", \"!\");
-fs.mkdirSync(\"nodedir/a/b\", { recursive: true });
-fs.renameSync(\"node.txt\", \"nodedir/a/b/node.txt\");
-fs.rmSync(\"nodedir\", { recursive: true });
-"'
-step "npm: npm init -y" "npm node" \
-	'mkdir -p pkg && cd pkg && npm init -y >/dev/null && test -f package.json' \
-	"${npm_env[@]}"
-step "npm: npm pack of a local package" "npm node" \
-	'cd pkg && echo "module.exports = 42;" >index.js && npm pack --offline &&
-	 tar -tzf pkg-1.0.0.tgz | grep -x package/index.js >/dev/null' \
-	"${npm_env[@]}"
-
-# --- Java ---------------------------------------------------------------------------------------
-step "java: javac compiles a class" "javac java" \
-	'cd java && javac Hot.java && test -f Hot.class'
-# PrintCompilation names what the JIT compiled: work() must be among it (tier 4 is C2).
-step "java: a hot loop is JIT-compiled" "java" \
-	'cd java && java -XX:+PrintCompilation Hot >jit.log && grep -qx "hot true" jit.log &&
-	 grep -Eq "^ +[0-9]+ +[0-9]+ +[%sbn! ]* 4 +Hot::work" jit.log'
-
-# --- Perl ---------------------------------------------------------------------------------------
-step "perl: a script writes files, perl -i edits one" "perl" \
-	'perl -e '\''open(my $f, ">", "pl.txt") or die $!; print $f "alpha\nbeta\n"; close $f;
-	             open($f, ">>", "pl.txt") or die $!; print $f "gamma\n"; close $f;'\'' &&
-	 perl -pi -e "s/beta/BETA/" pl.txt && perl -ne "print if /BETA/" pl.txt | grep -x BETA >/dev/null'
-
+# Steps run in this order, the cheap ones first: if the test bed is slow enough for the corpus to
+# run out of time, the steps left are reported as not run, by name.
 # --- the shell idioms builds use ----------------------------------------------------------------
 step "sh: > creates a file, > overwrites it" "" \
 	'echo one >out.txt && echo two >out.txt && test "$(cat out.txt)" = two'
@@ -281,6 +177,113 @@ step "net: python3 -m http.server on 127.0.0.1, curl" "python3 curl" \
 	 done
 	 test -n "$port" || { echo "no server: $(cat http.log 2>/dev/null)" >&2; exit 1; }
 	 test "$(curl -fsS --noproxy "*" -m 30 "http://127.0.0.1:$port/index.html")" = served'
+
+# --- C with make --------------------------------------------------------------------------------
+step "c: make builds a two-file program" "make cc" \
+	'cd c && make && test "$(./hello)" = "hello, corpus"'
+step "c: make rebuilds after a change" "make cc sed" \
+	'cd c && sed -i "s/hello, corpus/hello, again/" greet.c && make &&
+	 test "$(./hello)" = "hello, again"'
+step "c: make clean, then make -j2" "make cc" \
+	'cd c && make clean && make -j2 && test "$(./hello)" = "hello, again"'
+
+# --- git ----------------------------------------------------------------------------------------
+# Identity and settings go to a global config file in the workdir (GIT_CONFIG_GLOBAL), as CI
+# systems configure git for a job, instead of ~/.gitconfig: the home directory is not the job's.
+git_env=("GIT_CONFIG_GLOBAL=$W/gitconfig")
+step "git: init, add, commit" "git" \
+	'git config --global user.name "CI Job" && git config --global user.email ci@example.invalid &&
+	 git config --global init.defaultBranch main &&
+	 git init -q repo && cd repo && echo one >a.txt && git add a.txt && git commit -qm first &&
+	 echo two >>a.txt && git commit -qam second && test "$(git rev-list --count HEAD)" = 2' \
+	"${git_env[@]}"
+step "git: branch, commit on both, merge" "git" \
+	'cd repo && git checkout -qb feature && echo b >b.txt && git add b.txt && git commit -qm b &&
+	 git checkout -q main && echo c >c.txt && git add c.txt && git commit -qm c &&
+	 git merge -q --no-edit feature && test -f b.txt && test "$(git rev-list --count HEAD)" = 5' \
+	"${git_env[@]}"
+step "git: clone from a local path" "git" \
+	'git clone -q repo clone && cd clone && git log --oneline | grep "Merge branch" >/dev/null &&
+	 test -z "$(git status --porcelain)"' \
+	"${git_env[@]}"
+
+# --- Python -------------------------------------------------------------------------------------
+# --without-pip: ensurepip takes about 7 s natively, minutes under the test bed's emulation.
+step "python: a venv, and its python runs" "python3" \
+	'python3 -m venv --without-pip venv &&
+	 venv/bin/python -c "import sys; assert sys.prefix != sys.base_prefix, sys.prefix"'
+step "python: sqlite3 database, written twice" "python3" \
+	'for n in 1 2; do python3 - "$n" <<"PY"
+import sqlite3, sys
+db = sqlite3.connect("corpus.db")
+db.execute("create table if not exists t (n integer)")
+db.execute("insert into t values (?)", (int(sys.argv[1]),))
+db.commit()
+assert db.execute("select count(*) from t").fetchone()[0] == int(sys.argv[1])
+db.close()
+PY
+	 done'
+step "python: overwriting files" "python3" \
+	'python3 - <<"PY"
+import os, shutil
+for text in ("first", "second"):
+    with open("py.txt", "w") as f:
+        f.write(text)
+assert open("py.txt").read() == "second"
+with open("py.txt", "r+") as f:
+    f.write("S")
+shutil.copyfile("py.txt", "py2.txt")
+shutil.copyfile("py.txt", "py2.txt")
+with open("py.tmp", "w") as f:
+    f.write("replaced")
+os.replace("py.tmp", "py.txt")
+assert open("py.txt").read() == "replaced"
+PY'
+
+# --- Perl ---------------------------------------------------------------------------------------
+step "perl: a script writes files, perl -i edits one" "perl" \
+	'perl -e '\''open(my $f, ">", "pl.txt") or die $!; print $f "alpha\nbeta\n"; close $f;
+	             open($f, ">>", "pl.txt") or die $!; print $f "gamma\n"; close $f;'\'' &&
+	 perl -pi -e "s/beta/BETA/" pl.txt && perl -ne "print if /BETA/" pl.txt | grep -x BETA >/dev/null'
+
+# --- Java ---------------------------------------------------------------------------------------
+step "java: javac compiles a class" "javac java" \
+	'cd java && javac Hot.java && test -f Hot.class'
+# PrintCompilation names what the JIT compiled: work() must be among it (tier 4 is C2).
+step "java: a hot loop is JIT-compiled" "java" \
+	'cd java && java -XX:+PrintCompilation Hot >jit.log && grep -qx "hot true" jit.log &&
+	 grep -Eq "^ +[0-9]+ +[0-9]+ +[%sbn! ]* 4 +Hot::work" jit.log'
+
+# --- C++ with cmake and ninja -------------------------------------------------------------------
+step "c++: cmake configures for ninja" "cmake ninja c++" \
+	'cmake -S cmake -B cmake-build -G Ninja'
+step "c++: ninja builds, then has nothing to do" "cmake ninja c++" \
+	'ninja -C cmake-build && test "$(cmake-build/app)" = "built with cmake and ninja" &&
+	 ninja -C cmake-build | grep "no work to do" >/dev/null'
+
+# --- Node ---------------------------------------------------------------------------------------
+# npm keeps its cache and logs in ~/.npm: pointed into the workdir (npm_config_cache), as CI
+# configurations do; no update check, and nothing here needs the registry.
+npm_env=("npm_config_cache=$W/.npm-cache" "npm_config_update_notifier=false"
+	"npm_config_fund=false" "npm_config_audit=false")
+step "node: fs.writeFileSync over an existing file" "node" \
+	'node -e "
+const fs = require(\"fs\");
+fs.writeFileSync(\"node.txt\", \"first\");
+fs.writeFileSync(\"node.txt\", \"second\");
+if (fs.readFileSync(\"node.txt\", \"utf8\") !== \"second\") process.exit(1);
+fs.appendFileSync(\"node.txt\", \"!\");
+fs.mkdirSync(\"nodedir/a/b\", { recursive: true });
+fs.renameSync(\"node.txt\", \"nodedir/a/b/node.txt\");
+fs.rmSync(\"nodedir\", { recursive: true });
+"'
+step "npm: npm init -y" "npm node" \
+	'mkdir -p pkg && cd pkg && npm init -y >/dev/null && test -f package.json' \
+	"${npm_env[@]}"
+step "npm: npm pack of a local package" "npm node" \
+	'cd pkg && echo "module.exports = 42;" >index.js && npm pack --offline &&
+	 tar -tzf pkg-1.0.0.tgz | grep -x package/index.js >/dev/null' \
+	"${npm_env[@]}"
 
 # --- running the job ----------------------------------------------------------------------------
 nsteps=${#names[@]}
