@@ -34,17 +34,18 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPV6_2292RTHDR	    5
 #define IPV6_RTHDR	    57
 #define CAP_OPT_NOAUDIT	    (1 << 1)
+#define CAP_FSETID	    4
 
 /* Capabilities a sandboxed task never exercises, whatever its uid: each one can undo
  * enforcement (mounts, bpf, ptrace, raw memory and devices, modules, chroot, namespaces' admin,
  * open_by_handle_at, network configuration) or the host (reboot, time, MAC policy). */
 #define WD_CAPS_DENIED                                                                             \
-	((1ULL << 2) /* DAC_READ_SEARCH */ | (1ULL << 9) /* LINUX_IMMUTABLE */ |                   \
-	 (1ULL << 12) /* NET_ADMIN */ | (1ULL << 13) /* NET_RAW */ |                               \
-	 (1ULL << 16) /* SYS_MODULE */ | (1ULL << 17) /* SYS_RAWIO */ |                            \
-	 (1ULL << 18) /* SYS_CHROOT */ | (1ULL << 19) /* SYS_PTRACE */ |                           \
-	 (1ULL << 21) /* SYS_ADMIN */ | (1ULL << 22) /* SYS_BOOT */ |                              \
-	 (1ULL << 25) /* SYS_TIME */ | (1ULL << 27) /* MKNOD */ |                                  \
+	((1ULL << 2) /* DAC_READ_SEARCH */ | (1ULL << 4) /* FSETID */ |                            \
+	 (1ULL << 9) /* LINUX_IMMUTABLE */ | (1ULL << 12) /* NET_ADMIN */ |                        \
+	 (1ULL << 13) /* NET_RAW */ | (1ULL << 16) /* SYS_MODULE */ |                              \
+	 (1ULL << 17) /* SYS_RAWIO */ | (1ULL << 18) /* SYS_CHROOT */ |                            \
+	 (1ULL << 19) /* SYS_PTRACE */ | (1ULL << 21) /* SYS_ADMIN */ |                            \
+	 (1ULL << 22) /* SYS_BOOT */ | (1ULL << 25) /* SYS_TIME */ | (1ULL << 27) /* MKNOD */ |    \
 	 (1ULL << 30) /* AUDIT_CONTROL */ | (1ULL << 31) /* SETFCAP */ |                           \
 	 (1ULL << 32) /* MAC_OVERRIDE */ | (1ULL << 33) /* MAC_ADMIN */ |                          \
 	 (1ULL << 34) /* SYSLOG */ | (1ULL << 38) /* PERFMON */ | (1ULL << 39) /* BPF */ |         \
@@ -273,6 +274,30 @@ static __always_inline void path_rules(struct wd_scratch *s, bool is_dir, __u32 
 		s->prefix.prefixlen = 32 + 8 * n;
 		f->prefix = bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
 	}
+}
+
+/* The prefix rule of the resolved path in s->buf read as a directory ("/home/u/.ssh" as
+ * "/home/u/.ssh/"), for a name that is not one yet. */
+static __always_inline struct wd_file_rule *dir_prefix_rule(struct wd_scratch *s, __u32 policy_id,
+							    struct wd_file_facts *f)
+{
+	__u32 at;
+	long n;
+
+	if (f->len <= 0)
+		return NULL;
+	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
+	s->prefix.policy_id = policy_id;
+	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
+	if (n <= 2 || n > WD_PREFIX_MAX)
+		return NULL;
+	/* The NUL's place, 2 .. 251 once masked (a mask the verifier can follow). */
+	at = (__u32)(n - 1) & 0xff;
+	if (at >= WD_PREFIX_MAX - 1)
+		return NULL; /* the path fills the key: no room for the slash */
+	s->prefix.path[at] = '/';
+	s->prefix.prefixlen = 32 + 8 * (at + 1);
+	return bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
 }
 
 static __always_inline bool inode_is_dir(struct inode *inode)
@@ -948,7 +973,10 @@ int BPF_PROG(wd_capable, const struct cred *cred, struct user_namespace *ns, int
 	task = bpf_get_current_task_btf();
 	if (cred != task->cred || !wd_current(&c))
 		return 0;
-	return confine(&c, WD_HOOK_CAPABLE, cap, 0, !(opts & CAP_OPT_NOAUDIT));
+	/* Without CAP_FSETID the kernel drops setuid and setgid bits when a sandbox writes or
+	 * chmods such a file: a consequence asked about on ordinary chmods too, not an attempt to
+	 * leave, so it is refused silently. */
+	return confine(&c, WD_HOOK_CAPABLE, cap, 0, !(opts & CAP_OPT_NOAUDIT) && cap != CAP_FSETID);
 }
 
 /* bpf(): reading or rewriting warden's maps, detaching its programs. */
@@ -1100,6 +1128,26 @@ static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
 		patherr = f.len == -ENAMETOOLONG ? WD_PATHERR_TOO_LONG : WD_PATHERR_FAULT;
 	else if (c->cfg)
 		verdict = decide_op(&f, WD_OP_WRITE, &rule_id);
+	if (verdict == WD_V_ALLOW && f.exact && (f.exact->flags & WD_FR_ANCHOR) &&
+	    change != WD_CH_MKDIR && change != WD_CH_CHMOD && change != WD_CH_CHOWN &&
+	    change != WD_CH_TRUNCATE && change != WD_CH_SETXATTR && change != WD_CH_REMOVEXATTR) {
+		/* A protected path, or one on the way to it: renaming it (either side), removing it
+		 * or putting a link or node in its place would move what the rule protects away
+		 * from the rule. */
+		verdict = WD_V_DENY;
+		rule_id = f.exact->rule_id[WD_OP_WRITE];
+	}
+	if (verdict == WD_V_ALLOW && !is_dir && c->cfg) {
+		/* A symlink, file or link made under a protected directory's name ("~/.ssh" onto a
+		 * directory of the job's) would take that directory's place: the directory's own
+		 * prefix rule speaks, and may only deny. */
+		struct wd_file_rule *r = dir_prefix_rule(s, wd_policy_id(c), &f);
+
+		if (r && r->verdict[WD_OP_WRITE] == WD_V_DENY) {
+			verdict = WD_V_DENY;
+			rule_id = r->rule_id[WD_OP_WRITE];
+		}
+	}
 	decision = to_decision(c, verdict);
 	wd_hit(rule_id);
 	if (decision == WD_DEC_ALLOW) {
@@ -1120,10 +1168,11 @@ static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
 
 /* setuid and setgid files made by a sandbox outlive it and run with its owner's rights for
  * anyone on the node: refused everywhere, whatever the write rules (a setgid directory only
- * passes its group on, and stays allowed). */
+ * passes its group on, and stays allowed). Setgid without group execute is refused too: an ACL
+ * can add the execute bit later without a chmod. */
 static __always_inline int setid_gate(struct wd_ctx *c, __u32 mode, bool is_dir, __u16 hook)
 {
-	if (is_dir || !((mode & S_ISUID) || ((mode & S_ISGID) && (mode & S_IXGRP))))
+	if (is_dir || !(mode & (S_ISUID | S_ISGID)))
 		return 0;
 	return confine(c, hook, mode & 07777, 0, true);
 }
@@ -1220,6 +1269,7 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	struct wd_file_rule *r;
 	struct inode *inode;
 	struct wd_ctx c;
+	int err;
 
 	if (ret)
 		return ret;
@@ -1232,6 +1282,17 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	r = bpf_map_lookup_elem(&wd_file_inode, &k);
 	if (r && (r->verdict[WD_OP_READ] == WD_V_DENY || r->verdict[WD_OP_WRITE] == WD_V_DENY))
 		return confine(&c, WD_HOOK_PATH_LINK, 0, 0, true);
+	/* A file linked in from outside the write rules would be writable through its new name,
+	 * and an O_TMPFILE made setuid never met path_mknod: the file linked must be one the
+	 * job may change, and not setuid or setgid. The source is on new_dir's mount (the kernel
+	 * refuses links across mounts before asking). */
+	err = setid_gate(&c, BPF_CORE_READ(inode, i_mode), inode_is_dir(inode), WD_HOOK_PATH_MKNOD);
+	if (err)
+		return err;
+	err = change_gate(&c, old_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
+			  WD_CH_LINK);
+	if (err)
+		return err;
 	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
 			   WD_CH_LINK);
 }
@@ -1331,8 +1392,8 @@ int BPF_PROG(wd_file_truncate, struct file *file, int ret)
  * namespace (the super block's list of mounts); each is resolved and decided, deny winning. More
  * than WD_XATTR_MOUNTS of them, or none, and the change is refused (fail closed). */
 
-#define WD_XATTR_MOUNTS	 4
-#define WD_SB_MOUNTS_MAX 256
+#define WD_XATTR_MOUNTS	 8
+#define WD_SB_MOUNTS_MAX 65536 /* every namespace's mounts of the file system */
 
 /* Linux before 6.8 links a super block's mounts in a list (s_mounts, mnt_instance). */
 struct super_block___list {
@@ -1386,6 +1447,20 @@ static long mnt_scan_step(__u32 i, struct wd_mnt_scan *sc)
 	return 0;
 }
 
+/* Whether @dentry lies below the root of mount @mnt (the walk from it reaches the task's root or
+ * the top of the tree, not its file system's root first). */
+static __always_inline bool mount_reaches(struct dentry *dentry, struct vfsmount *mnt)
+{
+	__u32 zero = 0;
+	struct wd_scratch *s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
+	bool escaped = false;
+
+	if (!s)
+		return false;
+	wd_path_walk(dentry, mnt, s->buf, &escaped);
+	return !escaped;
+}
+
 #define has_prefix(s, lit)                                                                         \
 	({                                                                                         \
 		bool eq_ = true;                                                                   \
@@ -1402,6 +1477,8 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 	struct super_block *sb = BPF_CORE_READ(dentry, d_sb);
 	struct wd_mnt_scan sc = {};
 	struct wd_ctx c;
+	int resolved = 0;
+	bool is_acl = true; /* the ACL hooks pass no name */
 	char ns[10] = {};
 	int err;
 
@@ -1415,7 +1492,13 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 		bpf_probe_read_kernel_str(ns, sizeof(ns), name);
 		if (has_prefix(ns, "trusted.") || has_prefix(ns, "security."))
 			return 0;
+		is_acl = has_prefix(ns, "system.po"); /* system.posix_acl_* */
 	}
+	/* An ACL can give a setuid or setgid file the execute bits a chmod would be refused. */
+	if (is_acl && !dentry_is_dir(dentry) &&
+	    (BPF_CORE_READ(dentry, d_inode, i_mode) & (S_ISUID | S_ISGID)))
+		return confine(&c, WD_HOOK_PATH_CHMOD,
+			       BPF_CORE_READ(dentry, d_inode, i_mode) & 07777, 0, true);
 	sc.ns = BPF_CORE_READ(task, nsproxy, mnt_ns);
 	if (bpf_core_field_exists(struct mount___list, mnt_instance)) {
 		struct super_block___list *sbl = (void *)sb;
@@ -1426,7 +1509,22 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 		sc.cur = BPF_CORE_READ(sb, s_mounts);
 	}
 	bpf_loop(WD_SB_MOUNTS_MAX, mnt_scan_step, &sc, 0);
-	if (!sc.done || sc.overflow || !sc.n) {
+	if (sc.done && !sc.overflow) {
+		for (int i = 0; i < WD_XATTR_MOUNTS; i++) {
+			struct mount *m = sc.found[i];
+
+			if (i >= sc.n)
+				break;
+			/* A bind mount of another part of the file system does not reach it. */
+			if (!mount_reaches(dentry, &m->mnt))
+				continue;
+			resolved++;
+			err = change_gate(&c, dentry, &m->mnt, dentry_is_dir(dentry), hook, change);
+			if (err)
+				return err;
+		}
+	}
+	if (!resolved) {
 		struct wd_file_facts f;
 		struct wd_scratch *s = inode_facts(NULL, wd_policy_id(&c), &f);
 		__u8 decision = to_decision(&c, WD_V_DENY);
@@ -1435,15 +1533,6 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 		emit_change(&c, s, &f, WD_EV_FILE, hook, WD_OP_WRITE, WD_RULE_DEFAULT, decision,
 			    change, WD_PATHERR_FAULT);
 		return decision == WD_DEC_DENY ? -EACCES : 0;
-	}
-	for (int i = 0; i < WD_XATTR_MOUNTS; i++) {
-		struct mount *m = sc.found[i];
-
-		if (i >= sc.n)
-			break;
-		err = change_gate(&c, dentry, &m->mnt, dentry_is_dir(dentry), hook, change);
-		if (err)
-			return err;
 	}
 	return 0;
 }

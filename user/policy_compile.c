@@ -315,6 +315,113 @@ static int compile_exact(struct comp *cs, struct pitem **v, size_t n)
 	return 0;
 }
 
+/* A name on the way to a denied path, and the deny rule it serves. */
+struct anch {
+	char *path;
+	__u32 id;
+};
+
+static int anch_cmp(const void *a, const void *b)
+{
+	const struct anch *x = a, *y = b;
+	int d = strcmp(x->path, y->path);
+
+	return d ? d : x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int exact_key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct wd_exact_entry *)elem)->key.path);
+}
+
+/* Every read or write deny rule's path (without its trailing '/') and each of its ancestors but
+ * "/" become anchors (WD_FR_ANCHOR): a job whose write rules cover the home directory must still
+ * not rename ~/.ssh, or the home directory around it, away from the rules that protect it. Sorted
+ * and merged with the exact entries (sorted by compile_exact), new ones appended. */
+static int compile_anchors(struct comp *cs, struct pitem **ex, size_t n_ex, struct pitem **pre,
+			   size_t n_pre)
+{
+	struct wd_compiled *c = cs->c;
+	size_t n0 = c->n_exact, n = 0, cap = 0, i, k, fresh = 0;
+	char path[sizeof(((struct wd_path_key *)0)->path)];
+	struct anch *v = NULL;
+	int err = -ENOMEM;
+
+	for (k = 0; k < n_ex + n_pre; k++) {
+		const struct pitem *it = k < n_ex ? ex[k] : pre[k - n_ex];
+		size_t len;
+
+		if (it->effect == WD_ALLOW || it->op == WD_OP_EXEC)
+			continue;
+		len = strlen(it->path);
+		if (len >= sizeof(path))
+			continue; /* no exact key can hold it, nor then a name to guard */
+		memcpy(path, it->path, len + 1);
+		while (len > 1 && path[len - 1] == '/')
+			path[--len] = '\0';
+		while (len > 1) {
+			if (n == cap) {
+				struct anch *nv;
+
+				cap = cap ? 2 * cap : 64;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					goto out;
+				v = nv;
+			}
+			v[n].path = strdup(path);
+			v[n].id = it->id;
+			if (!v[n].path)
+				goto out;
+			n++;
+			while (len > 0 && path[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--; /* the '/' before the last component */
+			path[len] = '\0';
+		}
+	}
+	qsort(v, n, sizeof(*v), anch_cmp);
+	for (i = 0; i < n; i++)
+		if (!(i && strcmp(v[i].path, v[i - 1].path) == 0) &&
+		    !bsearch(v[i].path, c->exact, n0, sizeof(*c->exact), exact_key_cmp))
+			fresh++;
+	if (fresh) {
+		struct wd_exact_entry *ne = realloc(c->exact, (n0 + fresh) * sizeof(*ne));
+
+		if (!ne)
+			goto out;
+		c->exact = ne;
+	}
+	for (i = 0; i < n; i++) {
+		struct wd_exact_entry *e;
+
+		if (i && strcmp(v[i].path, v[i - 1].path) == 0)
+			continue; /* the lowest rule id of a name stands for it */
+		e = bsearch(v[i].path, c->exact, n0, sizeof(*c->exact), exact_key_cmp);
+		if (!e) {
+			e = &c->exact[c->n_exact++];
+			memset(e, 0, sizeof(*e));
+			e->key.policy_id = c->policy_id;
+			strcpy(e->key.path, v[i].path); /* shorter than its rule's own path */
+		}
+		if (e->rule.verdict[WD_OP_WRITE] == WD_V_NONE)
+			e->rule.rule_id[WD_OP_WRITE] = v[i].id;
+		e->rule.flags |= WD_FR_ANCHOR;
+	}
+	/* The protected-file candidates point into c->exact, which may have moved; the entries
+	 * they stand for kept their order. */
+	for (i = 0, k = 0; i < c->n_exact && k < c->n_inode; i++)
+		if (any_deny(&c->exact[i].rule))
+			c->inode[k++].path = c->exact[i].key.path;
+	err = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	return err;
+}
+
 static bool is_prefix_of(const char *pre, size_t len, const char *s)
 {
 	return strncmp(pre, s, len) == 0;
@@ -839,6 +946,8 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 		goto out;
 	}
 	if (compile_exact(&cs, by_kind[WD_PATH_EXACT], nk[WD_PATH_EXACT]) ||
+	    compile_anchors(&cs, by_kind[WD_PATH_EXACT], nk[WD_PATH_EXACT], by_kind[WD_PATH_PREFIX],
+			    nk[WD_PATH_PREFIX]) ||
 	    compile_prefix(&cs, by_kind[WD_PATH_PREFIX], nk[WD_PATH_PREFIX]) ||
 	    compile_proc(&cs, by_kind[WD_PATH_PROC], nk[WD_PATH_PROC]) ||
 	    compile_net(&cs, nitems, i))

@@ -47,9 +47,16 @@ enum wd_decision {
 /* Per-op verdicts of one file rule entry, with the rule that set each (for events and hits). */
 struct wd_file_rule {
 	__u8 verdict[WD_OP_NR]; /* enum wd_verdict, indexed by enum wd_op */
-	__u8 pad;
+	__u8 flags;		/* WD_FR_* (wd_file_exact entries) */
 	__u32 rule_id[WD_OP_NR];
 };
+
+/* wd_file_rule.flags: the path is a denied path or lies on the way to one (an ancestor of a read
+ * or write deny rule's path): it may not be renamed (either side), removed, or replaced by a
+ * link, symlink or node, whatever the write rules allow, since moving it would move the
+ * protected path away from its rule. rule_id[WD_OP_WRITE] names the deny rule when the entry
+ * has no write verdict of its own. */
+#define WD_FR_ANCHOR 0x1
 
 /* wd_file_exact (hash): a whole resolved path. */
 struct wd_path_key {
@@ -234,7 +241,7 @@ enum wd_hook {
 	WD_HOOK_PATH_CHOWN = 33,
 	WD_HOOK_INODE_SETXATTR = 34,
 	WD_HOOK_INODE_REMOVEXATTR = 35,
-	WD_HOOK_FILE_TRUNCATE = 36,   /* Linux 6.2 and later: ftruncate(2) */
+	WD_HOOK_FILE_TRUNCATE = 36,    /* Linux 6.2 and later: ftruncate(2) */
 	WD_HOOK_INODE_SET_ACL = 37,    /* Linux 6.2 and later: POSIX ACLs (before: setxattr) */
 	WD_HOOK_INODE_REMOVE_ACL = 38, /* Linux 6.2 and later */
 	WD_HOOK_NR = 39,

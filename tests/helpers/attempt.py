@@ -273,6 +273,18 @@ def main(argv):
         os.removexattr(args[0], args[1])
     elif action == "create":
         os.close(os.open(args[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, int(args[1], 8) if len(args) > 1 else 0o644))
+    elif action == "tmpfile-link":
+        # an unnamed file made with MODE (O_TMPFILE never meets path_mknod), then given a name
+        # (nothing written: a write by a task without CAP_FSETID would clear the setuid bit)
+        fd = os.open(args[0], os.O_TMPFILE | os.O_WRONLY, int(args[2], 8))
+        libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            # linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, name, AT_SYMLINK_FOLLOW)
+            if libc.linkat(-100, ("/proc/self/fd/%d" % fd).encode(), -100, args[1].encode(), 0x400):
+                e = ctypes.get_errno()
+                raise OSError(e, os.strerror(e))
+        finally:
+            os.close(fd)
     elif action == "open-trunc":
         os.close(os.open(args[0], os.O_WRONLY | os.O_TRUNC))
     elif action == "ftruncate":

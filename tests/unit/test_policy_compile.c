@@ -114,7 +114,7 @@ static void prefix_folding(void **state)
 	const struct wd_prefix_entry *e;
 
 	assert_int_equal(c->n_prefix, 5);
-	assert_int_equal(c->n_exact, 0);
+	assert_int_equal(c->n_exact, 3); /* anchors: /home/u/.ssh, /home/u, /home */
 	e = prefix_of(c, "/");
 	assert_non_null(e);
 	assert_int_equal(e->key.prefixlen, 32 + 8);
@@ -161,6 +161,42 @@ static void prefix_folding(void **state)
 	wd_compiled_free(c);
 }
 
+/* A prefix deny's own name and every ancestor but "/" may not be moved away from the rule: they
+ * are anchors in the exact map, and the protected-file candidates still name their files. */
+static void anchors_of_denies(void **state)
+{
+	static const char yaml[] = HEAD "files:\n"
+					"  read:\n"
+					"    allow: [/]\n"			       /* 1 */
+					"    deny: [\"${home}/.aws/\", /etc/shadow]\n" /* 2, 3 */
+					"  write:\n"
+					"    allow: [\"${home}/\"]\n"	   /* 4 */
+					"    deny: [\"${home}/.ssh/\"]\n"; /* 5 */
+	struct wd_compiled *c = compile_ok(yaml, &ctx_home);
+	static const struct {
+		const char *path;
+		__u32 id;
+	} want[] = {{"/home/u/.aws", 2}, {"/home/u", 2}, {"/home", 2},
+		    {"/etc/shadow", 0},	 {"/etc", 3},	 {"/home/u/.ssh", 5}};
+	const struct wd_exact_entry *e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		e = exact_of(c, want[i].path);
+		if (!e)
+			fail_msg("no anchor for %s", want[i].path);
+		assert_int_equal(e->rule.flags, WD_FR_ANCHOR);
+		if (want[i].id)
+			assert_int_equal(e->rule.rule_id[WD_OP_WRITE], want[i].id);
+	}
+	assert_null(exact_of(c, "/"));
+	assert_null(exact_of(c, "/home/u/.aws/"));
+	assert_int_equal(c->n_exact, 6);
+	assert_int_equal(c->n_inode, 1);
+	assert_string_equal(c->inode[0].path, "/etc/shadow");
+	wd_compiled_free(c);
+}
+
 static void exact_entries(void **state)
 {
 	static const char yaml[] = HEAD "files:\n"
@@ -173,17 +209,26 @@ static void exact_entries(void **state)
 	const struct wd_exact_entry *e;
 	size_t i, len;
 
-	assert_int_equal(c->n_exact, 2);
+	/* /etc/shadow, /dev/null, and /etc: the way to a denied file (an anchor). */
+	assert_int_equal(c->n_exact, 3);
 	for (i = 0; i < c->n_exact; i++) {
 		assert_int_equal(c->exact[i].key.policy_id, 7);
 		len = strlen(c->exact[i].key.path);
 		/* BPF hashes the whole key: every byte after the path is zero. */
 		for (; len < sizeof(c->exact[i].key.path); len++)
 			assert_int_equal(c->exact[i].key.path[len], 0);
-		assert_int_equal(c->exact[i].rule.pad, 0);
+		assert_int_equal(c->exact[i].rule.flags & ~WD_FR_ANCHOR, 0);
 	}
+	e = exact_of(c, "/etc");
+	assert_non_null(e);
+	assert_int_equal(e->rule.flags, WD_FR_ANCHOR);
+	for (i = 0; i < WD_OP_NR; i++)
+		assert_int_equal(e->rule.verdict[i], WD_V_NONE);
+	assert_int_equal(e->rule.rule_id[WD_OP_WRITE], 2);
+	assert_int_equal(exact_of(c, "/dev/null")->rule.flags, 0);
 	e = exact_of(c, "/etc/shadow");
 	assert_non_null(e);
+	assert_int_equal(e->rule.flags, WD_FR_ANCHOR);
 	assert_int_equal(e->rule.verdict[WD_OP_READ], WD_V_DENY);
 	assert_int_equal(e->rule.rule_id[WD_OP_READ], 2);
 	assert_int_equal(e->rule.verdict[WD_OP_WRITE], WD_V_ALLOW);
@@ -1028,7 +1073,9 @@ static void hundred_thousand_rules(void **state)
 	print_message("# 100000 rules (%zu KiB of YAML): parse %.0f ms, compile %.0f ms\n",
 		      len / 1024, t1 - t0, t2 - t1);
 	assert_int_equal(c->n_rules, 100000);
-	assert_int_equal(c->n_exact, 50000);
+	/* 50000 files, and the anchors on their way and the prefix denies' own: /data, 500
+	 * /data/dNNN, /srv, 1000 /srv/sNNN, 20000 /srv/sNNN/pNNNNN. */
+	assert_int_equal(c->n_exact, 50000 + 1 + 500 + 1 + 1000 + 20000);
 	assert_int_equal(c->n_inode, 50000);
 	assert_int_equal(c->n_prefix, 1 + 20000 + 1000 + 9999);
 	assert_int_equal(c->n_net, 10000);
@@ -1050,13 +1097,21 @@ static void hundred_thousand_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(prefix_folding),  cmocka_unit_test(exact_entries),
-		cmocka_unit_test(proc_entries),	   cmocka_unit_test(net_folding),
-		cmocka_unit_test(net_overflow),	   cmocka_unit_test(cfg_flags),
-		cmocka_unit_test(rule_table),	   cmocka_unit_test(unknown_variables),
-		cmocka_unit_test(too_long),	   cmocka_unit_test(bad_arguments),
-		cmocka_unit_test(workdir_rule),	   cmocka_unit_test(file_brute_force),
-		cmocka_unit_test(net_brute_force), cmocka_unit_test(hundred_thousand_rules),
+		cmocka_unit_test(prefix_folding),
+		cmocka_unit_test(exact_entries),
+		cmocka_unit_test(anchors_of_denies),
+		cmocka_unit_test(proc_entries),
+		cmocka_unit_test(net_folding),
+		cmocka_unit_test(net_overflow),
+		cmocka_unit_test(cfg_flags),
+		cmocka_unit_test(rule_table),
+		cmocka_unit_test(unknown_variables),
+		cmocka_unit_test(too_long),
+		cmocka_unit_test(bad_arguments),
+		cmocka_unit_test(workdir_rule),
+		cmocka_unit_test(file_brute_force),
+		cmocka_unit_test(net_brute_force),
+		cmocka_unit_test(hundred_thousand_rules),
 	};
 
 	return cmocka_run_group_tests_name("policy_compile", tests, NULL, NULL);

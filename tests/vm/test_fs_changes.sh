@@ -20,7 +20,7 @@ W=$(mktemp -d /root/wdf.XXXXXX) # the job's workdir
 O=/root/wdf-out                 # outside every write rule, writable by root on the file system
 rm -rf "$E" "$O"
 mkdir -p "$E" "$O/dir" "$O/sub"
-plan 55
+plan 67
 
 # /etc is the host's, read-only over 9p in the guest: a tmpfs over /etc/cron.d makes it writable
 # for the file system, so only warden stands between the job and persistence there. A second job
@@ -60,6 +60,9 @@ r unlink-devnull $A unlink /dev/null
 r chmod-devnull $A chmod /dev/null 600
 r setuid-chmod $A chmod $W/file 4755
 r setuid-create $A create $W/suid 4755
+r link-outside-in $A link $O/victim $W/hl-out
+r tmpfile-setuid $A tmpfile-link $W $W/tmpsuid 4755
+r setgid-noexec $A chmod $W/file 2644
 r deep $A deep-mkdir
 # --- allowed: the workdir
 r w-rename $A rename $W/c $W/c2
@@ -75,6 +78,7 @@ r w-link $A link $W/file $W/hl
 r w-chmod $A chmod $W/chm 755
 r w-chown $A chown $W/chn 0 0
 r w-setacl $A setacl $W/acl
+r w-tmpfile $A tmpfile-link $W $W/tmpfile 755
 r w-truncate $A truncate $W/trunc
 r w-open-trunc $A open-trunc $W/otrunc
 r w-ftruncate $A ftruncate $W/ftrunc
@@ -82,8 +86,28 @@ r w-rename-dir $A rename $W/rdir $W/rdir2
 r w-setgid-dir $A chmod $W/newdir 2775
 INSIDE
 
+# A bind mount of another part of the same file system: extended attributes are decided through
+# every mount that reaches the file, and one that does not (this one) must not refuse them.
+mkdir -p /run/wdf-bind && mount --bind "$O/sub" /run/wdf-bind
 (cd "$W" && "$WARDEN" run -i test:fs --events "$E/events" -- sh "$W/inside.sh") >"$E/out" 2>"$E/err"
 rc=$?
+umount /run/wdf-bind
+# The home directory inside the workdir (HOME below it): the protected names in it, and the
+# directories on the way to them, may not be moved, removed or replaced by a symlink.
+H=$(mktemp -d /root/wdf-h.XXXXXX)
+mkdir "$H/u" "$H/keys"
+cat >"$H/inside.sh" <<INSIDE
+r() { name=\$1; shift; echo "R \$name \$("\$@" 2>/dev/null | tail -n1)"; }
+r symlink-onto-ssh $A symlink $H/keys $H/u/.ssh
+r mkdir-ssh $A mkdir $H/u/.ssh
+r rename-home-away $A rename $H/u $H/ux
+r rmdir-home $A rmdir $H/u
+r h-mkdir-config $A mkdir $H/u/.cache
+r h-write-in-home $A create $H/u/notes
+INSIDE
+(cd "$H" && HOME=$H/u "$WARDEN" run -i test:fs --events "$E/events-home" -- sh "$H/inside.sh") \
+	>>"$E/out" 2>>"$E/err"
+cat "$E/events-home" >>"$E/events"
 if [ -n "$cron_mounted" ]; then
 	mkdir "$C" && cp /usr/bin/true "$C/payload" && echo x >"$C/file"
 	cat >"$C/inside.sh" <<INSIDE
@@ -143,13 +167,23 @@ is unlink-devnull errno=EPERM "DENY confine unlink /dev/null "
 is chmod-devnull errno=EPERM "DENY confine chmod /dev/null "
 is setuid-chmod errno=EPERM "DENY confine setuid-or-setgid-file mode=4755 .*hook=path_chmod"
 is setuid-create errno=EPERM "DENY confine setuid-or-setgid-file mode=4755 .*hook=path_mknod"
+is link-outside-in errno=EACCES "DENY link $O/victim .*hook=path_link"
+is tmpfile-setuid errno=EPERM "DENY confine setuid-or-setgid-file mode=4755 "
+is setgid-noexec errno=EPERM "DENY confine setuid-or-setgid-file mode=2644 "
+is symlink-onto-ssh errno=EACCES "DENY symlink $H/u/.ssh .*deny \${home}/.ssh/"
+is mkdir-ssh errno=EACCES "DENY mkdir $H/u/.ssh "
+is rename-home-away errno=EACCES "DENY rename-from $H/u "
+is rmdir-home errno=EACCES "DENY rmdir $H/u "
+is h-mkdir-config ok
+is h-write-in-home ok
 deep=$(res deep)
 check "a path too long to resolve is refused at PATH_MAX, not before" "$deep" \
 	sh -c "echo '$deep' | grep -Eq '^(4[0-9]{3}) errno=EACCES$' && test \$(echo '$deep' | cut -d' ' -f1) -gt 4000"
 check "and reported as such" "$(grep -c 'path too long' "$E/events") events" \
 	ev "DENY mkdir (path too long to resolve) .*hook=path_mkdir"
 for n in w-rename w-exchange w-unlink w-rmdir w-mkdir w-mkfifo w-create w-bind-unix w-symlink \
-	w-link w-chmod w-chown w-setacl w-truncate w-open-trunc w-ftruncate w-rename-dir w-setgid-dir; do
+	w-link w-chmod w-chown w-setacl w-tmpfile w-truncate w-open-trunc w-ftruncate w-rename-dir \
+	w-setgid-dir; do
 	is "$n" ok
 done
 check "nothing in the workdir was denied" "$(grep "DENY.* $W/" "$E/events" | grep -v "$W/suid\|$W/file \|$W/d\{200\}" | head -3)" \
@@ -162,6 +196,7 @@ victim2
 rc"
 check "nothing landed in /etc/cron.d" "$(ls /etc/cron.d)" test "$(ls /etc/cron.d)" = work
 check "the workdir's file is not setuid" "$(stat -c %a "$W/file")" test "$(stat -c %a "$W/file")" != 4755
+check "no setuid or setgid file was made" "$(find "$W" -perm /6000 -type f)" test -z "$(find "$W" -perm /6000 -type f)"
 check "every event names identity and sandbox" "$(grep -vc '^warden\[test:fs sb-' "$E/events")" \
 	test "$(grep -vc '^warden\[test:fs sb-' "$E/events")" = 0
 
@@ -174,5 +209,5 @@ check "audit: reported as AUDIT-DENY" "$(grep unlink "$E/events-audit")" \
 	grep -q "AUDIT-DENY unlink $O/audit " "$E/events-audit"
 check "audit: setuid still refused" "$(cat "$W/audit.setuid")" test "$(cat "$W/audit.setuid")" = errno=EPERM
 
-rm -rf "$W" "$O" "$C"
+rm -rf "$W" "$O" "$C" "$H"
 done_testing
