@@ -14,10 +14,10 @@
 #   CORPUS_KEEP=DIR       keep each step's script, output, exit status and events in DIR
 #
 # One sandbox runs every step: a `warden run` costs about 10 s under the test bed's emulation,
-# more than most steps (the whole corpus takes about 200-220 s there, 20 s on a host). The job
-# marks the start of each step with a UDP connect to 127.7.7.7:(40000 + step) (allowed by the
-# default policy's loopback rule; every connect is reported, with full or degraded enforcement),
-# and each event is attributed to the step whose marker came last before it in the events file.
+# more than most steps (the whole corpus takes about 95 s there on an idle 2-core machine, up to
+# 280 s when other VMs share it; 15 s on a host). The job marks the start of each step with a
+# UDP connect to 127.7.7.7:(40000 + step) (allowed by the default policy's loopback rule; every
+# connect is reported, with full or degraded enforcement), and each event is attributed to the step whose marker came last before it in the events file.
 # Events before the first marker or after the closing marker (port 39999) are the job driver's
 # own, and count against the corpus case that ends the plan.
 #
