@@ -10,6 +10,7 @@
 #define AF_UNIX	 1
 #define AF_INET	 2
 #define AF_INET6 10
+#define AF_NETLINK 16
 
 /* The cgroup levels (depths) sandbox cgroups are at: bit N set when some sandbox cgroup is at
  * level N (<cgroup2>/warden/sb-... is level 2; an adopted kubepods or systemd cgroup may be

@@ -603,6 +603,42 @@ static __always_inline bool is_other_proc_file(struct file *file, struct wd_ctx 
 	return f->proc != NULL;
 }
 
+/* /proc/<own pid>/coredump_filter, or a thread's of its own process. */
+static __always_inline bool is_own_coredump_filter(struct file *file)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	const char want[] = "coredump_filter";
+	char name[sizeof(want)] = {}, pid[12] = {};
+	__u32 me = bpf_get_current_pid_tgid() >> 32, n = 0;
+	struct dentry *dir;
+
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != PROC_SUPER_MAGIC)
+		return false;
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name)) !=
+	    sizeof(want))
+		return false;
+	for (int i = 0; i < (int)sizeof(want); i++)
+		if (name[i] != want[i])
+			return false;
+	dir = BPF_CORE_READ(dentry, d_parent);
+	/* /proc/PID/task/TID/coredump_filter: PID is two levels further up. */
+	if (BPF_CORE_READ(dir, d_parent, d_name.name) &&
+	    bpf_probe_read_kernel_str(pid, sizeof(pid), BPF_CORE_READ(dir, d_parent, d_name.name)) ==
+		    5 &&
+	    pid[0] == 't' && pid[1] == 'a' && pid[2] == 's' && pid[3] == 'k')
+		dir = BPF_CORE_READ(dir, d_parent, d_parent);
+	if (bpf_probe_read_kernel_str(pid, sizeof(pid), BPF_CORE_READ(dir, d_name.name)) <= 1)
+		return false;
+	for (int i = 0; i < (int)sizeof(pid); i++) {
+		if (!pid[i])
+			break;
+		if (pid[i] < '0' || pid[i] > '9')
+			return false;
+		n = n * 10 + (pid[i] - '0');
+	}
+	return n == me;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(wd_file_open, struct file *file, int ret)
 {
@@ -647,6 +683,11 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 		return decision == WD_DEC_DENY ? -EPERM : 0;
 	}
 	is_other_proc_file(file, &c, &f);
+	if ((mode & FMODE_WRITE) && is_own_coredump_filter(file)) {
+		/* Every JVM writes its own /proc/self/coredump_filter at start (what a core dump
+		 * of itself holds); no rule could name a process's own /proc files. */
+		return 0;
+	}
 
 	if (!c.cfg || !s) {
 		vr = vw = WD_V_DENY;
@@ -734,7 +775,9 @@ int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int r
 		return 0;
 	if (c.cfg && family >= 0 && family < 64) {
 		ok = c.cfg->families & (1ULL << family);
-		if (ok && (t == SOCK_RAW || t == SOCK_PACKET))
+		/* Netlink sockets are raw or datagram by nature (getifaddrs() opens a raw one);
+		 * raw is about seeing and forging packets below the IP hooks. */
+		if (ok && (t == SOCK_RAW || t == SOCK_PACKET) && family != AF_NETLINK)
 			ok = c.cfg->raw_families & (1ULL << family);
 		/* SCTP connectx and MPTCP's kernel-made subflows reach addresses that neither the
 		 * connect hooks nor socket_connect see. */
