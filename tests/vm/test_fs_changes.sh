@@ -20,7 +20,7 @@ W=$(mktemp -d /root/wdf.XXXXXX) # the job's workdir
 O=/root/wdf-out                 # outside every write rule, writable by root on the file system
 rm -rf "$E" "$O"
 mkdir -p "$E" "$O/dir" "$O/sub"
-plan 67
+plan 66
 
 # /etc is the host's, read-only over 9p in the guest: a tmpfs over /etc/cron.d makes it writable
 # for the file system, so only warden stands between the job and persistence there. A second job
