@@ -25,6 +25,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK	    0140000
 #define S_IFBLK		    0060000
 #define S_IFCHR		    0020000
+#define S_ISUID		    0004000
+#define S_ISGID		    0002000
+#define RENAME_EXCHANGE	    2
+#define __O_TMPFILE	    020000000
 #define IPPROTO_SCTP	    132
 #define IPPROTO_MPTCP	    262
 #define SOL_IP		    0
@@ -574,6 +578,23 @@ int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, uns
 	return decision == WD_DEC_DENY ? -EACCES : 0;
 }
 
+/* Whether a /proc file belongs to the current task's own process: the struct pid the kernel
+ * keeps in the proc inode (the file of /proc/self or /proc/thread-self), not the directory's
+ * name, which is a number of the reader's pid namespace, not the task's. */
+static __always_inline bool proc_file_is_own(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct proc_inode *pi;
+	struct pid *pid;
+
+	pi = (struct proc_inode *)((void *)inode -
+				   bpf_core_field_offset(struct proc_inode, vfs_inode));
+	pid = BPF_CORE_READ(pi, pid);
+	return pid && (pid == BPF_CORE_READ(task, group_leader, thread_pid) ||
+		       pid == BPF_CORE_READ(task, thread_pid));
+}
+
 static __always_inline bool is_other_proc_file(struct file *file, struct wd_ctx *c,
 					       struct wd_file_facts *f)
 {
@@ -581,7 +602,6 @@ static __always_inline bool is_other_proc_file(struct file *file, struct wd_ctx 
 	struct wd_proc_key key = {.policy_id = wd_policy_id(c)};
 	const unsigned char *pname;
 	char pid[12] = {};
-	__u32 me = bpf_get_current_pid_tgid() >> 32, n = 0;
 
 	if (BPF_CORE_READ(dentry, d_sb, s_magic) != PROC_SUPER_MAGIC)
 		return false;
@@ -593,24 +613,21 @@ static __always_inline bool is_other_proc_file(struct file *file, struct wd_ctx 
 			break;
 		if (pid[i] < '0' || pid[i] > '9')
 			return false;
-		n = n * 10 + (pid[i] - '0');
 	}
 	/* A process may read its own files; only other processes' are protected. */
-	if (n == me)
+	if (proc_file_is_own(file))
 		return false;
 	bpf_probe_read_kernel_str(key.name, sizeof(key.name), BPF_CORE_READ(dentry, d_name.name));
 	f->proc = bpf_map_lookup_elem(&wd_proc_name, &key);
 	return f->proc != NULL;
 }
 
-/* /proc/<own pid>/coredump_filter, or a thread's of its own process. */
+/* The task's own /proc/self/coredump_filter (or its thread's). */
 static __always_inline bool is_own_coredump_filter(struct file *file)
 {
 	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
 	const char want[] = "coredump_filter";
-	char name[sizeof(want)] = {}, pid[12] = {};
-	__u32 me = bpf_get_current_pid_tgid() >> 32, n = 0;
-	struct dentry *dir;
+	char name[sizeof(want)] = {};
 
 	if (BPF_CORE_READ(dentry, d_sb, s_magic) != PROC_SUPER_MAGIC)
 		return false;
@@ -620,23 +637,7 @@ static __always_inline bool is_own_coredump_filter(struct file *file)
 	for (int i = 0; i < (int)sizeof(want); i++)
 		if (name[i] != want[i])
 			return false;
-	dir = BPF_CORE_READ(dentry, d_parent);
-	/* /proc/PID/task/TID/coredump_filter: PID is two levels further up. */
-	if (BPF_CORE_READ(dir, d_parent, d_name.name) &&
-	    bpf_probe_read_kernel_str(pid, sizeof(pid), BPF_CORE_READ(dir, d_parent, d_name.name)) ==
-		    5 &&
-	    pid[0] == 't' && pid[1] == 'a' && pid[2] == 's' && pid[3] == 'k')
-		dir = BPF_CORE_READ(dir, d_parent, d_parent);
-	if (bpf_probe_read_kernel_str(pid, sizeof(pid), BPF_CORE_READ(dir, d_name.name)) <= 1)
-		return false;
-	for (int i = 0; i < (int)sizeof(pid); i++) {
-		if (!pid[i])
-			break;
-		if (pid[i] < '0' || pid[i] > '9')
-			return false;
-		n = n * 10 + (pid[i] - '0');
-	}
-	return n == me;
+	return proc_file_is_own(file);
 }
 
 SEC("lsm/file_open")
@@ -682,6 +683,12 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 			  decision);
 		return decision == WD_DEC_DENY ? -EPERM : 0;
 	}
+	/* An unnamed setuid file (O_TMPFILE never meets path_mknod) could be run through its
+	 * descriptor, passed to someone outside, without ever being linked. */
+	if ((BPF_CORE_READ(file, f_flags) & __O_TMPFILE) &&
+	    (BPF_CORE_READ(file, f_inode, i_mode) & (S_ISUID | S_ISGID)))
+		return confine(&c, WD_HOOK_PATH_MKNOD, BPF_CORE_READ(file, f_inode, i_mode) & 07777,
+			       0, true);
 	is_other_proc_file(file, &c, &f);
 	if ((mode & FMODE_WRITE) && is_own_coredump_filter(file)) {
 		/* Every JVM writes its own /proc/self/coredump_filter at start (what a core dump
@@ -1124,10 +1131,6 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
  * (unlink, rmdir, the source of a rename), the file whose size, mode, owner or extended attributes
  * change. Deny wins; protected files also match by (device, inode). */
 
-#define S_ISUID 0004000
-#define S_ISGID 0002000
-#define S_IXGRP 0000010
-
 /* A directory report: the first allowed change of a kind per sandbox and directory is reported
  * (an inventory of where a job changes things, not a flood from rm -rf). */
 #define WD_SEEN_CHANGE 16
@@ -1147,8 +1150,9 @@ static __always_inline bool fs_confined(struct dentry *dentry)
 
 /* Decides one change: @dentry (on mount @mnt) is the name that is made, goes away or changes;
  * @is_dir says whether a directory is or will be there. Returns 0 or the errno to give. */
-static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
-				       struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change)
+static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry,
+					 struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change,
+					 bool moves_out)
 {
 	struct wd_file_facts f;
 	struct wd_scratch *s;
@@ -1171,6 +1175,16 @@ static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
 		patherr = f.len == -ENAMETOOLONG ? WD_PATHERR_TOO_LONG : WD_PATHERR_FAULT;
 	else if (c->cfg)
 		verdict = decide_op(&f, WD_OP_WRITE, &rule_id);
+	if (verdict == WD_V_ALLOW && moves_out) {
+		/* A rename's source, the other side of an exchange, a link's source: what a read
+		 * rule protects would become readable under the new name. */
+		__u32 rr = WD_RULE_DEFAULT;
+
+		if (decide_op(&f, WD_OP_READ, &rr) == WD_V_DENY) {
+			verdict = WD_V_DENY;
+			rule_id = rr;
+		}
+	}
 	if (verdict == WD_V_ALLOW && f.exact && (f.exact->flags & WD_FR_ANCHOR) &&
 	    change != WD_CH_MKDIR && change != WD_CH_CHMOD && change != WD_CH_CHOWN &&
 	    change != WD_CH_TRUNCATE && change != WD_CH_SETXATTR && change != WD_CH_REMOVEXATTR) {
@@ -1207,6 +1221,12 @@ static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
 	}
 	emit_change(c, s, &f, WD_EV_FILE, hook, WD_OP_WRITE, rule_id, decision, change, patherr);
 	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
+				       struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change)
+{
+	return change_gate_r(c, dentry, mnt, is_dir, hook, change, false);
 }
 
 /* setuid and setgid files made by a sandbox outlive it and run with its owner's rights for
@@ -1332,8 +1352,8 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	err = setid_gate(&c, BPF_CORE_READ(inode, i_mode), inode_is_dir(inode), WD_HOOK_PATH_MKNOD);
 	if (err)
 		return err;
-	err = change_gate(&c, old_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
-			  WD_CH_LINK);
+	err = change_gate_r(&c, old_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
+			    WD_CH_LINK, true);
 	if (err)
 		return err;
 	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
@@ -1356,12 +1376,12 @@ int BPF_PROG(wd_path_rename, const struct path *old_dir, struct dentry *old_dent
 	if (!wd_current(&c))
 		return 0;
 	is_dir = dentry_is_dir(old_dentry) || dentry_is_dir(new_dentry);
-	err = change_gate(&c, old_dentry, BPF_CORE_READ(old_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
-			  WD_CH_RENAME_FROM);
+	err = change_gate_r(&c, old_dentry, BPF_CORE_READ(old_dir, mnt), is_dir,
+			    WD_HOOK_PATH_RENAME, WD_CH_RENAME_FROM, true);
 	if (err)
 		return err;
-	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
-			   WD_CH_RENAME_TO);
+	return change_gate_r(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), is_dir,
+			     WD_HOOK_PATH_RENAME, WD_CH_RENAME_TO, flags & RENAME_EXCHANGE);
 }
 
 SEC("lsm/path_chmod")
@@ -1447,6 +1467,15 @@ struct mount___list {
 	struct list_head mnt_instance;
 } __attribute__((preserve_access_index));
 
+/* Linux 6.8 and later: a singly linked list (s_mounts, mnt_next_for_sb). */
+struct super_block___next {
+	struct mount *s_mounts;
+} __attribute__((preserve_access_index));
+
+struct mount___next {
+	struct mount *mnt_next_for_sb;
+} __attribute__((preserve_access_index));
+
 struct wd_mnt_scan {
 	void *cur;
 	void *head;
@@ -1477,9 +1506,12 @@ static long mnt_scan_step(__u32 i, struct wd_mnt_scan *sc)
 			sc->done = true;
 			return 1;
 		}
-		sc->cur = BPF_CORE_READ(m, mnt_next_for_sb);
+		sc->cur = BPF_CORE_READ((struct mount___next *)m, mnt_next_for_sb);
 	}
 	if (BPF_CORE_READ(m, mnt_ns) != sc->ns)
+		return 0;
+	/* A file mounted on a file (/etc/hosts, resolv.conf in a pod) reaches nothing below. */
+	if (!inode_is_dir(BPF_CORE_READ(m, mnt.mnt_root, d_inode)))
 		return 0;
 	if (sc->n >= WD_XATTR_MOUNTS) {
 		sc->overflow = true;
@@ -1549,7 +1581,7 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 		sc.head = &sbl->s_mounts;
 		sc.cur = BPF_CORE_READ(sbl, s_mounts.next);
 	} else {
-		sc.cur = BPF_CORE_READ(sb, s_mounts);
+		sc.cur = BPF_CORE_READ((struct super_block___next *)sb, s_mounts);
 	}
 	bpf_loop(WD_SB_MOUNTS_MAX, mnt_scan_step, &sc, 0);
 	if (sc.done && !sc.overflow) {

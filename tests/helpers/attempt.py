@@ -285,6 +285,14 @@ def main(argv):
                 raise OSError(e, os.strerror(e))
         finally:
             os.close(fd)
+    elif action == "write-text":
+        fd = os.open(args[0], os.O_WRONLY)
+        try:
+            os.write(fd, args[1].encode())
+        finally:
+            os.close(fd)
+    elif action == "tmpfile-open":
+        os.close(os.open(args[0], os.O_TMPFILE | os.O_WRONLY, int(args[1], 8)))
     elif action == "open-trunc":
         os.close(os.open(args[0], os.O_WRONLY | os.O_TRUNC))
     elif action == "ftruncate":

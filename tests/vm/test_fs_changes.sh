@@ -20,7 +20,7 @@ W=$(mktemp -d /root/wdf.XXXXXX) # the job's workdir
 O=/root/wdf-out                 # outside every write rule, writable by root on the file system
 rm -rf "$E" "$O"
 mkdir -p "$E" "$O/dir" "$O/sub"
-plan 66
+plan 71
 
 # /etc is the host's, read-only over 9p in the guest: a tmpfs over /etc/cron.d makes it writable
 # for the file system, so only warden stands between the job and persistence there. A second job
@@ -63,6 +63,9 @@ r setuid-create $A create $W/suid 4755
 r link-outside-in $A link $O/victim $W/hl-out
 r tmpfile-setuid $A tmpfile-link $W $W/tmpsuid 4755
 r setgid-noexec $A chmod $W/file 2644
+r tmpfile-setuid-open $A tmpfile-open $W 4755
+r coredump-filter-own $A write-text /proc/self/coredump_filter 0x33
+r coredump-filter-other $A write-text /proc/1/coredump_filter 0x33
 r deep $A deep-mkdir
 # --- allowed: the workdir
 r w-rename $A rename $W/c $W/c2
@@ -95,7 +98,8 @@ umount /run/wdf-bind
 # The home directory inside the workdir (HOME below it): the protected names in it, and the
 # directories on the way to them, may not be moved, removed or replaced by a symlink.
 H=$(mktemp -d /root/wdf-h.XXXXXX)
-mkdir "$H/u" "$H/keys"
+mkdir -p "$H/u/.aws" "$H/keys"
+echo key >"$H/u/.aws/credentials"
 cat >"$H/inside.sh" <<INSIDE
 r() { name=\$1; shift; echo "R \$name \$("\$@" 2>/dev/null | tail -n1)"; }
 r symlink-onto-ssh $A symlink $H/keys $H/u/.ssh
@@ -103,6 +107,8 @@ r mkdir-ssh $A mkdir $H/u/.ssh
 r rename-home-away $A rename $H/u $H/ux
 r rmdir-home $A rmdir $H/u
 r h-mkdir-config $A mkdir $H/u/.cache
+r move-secret-out $A rename $H/u/.aws/credentials $H/c
+r link-secret-out $A link $H/u/.aws/credentials $H/c2
 r h-write-in-home $A create $H/u/notes
 INSIDE
 (cd "$H" && HOME=$H/u "$WARDEN" run -i test:fs --events "$E/events-home" -- sh "$H/inside.sh") \
@@ -175,6 +181,11 @@ is mkdir-ssh errno=EACCES "DENY mkdir $H/u/.ssh "
 is rename-home-away errno=EACCES "DENY rename-from $H/u "
 is rmdir-home errno=EACCES "DENY rmdir $H/u "
 is h-mkdir-config ok
+is move-secret-out errno=EACCES "DENY rename-from $H/u/.aws/credentials .*files.read deny"
+is link-secret-out errno=EPERM "DENY confine hardlink-of-protected-file .*hook=path_link"
+is tmpfile-setuid-open errno=EPERM "DENY confine setuid-or-setgid-file mode=4755 .*hook=path_mknod"
+is coredump-filter-own ok
+is coredump-filter-other errno=EACCES "DENY open-write /proc/1/coredump_filter "
 is h-write-in-home ok
 deep=$(res deep)
 check "a path too long to resolve is refused at PATH_MAX, not before" "$deep" \
