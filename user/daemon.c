@@ -3040,9 +3040,16 @@ int wd_cmd_daemon(int argc, char **argv)
 	eo.want_lsm = wd_probe_lsm_enforcing(eo.verbose, lsm_why, sizeof(lsm_why), lsm_missing,
 					     sizeof(lsm_missing));
 	if ((ret = wd_enforcer_open(&d->enf, &eo))) {
-		logf_("cannot load the BPF programs (pinned under %s): %s; if an older warden "
-		      "pinned incompatible maps there, `warden daemon --reset` removes them",
-		      d->cfg->daemon.bpf_dir, strerror(-ret));
+		if (ret == -EMEDIUMTYPE)
+			logf_("cannot pin the BPF programs: bpf_dir %s is not on a BPF file system; "
+			      "mount one there (mount -t bpf bpf DIR) or set bpf_dir under "
+			      "/sys/fs/bpf, where warden mounts one itself",
+			      d->cfg->daemon.bpf_dir);
+		else
+			logf_("cannot load the BPF programs (pinned under %s): %s; if an older "
+			      "warden pinned incompatible maps there, `warden daemon --reset` "
+			      "removes them",
+			      d->cfg->daemon.bpf_dir, strerror(-ret));
 		ret = 1;
 		goto out;
 	}

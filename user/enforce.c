@@ -93,7 +93,8 @@ static int mkdir_p(const char *dir, mode_t mode)
 }
 
 /* Pins need a BPF file system at (or above) @dir; systemd mounts one at /sys/fs/bpf, a bare
- * host or container may not have: then it is mounted there, mode 0700. */
+ * host or container may not have: then it is mounted there, mode 0700. Elsewhere a directory
+ * that is not on one is -EMEDIUMTYPE (the wrong kind of file system), for the caller to say so. */
 static int ensure_bpffs(const char *dir)
 {
 	char probe[PATH_MAX];
@@ -114,7 +115,7 @@ static int ensure_bpffs(const char *dir)
 	}
 	/* The first existing directory is not bpffs: mount one there if it is /sys/fs/bpf. */
 	if (strcmp(probe, "/sys/fs/bpf"))
-		return -ENOTDIR;
+		return -EMEDIUMTYPE;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
 		return -errno;
 	return 0;

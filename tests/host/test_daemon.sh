@@ -16,7 +16,7 @@ T=$(mktemp -d /tmp/wd-daemon.XXXXXX)
 PIN=/sys/fs/bpf/warden-test-$$
 PORT=$((20000 + $$ % 20000))
 export WARDEN_SOCKET=$T/run/control.sock
-plan 53
+plan 54
 dpid=
 cleanup() {
 	[ -n "$dpid" ] && kill -9 "$dpid" 2>/dev/null
@@ -32,17 +32,17 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ "$(id -u)" != 0 ]; then
-	for _ in $(seq 53); do skip "daemon" "needs root"; done
+	for _ in $(seq 54); do skip "daemon" "needs root"; done
 	exit 0
 fi
 # Pins before the daemon starts (an older build's ring buffer, below) need bpffs already.
 if ! need_fs bpf /sys/fs/bpf; then
-	for _ in $(seq 53); do skip "daemon" "no bpffs on /sys/fs/bpf and it cannot be mounted"; done
+	for _ in $(seq 54); do skip "daemon" "no bpffs on /sys/fs/bpf and it cannot be mounted"; done
 	exit 0
 fi
 CG2=$(cgroup2_root)
 if [ -z "$CG2" ]; then
-	for _ in $(seq 53); do skip "daemon" "no cgroup2 mount in /proc/self/mountinfo"; done
+	for _ in $(seq 54); do skip "daemon" "no cgroup2 mount in /proc/self/mountinfo"; done
 	exit 0
 fi
 
@@ -420,4 +420,13 @@ assert n > 5, n
 EOF
 check "metrics: decisions by identity, sinks, ring buffer, sandboxes" "$(grep -c . "$T/metrics.txt") lines" \
 	sh -c 'grep -q "^warden_decisions_total{identity=\"ci:metrics\",kind=\"connect\",decision=\"denied\"} 1" "$1" && grep -q "^warden_sink_events_exported_total{sink=\"main\"}" "$1" && grep -q "^warden_ringbuf_size_bytes" "$1" && grep -q "^warden_sandboxes" "$1"' _ "$T/metrics.txt"
+
+# A bpf_dir that is not on a BPF file system (and not /sys/fs/bpf, where warden mounts one): the
+# daemon does not start, and says what to do.
+mkdir -p "$T/offbpf/pins"
+sed "s|^  bpf_dir: .*|  bpf_dir: $T/offbpf/pins|" "$T/warden.yaml" >"$T/offbpf.yaml"
+timeout 30 "$WARDEN" daemon -c "$T/offbpf.yaml" >"$T/offbpf.log" 2>&1
+rc=$?
+check "a bpf_dir off bpffs: refused, naming the fix" "exit $rc; $(head -c 400 "$T/offbpf.log")" \
+	sh -c 'test "$1" = 1 && grep -q "is not on a BPF file system; mount one there (mount -t bpf bpf DIR)" "$2"' _ "$rc" "$T/offbpf.log"
 done_testing
