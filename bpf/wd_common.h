@@ -7,9 +7,9 @@
 #include "wd_bpf.h"
 #include "warden/abi.h"
 
-#define AF_UNIX	 1
-#define AF_INET	 2
-#define AF_INET6 10
+#define AF_UNIX	   1
+#define AF_INET	   2
+#define AF_INET6   10
 #define AF_NETLINK 16
 
 /* The cgroup levels (depths) sandbox cgroups are at: bit N set when some sandbox cgroup is at

@@ -3041,9 +3041,9 @@ int wd_cmd_daemon(int argc, char **argv)
 					     sizeof(lsm_missing));
 	if ((ret = wd_enforcer_open(&d->enf, &eo))) {
 		if (ret == -EMEDIUMTYPE)
-			logf_("cannot pin the BPF programs: bpf_dir %s is not on a BPF file system; "
-			      "mount one there (mount -t bpf bpf DIR) or set bpf_dir under "
-			      "/sys/fs/bpf, where warden mounts one itself",
+			logf_("cannot pin the BPF programs: bpf_dir %s is not on a BPF file "
+			      "system; mount one there (mount -t bpf bpf DIR) or set bpf_dir "
+			      "under /sys/fs/bpf, where warden mounts one itself",
 			      d->cfg->daemon.bpf_dir);
 		else
 			logf_("cannot load the BPF programs (pinned under %s): %s; if an older "
