@@ -243,13 +243,33 @@ static __always_inline struct wd_scratch *inode_facts(struct inode *inode, __u32
 	return s;
 }
 
-/* Looks up the path rules for the resolved path in s->buf (f->len bytes, NUL included). A
- * directory also meets its own prefix rule: "/home/u/.ssh" meets "/home/u/.ssh/". */
+/* The prefix rule for the resolved path in s->buf. @as_dir: read it as a directory, which
+ * meets its own prefix rule ("/home/u/.ssh" meets "/home/u/.ssh/"), unless it is "/" or fills
+ * the key. */
+static __always_inline struct wd_file_rule *prefix_rule(struct wd_scratch *s, __u32 policy_id,
+							bool as_dir)
+{
+	__u32 at;
+	long n;
+
+	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
+	s->prefix.policy_id = policy_id;
+	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
+	if (n <= 0 || n > WD_PREFIX_MAX)
+		return NULL;
+	/* Characters without the NUL, masked so the verifier sees the bound (252 is no power of
+	 * 2; n is at most 252 anyway). */
+	at = (__u32)(n - 1) & 0xff;
+	if (as_dir && at > 1 && at < WD_PREFIX_MAX - 1)
+		s->prefix.path[at++] = '/';
+	s->prefix.prefixlen = 32 + 8 * at;
+	return bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
+}
+
+/* Looks up the path rules for the resolved path in s->buf (f->len bytes, NUL included). */
 static __always_inline void path_rules(struct wd_scratch *s, bool is_dir, __u32 policy_id,
 				       struct wd_file_facts *f)
 {
-	long n;
-
 	if (f->len <= 0)
 		return;
 	if (ends_deleted(s->buf, f->len))
@@ -261,47 +281,7 @@ static __always_inline void path_rules(struct wd_scratch *s, bool is_dir, __u32 
 		bpf_probe_read_kernel_str(s->exact.path, sizeof(s->exact.path), s->buf);
 		f->exact = bpf_map_lookup_elem(&wd_file_exact, &s->exact);
 	}
-
-	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
-	s->prefix.policy_id = policy_id;
-	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
-	if (n > 0) {
-		n -= 1; /* characters, without the NUL */
-		if (is_dir && n > 1 && n < WD_PREFIX_MAX - 1) {
-			__u32 at = n;
-
-			/* A bounds check the verifier can see, not a mask: 252 is no power of 2. */
-			if (at < WD_PREFIX_MAX - 1)
-				s->prefix.path[at] = '/';
-			n++;
-		}
-		s->prefix.prefixlen = 32 + 8 * n;
-		f->prefix = bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
-	}
-}
-
-/* The prefix rule of the resolved path in s->buf read as a directory ("/home/u/.ssh" as
- * "/home/u/.ssh/"), for a name that is not one yet. */
-static __always_inline struct wd_file_rule *dir_prefix_rule(struct wd_scratch *s, __u32 policy_id,
-							    struct wd_file_facts *f)
-{
-	__u32 at;
-	long n;
-
-	if (f->len <= 0)
-		return NULL;
-	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
-	s->prefix.policy_id = policy_id;
-	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
-	if (n <= 2 || n > WD_PREFIX_MAX)
-		return NULL;
-	/* The NUL's place, 2 .. 251 once masked (a mask the verifier can follow). */
-	at = (__u32)(n - 1) & 0xff;
-	if (at >= WD_PREFIX_MAX - 1)
-		return NULL; /* the path fills the key: no room for the slash */
-	s->prefix.path[at] = '/';
-	s->prefix.prefixlen = 32 + 8 * (at + 1);
-	return bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
+	f->prefix = prefix_rule(s, policy_id, is_dir);
 }
 
 static __always_inline bool inode_is_dir(struct inode *inode)
@@ -578,6 +558,16 @@ int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, uns
 	return decision == WD_DEC_DENY ? -EACCES : 0;
 }
 
+/* Whether string @s starts with the string literal @lit. */
+#define has_prefix(s, lit)                                                                         \
+	({                                                                                         \
+		bool eq_ = true;                                                                   \
+		for (int i_ = 0; i_ < (int)sizeof(lit) - 1; i_++)                                  \
+			if ((s)[i_] != (lit)[i_])                                                  \
+				eq_ = false;                                                       \
+		eq_;                                                                               \
+	})
+
 /* Whether a /proc file belongs to the current task's own process: the struct pid the kernel
  * keeps in the proc inode (the file of /proc/self or /proc/thread-self), not the directory's
  * name, which is a number of the reader's pid namespace, not the task's. */
@@ -632,11 +622,9 @@ static __always_inline bool is_own_coredump_filter(struct file *file)
 	if (BPF_CORE_READ(dentry, d_sb, s_magic) != PROC_SUPER_MAGIC)
 		return false;
 	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(dentry, d_name.name)) !=
-	    sizeof(want))
+		    sizeof(want) ||
+	    !has_prefix(name, want))
 		return false;
-	for (int i = 0; i < (int)sizeof(want); i++)
-		if (name[i] != want[i])
-			return false;
 	return proc_file_is_own(file);
 }
 
@@ -1148,11 +1136,26 @@ static __always_inline bool fs_confined(struct dentry *dentry)
 	       magic == BPF_FS_MAGIC || mode == S_IFCHR || mode == S_IFBLK;
 }
 
+/* change_gate() @how */
+#define WD_GATE_MOVES_OUT 0x1 /* the name moves away or gets a second one: read rules too */
+#define WD_GATE_IF_REACHED                                                                         \
+	0x2 /* a mount that may not reach @dentry: if not, return 1, decide                        \
+	     * nothing */
+
+/* Changes that make, remove or replace a name (not the contents or attributes behind it). */
+static __always_inline bool replaces_name(__u8 change)
+{
+	return change == WD_CH_RENAME_FROM || change == WD_CH_RENAME_TO || change == WD_CH_LINK ||
+	       change == WD_CH_SYMLINK || change == WD_CH_UNLINK || change == WD_CH_RMDIR ||
+	       change == WD_CH_MKNOD;
+}
+
 /* Decides one change: @dentry (on mount @mnt) is the name that is made, goes away or changes;
- * @is_dir says whether a directory is or will be there. Returns 0 or the errno to give. */
-static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry,
-					 struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change,
-					 bool moves_out)
+ * @is_dir says whether a directory is or will be there. Returns 0 or the errno to give (or 1,
+ * with WD_GATE_IF_REACHED, when @mnt does not reach @dentry). */
+static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
+				       struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change,
+				       __u32 how)
 {
 	struct wd_file_facts f;
 	struct wd_scratch *s;
@@ -1164,6 +1167,8 @@ static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry
 	s = walk_facts(dentry, mnt, is_dir, wd_policy_id(c), &f, &escaped);
 	if (!s)
 		return -EACCES;
+	if (escaped && (how & WD_GATE_IF_REACHED))
+		return 1;
 	if (fs_confined(dentry)) {
 		/* Refused in audit mode too, as writes to cgroup files are. */
 		emit_change(c, s, &f, WD_EV_CONFINE, hook, WD_OP_WRITE, WD_RULE_DEFAULT,
@@ -1175,7 +1180,7 @@ static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry
 		patherr = f.len == -ENAMETOOLONG ? WD_PATHERR_TOO_LONG : WD_PATHERR_FAULT;
 	else if (c->cfg)
 		verdict = decide_op(&f, WD_OP_WRITE, &rule_id);
-	if (verdict == WD_V_ALLOW && moves_out) {
+	if (verdict == WD_V_ALLOW && (how & WD_GATE_MOVES_OUT)) {
 		/* A rename's source, the other side of an exchange, a link's source: what a read
 		 * rule protects would become readable under the new name. */
 		__u32 rr = WD_RULE_DEFAULT;
@@ -1186,8 +1191,7 @@ static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry
 		}
 	}
 	if (verdict == WD_V_ALLOW && f.exact && (f.exact->flags & WD_FR_ANCHOR) &&
-	    change != WD_CH_MKDIR && change != WD_CH_CHMOD && change != WD_CH_CHOWN &&
-	    change != WD_CH_TRUNCATE && change != WD_CH_SETXATTR && change != WD_CH_REMOVEXATTR) {
+	    replaces_name(change)) {
 		/* A protected path, or one on the way to it: renaming it (either side), removing it
 		 * or putting a link or node in its place would move what the rule protects away
 		 * from the rule. */
@@ -1198,7 +1202,7 @@ static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry
 		/* A symlink, file or link made under a protected directory's name ("~/.ssh" onto a
 		 * directory of the job's) would take that directory's place: the directory's own
 		 * prefix rule speaks, and may only deny. */
-		struct wd_file_rule *r = dir_prefix_rule(s, wd_policy_id(c), &f);
+		struct wd_file_rule *r = prefix_rule(s, wd_policy_id(c), true);
 
 		if (r && r->verdict[WD_OP_WRITE] == WD_V_DENY) {
 			verdict = WD_V_DENY;
@@ -1221,12 +1225,6 @@ static __always_inline int change_gate_r(struct wd_ctx *c, struct dentry *dentry
 	}
 	emit_change(c, s, &f, WD_EV_FILE, hook, WD_OP_WRITE, rule_id, decision, change, patherr);
 	return decision == WD_DEC_DENY ? -EACCES : 0;
-}
-
-static __always_inline int change_gate(struct wd_ctx *c, struct dentry *dentry,
-				       struct vfsmount *mnt, bool is_dir, __u16 hook, __u8 change)
-{
-	return change_gate_r(c, dentry, mnt, is_dir, hook, change, false);
 }
 
 /* setuid and setgid files made by a sandbox outlive it and run with its owner's rights for
@@ -1255,7 +1253,7 @@ int BPF_PROG(wd_path_unlink, const struct path *dir, struct dentry *dentry, int 
 	if (!wd_current(&c))
 		return 0;
 	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), false, WD_HOOK_PATH_UNLINK,
-			   WD_CH_UNLINK);
+			   WD_CH_UNLINK, 0);
 }
 
 SEC("lsm/path_rmdir")
@@ -1268,7 +1266,7 @@ int BPF_PROG(wd_path_rmdir, const struct path *dir, struct dentry *dentry, int r
 	if (!wd_current(&c))
 		return 0;
 	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), true, WD_HOOK_PATH_RMDIR,
-			   WD_CH_RMDIR);
+			   WD_CH_RMDIR, 0);
 }
 
 /* A sandboxed task makes no cgroups: deep trees would outlast the sandbox's removal. */
@@ -1286,7 +1284,7 @@ int BPF_PROG(wd_mkdir, const struct path *dir, struct dentry *dentry, umode_t mo
 	if (magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC)
 		return confine(&c, WD_HOOK_MOUNT, 1, 0, true);
 	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), true, WD_HOOK_PATH_MKDIR,
-			   WD_CH_MKDIR);
+			   WD_CH_MKDIR, 0);
 }
 
 /* New regular files (open with O_CREAT), fifos, unix sockets bound to a path, device nodes. */
@@ -1305,7 +1303,7 @@ int BPF_PROG(wd_path_mknod, const struct path *dir, struct dentry *dentry, umode
 	if (err)
 		return err;
 	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), (mode & S_IFMT) == S_IFDIR,
-			   WD_HOOK_PATH_MKNOD, WD_CH_MKNOD);
+			   WD_HOOK_PATH_MKNOD, WD_CH_MKNOD, 0);
 }
 
 SEC("lsm/path_symlink")
@@ -1319,7 +1317,7 @@ int BPF_PROG(wd_path_symlink, const struct path *dir, struct dentry *dentry, con
 	if (!wd_current(&c))
 		return 0;
 	return change_gate(&c, dentry, BPF_CORE_READ(dir, mnt), false, WD_HOOK_PATH_SYMLINK,
-			   WD_CH_SYMLINK);
+			   WD_CH_SYMLINK, 0);
 }
 
 /* The new name of a hard link meets the write rules; a hardlink to a protected file would carry
@@ -1352,12 +1350,12 @@ int BPF_PROG(wd_path_link, struct dentry *old_dentry, const struct path *new_dir
 	err = setid_gate(&c, BPF_CORE_READ(inode, i_mode), inode_is_dir(inode), WD_HOOK_PATH_MKNOD);
 	if (err)
 		return err;
-	err = change_gate_r(&c, old_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
-			    WD_CH_LINK, true);
+	err = change_gate(&c, old_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
+			  WD_CH_LINK, WD_GATE_MOVES_OUT);
 	if (err)
 		return err;
 	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), false, WD_HOOK_PATH_LINK,
-			   WD_CH_LINK);
+			   WD_CH_LINK, 0);
 }
 
 /* A rename changes two places: the name that goes away (moving a file out of a protected place
@@ -1376,12 +1374,12 @@ int BPF_PROG(wd_path_rename, const struct path *old_dir, struct dentry *old_dent
 	if (!wd_current(&c))
 		return 0;
 	is_dir = dentry_is_dir(old_dentry) || dentry_is_dir(new_dentry);
-	err = change_gate_r(&c, old_dentry, BPF_CORE_READ(old_dir, mnt), is_dir,
-			    WD_HOOK_PATH_RENAME, WD_CH_RENAME_FROM, true);
+	err = change_gate(&c, old_dentry, BPF_CORE_READ(old_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
+			  WD_CH_RENAME_FROM, WD_GATE_MOVES_OUT);
 	if (err)
 		return err;
-	return change_gate_r(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), is_dir,
-			     WD_HOOK_PATH_RENAME, WD_CH_RENAME_TO, flags & RENAME_EXCHANGE);
+	return change_gate(&c, new_dentry, BPF_CORE_READ(new_dir, mnt), is_dir, WD_HOOK_PATH_RENAME,
+			   WD_CH_RENAME_TO, (flags & RENAME_EXCHANGE) ? WD_GATE_MOVES_OUT : 0);
 }
 
 SEC("lsm/path_chmod")
@@ -1402,7 +1400,7 @@ int BPF_PROG(wd_path_chmod, const struct path *path, umode_t mode, int ret)
 	if (err)
 		return err;
 	return change_gate(&c, dentry, BPF_CORE_READ(path, mnt), is_dir, WD_HOOK_PATH_CHMOD,
-			   WD_CH_CHMOD);
+			   WD_CH_CHMOD, 0);
 }
 
 SEC("lsm/path_chown")
@@ -1417,7 +1415,7 @@ int BPF_PROG(wd_path_chown, const struct path *path, __u32 uid, __u32 gid, int r
 		return 0;
 	dentry = BPF_CORE_READ(path, dentry);
 	return change_gate(&c, dentry, BPF_CORE_READ(path, mnt), dentry_is_dir(dentry),
-			   WD_HOOK_PATH_CHOWN, WD_CH_CHOWN);
+			   WD_HOOK_PATH_CHOWN, WD_CH_CHOWN, 0);
 }
 
 /* truncate(2), and on Linux before 6.2 ftruncate(2) and open(O_TRUNC) of an existing file too. */
@@ -1431,7 +1429,7 @@ int BPF_PROG(wd_truncate, const struct path *path, int ret)
 	if (!wd_current(&c))
 		return 0;
 	return change_gate(&c, BPF_CORE_READ(path, dentry), BPF_CORE_READ(path, mnt), false,
-			   WD_HOOK_TRUNCATE, WD_CH_TRUNCATE);
+			   WD_HOOK_TRUNCATE, WD_CH_TRUNCATE, 0);
 }
 
 /* Linux 6.2 and later: ftruncate(2) and open(O_TRUNC). Loaded only where the kernel has it. */
@@ -1445,11 +1443,10 @@ int BPF_PROG(wd_file_truncate, struct file *file, int ret)
 	if (!wd_current(&c))
 		return 0;
 	return change_gate(&c, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
-			   false, WD_HOOK_FILE_TRUNCATE, WD_CH_TRUNCATE);
+			   false, WD_HOOK_FILE_TRUNCATE, WD_CH_TRUNCATE, 0);
 }
 
-/* ---- Extended attributes: the hooks give a dentry, not a path
- * ------------------------------------
+/* ---- Extended attributes: the hooks give a dentry, not a path -------------------------------
  *
  * The mounts the dentry can be reached through are those of its file system in the task's mount
  * namespace (the super block's list of mounts); each is resolved and decided, deny winning. More
@@ -1522,29 +1519,6 @@ static long mnt_scan_step(__u32 i, struct wd_mnt_scan *sc)
 	return 0;
 }
 
-/* Whether @dentry lies below the root of mount @mnt (the walk from it reaches the task's root or
- * the top of the tree, not its file system's root first). */
-static __always_inline bool mount_reaches(struct dentry *dentry, struct vfsmount *mnt)
-{
-	__u32 zero = 0;
-	struct wd_scratch *s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
-	bool escaped = false;
-
-	if (!s)
-		return false;
-	wd_path_walk(dentry, mnt, s->buf, &escaped);
-	return !escaped;
-}
-
-#define has_prefix(s, lit)                                                                         \
-	({                                                                                         \
-		bool eq_ = true;                                                                   \
-		for (int i_ = 0; i_ < (int)sizeof(lit) - 1; i_++)                                  \
-			if ((s)[i_] != (lit)[i_])                                                  \
-				eq_ = false;                                                       \
-		eq_;                                                                               \
-	})
-
 static __always_inline int xattr_gate(struct dentry *dentry, const char *name, __u16 hook,
 				      __u8 change)
 {
@@ -1591,12 +1565,13 @@ static __always_inline int xattr_gate(struct dentry *dentry, const char *name, _
 			if (i >= sc.n)
 				break;
 			/* A bind mount of another part of the file system does not reach it. */
-			if (!mount_reaches(dentry, &m->mnt))
+			err = change_gate(&c, dentry, &m->mnt, dentry_is_dir(dentry), hook, change,
+					  WD_GATE_IF_REACHED);
+			if (err == 1)
 				continue;
-			resolved++;
-			err = change_gate(&c, dentry, &m->mnt, dentry_is_dir(dentry), hook, change);
 			if (err)
 				return err;
+			resolved++;
 		}
 	}
 	if (!resolved) {
