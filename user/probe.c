@@ -295,7 +295,9 @@ static void lsm_load_all(struct lsm_run *lr)
 	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
 		const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
 
-		if (!wd_lsm_hook_in_kernel(lr->btf, h)) {
+		/* Only hooks the enforcer itself skips when absent are "nothing to enforce";
+		 * a hook it needs and the kernel lacks is missing (its load fails below). */
+		if (h->optional && !wd_lsm_hook_in_kernel(lr->btf, h)) {
 			lr->st[i] = H_ABSENT;
 			set_why(lr, i,
 				"not in this kernel (Linux 6.2 and later): nothing to enforce");
@@ -1044,14 +1046,12 @@ static void probe_lsm(struct wd_probe *p)
 	struct lsm_run *lr = lsm_run(p->cgroup2, true);
 	char detail[240];
 	bool ok;
-	int idx;
 
 	if (!lr) {
 		wd_probe_add(p, "bpf_lsm", WD_NEED_LSM, false, "out of memory");
 		return;
 	}
 	lsm_summary(lr, &ok, detail, sizeof(detail));
-	idx = p->n;
 	wd_probe_add(p, "bpf_lsm", WD_NEED_LSM, ok, "%s", detail);
 	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
 		char name[48];
@@ -1093,7 +1093,6 @@ static void probe_lsm(struct wd_probe *p)
 		bpf_link__destroy(link);
 		probe_lsm_bpf__destroy(one);
 	}
-	(void)idx;
 	lsm_run_free(lr);
 }
 

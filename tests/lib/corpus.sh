@@ -41,8 +41,7 @@ flags=()
 case $where in
 vm) lsm="required (vm)" ;; # never --degraded: without BPF LSM warden refuses, and every step fails
 host)
-	if "$WARDEN" probe --json 2>/dev/null |
-		jq -e '.features[] | select(.name == "bpf_lsm") | .available' >/dev/null 2>&1; then
+	if [ "$("$WARDEN" probe --json 2>/dev/null | jq -r .verdict 2>/dev/null)" = full ]; then
 		lsm=yes
 	else
 		lsm=no
@@ -78,7 +77,7 @@ echo "# warden $WARDEN; kernel $(uname -r); BPF LSM: $lsm; flags: ${flags[*]:-(n
 
 # step NAME "TOOLS" SCRIPT [VAR=VALUE...]: registers a step. SCRIPT runs under
 # `bash -eu -o pipefail` in the workdir, with the extra environment given.
-names=() skipped=()
+names=() skipped=() canary=()
 step() {
 	local name=$1 tools=$2 script=$3 t n=${#names[@]} why="" v
 	shift 3
@@ -91,15 +90,27 @@ step() {
 	done
 	names+=("$name")
 	skipped+=("$why")
+	canary+=("")
 	{
 		for v in "$@"; do printf 'export %q\n' "$v"; done
 		printf '%s\n' "$script"
 	} >"$J/$(printf %02d $((n + 1))).sh"
 }
 
+# canary NAME SCRIPT: a step that warden must refuse something in. It passes only if a denial is
+# attributed to it, so a change that stops the pass rule from seeing denials (the event format,
+# the markers) fails the corpus instead of passing every step.
+canary() {
+	step "$1" "" "$2"
+	canary[${#canary[@]} - 1]=1
+}
+
 # Steps run in this order, the cheap ones first: if the test bed is slow enough for the corpus to
 # run out of time, the steps left are reported as not run, by name.
 # --- the shell idioms builds use ----------------------------------------------------------------
+# A UDP connect sends nothing, refused or not: the metadata address is never sent a packet.
+canary "canary: a connect to the metadata endpoint is refused, and seen" \
+	'! (: >/dev/udp/169.254.169.254/53) 2>/dev/null'
 step "sh: > creates a file, > overwrites it" "" \
 	'echo one >out.txt && echo two >out.txt && test "$(cat out.txt)" = two'
 step "sh: >> appends" "" \
@@ -360,6 +371,13 @@ for i in "${!names[@]}"; do
 	secs=$(awk '{ printf "%.1f", $2 - $1 }' "$J/$n.time" 2>/dev/null)
 	if [ ! -e "$E/step.$n" ]; then
 		fail "$name" "did not run: no start marker for it in the events (the job ended before it?)"
+	elif [ -n "${canary[$i]}" ]; then
+		if [ "$rc" = 0 ] && grep -q 'DENY connect 169\.254\.169\.254:53/udp ' <<<"$denials"; then
+			pass "$name"
+		else
+			fail "$name" "exit status ${rc:-unknown}; the refusal was not attributed to it: $(head -c 300 <<<"$denials")"
+		fi
+		continue
 	elif [ "$rc" = 0 ] && [ -z "$denials" ]; then
 		pass "$name"
 		echo "#   ${secs} s"
