@@ -45,7 +45,6 @@
 #include "metrics.h"
 #include "nodeseq.h"
 #include "pipeline.h"
-#include "probe.h"
 #include "policy.h"
 #include "policy_compile.h"
 #include "spawn.h"
@@ -2919,7 +2918,6 @@ int wd_cmd_daemon(int argc, char **argv)
 	};
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct wd_enforcer_opts eo = {.want_lsm = true};
-	char lsm_why[256] = "", lsm_missing[1024] = "";
 	struct wd_diags dg = {0};
 	bool check = false, reset = false;
 	char err[1024], path[PATH_MAX];
@@ -3034,11 +3032,6 @@ int wd_cmd_daemon(int argc, char **argv)
 	eo.pin_dir = d->cfg->daemon.bpf_dir;
 	eo.on_event = on_event;
 	eo.on_event_ctx = d;
-	/* No enforcement is claimed that was not seen: BPF LSM counts only when each hook was
-	 * seen refusing a test child (a kernel may load and attach LSM programs and never run
-	 * them). Without that, the LSM object is not loaded and the daemon is degraded. */
-	eo.want_lsm = wd_probe_lsm_enforcing(eo.verbose, lsm_why, sizeof(lsm_why), lsm_missing,
-					     sizeof(lsm_missing));
 	if ((ret = wd_enforcer_open(&d->enf, &eo))) {
 		if (ret == -EMEDIUMTYPE)
 			logf_("cannot pin the BPF programs: bpf_dir %s is not on a BPF file "
@@ -3054,21 +3047,19 @@ int wd_cmd_daemon(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
-	if (!eo.want_lsm) {
-		snprintf(d->enf.lsm_error, sizeof(d->enf.lsm_error), "%s", lsm_why);
-		logf_("WARNING: LSM hooks not seen enforcing: %s", lsm_missing);
-		logf_("WARNING: NOT ENFORCED in any sandbox: exec rules, file rules, executable "
-		      "mappings, socket families, sockets passed in from outside, confinement");
-	} else if (lsm_why[0]) {
-		logf_("BPF LSM seen enforcing: %s", lsm_why);
-	}
-	if (!d->enf.lsm)
-		logf_("WARNING: BPF LSM is not available (%s): sandboxes get network enforcement "
-		      "only%s",
+	if (d->enf.lsm) {
+		logf_("BPF LSM seen enforcing: %s", d->enf.lsm_probe);
+	} else {
+		if (d->enf.lsm_missing[0])
+			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);
+		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any sandbox: exec "
+		      "rules, file rules, executable mappings, socket families, sockets passed in "
+		      "from outside, confinement; sandboxes get network enforcement only%s",
 		      d->enf.lsm_error,
 		      d->cfg->daemon.degraded ? ""
 					      : ", and only when asked with degraded (refused "
 						"otherwise)");
+	}
 	map_rb_positions(d);
 	d->lost_seen = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
 	hold_reserve(d);

@@ -24,6 +24,7 @@
 #include "libbpf_log.h"
 #include "lsm_hooks.h"
 #include "policy_compile.h"
+#include "probe.h"
 #include "ringbuf.h"
 #include "wd_cgroup.skel.h"
 #include "wd_lsm.skel.h"
@@ -610,8 +611,13 @@ int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 		err = wd_cgroup_bpf__load(e->cg);
 	if (err)
 		goto fail;
-	if (o->want_lsm)
-		open_lsm(e, o);
+	if (o->want_lsm) {
+		if (wd_probe_lsm_enforcing(o->verbose, e->lsm_probe, sizeof(e->lsm_probe),
+					   e->lsm_missing, sizeof(e->lsm_missing)))
+			open_lsm(e, o);
+		else
+			snprintf(e->lsm_error, sizeof(e->lsm_error), "%s", e->lsm_probe);
+	}
 	e->rb = wd_ringbuf_new(bpf_map__fd(e->cg->maps.wd_events), on_record, e);
 	if (!e->rb) {
 		err = -errno;

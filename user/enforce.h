@@ -22,7 +22,9 @@ struct wd_enforcer {
 	struct wd_cgroup_bpf *cg;
 	struct wd_lsm_bpf *lsm; /* NULL when BPF LSM is not available */
 	struct wd_ringbuf *rb;
-	char lsm_error[256]; /* why the LSM object is not loaded */
+	char lsm_error[256];	/* why the LSM object is not loaded */
+	char lsm_probe[256];	/* what the probe saw of the LSM hooks (wd_probe_lsm_enforcing) */
+	char lsm_missing[1024]; /* the hooks it did not see refusing, when not loaded */
 	wd_event_fn on_event;
 	void *on_event_ctx;
 	uint64_t bad_records; /* ring buffer records too short or of another ABI version */
@@ -36,8 +38,10 @@ struct wd_enforcer {
 };
 
 struct wd_enforcer_opts {
-	bool want_lsm; /* try to load the LSM object */
-	bool verbose;  /* libbpf messages on stderr */
+	/* Load the LSM object, if the probe sees every hook refuse a test child (a kernel may
+	 * load and attach LSM programs and never run them): no enforcement claimed unseen. */
+	bool want_lsm;
+	bool verbose; /* libbpf messages on stderr */
 	/* bpffs directory to pin maps and links in (the daemon), or NULL. Maps found pinned there
 	 * are reused, links found pinned are kept: a restarted daemon takes over without a gap. */
 	const char *pin_dir;

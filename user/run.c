@@ -35,7 +35,6 @@
 #include "nodeseq.h"
 #include "lsm_hooks.h"
 #include "pipeline.h"
-#include "probe.h"
 #include "policy.h"
 #include "policy_compile.h"
 #include "cmd_ctl.h"
@@ -536,7 +535,6 @@ static int on_event(void *ctx, const struct wd_event *e)
 static int setup_sandbox(struct run *r)
 {
 	struct wd_enforcer_opts o = {.want_lsm = true, .verbose = r->verbose};
-	char lsm_why[256] = "", lsm_missing[1024] = "";
 	unsigned char rnd[8];
 	char name[32];
 	int err;
@@ -556,20 +554,14 @@ static int setup_sandbox(struct run *r)
 	snprintf(r->who, sizeof(r->who), "warden[%s %s]:", r->identity, name);
 	o.on_event = on_event;
 	o.on_event_ctx = r;
-	/* No enforcement is claimed that was not seen: each LSM hook must refuse a test child
-	 * (a kernel may load and attach LSM programs and never run them). */
-	o.want_lsm = wd_probe_lsm_enforcing(r->verbose, lsm_why, sizeof(lsm_why), lsm_missing,
-					    sizeof(lsm_missing));
 	err = wd_enforcer_open(&r->enf, &o);
 	if (err) {
 		fprintf(stderr, "warden run: cannot load warden's BPF programs: %s\n",
 			strerror(-err));
 		return err;
 	}
-	if (!o.want_lsm)
-		snprintf(r->enf.lsm_error, sizeof(r->enf.lsm_error), "%s", lsm_why);
-	else if (r->verbose)
-		fprintf(stderr, "warden run: BPF LSM: %s\n", lsm_why);
+	if (r->enf.lsm && r->verbose)
+		fprintf(stderr, "warden run: BPF LSM: %s\n", r->enf.lsm_probe);
 	if (!r->enf.lsm && !r->degraded) {
 		fprintf(stderr,
 			"warden run: this kernel cannot enforce exec and file rules, which every "
@@ -578,7 +570,8 @@ static int setup_sandbox(struct run *r)
 			"warden run: enable BPF LSM (CONFIG_BPF_LSM=y and 'bpf' in the lsm= kernel "
 			"parameter), use the test bed (tests/vm/run -- warden run ...), or pass "
 			"--degraded to enforce only the network rules.\n",
-			r->enf.lsm_error, lsm_missing[0] ? lsm_missing : "all of them");
+			r->enf.lsm_error,
+			r->enf.lsm_missing[0] ? r->enf.lsm_missing : "all of them");
 		return -EOPNOTSUPP;
 	}
 	if (!r->enf.lsm)
