@@ -601,9 +601,7 @@ static const char *rule_text(const struct wd_event *e, const struct wd_event_ctx
 	if (t || e->rule_id != WD_RULE_DEFAULT)
 		return t;
 	/* The same words `warden run` prints for the implicit rule: what was refused. */
-	if (e->hdr.type == WD_EV_CONFINE)
-		return wd_confine_text(e);
-	return "default: no rule allows it";
+	return wd_default_rule_text(e);
 }
 
 /* @parts: the identity, sandbox, policy name, rule and process are left out (wd_event_pack()

@@ -8,10 +8,10 @@
 #include "../bpf/probe_lsm.h"
 #include "lsm_hooks.h"
 
-#define HOOK(h, prog, pr, a, i, opt, n, act)                                                       \
+#define HOOK(h, wp, pr, a, i, opt, n, act)                                                         \
 	{                                                                                          \
-		.hook = h, .progs = {prog}, .probe = pr, .arm = a, .id = i, .optional = opt,       \
-		.need = n, .action = act                                                           \
+		.hook = h, .prog = wp, .probe = pr, .arm = a, .id = i, .optional = opt, .need = n, \
+		.action = act                                                                      \
 	}
 
 const struct wd_lsm_hook wd_lsm_hooks[] = {
@@ -118,9 +118,8 @@ const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name)
 const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name)
 {
 	for (size_t i = 0; name && i < wd_lsm_hooks_n; i++)
-		for (size_t j = 0; j < sizeof(wd_lsm_hooks[i].progs) / sizeof(char *); j++)
-			if (wd_lsm_hooks[i].progs[j] && strcmp(wd_lsm_hooks[i].progs[j], name) == 0)
-				return &wd_lsm_hooks[i];
+		if (strcmp(wd_lsm_hooks[i].prog, name) == 0)
+			return &wd_lsm_hooks[i];
 	return NULL;
 }
 
@@ -227,4 +226,9 @@ const char *wd_confine_text(const struct wd_event *e)
 	default:
 		return "confinement: refused in every sandbox, whatever the policy";
 	}
+}
+
+const char *wd_default_rule_text(const struct wd_event *e)
+{
+	return e->hdr.type == WD_EV_CONFINE ? wd_confine_text(e) : "default: no rule allows it";
 }

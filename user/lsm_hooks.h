@@ -15,14 +15,15 @@
 struct btf;
 
 struct wd_lsm_hook {
-	const char *hook;     /* "path_rename": SEC("lsm/path_rename"), bpf_lsm_path_rename */
-	const char *progs[2]; /* warden's programs on it in bpf/wd_lsm.bpf.c (NULL-padded) */
-	const char *probe;    /* the program in bpf/probe_lsm.bpf.c that stands for it */
-	unsigned arm;	      /* enum wd_probe_arm (bpf/probe_lsm.h) of the probe program */
-	uint16_t id;	      /* enum wd_hook of its events */
-	bool optional;	      /* exists only on newer kernels: absent is not an error */
-	enum wd_need need;    /* what it enforces: exec, file, socket or confinement */
-	const char *action;   /* what the probe's test child does to see it act */
+	const char *hook;   /* "path_rename": SEC("lsm/path_rename"), bpf_lsm_path_rename */
+	const char *prog;   /* warden's program on it in bpf/wd_lsm.bpf.c */
+	const char *probe;  /* the program in bpf/probe_lsm.bpf.c that stands for it */
+	unsigned arm;	    /* enum wd_probe_arm (bpf/probe_lsm.h) of the probe program */
+	uint16_t id;	    /* enum wd_hook of its events (event_pb.c names it so, where it
+			     * names the id after this hook) */
+	bool optional;	    /* exists only on newer kernels: absent is not an error */
+	enum wd_need need;  /* what it enforces: exec, file, socket or confinement */
+	const char *action; /* what the probe's test child does to see it act */
 };
 
 extern const struct wd_lsm_hook wd_lsm_hooks[];
@@ -51,5 +52,9 @@ bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *
 /* The rule text of a confinement denial (a WD_EV_CONFINE event), naming what was refused:
  * "confinement: a sandbox cannot create user namespaces". Static strings. */
 const char *wd_confine_text(const struct wd_event *e);
+
+/* The rule text of an event decided by the implicit rule (rule 0): what confinement refused, or
+ * "default: no rule allows it". */
+const char *wd_default_rule_text(const struct wd_event *e);
 
 #endif

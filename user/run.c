@@ -497,10 +497,8 @@ static void close_export(struct run *r)
 static int on_event(void *ctx, const struct wd_event *e)
 {
 	struct run *r = ctx;
-	const char *why = e->rule_id == WD_RULE_DEFAULT
-				  ? (e->hdr.type == WD_EV_CONFINE ? wd_confine_text(e)
-								  : "default: no rule allows it")
-				  : rule_text(r, e->rule_id);
+	const char *why =
+		e->rule_id == WD_RULE_DEFAULT ? wd_default_rule_text(e) : rule_text(r, e->rule_id);
 	struct wd_event copy;
 
 	/* The cgroup hooks cannot see the task; /proc can, while the process lives. */

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "../bpf/probe_lsm.h"
+#include "event_pb.h"
 #include "lsm_hooks.h"
 #include "probe_lsm.skel.h"
 #include "wd_lsm.skel.h"
@@ -131,17 +132,11 @@ static void every_entry_has_its_programs(void **state)
 	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
 		const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
 
-		if (!h->progs[0]) {
-			print_error("user/lsm_hooks.c: lsm/%s names no warden program\n", h->hook);
+		if (!h->prog || !bpf_object__find_program_by_name(wd, h->prog)) {
+			print_error("user/lsm_hooks.c: lsm/%s: no program %s in bpf/wd_lsm.bpf.c\n",
+				    h->hook, h->prog ? h->prog : "(none)");
 			bad++;
 		}
-		for (size_t j = 0; j < sizeof(h->progs) / sizeof(h->progs[0]); j++)
-			if (h->progs[j] && !bpf_object__find_program_by_name(wd, h->progs[j])) {
-				print_error("user/lsm_hooks.c: lsm/%s: no program %s in "
-					    "bpf/wd_lsm.bpf.c\n",
-					    h->hook, h->progs[j]);
-				bad++;
-			}
 		if (!bpf_object__find_program_by_name(pr, h->probe)) {
 			print_error("user/lsm_hooks.c: lsm/%s: no program %s in "
 				    "bpf/probe_lsm.bpf.c\n",
@@ -179,7 +174,11 @@ static void entries_are_distinct(void **state)
 			    h->need == WD_NEED_SOCKET || h->need == WD_NEED_CONFINE);
 		assert_ptr_equal(wd_lsm_hook_by_hook(h->hook), h);
 		assert_ptr_equal(wd_lsm_hook_by_probe(h->probe), h);
-		assert_ptr_equal(wd_lsm_hook_by_prog(h->progs[0]), h);
+		assert_ptr_equal(wd_lsm_hook_by_prog(h->prog), h);
+		/* Events name their hook id: where the event table names an id by this hook's
+		 * name, it is this entry's id (sb_umount and move_mount report as sb_mount). */
+		if (wd_pb_hook_id(h->hook))
+			assert_int_equal(wd_pb_hook_id(h->hook), h->id);
 	}
 	/* Every arm value is used: a probe program armed by nothing would never be seen. */
 	for (unsigned a = WD_ARM_NONE + 1; a < WD_ARM_NR; a++)
