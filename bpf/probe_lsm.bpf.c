@@ -70,6 +70,32 @@ WD_PROBE_HOOK(move_mount, wd_p_move_mount, WD_ARM_MOVE_MOUNT)
 WD_PROBE_HOOK(sb_pivotroot, wd_p_pivotroot, WD_ARM_PIVOTROOT)
 WD_PROBE_HOOK(path_chroot, wd_p_chroot, WD_ARM_CHROOT)
 WD_PROBE_HOOK(userns_create, wd_p_userns, WD_ARM_USERNS)
+WD_PROBE_HOOK(key_permission, wd_p_key_perm, WD_ARM_KEY_PERMISSION)
+WD_PROBE_HOOK(file_ioctl, wd_p_file_ioctl, WD_ARM_FILE_IOCTL)
+
+/* key_free cannot refuse: it is seen running for the key the test child made (and let go)
+ * while it is armed. */
+__u64 wd_p_key;
+
+SEC("lsm/key_alloc")
+int BPF_PROG(wd_p_key_alloc, struct key *key)
+{
+	if (wd_p_arm == WD_ARM_KEY_FREE && wd_p_cgid && bpf_get_current_cgroup_id() == wd_p_cgid) {
+		wd_p_key = (__u64)key;
+		return 0;
+	}
+	return seen(WD_ARM_KEY_ALLOC);
+}
+
+SEC("lsm/key_free")
+int BPF_PROG(wd_p_key_free, struct key *key)
+{
+	if (wd_p_key && (__u64)key == wd_p_key) {
+		__sync_fetch_and_add(&wd_p_calls[WD_ARM_KEY_FREE], 1);
+		wd_p_key = 0;
+	}
+	return 0;
+}
 
 /* Anonymous mappings pass here too (file NULL): only the test file's mapping is the action. */
 SEC("lsm/mmap_file")

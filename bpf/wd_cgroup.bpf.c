@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Network enforcement through cgroup sock_addr hooks: the authoritative gate for connect (TCP
  * Fast Open included) and unconnected UDP sends, for every process in a sandbox cgroup and its
- * descendants. Works on kernels without BPF LSM. */
+ * descendants, including which local listeners are the sandbox's own. Works on kernels without
+ * BPF LSM. */
 #include "wd_common.h"
 #include "warden/glob.h"
 
@@ -10,11 +11,41 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
-/* Refusing from a sock_addr program returns EPERM to the caller. */
-static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct wd_sandbox *sb,
-				  bool v6, __u16 hook)
+/* ---- Whose socket is it: the sandbox's own listeners -------------------------------------------
+ * Every inet socket made by a process of a sandbox carries the sandbox's cgroup id (socket local
+ * storage, set at socket(2) by wd_sock_owner below, attached with the other programs). "to:
+ * sandbox" in a policy allows a connect or a datagram exactly when the socket the kernel would
+ * deliver it to, found by the kernel's own lookup in the caller's network namespace, carries
+ * the caller's sandbox: its own test server or database, never the node's credential agent or
+ * resolver on the same loopback, nor another sandbox's server. Sockets made before the sandbox
+ * existed, or outside it and passed in, carry nothing and are nobody's own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64); /* the sandbox cgroup id of the process that made the socket */
+} wd_sk_owner SEC(".maps");
+
+SEC("cgroup/sock_create")
+int wd_sock_owner(struct bpf_sock *ctx)
 {
-	__u8 addr[16];
+	struct wd_sandbox *sb;
+	__u64 cgid = wd_cgroup_sandbox(&sb), *o;
+
+	if (!cgid)
+		return 1;
+	o = bpf_sk_storage_get(&wd_sk_owner, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o)
+		*o = cgid;
+	return 1; /* tagging only: which sockets may be made is the LSM's socket_create */
+}
+
+/* The destination of a sock_addr call as IPv6 or IPv4-mapped IPv6, the unspecified address
+ * replaced by where it really goes (wd_normalize_any). */
+static __always_inline void dest_addr(struct bpf_sock_addr *ctx, bool v6, bool send, __u8 addr[16])
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 src4 = 0;
 
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
@@ -24,13 +55,73 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	} else {
 		wd_v4mapped(addr, ctx->user_ip4);
 	}
-	return wd_net_gate(cgid, sb, addr, bpf_ntohs((__u16)ctx->user_port), (__u8)ctx->protocol,
-			   hook)
-		       ? 0
-		       : 1;
+	if (send && !v6)
+		src4 = ctx->msg_src_ip4;
+	if (!src4 && sk)
+		src4 = sk->src_ip4;
+	wd_normalize_any(addr, src4);
 }
 
-static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
+/* Who made the socket a connect or datagram to @addr:@port_be would reach: 1 and *@owner (0 for
+ * nobody's) when a socket is there, 0 when none is (or the protocol has no such lookup). */
+static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 addr[16],
+					  __u16 port_be, __u8 proto, __u64 *owner)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+	__u64 *o;
+
+	if (wd_is_v4mapped(addr)) {
+		__builtin_memcpy(&t.ipv4.daddr, addr + 12, 4);
+		t.ipv4.dport = port_be;
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.daddr, addr, 16);
+		t.ipv6.dport = port_be;
+		len = sizeof(t.ipv6);
+	}
+	if (proto == IPPROTO_TCP)
+		sk = bpf_sk_lookup_tcp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	else if (proto == IPPROTO_UDP)
+		sk = bpf_sk_lookup_udp(ctx, &t, len, BPF_F_CURRENT_NETNS, 0);
+	else
+		return 0;
+	if (!sk)
+		return 0;
+	o = bpf_sk_storage_get(&wd_sk_owner, sk, 0, 0);
+	*owner = o ? *o : 0;
+	bpf_sk_release(sk);
+	return 1;
+}
+
+/* ---- Connects and sends --------------------------------------------------------------------- */
+
+/* Refusing from a sock_addr program returns EPERM to the caller. The address rules decide
+ * first (deny wins); what they leave open, "to: sandbox" allows when the receiving socket is
+ * this sandbox's own. */
+static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct wd_sandbox *sb,
+				  bool v6, bool send, __u16 hook)
+{
+	struct wd_policy_cfg *cfg = wd_policy(sb->policy_id);
+	__u16 port_be = (__u16)ctx->user_port, port = bpf_ntohs(port_be);
+	__u8 addr[16], proto = (__u8)ctx->protocol, verdict = WD_V_DENY;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u64 owner = 0;
+
+	dest_addr(ctx, v6, send, addr);
+	if (cfg) {
+		verdict = wd_net_decide(sb->policy_id, addr, port, proto, &rule_id);
+		if (verdict == WD_V_NONE && cfg->sandbox_rule &&
+		    listener_owner(ctx, addr, port_be, proto, &owner) && owner == cgid) {
+			verdict = WD_V_ALLOW;
+			rule_id = cfg->sandbox_rule;
+		}
+	}
+	return wd_net_report(cgid, sb, cfg, addr, port, proto, hook, verdict, rule_id) ? 0 : 1;
+}
+
+static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, bool send, __u16 hook)
 {
 	struct wd_sandbox *sb;
 	__u64 cgid = wd_cgroup_sandbox(&sb);
@@ -40,68 +131,144 @@ static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
 	 * refuse, not allow. */
 	if (!cgid)
 		return 0;
-	return decide(ctx, cgid, sb, v6, hook);
+	return decide(ctx, cgid, sb, v6, send, hook);
 }
 
 /* The same for cgroups the kernel holds (below): attached where such cgroups may appear, they
  * decide for held sandboxes only and leave everything else (other cgroups, and sandboxes with
  * their own programs once adopted) to the programs attached there, if any. */
-static __always_inline int hold_gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook)
+static __always_inline int hold_gate(struct bpf_sock_addr *ctx, bool v6, bool send, __u16 hook)
 {
 	struct wd_sandbox *sb;
 	__u64 cgid = wd_cgroup_sandbox(&sb);
 
 	if (!cgid || !(sb->flags & WD_SB_HELD))
 		return 1;
-	return decide(ctx, cgid, sb, v6, hook);
+	return decide(ctx, cgid, sb, v6, send, hook);
 }
 
 SEC("cgroup/connect4")
 int wd_connect4(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, false, WD_HOOK_CONNECT4);
+	return gate(ctx, false, false, WD_HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int wd_connect6(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, true, WD_HOOK_CONNECT6);
+	return gate(ctx, true, false, WD_HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int wd_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, false, WD_HOOK_SENDMSG4);
+	return gate(ctx, false, true, WD_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int wd_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, true, WD_HOOK_SENDMSG6);
+	return gate(ctx, true, true, WD_HOOK_SENDMSG6);
 }
 
 SEC("cgroup/connect4")
 int wd_hold_connect4(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, false, WD_HOOK_CONNECT4);
+	return hold_gate(ctx, false, false, WD_HOOK_CONNECT4);
 }
 
 SEC("cgroup/connect6")
 int wd_hold_connect6(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, true, WD_HOOK_CONNECT6);
+	return hold_gate(ctx, true, false, WD_HOOK_CONNECT6);
 }
 
 SEC("cgroup/sendmsg4")
 int wd_hold_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, false, WD_HOOK_SENDMSG4);
+	return hold_gate(ctx, false, true, WD_HOOK_SENDMSG4);
 }
 
 SEC("cgroup/sendmsg6")
 int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, true, WD_HOOK_SENDMSG6);
+	return hold_gate(ctx, true, true, WD_HOOK_SENDMSG6);
+}
+
+/* ---- Binds: no joining another owner's port ---------------------------------------------------
+ * SO_REUSEPORT lets a second socket of the same user bind a port a listener holds and take a
+ * share of its connections; with SO_REUSEADDR two UDP sockets share a port. A sandbox's root
+ * joining the node's credential agent that way would receive some of its clients and, worse,
+ * make its own connects look like ones to "its own" listener. So a sandbox may bind a port
+ * only where no socket of another owner (the node, another sandbox) is found: confinement, in
+ * audit mode too. The port is busy anyway when the other socket does not share it. */
+static __always_inline int bind_decide(struct bpf_sock_addr *ctx, __u64 cgid, struct wd_sandbox *sb,
+				       bool v6, __u16 hook)
+{
+	__u16 port_be = (__u16)ctx->user_port;
+	__u8 addr[16], proto = (__u8)ctx->protocol;
+	__u64 owner = 0;
+	struct wd_event *e;
+
+	if (!port_be)
+		return 1; /* the kernel picks a free port */
+	if (v6) {
+		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+			      ctx->user_ip6[3]};
+
+		__builtin_memcpy(addr, w, 16);
+	} else {
+		wd_v4mapped(addr, ctx->user_ip4);
+	}
+	if (!listener_owner(ctx, addr, port_be, proto, &owner) || owner == cgid)
+		return 1;
+	wd_hit(WD_RULE_DEFAULT);
+	e = wd_event_reserve_n(WD_EV_CONFINE, cgid, WD_EVENT_SHORT_SIZE);
+	if (e) {
+		wd_event_task(e, cgid, sb->policy_id, WD_RULE_DEFAULT, WD_DEC_DENY, hook);
+		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
+		e->proto = proto;
+		e->port = bpf_ntohs(port_be);
+		__builtin_memcpy(e->addr, addr, 16);
+		wd_event_submit(e);
+	}
+	return 0;
+}
+
+static __always_inline int bind_gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook, bool held)
+{
+	struct wd_sandbox *sb;
+	__u64 cgid = wd_cgroup_sandbox(&sb);
+
+	if (!cgid)
+		return held ? 1 : 0;
+	if (held && !(sb->flags & WD_SB_HELD))
+		return 1;
+	return bind_decide(ctx, cgid, sb, v6, hook);
+}
+
+SEC("cgroup/bind4")
+int wd_bind4(struct bpf_sock_addr *ctx)
+{
+	return bind_gate(ctx, false, WD_HOOK_BIND4, false);
+}
+
+SEC("cgroup/bind6")
+int wd_bind6(struct bpf_sock_addr *ctx)
+{
+	return bind_gate(ctx, true, WD_HOOK_BIND6, false);
+}
+
+SEC("cgroup/bind4")
+int wd_hold_bind4(struct bpf_sock_addr *ctx)
+{
+	return bind_gate(ctx, false, WD_HOOK_BIND4, true);
+}
+
+SEC("cgroup/bind6")
+int wd_hold_bind6(struct bpf_sock_addr *ctx)
+{
+	return bind_gate(ctx, true, WD_HOOK_BIND6, true);
 }
 
 /* ---- Holding new cgroups that adoption rules match -------------------------------------------

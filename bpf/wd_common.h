@@ -204,8 +204,10 @@ static __always_inline void wd_event_task(struct wd_event *e, __u64 cgid, __u32 
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
-/* Network verdict for one destination. @addr is IPv6 or IPv4-mapped IPv6, so connect6 to
- * ::ffff:a.b.c.d meets the IPv4 rules. Deny wins; nothing allowing it is a denial. */
+/* Network verdict for one destination by the address rules alone: WD_V_DENY when a deny rule
+ * matches, else WD_V_ALLOW when an allow rule does, else WD_V_NONE (the caller may still allow
+ * the sandbox's own listeners; otherwise nothing allowed it). @addr is IPv6 or IPv4-mapped
+ * IPv6, so connect6 to ::ffff:a.b.c.d meets the IPv4 rules. */
 static __always_inline __u8 wd_net_decide(__u32 policy_id, const __u8 addr[16], __u16 port,
 					  __u8 proto, __u32 *rule_id)
 {
@@ -218,7 +220,7 @@ static __always_inline __u8 wd_net_decide(__u32 policy_id, const __u8 addr[16], 
 	*rule_id = WD_RULE_DEFAULT;
 	rules = bpf_map_lookup_elem(&wd_net, &key);
 	if (!rules)
-		return WD_V_DENY;
+		return WD_V_NONE;
 	for (__u32 i = 0; i < WD_NET_RULES_MAX; i++) {
 		struct wd_port_rule *r = &rules->r[i];
 
@@ -237,10 +239,9 @@ static __always_inline __u8 wd_net_decide(__u32 policy_id, const __u8 addr[16], 
 			allow_rule = r->rule_id;
 		}
 	}
-	if (verdict != WD_V_ALLOW)
-		return WD_V_DENY;
-	*rule_id = allow_rule;
-	return WD_V_ALLOW;
+	if (verdict == WD_V_ALLOW)
+		*rule_id = allow_rule;
+	return verdict;
 }
 
 static __always_inline bool wd_is_v4mapped(const __u8 a[16])
@@ -257,9 +258,11 @@ static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
 	__builtin_memcpy(a + 12, &ip4_be, 4);
 }
 
-/* The unspecified address reaches this host: connect(0.0.0.0) lands on 127.0.0.1, and
- * connect(::) on ::1, so they meet the loopback rules, not the "any address" ones. */
-static __always_inline void wd_normalize_any(__u8 a[16])
+/* The unspecified address reaches this host: connect(::) lands on ::1, and connect(0.0.0.0) on
+ * the socket's own source address when it has one (bound, or IP_PKTINFO on a send), else on
+ * 127.0.0.1. @src4 is that source (network order), 0 for none. So 0.0.0.0 meets the rules of
+ * where it really goes, not the "any address" ones. */
+static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4)
 {
 	bool v4 = wd_is_v4mapped(a), zero = true;
 
@@ -268,7 +271,9 @@ static __always_inline void wd_normalize_any(__u8 a[16])
 			zero = false;
 	if (!zero)
 		return;
-	if (v4) {
+	if (v4 && src4) {
+		__builtin_memcpy(a + 12, &src4, 4);
+	} else if (v4) {
 		a[12] = 127;
 		a[15] = 1;
 	} else {
@@ -276,17 +281,13 @@ static __always_inline void wd_normalize_any(__u8 a[16])
 	}
 }
 
-/* Decides a connect or send, counts the rule, reports it, and says whether to refuse. Audit mode
- * reports the would-be denial and allows. */
-static __always_inline bool wd_net_gate(__u64 cgid, struct wd_sandbox *sb, __u8 addr[16],
-					__u16 port, __u8 proto, __u16 hook)
+/* Counts the rule, reports a connect or send decided as @verdict (WD_V_NONE: nothing allowed
+ * it), and says whether to refuse. Audit mode reports the would-be denial and allows. */
+static __always_inline bool wd_net_report(__u64 cgid, struct wd_sandbox *sb,
+					  struct wd_policy_cfg *cfg, const __u8 addr[16],
+					  __u16 port, __u8 proto, __u16 hook, __u8 verdict,
+					  __u32 rule_id)
 {
-	struct wd_policy_cfg *cfg = wd_policy(sb->policy_id);
-	__u32 rule_id = WD_RULE_DEFAULT;
-	__u8 verdict;
-
-	wd_normalize_any(addr);
-	verdict = cfg ? wd_net_decide(sb->policy_id, addr, port, proto, &rule_id) : WD_V_DENY;
 	bool audit = cfg && (cfg->flags & WD_POL_AUDIT);
 	__u8 decision = verdict == WD_V_ALLOW ? WD_DEC_ALLOW
 			: audit		      ? WD_DEC_AUDIT_DENY

@@ -830,12 +830,24 @@ static __always_inline int sockaddr_dest(struct socket *sock, struct sockaddr *s
 	return -1;
 }
 
-/* Sockets created outside the sandbox and passed in are not governed by the sandbox's cgroup
- * hooks; these LSM hooks decide on the acting task instead. Allowed connects are reported by
- * the cgroup hooks, so these report only what they refuse. */
+/* Whether @sk was made in the current task's sandbox (its cgroup, set when it was made, lies
+ * in the sandbox): such an inet socket is governed by the sandbox's cgroup hooks, and a unix
+ * socket of the sandbox is one of its own services. */
+static __always_inline bool sock_is_own(struct wd_ctx *c, struct sock *sk)
+{
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+
+	return cg && cgroup_sandbox(cg) == c->cgid;
+}
+
+/* Inet sockets made in the sandbox are decided by its cgroup hooks (bpf/wd_cgroup.bpf.c), which
+ * alone can tell the sandbox's own listeners from the node's; these LSM hooks decide on the
+ * acting task for sockets made elsewhere and passed in, by the address rules alone ("to:
+ * sandbox" cannot be established here, so loopback is refused unless a rule names it). They
+ * report only what they refuse. */
 static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, __u16 hook)
 {
-	__u32 rule_id = WD_RULE_DEFAULT;
+	__u32 rule_id = WD_RULE_DEFAULT, src4 = 0;
 	struct wd_event *e;
 	struct wd_ctx c;
 	__u16 port = 0;
@@ -847,9 +859,12 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	have = sockaddr_dest(sock, sa, addr, &port);
 	if (have == 0)
 		return 0;
+	if (have > 0 && c.cfg && sock_is_own(&c, BPF_CORE_READ(sock, sk)))
+		return 0;
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (have > 0 && c.cfg) {
-		wd_normalize_any(addr);
+		src4 = BPF_CORE_READ(sock, sk, __sk_common.skc_rcv_saddr);
+		wd_normalize_any(addr, src4);
 		verdict = wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id);
 	}
 	decision = to_decision(&c, verdict);
@@ -869,43 +884,153 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	return decision == WD_DEC_DENY ? -EPERM : 0;
 }
 
-/* AF_UNIX connects and sends (docker.sock, an ssh agent) never open the socket file, so file_open
- * does not see them: the peer socket's inode meets the policy's protected-file entries. */
+/* ---- Unix sockets: by path, by abstract name, or the sandbox's own ---------------------------
+ * A connect or datagram to a unix socket never opens the socket's file, so file_open does not
+ * see it: these hooks decide on the receiving socket the kernel found. A socket bound to a path
+ * meets the policy's "unix:" rules on the path it is bound at (resolved from its dentry and
+ * mount, as the caller sees it, and by device and inode for the protected ones); an abstract
+ * one meets the "abstract:" rules on its name. Deny wins; what no rule speaks of is allowed
+ * only when the socket was made in this sandbox and the policy says "to: sandbox". */
+
+struct wd_abs_match {
+	const char *name; /* the socket's name, in scratch */
+	__u32 len;
+	__u32 base; /* policy_id * WD_ABSTRACT_MAX */
+	__u8 verdict;
+	__u32 rule_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WD_POLICIES_MAX *WD_ABSTRACT_MAX);
+	__type(key, __u32);
+	__type(value, struct wd_abstract_rule);
+} wd_unix_abstract SEC(".maps");
+
+static long abs_rule_cb(__u64 i, void *arg)
+{
+	struct wd_abs_match *m = arg;
+	__u32 key = m->base + (__u32)i;
+	struct wd_abstract_rule *r = bpf_map_lookup_elem(&wd_unix_abstract, &key);
+	__u32 n;
+
+	if (!r || r->verdict == WD_V_NONE)
+		return 1; /* the end of the policy's list */
+	n = r->len;
+	if (n > WD_ABSTRACT_NAME_MAX || (r->prefix ? m->len < n : m->len != n))
+		return 0;
+	for (__u32 j = 0; j < WD_ABSTRACT_NAME_MAX; j++) {
+		if (j >= n)
+			break;
+		if (r->name[j] != m->name[j])
+			return 0;
+	}
+	if (r->verdict == WD_V_DENY) {
+		m->verdict = WD_V_DENY;
+		m->rule_id = r->rule_id;
+		return 1;
+	}
+	if (m->verdict == WD_V_NONE) {
+		m->verdict = WD_V_ALLOW;
+		m->rule_id = r->rule_id;
+	}
+	return 0;
+}
+
+/* The rules' verdict on the unix socket @other; its name for the event goes to s->buf. */
+static __always_inline __u8 unix_rules(struct wd_ctx *c, struct unix_sock *u, __u32 *rule_id,
+				       struct wd_scratch **sp)
+{
+	struct dentry *dentry = BPF_CORE_READ(u, path.dentry);
+	__u32 policy_id = wd_policy_id(c);
+	struct wd_file_facts f;
+	struct wd_scratch *s;
+	bool escaped = false;
+	__u8 v = WD_V_NONE;
+
+	*rule_id = WD_RULE_DEFAULT;
+	if (dentry) {
+		s = walk_facts(dentry, BPF_CORE_READ(u, path.mnt), false, policy_id, &f, &escaped);
+		*sp = s;
+		if (!s)
+			return WD_V_DENY;
+		if (f.len <= 0 || escaped) {
+			/* Not resolvable as the caller sees it: only the inode can speak. */
+			f.exact = NULL;
+			f.prefix = NULL;
+			s->buf[0] = '\0';
+		}
+		fold(f.inode, WD_OP_UNIX, &v, rule_id);
+		fold(f.exact, WD_OP_UNIX, &v, rule_id);
+		fold(f.prefix, WD_OP_UNIX, &v, rule_id);
+		return v;
+	}
+	/* Abstract: sun_path starts with a NUL; the name is what follows, len bytes in all with
+	 * the family. */
+	{
+		struct unix_address *addr = BPF_CORE_READ(u, addr);
+		struct wd_abs_match m = {.base = policy_id * WD_ABSTRACT_MAX};
+		__u32 zero = 0;
+		int len;
+
+		s = bpf_map_lookup_elem(&wd_scratch_map, &zero);
+		*sp = s;
+		if (!s)
+			return WD_V_DENY;
+		s->buf[0] = '\0';
+		if (!addr)
+			return WD_V_NONE; /* unnamed (a socketpair's peer): reached through an fd */
+		len = BPF_CORE_READ(addr, len) - (int)sizeof(__u16) - 1;
+		if (len <= 0 || len > WD_ABSTRACT_NAME_MAX)
+			return WD_V_NONE;
+		s->buf[0] = '@';
+		bpf_probe_read_kernel(s->buf + 1, len & 0x7f, (char *)&addr->name[0].sun_path[1]);
+		s->buf[1 + (len & 0x7f)] = '\0';
+		if (policy_id >= WD_POLICIES_MAX)
+			return WD_V_NONE;
+		m.name = s->buf + 1;
+		m.len = len;
+		bpf_loop(WD_ABSTRACT_MAX, abs_rule_cb, &m, 0);
+		*rule_id = m.rule_id;
+		return m.verdict;
+	}
+}
+
 static __always_inline int unix_gate(struct sock *other, __u16 hook)
 {
 	struct unix_sock *u = (struct unix_sock *)other;
-	struct wd_file_rule *r;
-	struct wd_inode_key k = {};
-	struct dentry *dentry;
-	struct inode *inode;
+	struct wd_scratch *s = NULL;
 	struct wd_event *e;
 	struct wd_ctx c;
 	__u32 rule_id = WD_RULE_DEFAULT;
-	__u8 v = WD_V_NONE, decision;
+	__u8 v = WD_V_DENY, decision;
 
-	dentry = BPF_CORE_READ(u, path.dentry);
-	/* Abstract sockets have no file; they are namespaced, not protected files. */
-	if (!dentry || !wd_current(&c))
+	if (!other || !wd_current(&c))
 		return 0;
-	inode = BPF_CORE_READ(dentry, d_inode);
-	k.policy_id = wd_policy_id(&c);
-	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	k.ino = BPF_CORE_READ(inode, i_ino);
-	r = bpf_map_lookup_elem(&wd_file_inode, &k);
-	fold(r, WD_OP_WRITE, &v, &rule_id);
-	if (v != WD_V_DENY)
-		fold(r, WD_OP_READ, &v, &rule_id);
-	if (v != WD_V_DENY && c.cfg)
+	if (c.cfg) {
+		v = unix_rules(&c, u, &rule_id, &s);
+		if (v == WD_V_NONE && !BPF_CORE_READ(u, path.dentry) && !BPF_CORE_READ(u, addr))
+			return 0; /* no name: not a service anyone can look up */
+		if (v == WD_V_NONE && c.cfg->sandbox_rule && sock_is_own(&c, other)) {
+			v = WD_V_ALLOW;
+			rule_id = c.cfg->sandbox_rule;
+		}
+	}
+	decision = to_decision(&c, v);
+	if (decision == WD_DEC_ALLOW)
 		return 0;
-	decision = to_decision(&c, WD_V_DENY);
 	wd_hit(rule_id);
 	e = wd_event_reserve(WD_EV_CONNECT, c.cgid);
 	if (e) {
-		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, hook);
+		wd_event_task(e, c.cgid, wd_policy_id(&c), rule_id, decision, hook);
 		event_exe(e, &c);
 		e->family = AF_UNIX;
-		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
-					  BPF_CORE_READ(dentry, d_name.name));
+		if (s && s->buf[0])
+			bpf_probe_read_kernel_str(e->path, sizeof(e->path), s->buf);
+		else
+			bpf_probe_read_kernel_str(
+				e->path, sizeof(e->path),
+				BPF_CORE_READ(u, path.dentry, d_name.name)); /* at least its name */
 		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;
@@ -1110,6 +1235,119 @@ int BPF_PROG(wd_file_receive, struct file *file, int ret)
 	if (cgroup_sandbox(BPF_CORE_READ(sock, sk, sk_cgrp_data.cgroup)) == c.cgid)
 		return 0;
 	return confine(&c, WD_HOOK_FILE_RECEIVE, 0, 0, true);
+}
+
+/* ---- Keyrings -------------------------------------------------------------------------------
+ * The kernel's keyrings are shared by uid, not by sandbox: a token an agent outside put in the
+ * user keyring is one keyctl(KEYCTL_READ) away from a sandboxed process of the same uid, and a
+ * key a sandbox links into a shared keyring is used by whoever searches it. So a sandboxed task
+ * may use only keys and keyrings made in its own sandbox (warden run starts the job in a new
+ * session keyring of its own): confinement, in audit mode too. The per-uid keyrings ("_uid.N",
+ * "_uid_ses.N") belong to the node whoever made them first, as do persistent keyrings. */
+#define KEY_ALLOC_UID_KEYRING 0x0010
+
+/* Keys made in sandboxes, by the struct key's address (its serial is given only after
+ * key_alloc), until key_free. The serial is noted at the first use as a second check: an address
+ * the kernel hands to another key carries another serial. LRU: an entry the map has no room for
+ * evicts an old one; an evicted key of a live sandbox is refused to it, never granted to
+ * another. */
+struct wd_key_owner {
+	__u64 cgid;
+	__s32 serial; /* 0 until first seen in key_permission */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, __u64); /* the struct key's address */
+	__type(value, struct wd_key_owner);
+} wd_keys SEC(".maps");
+
+static __always_inline bool node_keyring(struct key *key)
+{
+	const char *d = BPF_CORE_READ(key, description);
+	char p[13] = {};
+
+	if (!d)
+		return false;
+	bpf_probe_read_kernel(p, sizeof(p) - 1, d);
+	return has_prefix(p, "_persistent.");
+}
+
+SEC("lsm/key_alloc")
+int BPF_PROG(wd_key_alloc, struct key *key, const struct cred *cred, unsigned long flags, int ret)
+{
+	struct wd_key_owner o = {};
+	__u64 k = (__u64)key;
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c) || (flags & KEY_ALLOC_UID_KEYRING) || node_keyring(key))
+		return 0;
+	o.cgid = c.cgid;
+	bpf_map_update_elem(&wd_keys, &k, &o, BPF_ANY);
+	return 0;
+}
+
+SEC("lsm/key_free")
+int BPF_PROG(wd_key_free, struct key *key)
+{
+	__u64 k = (__u64)key;
+
+	bpf_map_delete_elem(&wd_keys, &k);
+	return 0;
+}
+
+/* The key reference is read with bpf_get_func_arg: its BTF type points to a struct declared but
+ * never defined, and 6.1's verifier refuses a typed read of such an argument. */
+SEC("lsm/key_permission")
+int wd_key_permission(unsigned long long *ctx)
+{
+	unsigned int need = (unsigned int)ctx[2];
+	int ret = (int)ctx[3];
+	struct wd_key_owner *o;
+	struct wd_ctx c;
+	struct key *key;
+	__u64 ref = 0;
+	__s32 serial;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	/* The low bit of a key reference says "possessed"; the rest is the struct key. */
+	if (bpf_get_func_arg(ctx, 0, &ref) || !(ref & ~1ULL))
+		return confine(&c, WD_HOOK_KEY_PERMISSION, need, 0, true);
+	ref &= ~1ULL;
+	key = (struct key *)ref;
+	serial = BPF_CORE_READ(key, serial);
+	o = bpf_map_lookup_elem(&wd_keys, &ref);
+	if (o && o->cgid == c.cgid && o->serial == 0 && serial > 0)
+		o->serial = serial;
+	if (o && o->cgid == c.cgid && o->serial == serial)
+		return 0;
+	return confine(&c, WD_HOOK_KEY_PERMISSION, need, (__u32)serial, true);
+}
+
+/* ---- Terminals: no typing into them ------------------------------------------------------------
+ * TIOCSTI pushes bytes into a terminal's input as if typed, and TIOCLINUX's selection paste does
+ * the same on a virtual console: into the shell that started the job, to run after the sandbox
+ * is gone. Refused on every terminal, whatever the capabilities. */
+#define TIOCSTI	  0x5412
+#define TIOCLINUX 0x541C
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if ((cmd != TIOCSTI && cmd != TIOCLINUX) || !wd_current(&c))
+		return 0;
+	return confine(&c, WD_HOOK_FILE_IOCTL, cmd, 0, true);
 }
 
 /* ---- Changes to the file system: one write model ---------------------------------------------

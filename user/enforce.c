@@ -290,7 +290,9 @@ int wd_enforcer_unpin_all(const char *pin_dir)
 	return a ? a : b;
 }
 
-static const char *const cg_prog_names[] = {"connect4", "connect6", "sendmsg4", "sendmsg6"};
+/* In the order wd_enforcer_attach_cgroup() attaches them. */
+static const char *const cg_prog_names[] = {"sock_owner", "connect4", "connect6", "sendmsg4",
+					    "sendmsg6",	  "bind4",    "bind6"};
 
 /* ---- Holding new cgroups adoption rules match (bpf/wd_cgroup.bpf.c) -------------------------- */
 
@@ -458,14 +460,17 @@ static int attach_cgroup_pinned(struct bpf_program *prog, int cgroup_fd, const c
 	return err;
 }
 
-static const char *const hold_prog_names[] = {"hold_connect4", "hold_connect6", "hold_sendmsg4",
-					      "hold_sendmsg6"};
+static const char *const hold_prog_names[] = {"hold_sock_owner", "hold_connect4", "hold_connect6",
+					      "hold_sendmsg4",	 "hold_sendmsg6", "hold_bind4",
+					      "hold_bind6"};
 
 int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd)
 {
-	struct bpf_program *progs[] = {e->cg->progs.wd_hold_connect4, e->cg->progs.wd_hold_connect6,
-				       e->cg->progs.wd_hold_sendmsg4,
-				       e->cg->progs.wd_hold_sendmsg6};
+	/* The owner tag is the same program as for adopted sandboxes: it tags for any sandbox. */
+	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner,    e->cg->progs.wd_hold_connect4,
+				       e->cg->progs.wd_hold_connect6, e->cg->progs.wd_hold_sendmsg4,
+				       e->cg->progs.wd_hold_sendmsg6, e->cg->progs.wd_hold_bind4,
+				       e->cg->progs.wd_hold_bind6};
 	struct stat st;
 
 	if (!e->pin_dir[0])
@@ -631,11 +636,19 @@ fail:
 
 int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
 {
-	struct bpf_program *progs[] = {e->cg->progs.wd_connect4, e->cg->progs.wd_connect6,
-				       e->cg->progs.wd_sendmsg4, e->cg->progs.wd_sendmsg6};
-	struct bpf_link **links[] = {&e->cg->links.wd_connect4, &e->cg->links.wd_connect6,
-				     &e->cg->links.wd_sendmsg4, &e->cg->links.wd_sendmsg6};
+	/* The owner tag first: a socket made once the gates are attached must carry it. */
+	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner, e->cg->progs.wd_connect4,
+				       e->cg->progs.wd_connect6,   e->cg->progs.wd_sendmsg4,
+				       e->cg->progs.wd_sendmsg6,   e->cg->progs.wd_bind4,
+				       e->cg->progs.wd_bind6};
+	struct bpf_link **links[] = {&e->cg->links.wd_sock_owner, &e->cg->links.wd_connect4,
+				     &e->cg->links.wd_connect6,	  &e->cg->links.wd_sendmsg4,
+				     &e->cg->links.wd_sendmsg6,	  &e->cg->links.wd_bind4,
+				     &e->cg->links.wd_bind6};
 
+	_Static_assert(sizeof(progs) / sizeof(progs[0]) ==
+			       sizeof(cg_prog_names) / sizeof(cg_prog_names[0]),
+		       "a pin name for every program");
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
 		struct bpf_link *l;
 
@@ -774,6 +787,22 @@ static int load_file_rules(struct wd_enforcer *e, const struct wd_compiled *c)
 	return 0;
 }
 
+/* The slot's abstract socket rules, all WD_ABSTRACT_MAX entries: the ones after the list end it
+ * (verdict WD_V_NONE), so nothing of a policy that had the slot before remains. */
+static int load_abstract(struct wd_enforcer *e, uint32_t policy_id,
+			 const struct wd_abstract_rule *v, size_t n)
+{
+	for (uint32_t i = 0; i < WD_ABSTRACT_MAX; i++) {
+		struct wd_abstract_rule none = {0};
+		uint32_t key = policy_id * WD_ABSTRACT_MAX + i;
+		int err = update(e->lsm->maps.wd_unix_abstract, &key, i < n ? &v[i] : &none);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
 {
 	struct wd_policy_cfg cfg = c->cfg;
@@ -785,6 +814,8 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
 		if ((err = update(e->cg->maps.wd_net, &c->net[i].key, &c->net[i].rules)))
 			return err;
 	if (e->lsm && (err = load_file_rules(e, c)))
+		return err;
+	if (e->lsm && (err = load_abstract(e, c->policy_id, c->abstract, c->n_abstract)))
 		return err;
 	/* Last: the slot becomes valid only when every entry is in place. */
 	cfg.flags |= WD_POL_VALID;
@@ -811,6 +842,7 @@ void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *
 	for (size_t i = 0; i < c->n_proc; i++)
 		bpf_map__delete_elem(e->lsm->maps.wd_proc_name, &c->proc[i].key,
 				     sizeof(c->proc[i].key), 0);
+	load_abstract(e, c->policy_id, NULL, 0);
 }
 
 /* Deletes every key of @map whose policy id (a __u32 at @off in the key) is @policy_id: the
@@ -875,6 +907,8 @@ int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id)
 	if (!err && e->lsm)
 		err = clear_map(e->lsm->maps.wd_proc_name, offsetof(struct wd_proc_key, policy_id),
 				policy_id);
+	if (!err && e->lsm)
+		err = load_abstract(e, policy_id, NULL, 0);
 	return err;
 }
 

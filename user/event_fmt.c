@@ -97,6 +97,19 @@ static void print_str(FILE *f, const char *s, size_t max)
 	}
 }
 
+static void print_addr(FILE *f, const struct wd_event *e)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (e->family == AF_INET) {
+		inet_ntop(AF_INET, e->addr + 12, buf, sizeof(buf));
+		fprintf(f, "%s:%u/%s", buf, e->port, proto_name(e->proto));
+	} else {
+		inet_ntop(AF_INET6, e->addr, buf, sizeof(buf));
+		fprintf(f, "[%s]:%u/%s", buf, e->port, proto_name(e->proto));
+	}
+}
+
 static void print_confine(FILE *f, const struct wd_event *e)
 {
 	switch (e->hook) {
@@ -133,6 +146,27 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_PATH_LINK:
 		fputs("hardlink-of-protected-file", f);
 		break;
+	case WD_HOOK_KEY_PERMISSION: {
+		/* The kernel's enum key_need_perm. */
+		static const char *const need[] = {"any",    "view",	"read",	   "write",
+						   "search", "link",	"setattr", "unlink",
+						   "modify", "assumed", "lookup"};
+
+		fprintf(f, "key %u need=", (unsigned)e->lost);
+		if (e->port < sizeof(need) / sizeof(need[0]))
+			fputs(need[e->port], f);
+		else
+			fprintf(f, "%u", e->port);
+		break;
+	}
+	case WD_HOOK_FILE_IOCTL:
+		fprintf(f, "terminal-input ioctl=0x%x", e->port);
+		break;
+	case WD_HOOK_BIND4:
+	case WD_HOOK_BIND6:
+		fputs("bind-shared-port ", f);
+		print_addr(f, e);
+		break;
 	case WD_HOOK_PATH_CHMOD:
 	case WD_HOOK_PATH_MKNOD:
 		if (!e->path[0]) {
@@ -144,19 +178,6 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	default:
 		fprintf(f, "%s ", wd_change_name(e->proto) ? wd_change_name(e->proto) : "write");
 		print_str(f, e->path, sizeof(e->path));
-	}
-}
-
-static void print_addr(FILE *f, const struct wd_event *e)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	if (e->family == AF_INET) {
-		inet_ntop(AF_INET, e->addr + 12, buf, sizeof(buf));
-		fprintf(f, "%s:%u/%s", buf, e->port, proto_name(e->proto));
-	} else {
-		inet_ntop(AF_INET6, e->addr, buf, sizeof(buf));
-		fprintf(f, "[%s]:%u/%s", buf, e->port, proto_name(e->proto));
 	}
 }
 

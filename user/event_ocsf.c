@@ -188,6 +188,9 @@ static const char *confinement_name(Warden__V1__Confinement__What what)
 		[WARDEN__V1__CONFINEMENT__WHAT__RECEIVE_SOCKET] = "Receive Socket",
 		[WARDEN__V1__CONFINEMENT__WHAT__HARDLINK] = "Hardlink",
 		[WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE] = "Setuid File",
+		[WARDEN__V1__CONFINEMENT__WHAT__KEYRING] = "Use Key",
+		[WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT] = "Terminal Input",
+		[WARDEN__V1__CONFINEMENT__WHAT__SHARED_PORT] = "Bind Shared Port",
 	};
 	unsigned w = (unsigned)what;
 

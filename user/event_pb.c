@@ -65,6 +65,10 @@ static const char *const hook_names[] = {
 	[WD_HOOK_FILE_TRUNCATE] = "file_truncate",
 	[WD_HOOK_INODE_SET_ACL] = "inode_set_acl",
 	[WD_HOOK_INODE_REMOVE_ACL] = "inode_remove_acl",
+	[WD_HOOK_BIND4] = "cgroup/bind4",
+	[WD_HOOK_BIND6] = "cgroup/bind6",
+	[WD_HOOK_KEY_PERMISSION] = "key_permission",
+	[WD_HOOK_FILE_IOCTL] = "file_ioctl",
 };
 _Static_assert(sizeof(hook_names) / sizeof(hook_names[0]) == WD_HOOK_NR, "a name for every hook");
 
@@ -527,11 +531,28 @@ static void fill_connect(struct wd_pb_event *out, const struct wd_event *e)
 	out->ev.connect = c;
 }
 
+/* "127.0.0.1:8200/tcp", "[::1]:53/udp": the address, port and protocol of @e. */
+static const char *addr_port_text(const struct wd_event *e, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+	const char *proto = e->proto == 6 ? "tcp" : e->proto == 17 ? "udp" : "ip";
+
+	if (e->family == AF_INET) {
+		ipv4_text(a, e->addr + 12);
+		snprintf(buf, size, "%s:%u/%s", a, e->port, proto);
+	} else {
+		inet_ntop(AF_INET6, e->addr, a, sizeof(a));
+		snprintf(buf, size, "[%s]:%u/%s", a, e->port, proto);
+	}
+	return buf;
+}
+
 /* The kernel passes what was attempted in port (capability, bpf command, signal, ptrace mode,
  * socket option; 1 for a cgroup mkdir) and the other process's pid in lost. */
 static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 {
 	Warden__V1__Confinement *c = &out->act.confinement;
+	char text[INET6_ADDRSTRLEN + 16];
 
 	warden__v1__confinement__init(c);
 	switch (e->hook) {
@@ -584,6 +605,20 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 			goto cgroup_write;
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE;
 		c->mode = e->port;
+		break;
+	case WD_HOOK_KEY_PERMISSION:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__KEYRING;
+		c->key_serial = (uint32_t)e->lost;
+		c->key_permission = e->port;
+		break;
+	case WD_HOOK_FILE_IOCTL:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT;
+		c->ioctl = e->port;
+		break;
+	case WD_HOOK_BIND4:
+	case WD_HOOK_BIND6:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__SHARED_PORT;
+		c->address = kstr(out, addr_port_text(e, text, sizeof(text)), sizeof(text));
 		break;
 	default: /* a cgroup or bpffs file opened for writing or changed */
 	cgroup_write:

@@ -96,6 +96,15 @@ const struct wd_lsm_hook wd_lsm_hooks[] = {
 	     WD_NEED_CONFINE, "chroot(2)"),
 	HOOK("userns_create", "wd_userns", "wd_p_userns", WD_ARM_USERNS, WD_HOOK_USERNS, false,
 	     WD_NEED_CONFINE, "unshare(CLONE_NEWUSER)"),
+	/* the node's keyrings and terminals */
+	HOOK("key_alloc", "wd_key_alloc", "wd_p_key_alloc", WD_ARM_KEY_ALLOC,
+	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
+	HOOK("key_permission", "wd_key_permission", "wd_p_key_perm", WD_ARM_KEY_PERMISSION,
+	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
+	HOOK("key_free", "wd_key_free", "wd_p_key_free", WD_ARM_KEY_FREE, WD_HOOK_KEY_PERMISSION,
+	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_UNLINK))"),
+	HOOK("file_ioctl", "wd_file_ioctl", "wd_p_file_ioctl", WD_ARM_FILE_IOCTL,
+	     WD_HOOK_FILE_IOCTL, false, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
 };
 
 const size_t wd_lsm_hooks_n = sizeof(wd_lsm_hooks) / sizeof(wd_lsm_hooks[0]);
@@ -223,6 +232,13 @@ const char *wd_confine_text(const struct wd_event *e)
 		if (e->path[0])
 			return confine_change_text(e);
 		return "confinement: a sandbox cannot truncate files by path";
+	case WD_HOOK_KEY_PERMISSION:
+		return "confinement: a sandbox cannot use keys or keyrings made outside it";
+	case WD_HOOK_FILE_IOCTL:
+		return "confinement: a sandbox cannot push input into a terminal";
+	case WD_HOOK_BIND4:
+	case WD_HOOK_BIND6:
+		return "confinement: a sandbox cannot bind a port a socket outside it holds";
 	default:
 		return "confinement: refused in every sandbox, whatever the policy";
 	}

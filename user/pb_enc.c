@@ -26,7 +26,7 @@ static const struct {
 	{&warden__v1__connect__descriptor, "ebsueuo"},
 	{&warden__v1__exec_mapping__descriptor, "so"},
 	{&warden__v1__socket_create__descriptor, "ee"},
-	{&warden__v1__confinement__descriptor, "esuuuuuuu"},
+	{&warden__v1__confinement__descriptor, "esuuuuuuuuuus"},
 };
 
 static char type_code(const ProtobufCFieldDescriptor *f)
@@ -274,6 +274,10 @@ bool wd_pb_enc_action(struct wd_pb_out *o, const Warden__V1__Event *ev)
 		put_uint(o, 7, c->ptrace_mode);
 		put_uint(o, 8, c->socket_option);
 		put_uint(o, 9, c->mode);
+		put_uint(o, 10, c->key_serial);
+		put_uint(o, 11, c->key_permission);
+		put_uint(o, 12, c->ioctl);
+		put_string(o, 13, c->address);
 		break;
 	}
 	default:

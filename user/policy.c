@@ -221,8 +221,12 @@ void wd_policy_free(struct wd_policy *p)
 	for (op = 0; op < WD_OP_NR; op++)
 		for (e = 0; e < WD_EFFECT_NR; e++)
 			path_list_free(&p->paths[op][e]);
-	for (e = 0; e < WD_EFFECT_NR; e++)
+	for (e = 0; e < WD_EFFECT_NR; e++) {
 		net_list_free(&p->net[e]);
+		for (i = 0; i < p->abstract[e].n; i++)
+			free(p->abstract[e].v[i].text);
+		free(p->abstract[e].v);
+	}
 	free(p);
 }
 
@@ -598,23 +602,15 @@ bad:
 	return -EINVAL;
 }
 
-static void parse_net_item(struct parser *ps, yaml_node_t *n, const char *where,
-			   struct wd_net_list *list)
+static void parse_net_addr(struct parser *ps, yaml_node_t *n, const char *where,
+			   struct wd_net_list *list, yaml_node_t **vals)
 {
-	static const char *const names[] = {"to", "ports", "protocol"};
-	yaml_node_t *vals[3], *keys[3];
 	struct wd_net_rule r = {0};
 	char why[200];
 	const char *s;
 	bool ok = true;
 
-	if (n->type != YAML_MAPPING_NODE) {
-		err_at(ps, n, "items of %s must be mappings such as \"- to: 10.0.0.0/8\", not %s",
-		       where, type_name(n));
-		return;
-	}
-	if (!map_fields(ps, n, where, names, 3, vals, keys))
-		return;
+	(void)n;
 	if (!vals[0]) {
 		err_at(ps, n, "missing key \"to\" in %s: the address, CIDR or any", where);
 		ok = false;
@@ -687,6 +683,146 @@ static void parse_net_item(struct parser *ps, yaml_node_t *n, const char *where,
 	list->v[list->n++] = r;
 }
 
+/* "abstract: NAME" or "abstract: PREFIX*": the name without the leading NUL, printable ASCII. */
+static void parse_abstract(struct parser *ps, yaml_node_t *n, const char *where,
+			   struct wd_abstract_list *list)
+{
+	struct wd_abstract_src *r = &list->v[list->n];
+	const char *s = nonempty_scalar(ps, n, "abstract");
+	size_t len;
+
+	if (!s)
+		return;
+	len = strlen(s);
+	r->prefix = len > 0 && s[len - 1] == '*';
+	if (r->prefix)
+		len--;
+	if (len == 0) {
+		err_at(ps, n,
+		       "empty abstract socket name in %s; a prefix needs at least one byte "
+		       "before the *",
+		       where);
+		return;
+	}
+	if (len > WD_ABSTRACT_NAME_MAX) {
+		err_at(ps, n,
+		       "abstract socket name in %s is %zu bytes long; at most %d are allowed",
+		       where, len, WD_ABSTRACT_NAME_MAX);
+		return;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '*') {
+			err_at(ps, n,
+			       "bad abstract socket name \"%s\" in %s: printable characters "
+			       "without "
+			       "spaces, and \"*\" only at the end (a prefix); leave out the "
+			       "leading "
+			       "NUL or \"@\" tools show",
+			       s, where);
+			return;
+		}
+	}
+	if (s[0] == '@') {
+		err_at(ps, n,
+		       "abstract socket name \"%s\" in %s starts with \"@\": tools print \"@\" for "
+		       "the leading NUL; write the name without it",
+		       s, where);
+		return;
+	}
+	r->text = ps_strdup(ps, s);
+	if (!r->text)
+		return;
+	memcpy(r->name, s, len);
+	r->len = (__u8)len;
+	r->loc.line = (int)n->start_mark.line + 1;
+	r->loc.col = (int)n->start_mark.column + 1;
+	list->n++;
+}
+
+/* One item of network.allow or network.deny: "to:" an address (with ports and protocol), "to:
+ * sandbox", "unix:" a socket path, or "abstract:" a socket name. */
+static void parse_net_item(struct parser *ps, yaml_node_t *n, const char *where, int effect)
+{
+	static const char *const names[] = {"to", "ports", "protocol", "unix", "abstract"};
+	yaml_node_t *vals[5], *keys[5];
+	int kinds = 0;
+	const char *s;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(ps, n,
+		       "items of %s must be mappings such as \"- to: 10.0.0.0/8\" or \"- unix: "
+		       "/run/app.sock\", not %s",
+		       where, type_name(n));
+		return;
+	}
+	if (!map_fields(ps, n, where, names, 5, vals, keys))
+		return;
+	kinds = !!vals[0] + !!vals[3] + !!vals[4];
+	if (kinds != 1) {
+		err_at(ps, n,
+		       kinds ? "an item of %s names one destination: \"to\", \"unix\" or "
+			       "\"abstract\", not several"
+			     : "missing key \"to\", \"unix\" or \"abstract\" in %s: the address, "
+			       "CIDR, any or sandbox; a unix socket's path; or an abstract "
+			       "socket's "
+			       "name",
+		       where);
+		return;
+	}
+	if ((vals[3] || vals[4]) && (vals[1] || vals[2])) {
+		err_at(ps, vals[1] ? keys[1] : keys[2],
+		       "\"%s\" does not apply to unix sockets in %s; leave it out",
+		       vals[1] ? "ports" : "protocol", where);
+		return;
+	}
+	if (vals[3]) {
+		s = nonempty_scalar(ps, vals[3], "unix");
+		if (!s)
+			return;
+		if (strncmp(s, "/proc/", 6) == 0 || strchr(s, '*')) {
+			err_at(ps, vals[3],
+			       "bad unix socket path \"%s\" in %s: an exact path, or a directory "
+			       "ending in \"/\" for every socket under it; no wildcards",
+			       s, where);
+			return;
+		}
+		parse_path(ps, vals[3], where, &ps->p->paths[WD_OP_UNIX][effect]);
+		return;
+	}
+	if (vals[4]) {
+		parse_abstract(ps, vals[4], where, &ps->p->abstract[effect]);
+		return;
+	}
+	s = vals[0]->type == YAML_SCALAR_NODE ? (const char *)vals[0]->data.scalar.value : NULL;
+	if (s && strcmp(s, "sandbox") == 0) {
+		if (effect == WD_DENY) {
+			err_at(ps, vals[0],
+			       "\"to: sandbox\" in %s: the sandbox's own listeners can only be "
+			       "allowed (what nothing allows is denied)",
+			       where);
+			return;
+		}
+		if (vals[1] || vals[2]) {
+			err_at(ps, vals[1] ? keys[1] : keys[2],
+			       "\"to: sandbox\" takes no %s: it allows the sandbox's own "
+			       "listeners, "
+			       "whatever their port",
+			       vals[1] ? "ports" : "protocol");
+			return;
+		}
+		if (ps->p->to_sandbox) {
+			err_at(ps, vals[0], "\"to: sandbox\" is already in %s (line %d)", where,
+			       ps->p->sandbox_loc.line);
+			return;
+		}
+		ps->p->to_sandbox = true;
+		ps->p->sandbox_loc.line = (int)vals[0]->start_mark.line + 1;
+		ps->p->sandbox_loc.col = (int)vals[0]->start_mark.column + 1;
+		return;
+	}
+	parse_net_addr(ps, n, where, &ps->p->net[effect], vals);
+}
+
 static void parse_network(struct parser *ps, yaml_node_t *v)
 {
 	static const char *const names[] = {"allow", "deny"};
@@ -700,20 +836,25 @@ static void parse_network(struct parser *ps, yaml_node_t *v)
 	for (e = 0; e < WD_EFFECT_NR; e++) {
 		const char *where = e == WD_ALLOW ? "network.allow" : "network.deny";
 		struct wd_net_list *list = &ps->p->net[e];
+		struct wd_path_list *unix_list = &ps->p->paths[WD_OP_UNIX][e];
+		struct wd_abstract_list *abs_list = &ps->p->abstract[e];
 		yaml_node_item_t *it;
 
 		if (!vals[e] || !is_list(ps, vals[e], where, true) ||
 		    vals[e]->type != YAML_SEQUENCE_NODE)
 			continue;
+		/* Each list can take every item. */
 		list->v = ps_calloc(ps, seq_len(vals[e]), sizeof(*list->v));
-		if (!list->v)
+		unix_list->v = ps_calloc(ps, seq_len(vals[e]), sizeof(*unix_list->v));
+		abs_list->v = ps_calloc(ps, seq_len(vals[e]), sizeof(*abs_list->v));
+		if (!list->v || !unix_list->v || !abs_list->v)
 			continue;
 		for (it = vals[e]->data.sequence.items.start; it < vals[e]->data.sequence.items.top;
 		     it++) {
 			yaml_node_t *n = node_at(ps, *it);
 
 			if (n)
-				parse_net_item(ps, n, where, list);
+				parse_net_item(ps, n, where, e);
 		}
 	}
 }
@@ -838,7 +979,9 @@ int wd_policy_parse_string(const char *name, const char *yaml, size_t len, struc
 	for (op = 0; op < WD_OP_NR; op++)
 		for (e = 0; e < WD_EFFECT_NR; e++)
 			total += ps.p->paths[op][e].n;
-	ps.p->n_rules = total + ps.p->net[WD_ALLOW].n + ps.p->net[WD_DENY].n;
+	ps.p->n_rules = total + ps.p->net[WD_ALLOW].n + ps.p->net[WD_DENY].n +
+			(ps.p->to_sandbox ? 1 : 0) + ps.p->abstract[WD_ALLOW].n +
+			ps.p->abstract[WD_DENY].n;
 out:
 	ret = wd_yaml_done(&ps.y, &yp, &doc);
 	if (ret)

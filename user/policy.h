@@ -95,17 +95,35 @@ struct wd_net_list {
 	size_t n;
 };
 
+/* An abstract unix socket rule ("abstract: NAME", "abstract: PREFIX*"). */
+struct wd_abstract_src {
+	char *text; /* as written */
+	struct wd_loc loc;
+	char name[WD_ABSTRACT_NAME_MAX + 1];
+	__u8 len; /* bytes of name */
+	bool prefix;
+};
+
+struct wd_abstract_list {
+	struct wd_abstract_src *v;
+	size_t n;
+};
+
 struct wd_policy {
 	char *source; /* the file name diagnostics name */
 	char *name;
 	char **identities; /* fnmatch(3) globs */
 	size_t n_identities;
-	bool audit;					   /* mode: audit */
-	bool allow_fileless;				   /* fileless_exec: allow */
-	struct wd_path_list paths[WD_OP_NR][WD_EFFECT_NR]; /* exec, files.read, files.write */
+	bool audit;	     /* mode: audit */
+	bool allow_fileless; /* fileless_exec: allow */
+	/* exec, files.read, files.write, and network's unix: rules */
+	struct wd_path_list paths[WD_OP_NR][WD_EFFECT_NR];
 	struct wd_net_list net[WD_EFFECT_NR];
-	__u64 families;	    /* bit N: AF_N sockets allowed */
-	__u64 raw_families; /* bit N: SOCK_RAW/SOCK_PACKET in AF_N allowed too */
+	struct wd_abstract_list abstract[WD_EFFECT_NR];
+	bool to_sandbox;	   /* network.allow has "to: sandbox" */
+	struct wd_loc sandbox_loc; /* where */
+	__u64 families;		   /* bit N: AF_N sockets allowed */
+	__u64 raw_families;	   /* bit N: SOCK_RAW/SOCK_PACKET in AF_N allowed too */
 	bool uses_workdir, uses_home;
 	size_t n_rules; /* path and network items: the rule ids compiling it takes */
 };

@@ -13,7 +13,7 @@
 
 #define EXPAND_MAX 8192
 
-static const char *const op_names[WD_OP_NR] = {"exec", "files.read", "files.write"};
+static const char *const op_names[WD_OP_NR] = {"exec", "files.read", "files.write", "network.unix"};
 static const char *const effect_names[WD_EFFECT_NR] = {"allow", "deny"};
 
 /* ---- Paths ---------------------------------------------------------------------------------- */
@@ -351,7 +351,7 @@ static int compile_anchors(struct comp *cs, struct pitem **ex, size_t n_ex, stru
 		const struct pitem *it = k < n_ex ? ex[k] : pre[k - n_ex];
 		size_t len;
 
-		if (it->effect == WD_ALLOW || it->op == WD_OP_EXEC)
+		if (it->effect == WD_ALLOW || it->op == WD_OP_EXEC || it->op == WD_OP_UNIX)
 			continue;
 		len = strlen(it->path);
 		if (len >= sizeof(path))
@@ -712,6 +712,39 @@ out:
 	return ret;
 }
 
+/* Abstract socket rules: a short list the kernel goes through (deny wins). */
+static void compile_abstract(struct comp *cs, __u32 *next_id)
+{
+	const struct wd_policy *p = cs->p;
+	struct wd_compiled *c = cs->c;
+	int e;
+
+	for (e = 0; e < WD_EFFECT_NR; e++) {
+		for (size_t k = 0; k < p->abstract[e].n; k++) {
+			const struct wd_abstract_src *r = &p->abstract[e].v[k];
+			struct wd_abstract_rule *a;
+			__u32 id = (*next_id)++;
+
+			c->rule_text[id - c->first_rule_id] =
+				xasprintf(cs, "%s:%d:%d network %s abstract %s", p->source,
+					  r->loc.line, r->loc.col, effect_names[e], r->text);
+			if (c->n_abstract == WD_ABSTRACT_MAX) {
+				cerr(cs, &r->loc,
+				     "too many abstract socket rules: at most %d in one policy",
+				     WD_ABSTRACT_MAX);
+				continue;
+			}
+			a = &c->abstract[c->n_abstract++];
+			memset(a, 0, sizeof(*a));
+			memcpy(a->name, r->name, r->len);
+			a->len = r->len;
+			a->prefix = r->prefix;
+			a->verdict = e == WD_DENY ? WD_V_DENY : WD_V_ALLOW;
+			a->rule_id = id;
+		}
+	}
+}
+
 /* ---- The whole policy ----------------------------------------------------------------------- */
 
 void wd_compiled_free(struct wd_compiled *c)
@@ -785,7 +818,13 @@ static void rule_text_path(struct comp *cs, const struct pitem *it)
 	const struct wd_path_rule *r = it->r;
 	char **slot = &cs->c->rule_text[it->id - cs->c->first_rule_id];
 
-	if (strcmp(r->text, it->path) != 0 && r->kind != WD_PATH_PROC)
+	if (it->op == WD_OP_UNIX)
+		*slot = xasprintf(cs, "%s:%d:%d network %s unix %s%s%s%s", cs->p->source,
+				  r->loc.line, r->loc.col, effect_names[it->effect], r->text,
+				  strcmp(r->text, it->path) ? " (" : "",
+				  strcmp(r->text, it->path) ? it->path : "",
+				  strcmp(r->text, it->path) ? ")" : "");
+	else if (strcmp(r->text, it->path) != 0 && r->kind != WD_PATH_PROC)
 		*slot = xasprintf(cs, "%s:%d:%d %s %s %s (%s)", cs->p->source, r->loc.line,
 				  r->loc.col, op_names[it->op], effect_names[it->effect], r->text,
 				  it->path);
@@ -938,6 +977,13 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 					  r->loc.col, effect_names[e], text);
 		}
 	}
+	if (p->to_sandbox) {
+		c->cfg.sandbox_rule = next_id++;
+		c->rule_text[c->cfg.sandbox_rule - first_rule_id] =
+			xasprintf(&cs, "%s:%d:%d network allow sandbox (its own listeners)",
+				  p->source, p->sandbox_loc.line, p->sandbox_loc.col);
+	}
+	compile_abstract(&cs, &next_id);
 	ret = -ENOMEM;
 	if (cs.oom)
 		goto out;

@@ -78,12 +78,15 @@ struct wd_compiled {
 	size_t n_inode;
 	struct wd_deny_dir *deny_dirs;
 	size_t n_deny_dirs;
+	struct wd_abstract_rule abstract[WD_ABSTRACT_MAX]; /* wd_unix_abstract, in order */
+	size_t n_abstract;
 	char *workdir; /* the expanded "${workdir}/" when the workdir rule applies, else NULL */
 
 	/* Rule ids first_rule_id .. first_rule_id + n_rules - 1, one per path or network item of
-	 * the policy in the order exec, files.read, files.write (allow, then deny, each), network
-	 * allow, network deny. rule_text[id - first_rule_id] describes rule id, e.g.
-	 * "policy.yaml:14:7 files.read deny /etc/shadow". */
+	 * the policy in the order exec, files.read, files.write, network unix (allow, then deny,
+	 * each), network allow, network deny, to: sandbox, abstract allow, abstract deny.
+	 * rule_text[id - first_rule_id] describes rule id, e.g. "policy.yaml:14:7 files.read deny
+	 * /etc/shadow". */
 	__u32 first_rule_id;
 	__u32 n_rules;
 	char **rule_text;

@@ -12,6 +12,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -674,6 +676,34 @@ static int act(unsigned arm, const struct act_paths *ap)
 		return res(kill(getpid(), 0));
 	case WD_ARM_PTRACE:
 		return act_ptrace();
+	case WD_ARM_KEY_ALLOC:
+		/* A new session keyring for the child: the one call that passes key_alloc's error
+		 * back as it is (lookups turn it into ENOKEY). */
+		return res(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL));
+	case WD_ARM_KEY_PERMISSION: {
+		char d[64];
+
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0)
+			return ACT_SETUP_FAILED;
+		return res(syscall(SYS_keyctl, KEYCTL_DESCRIBE, KEY_SPEC_SESSION_KEYRING, d,
+				   sizeof(d)));
+	}
+	case WD_ARM_KEY_FREE: {
+		long k = syscall(SYS_add_key, "user", "warden-probe", "x", 1,
+				 KEY_SPEC_PROCESS_KEYRING);
+
+		if (k < 0)
+			return ACT_SETUP_FAILED;
+		/* Its last reference goes: the kernel's key collector frees it soon after. */
+		return res(syscall(SYS_keyctl, KEYCTL_UNLINK, k, KEY_SPEC_PROCESS_KEYRING));
+	}
+	case WD_ARM_FILE_IOCTL:
+		if (pipe2(sv, O_CLOEXEC))
+			return ACT_SETUP_FAILED;
+		r = res(ioctl(sv[0], FIONREAD, &v));
+		close(sv[0]);
+		close(sv[1]);
+		return r;
 	default:
 		return in_grandchild(arm, ap);
 	}
@@ -772,6 +802,17 @@ static void judge(struct lsm_run *lr, size_t i, int r, unsigned long long calls)
 	const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
 	bool counted_only = h->arm == WD_ARM_CAPABLE || h->arm == WD_ARM_FILE_RECEIVE;
 	char buf[96];
+
+	if (h->arm == WD_ARM_KEY_FREE) { /* it cannot refuse: seen running for the child's key */
+		lr->st[i] = calls && r == 0 ? H_SEEN : H_NOT_SEEN;
+		lr->n_seen += lr->st[i] == H_SEEN;
+		if (calls && r == 0)
+			set_why(lr, i, "ran when a test child let go of a key it made");
+		else
+			set_why(lr, i, "did not run for a test child's key (%s, %llu calls)",
+				result_text(r, buf, sizeof(buf)), calls);
+		return;
+	}
 
 	if (calls && (r == WD_PROBE_ERRNO || (h->arm == WD_ARM_CAPABLE && r == EPERM))) {
 		lr->st[i] = H_SEEN;
@@ -873,6 +914,12 @@ static void lsm_act(struct lsm_run *lr, const char *cgroup2)
 			set_why(lr, i, "attached, but a test child's %s did not come back",
 				h->action);
 			continue;
+		}
+		/* The key collector runs on its own, moments after the child let go of its key. */
+		for (int ms = 0; arm == WD_ARM_KEY_FREE && r == 0 && ms < 3000; ms += 10) {
+			if (__atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST))
+				break;
+			usleep(10000);
 		}
 		__atomic_store_n(&lr->skel->bss->wd_p_arm, 0, __ATOMIC_SEQ_CST);
 		judge(lr, i, r, __atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST));

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -56,6 +57,11 @@ static _Noreturn void child(const struct wd_spawn *s)
 			strerror(errno));
 		_exit(WD_EXIT_WARDEN);
 	}
+	/* A session keyring of its own, made here in the sandbox: the job's keys work as usual,
+	 * while the keyring it inherited (and every key made outside) is refused to it by the
+	 * LSM (docs/policy.md, "What a sandbox cannot reach"). A kernel without keyrings has
+	 * nothing to share; a failure leaves only keys the job cannot use anyway. */
+	syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
 	/* After the credentials: the command may only stand where its caller may. */
 	if (s->cwd && chdir(s->cwd)) {
 		fprintf(stderr, "%s: cannot change to directory %s: %s\n", who, s->cwd,

@@ -28,7 +28,8 @@ enum wd_op {
 	WD_OP_EXEC = 0, /* execve of the file, or mapping it executable */
 	WD_OP_READ = 1,
 	WD_OP_WRITE = 2,
-	WD_OP_NR = 3,
+	WD_OP_UNIX = 3, /* connect or send to a unix socket bound at the path (network: unix:) */
+	WD_OP_NR = 4,
 };
 
 enum wd_verdict {
@@ -48,6 +49,7 @@ enum wd_decision {
 struct wd_file_rule {
 	__u8 verdict[WD_OP_NR]; /* enum wd_verdict, indexed by enum wd_op */
 	__u8 flags;		/* WD_FR_* (wd_file_exact entries) */
+	__u8 pad[3];
 	__u32 rule_id[WD_OP_NR];
 };
 
@@ -125,9 +127,25 @@ struct wd_net_rules {
 
 struct wd_policy_cfg {
 	__u32 flags;
-	__u32 pad;
+	__u32 sandbox_rule; /* the rule id of "to: sandbox" (the sandbox's own listeners); 0: none
+			     */
 	__u64 families;	    /* bit N set: socket(AF_N, ...) allowed (N < 64) */
 	__u64 raw_families; /* bit N set: SOCK_RAW and SOCK_PACKET allowed in AF_N too */
+};
+
+/* wd_unix_abstract (array), WD_ABSTRACT_MAX entries per policy at policy_id * WD_ABSTRACT_MAX:
+ * the policy's rules for abstract unix sockets ("abstract:"), by name without the leading NUL.
+ * An entry with verdict WD_V_NONE ends the list. */
+#define WD_ABSTRACT_MAX	     16
+#define WD_ABSTRACT_NAME_MAX 107 /* sun_path minus the leading NUL */
+
+struct wd_abstract_rule {
+	__u8 len;     /* bytes of name */
+	__u8 prefix;  /* 1: names starting with name; 0: exactly name */
+	__u8 verdict; /* enum wd_verdict */
+	__u8 pad;
+	__u32 rule_id;
+	char name[WD_ABSTRACT_NAME_MAX + 1];
 };
 
 /* wd_sandbox.flags */
@@ -244,7 +262,13 @@ enum wd_hook {
 	WD_HOOK_FILE_TRUNCATE = 36,    /* Linux 6.2 and later: ftruncate(2) */
 	WD_HOOK_INODE_SET_ACL = 37,    /* Linux 6.2 and later: POSIX ACLs (before: setxattr) */
 	WD_HOOK_INODE_REMOVE_ACL = 38, /* Linux 6.2 and later */
-	WD_HOOK_NR = 39,
+	/* The node's services and other sandboxes (docs/policy.md, "What a sandbox cannot reach").
+	 */
+	WD_HOOK_BIND4 = 39,	     /* cgroup/bind4: a port another owner's socket holds */
+	WD_HOOK_BIND6 = 40,	     /* cgroup/bind6 */
+	WD_HOOK_KEY_PERMISSION = 41, /* a key or keyring made outside the sandbox */
+	WD_HOOK_FILE_IOCTL = 42,     /* TIOCSTI, TIOCLINUX: typing into a terminal */
+	WD_HOOK_NR = 43,
 };
 
 /* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */
@@ -272,7 +296,8 @@ enum wd_change {
 #define WD_PATHERR_FAULT    2 /* a kernel read failed during the walk */
 
 _Static_assert(sizeof(struct wd_event_hdr) == 16, "event header layout");
-_Static_assert(sizeof(struct wd_file_rule) == 16, "file rule layout");
+_Static_assert(sizeof(struct wd_file_rule) == 24, "file rule layout");
+_Static_assert(sizeof(struct wd_abstract_rule) == 116, "abstract rule layout");
 _Static_assert(sizeof(struct wd_port_rule) == 12, "port rule layout");
 _Static_assert(sizeof(struct wd_net_key) == 24, "net key layout");
 _Static_assert(sizeof(struct wd_event) == 96 + 2 * WD_PATH_MAX, "event layout");

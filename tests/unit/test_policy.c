@@ -547,8 +547,10 @@ static void default_policy(void **state)
 		}
 	}
 	assert_int_equal(found, 5);
-	/* Loopback only, and the metadata endpoint named. */
-	assert_int_equal(c->n_net, 4);
+	/* The sandbox's own listeners only, and the metadata endpoints named. */
+	assert_int_equal(c->n_net, 2);
+	assert_true(c->cfg.sandbox_rule != 0);
+	assert_non_null(wd_compiled_rule_text(c, c->cfg.sandbox_rule));
 	assert_int_equal(c->n_proc, 2);
 	assert_true(c->cfg.flags & WD_POL_VALID);
 	assert_false(c->cfg.flags & (WD_POL_AUDIT | WD_POL_ALLOW_FILELESS));

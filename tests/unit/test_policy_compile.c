@@ -450,7 +450,7 @@ static void cfg_flags(void **state)
 	assert_int_equal(c->cfg.flags, (__u32)WD_POL_VALID);
 	assert_int_equal(c->cfg.families, 1ull << AF_UNIX | 1ull << AF_INET | 1ull << AF_INET6);
 	assert_int_equal(c->cfg.raw_families, 0);
-	assert_int_equal(c->cfg.pad, 0);
+	assert_int_equal(c->cfg.sandbox_rule, 0);
 	assert_int_equal(c->n_rules, 0);
 	assert_int_equal(c->policy_id, 7);
 	wd_compiled_free(c);
@@ -768,7 +768,7 @@ static void random_path(char *buf, size_t size, bool prefix)
 
 static void file_brute_force(void **state)
 {
-	static const char *const sections[WD_OP_NR] = {"exec", "files.read", "files.write"};
+	static const char *const sections[WD_OP_WRITE + 1] = {"exec", "files.read", "files.write"};
 	int round;
 
 	srand(12345);
@@ -785,21 +785,27 @@ static void file_brute_force(void **state)
 			rules[i].op = rand() % WD_OP_NR;
 			rules[i].effect = rand() % 2;
 		}
-		/* Written grouped the way ids are assigned: exec, read, write; allow, deny. */
+		/* Written grouped the way ids are assigned: exec, read, write, unix; allow, deny.
+		 */
 		off = (size_t)snprintf(yaml, 8192, HEAD);
 		for (op = 0; op < WD_OP_NR; op++) {
-			off += (size_t)snprintf(yaml + off, 8192 - off, "%s:\n",
-						op ? (op == 1 ? "files:\n  read" : "  write")
-						   : "exec");
+			if (op == WD_OP_UNIX)
+				off += (size_t)snprintf(yaml + off, 8192 - off, "network:\n");
+			else
+				off += (size_t)snprintf(
+					yaml + off, 8192 - off, "%s:\n",
+					op ? (op == 1 ? "files:\n  read" : "  write") : "exec");
 			for (e = 0; e < 2; e++) {
-				off += (size_t)snprintf(yaml + off, 8192 - off, "%s  %s: [",
-							op ? "  " : "", e ? "deny" : "allow");
+				off += (size_t)snprintf(yaml + off, 8192 - off, "%s  %s:%s",
+							op ? "  " : "", e ? "deny" : "allow", " [");
 				for (i = 0, j = 0; i < n; i++) {
 					if (rules[i].op != op || rules[i].effect != e)
 						continue;
 					rules[i].id = id++;
-					off += (size_t)snprintf(yaml + off, 8192 - off, "%s\"%s\"",
-								j++ ? ", " : "", rules[i].path);
+					off += (size_t)snprintf(
+						yaml + off, 8192 - off,
+						op == WD_OP_UNIX ? "%s{unix: \"%s\"}" : "%s\"%s\"",
+						j++ ? ", " : "", rules[i].path);
 				}
 				off += (size_t)snprintf(yaml + off, 8192 - off, "]\n");
 			}
