@@ -963,6 +963,16 @@ static __always_inline __u8 unix_rules(struct wd_ctx *c, struct unix_sock *u, __
 		fold(f.inode, WD_OP_UNIX, &v, rule_id);
 		fold(f.exact, WD_OP_UNIX, &v, rule_id);
 		fold(f.prefix, WD_OP_UNIX, &v, rule_id);
+		/* A socket file the files rules deny reading or writing is refused too. */
+		if (v != WD_V_DENY) {
+			__u32 id = WD_RULE_DEFAULT;
+
+			if (decide_op(&f, WD_OP_READ, &id) == WD_V_DENY && id != WD_RULE_DEFAULT)
+				v = WD_V_DENY, *rule_id = id;
+			else if (decide_op(&f, WD_OP_WRITE, &id) == WD_V_DENY &&
+				 id != WD_RULE_DEFAULT)
+				v = WD_V_DENY, *rule_id = id;
+		}
 		return v;
 	}
 	/* Abstract: sun_path starts with a NUL; the name is what follows, len bytes in all with

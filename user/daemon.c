@@ -42,6 +42,7 @@
 #include "enforce.h"
 #include "event_fmt.h"
 #include "event_pb.h"
+#include "lsm_hooks.h"
 #include "metrics.h"
 #include "nodeseq.h"
 #include "pipeline.h"
@@ -1062,9 +1063,7 @@ static void fill_info(const struct dsb *s, struct sb_info *o)
 	o->info.policy_generation = s->generation;
 	o->info.audit = s->audit;
 	if (s->degraded) {
-		o->not_enforced[0] =
-			"exec rules, file rules, executable mappings, socket families, "
-			"confinement (no BPF LSM)";
+		o->not_enforced[0] = WD_DEGRADED_NOT_ENFORCED " (no BPF LSM)";
 		o->info.n_not_enforced = 1;
 		o->info.not_enforced = o->not_enforced;
 	}
@@ -1704,7 +1703,7 @@ static void do_status(struct daemon *d, struct dconn *dc)
 		d->enf.lsm ? "exec, file, socket and confinement hooks attached" : d->enf.lsm_error;
 	f[1].name = "cgroup_sock_addr";
 	f[1].in_use = true;
-	f[1].detail = "connect4/6, sendmsg4/6 per sandbox cgroup";
+	f[1].detail = "sock_create, connect4/6, sendmsg4/6, bind4/6 per sandbox cgroup";
 	f[2].name = "bpffs_pins";
 	f[2].in_use = true;
 	f[2].detail = d->enf.pin_dir;
@@ -3052,9 +3051,9 @@ int wd_cmd_daemon(int argc, char **argv)
 	} else {
 		if (d->enf.lsm_missing[0])
 			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);
-		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any sandbox: exec "
-		      "rules, file rules, executable mappings, socket families, sockets passed in "
-		      "from outside, confinement; sandboxes get network enforcement only%s",
+		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any "
+		      "sandbox: " WD_DEGRADED_NOT_ENFORCED
+		      "; sandboxes get network enforcement only%s",
 		      d->enf.lsm_error,
 		      d->cfg->daemon.degraded ? ""
 					      : ", and only when asked with degraded (refused "

@@ -49,6 +49,16 @@ const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name);
  * attach to. @vmlinux NULL: assumed present. */
 bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *h);
 
+/* What a sandbox on a kernel without BPF LSM is not protected from, and what still holds there
+ * (the cgroup hooks): the one wording warden run, the daemon and status use. */
+#define WD_DEGRADED_NOT_ENFORCED                                                                   \
+	"exec rules, file rules, executable mappings, socket families, unix socket rules (by "     \
+	"path, abstract names, the sandbox's own), keyrings, terminal input (TIOCSTI), sockets "   \
+	"passed in from outside, confinement"
+#define WD_DEGRADED_ENFORCED                                                                       \
+	"network connect and send rules, and which loopback listeners are the sandbox's own "      \
+	"(cgroup/sock_create, connect4, connect6, sendmsg4, sendmsg6, bind4, bind6)"
+
 /* The rule text of a confinement denial (a WD_EV_CONFINE event), naming what was refused:
  * "confinement: a sandbox cannot create user namespaces". Static strings. */
 const char *wd_confine_text(const struct wd_event *e);

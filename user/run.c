@@ -575,11 +575,8 @@ static int setup_sandbox(struct run *r)
 	if (!r->enf.lsm)
 		fprintf(stderr,
 			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s).\n"
-			"warden run: WARNING: NOT ENFORCED: exec rules, file rules, executable "
-			"mappings, socket families, sockets passed in from outside, confinement to "
-			"the sandbox cgroup.\n"
-			"warden run: WARNING: enforced: network connect and send rules "
-			"(cgroup/connect4, connect6, sendmsg4, sendmsg6).\n",
+			"warden run: WARNING: NOT ENFORCED: " WD_DEGRADED_NOT_ENFORCED ".\n"
+			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED ".\n",
 			r->enf.lsm_error);
 
 	err = wd_enforcer_load_policy(&r->enf, r->compiled[0]);

@@ -232,6 +232,91 @@ static void bad_cidr(void **state)
 		     "bad protocol \"icmp\"; expected tcp, udp or any");
 }
 
+/* to: sandbox, unix: and abstract: items, parsed and compiled. */
+static void node_services(void **state)
+{
+	static const char yaml[] = HEAD "network:\n"
+					"  allow:\n"
+					"    - to: sandbox\n"
+					"    - unix: /run/postgresql/\n"
+					"    - unix: \"${workdir}/app.sock\"\n"
+					"    - abstract: my-agent\n"
+					"    - abstract: \"buildkit-*\"\n"
+					"    - to: 127.0.0.1\n"
+					"      ports: [8200]\n"
+					"  deny:\n"
+					"    - unix: /run/postgresql/admin.sock\n"
+					"    - abstract: evil\n";
+	const struct wd_policy_ctx ctx = {"/w", "/h"};
+	struct wd_compiled *c;
+	struct wd_policy *p;
+	struct wd_diags d;
+	const char *t;
+
+	assert_int_equal(parse(yaml, &p, &d), 0);
+	assert_true(p->to_sandbox);
+	assert_int_equal(p->sandbox_loc.line, 6);
+	assert_int_equal(p->paths[WD_OP_UNIX][WD_ALLOW].n, 2);
+	assert_int_equal(p->paths[WD_OP_UNIX][WD_DENY].n, 1);
+	assert_int_equal(p->paths[WD_OP_UNIX][WD_ALLOW].v[0].kind, WD_PATH_PREFIX);
+	assert_int_equal(p->abstract[WD_ALLOW].n, 2);
+	assert_int_equal(p->abstract[WD_DENY].n, 1);
+	assert_int_equal(p->abstract[WD_ALLOW].v[1].len, strlen("buildkit-"));
+	assert_true(p->abstract[WD_ALLOW].v[1].prefix);
+	assert_false(p->abstract[WD_ALLOW].v[0].prefix);
+	assert_int_equal(p->net[WD_ALLOW].n, 1);
+	/* unix 3, address 1, sandbox 1, abstract 3 */
+	assert_int_equal(p->n_rules, 8);
+	assert_int_equal(wd_policy_compile(p, &ctx, 3, 100, &c, &d), 0);
+	assert_true(c->cfg.sandbox_rule != 0);
+	t = wd_compiled_rule_text(c, c->cfg.sandbox_rule);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "t.yaml:6:11 network allow sandbox"));
+	assert_int_equal(c->n_abstract, 3);
+	assert_memory_equal(c->abstract[0].name, "my-agent", 8);
+	assert_int_equal(c->abstract[0].verdict, WD_V_ALLOW);
+	assert_int_equal(c->abstract[2].verdict, WD_V_DENY);
+	assert_non_null(strstr(wd_compiled_rule_text(c, c->abstract[2].rule_id),
+			       "network deny abstract evil"));
+	/* The unix paths compile as path entries of their own op, the variable expanded. */
+	for (size_t i = 0; i < c->n_exact; i++)
+		if (strcmp(c->exact[i].key.path, "/w/app.sock") == 0) {
+			assert_int_equal(c->exact[i].rule.verdict[WD_OP_UNIX], WD_V_ALLOW);
+			assert_int_equal(c->exact[i].rule.verdict[WD_OP_READ], WD_V_NONE);
+			assert_non_null(strstr(
+				wd_compiled_rule_text(c, c->exact[i].rule.rule_id[WD_OP_UNIX]),
+				"network allow unix ${workdir}/app.sock (/w/app.sock)"));
+			t = NULL;
+		}
+	assert_null(t);
+	wd_compiled_free(c);
+	wd_policy_free(p);
+	wd_diags_free(&d);
+}
+
+static void node_service_errors(void **state)
+{
+	expect_error(HEAD "network:\n  deny:\n    - to: sandbox\n", 6, 11, "can only be allowed");
+	expect_error(HEAD "network:\n  allow:\n    - to: sandbox\n      ports: [80]\n", 7, 7,
+		     "\"to: sandbox\" takes no ports");
+	expect_error(HEAD "network:\n  allow:\n    - to: sandbox\n    - to: sandbox\n", 7, 11,
+		     "already in network.allow");
+	expect_error(HEAD "network:\n  allow:\n    - unix: run/x.sock\n", 6, 13, "relative path");
+	expect_error(HEAD "network:\n  allow:\n    - unix: /run/*/x.sock\n", 6, 13, "no wildcards");
+	expect_error(HEAD "network:\n  allow:\n    - unix: /run/x.sock\n      ports: [80]\n", 7, 7,
+		     "does not apply to unix sockets");
+	expect_error(HEAD "network:\n  allow:\n    - unix: /x\n      to: any\n", 6, 7,
+		     "names one destination");
+	expect_error(HEAD "network:\n  allow:\n    - abstract: \"@agent\"\n", 6, 17,
+		     "starts with \"@\"");
+	expect_error(HEAD "network:\n  allow:\n    - abstract: \"a b\"\n", 6, 17,
+		     "bad abstract socket name");
+	expect_error(HEAD "network:\n  allow:\n    - abstract: \"*\"\n", 6, 17,
+		     "empty abstract socket name");
+	expect_error(HEAD "network:\n  allow:\n    - abstract: \"a*b\"\n", 6, 17,
+		     "\"*\" only at the end");
+}
+
 static void host_bits(void **state)
 {
 	expect_error(HEAD "network:\n  allow:\n    - to: 10.0.0.1/8\n", 6, 11,
@@ -604,6 +689,7 @@ int main(void)
 		cmocka_unit_test(identities),	    cmocka_unit_test(families),
 		cmocka_unit_test(path_expansion),   cmocka_unit_test(default_policy),
 		cmocka_unit_test(file_errors),	    cmocka_unit_test(alias_cycle),
+		cmocka_unit_test(node_services),    cmocka_unit_test(node_service_errors),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
