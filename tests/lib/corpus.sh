@@ -16,10 +16,12 @@
 # One sandbox runs every step: a `warden run` costs about 10 s under the test bed's emulation,
 # more than most steps (the whole corpus takes about 95 s there on an idle 2-core machine, up to
 # 280 s when other VMs share it; 15 s on a host). The job marks the start of each step with a
-# UDP connect to 127.7.7.7:(40000 + step) (allowed by the default policy's loopback rule; every
-# connect is reported, with full or degraded enforcement), and each event is attributed to the step whose marker came last before it in the events file.
-# Events before the first marker or after the closing marker (port 39999) are the job driver's
-# own, and count against the corpus case that ends the plan.
+# UDP connect to 127.7.0.(step):39998, where the driver's own UDP socket listens (bound to
+# 0.0.0.0 inside the sandbox, so the default policy's "to: sandbox" allows it; every connect is
+# reported, with full or degraded enforcement), and each event is attributed to the step whose
+# marker came last before it in the events file. Events before the first marker or after the
+# closing marker (127.7.1.0) are the job driver's own, and count against the corpus case that
+# ends the plan.
 #
 # The job's environment is what a CI runner gives it (HOME as given); where a tool would write a
 # cache or config into the home directory, which the default policy does not let a job write, the
@@ -189,6 +191,38 @@ step "net: python3 -m http.server on 127.0.0.1, curl" "python3 curl" \
 	 test -n "$port" || { echo "no server: $(cat http.log 2>/dev/null)" >&2; exit 1; }
 	 test "$(curl -fsS --noproxy "*" -m 30 "http://127.0.0.1:$port/index.html")" = served'
 
+step "net: its own UDP, IPv6 and abstract socket servers" "python3" \
+	'python3 - <<"PY"
+import socket, threading
+# UDP on 127.0.0.1, as a test DNS or statsd stand-in would be.
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.sendto(b"q", u.getsockname())
+assert u.recvfrom(16)[0] == b"q"
+# TCP on ::1 ("localhost" on many systems), reached by its address and through [::].
+t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+t.bind(("::1", 0))
+t.listen(2)
+port = t.getsockname()[1]
+def serve():
+    for _ in range(1):
+        s, _ = t.accept()
+        s.sendall(b"hi")
+        s.close()
+th = threading.Thread(target=serve)
+th.start()
+k = socket.create_connection(("::1", port))
+assert k.recv(8) == b"hi"
+th.join()
+# An abstract unix socket (no file), as language servers and test harnesses use.
+a = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+a.bind("\0corpus-" + str(port))
+a.listen(1)
+b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+b.connect("\0corpus-" + str(port))
+PY'
+
 # --- C with make --------------------------------------------------------------------------------
 step "c: make builds a two-file program" "make cc" \
 	'cd c && make && test "$(./hello)" = "hello, corpus"'
@@ -308,13 +342,17 @@ write_driver() { # FILE STEP...
 	shift
 	{
 		echo 'cd "$(dirname "$0")/.."'
+		# The markers' listener: the job's own socket, as a test server of its own would be.
+		echo 'python3 -c "import socket, signal, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\"0.0.0.0\", 39998)); print(\"ready\", flush=True); signal.pause()" >.corpus/marker.ready & marker=$!'
+		echo 'for _ in $(seq 200); do [ -s .corpus/marker.ready ] && break; sleep 0.1; done'
 		for i in "$@"; do
-			printf ': >/dev/udp/127.7.7.7/%d\n' $((40000 + 10#$i))
+			printf ': >/dev/udp/127.7.0.%d/39998\n' $((10#$i))
 			printf 's=$(date +%%s.%%N); timeout -k 5 %d bash -eu -o pipefail .corpus/%s.sh >.corpus/%s.out 2>.corpus/%s.err </dev/null; echo $? >.corpus/%s.rc\n' \
 				"$step_timeout" "$i" "$i" "$i" "$i"
 			printf 'echo "$s $(date +%%s.%%N)" >.corpus/%s.time\n' "$i"
 		done
-		echo ': >/dev/udp/127.7.7.7/39999'
+		echo ': >/dev/udp/127.7.1.0/39998'
+		echo 'kill $marker'
 	} >"$f"
 }
 
@@ -349,11 +387,11 @@ for b in "${batches[@]}"; do
 	fi
 	# Split the events by marker: step.NN gets the events after its marker, driver gets the rest.
 	awk -v dir="$E" '
-		/: [A-Za-z-]+ connect 127\.7\.7\.7:[0-9]+\/udp / {
-			port = $0; sub(/.*127\.7\.7\.7:/, "", port); sub(/\/.*/, "", port); port += 0
+		/: [A-Za-z-]+ connect 127\.7\.[01]\.[0-9]+:39998\/udp / {
+			a = $0; sub(/.*connect 127\.7\./, "", a); sub(/:.*/, "", a); split(a, q, ".")
 			if ($0 ~ /: (AUDIT-)?DENY /) print >> (dir "/driver") # a refused marker: the driver
-			if (port == 39999) { cur = dir "/driver"; next }
-			if (port > 40000 && port < 41000) { cur = sprintf("%s/step.%02d", dir, port - 40000); print "" >> cur; next }
+			if (q[1] == 1) { cur = dir "/driver"; next }
+			if (q[2] > 0) { cur = sprintf("%s/step.%02d", dir, q[2]); print "" >> cur; next }
 		}
 		{ print >> (cur == "" ? dir "/driver" : cur) }
 	' "$E/events-$1" 2>/dev/null

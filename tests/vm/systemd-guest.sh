@@ -42,7 +42,7 @@ w() {
     printf '%s' "${s//$'\n'/$'\n'# }"
 }
 
-plan 12
+plan 16
 
 echo "# kernel $(uname -r), lsm $(cat /sys/kernel/security/lsm)"
 echo "# $(systemctl --version | head -n1), system state: $(systemctl is-system-running)"
@@ -119,6 +119,42 @@ job=$(cd "$jobdir" && timeout 60 "$warden" run -i ci:systemd-vm -- sh -c 'cat /p
 rc=$?
 echo "$job" | sed 's/^/# job: /'
 check "a job runs through the daemon (exit status 3 passed back)" "rc=$rc" [ "$rc" -eq 3 ]
+
+# --- the system bus: a sandboxed root must not reach systemd (issue: grant nothing) -----------
+# The bus (dbus.socket is in sockets.target, but the boot target is basic.target: start it) and
+# systemd's private socket are the node's: on the default policy nothing allows them, so a
+# transient unit outside (systemd-run, busctl StartTransientUnit) cannot be asked for.
+systemctl start dbus.socket dbus.service >/dev/null 2>&1
+bus_ok=$(busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId 2>&1)
+check "outside the sandbox the system bus answers" "$(w "$bus_ok")" \
+    sh -c 'busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null'
+rm -f /run/wd-escaped
+esc=$(cd "$jobdir" && timeout 120 "$warden" run -i ci:systemd-vm -- sh -c '
+    systemd-run --unit=wd-escape --quiet /bin/touch /run/wd-escaped; echo "systemd-run rc=$?"
+    busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
+        org.freedesktop.systemd1.Manager StartTransientUnit "ssa(sv)a(sa(sv))" \
+        wd-escape2.service fail 1 ExecStart "a(sasb)" 1 /bin/touch 2 /bin/touch /run/wd-escaped false 0
+    echo "busctl rc=$?"
+    for s in /run/dbus/system_bus_socket /run/systemd/private; do
+        python3 -c "import socket, sys, errno
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1]); print(sys.argv[1], \"ok\")
+except OSError as e:
+    print(sys.argv[1], \"errno=\" + errno.errorcode.get(e.errno, str(e.errno)))" "$s"
+    done' 2>&1)
+echo "$esc" | sed 's/^/# sandboxed: /'
+sleep 1
+check "systemd-run and busctl from the sandbox fail, and nothing ran outside" "$(w "$esc")" \
+    sh -c 'printf "%s" "$1" | grep -q "systemd-run rc=[1-9]" && printf "%s" "$1" | grep -q "busctl rc=[1-9]" &&
+        [ ! -e /run/wd-escaped ] && ! systemctl is-active -q wd-escape.service &&
+        ! systemctl is-active -q wd-escape2.service' _ "$esc"
+check "the bus and systemd's private socket refuse a sandboxed root (EPERM)" "$(w "$esc")" \
+    sh -c 'printf "%s" "$1" | grep -q "^/run/dbus/system_bus_socket errno=EPERM" &&
+        printf "%s" "$1" | grep -q "^/run/systemd/private errno=EPERM"' _ "$esc"
+evs=$("$warden" events /var/lib/warden/events 2>&1 | grep -E "DENY connect unix:/run/(dbus/system_bus_socket|systemd/private)")
+check "the daemon's events name the refused sockets" "$(w "$evs")" \
+    sh -c 'printf "%s" "$1" | grep -q system_bus_socket && printf "%s" "$1" | grep -q systemd/private' _ "$evs"
 
 # --- stop -----------------------------------------------------------------------------------
 systemctl stop warden.service

@@ -9,11 +9,11 @@ set -u
 cd "$(dirname "$0")/../../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
 T=/run/wdnobpf
-plan 12
+plan 15
 
 lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
 if [ -z "$lsm" ] || grep -qw bpf <<<"${lsm//,/ }"; then
-	for i in $(seq 12); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
+	for i in $(seq 15); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
 	exit 0
 fi
 
@@ -47,6 +47,42 @@ out=$("$WARDEN" run -i test:nobpf --degraded -- true 2>&1)
 rc=$?
 check "warden run --degraded runs, saying loudly what is not enforced" "exit $rc: $out" \
 	bash -c '[ "$1" = 0 ] && grep -q "DEGRADED" <<<"$2" && grep -q "NOT ENFORCED: exec rules" <<<"$2"' _ "$rc" "$out"
+
+# The cgroup hooks still decide TCP and UDP, the sandbox's own listeners included ("to: sandbox"
+# in the default policy): a service outside on loopback is refused, one the job starts is not.
+check "--degraded names unix sockets and keyrings as not enforced, its own listeners as enforced" "$out" \
+	bash -c 'grep -q "NOT ENFORCED: .*unix socket rules.*keyrings" <<<"$1" &&
+		grep -q "enforced: .*loopback listeners are the sandbox.s own" <<<"$1"' _ "$out"
+mkdir -p "$T"
+python3 - "$T/outside.ready" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 8200))
+s.listen(8)
+open(sys.argv[1], "w").write("ready\n")
+while True:
+    c, _ = s.accept()
+    c.sendall(b"token\n")
+    c.close()
+PY
+opid=$!
+for _ in $(seq 100); do [ -s "$T/outside.ready" ] && break; sleep 0.1; done
+res=$(cd "$T" && "$WARDEN" run -i test:nobpf --degraded -- python3 -c '
+import errno, socket, threading
+def reach(port):
+    try:
+        return "ok:" + socket.create_connection(("127.0.0.1", port), timeout=5).recv(8).decode().strip()
+    except OSError as e:
+        return "errno=" + errno.errorcode.get(e.errno, str(e.errno))
+own = socket.socket()
+own.bind(("127.0.0.1", 0))
+own.listen(1)
+threading.Thread(target=lambda: own.accept()[0].sendall(b"mine\n"), daemon=True).start()
+print("outside", reach(8200))
+print("own", reach(own.getsockname()[1]))' 2>/dev/null)
+kill "$opid" 2>/dev/null
+check "degraded: the node's loopback service is refused (EPERM)" "$res" grep -qx "outside errno=EPERM" <<<"$res"
+check "degraded: the job's own loopback server is reached" "$res" grep -qx "own ok:mine" <<<"$res"
 
 # --- the daemon --------------------------------------------------------------------------------
 rm -rf "$T"
