@@ -1310,6 +1310,30 @@ int BPF_PROG(wd_key_free, struct key *key)
 	return 0;
 }
 
+/* The kernel's own keyrings (names starting with '.', which only the kernel may give:
+ * .builtin_trusted_keys, .secondary_trusted_keys, .ima, ...) and the public keys in them, which
+ * the kernel searches with the caller's credentials to check a signature (IMA appraisal of an
+ * exec, fs-verity): searching and viewing them gives nothing away. */
+#define KEY_NEED_VIEW	1
+#define KEY_NEED_SEARCH 4
+
+static __always_inline bool kernel_key(struct key *key, unsigned int need)
+{
+	const char *d = BPF_CORE_READ(key, description);
+	const char *t = BPF_CORE_READ(key, type, name);
+	char c = 0, tn[12] = {};
+
+	if (d)
+		bpf_probe_read_kernel(&c, 1, d);
+	if (c == '.')
+		return true;
+	if (need != KEY_NEED_VIEW && need != KEY_NEED_SEARCH)
+		return false;
+	if (t)
+		bpf_probe_read_kernel(tn, sizeof(tn) - 1, t);
+	return has_prefix(tn, "asymmetric") && tn[10] == '\0';
+}
+
 /* The key reference is read with bpf_get_func_arg: its BTF type points to a struct declared but
  * never defined, and 6.1's verifier refuses a typed read of such an argument. */
 SEC("lsm/key_permission")
@@ -1320,18 +1344,25 @@ int wd_key_permission(unsigned long long *ctx)
 	struct wd_key_owner *o;
 	struct wd_ctx c;
 	struct key *key;
-	__u64 ref = 0;
+	__u64 ref = 0, cred = 0;
 	__s32 serial;
 
 	if (ret)
 		return ret;
 	if (!wd_current(&c))
 		return 0;
+	/* Credentials the kernel put on for itself (override_creds: the NFS id mapper's, the DNS
+	 * resolver's cache) are not the sandbox asking. */
+	if (bpf_get_func_arg(ctx, 1, &cred) ||
+	    cred != (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), real_cred))
+		return 0;
 	/* The low bit of a key reference says "possessed"; the rest is the struct key. */
 	if (bpf_get_func_arg(ctx, 0, &ref) || !(ref & ~1ULL))
 		return confine(&c, WD_HOOK_KEY_PERMISSION, need, 0, true);
 	ref &= ~1ULL;
 	key = (struct key *)ref;
+	if (kernel_key(key, need))
+		return 0;
 	serial = BPF_CORE_READ(key, serial);
 	o = bpf_map_lookup_elem(&wd_keys, &ref);
 	if (o && o->cgid == c.cgid && o->serial == 0 && serial > 0)
