@@ -1296,6 +1296,12 @@ void wd_probe_print_table(FILE *f, const struct wd_probe *p)
 	fprintf(f, "\nverdict: %s\n", verdict_text(v));
 	if (v == WD_PROBE_FULL)
 		return;
+	for (int i = 0; i < p->n; i++)
+		if (!strcmp(p->feats[i].name, "bpf_lsm") && !p->feats[i].available)
+			fprintf(f,
+				"without BPF LSM, not enforced: %s\n"
+				"still enforced by the cgroup hooks: %s\n",
+				WD_DEGRADED_NOT_ENFORCED, WD_DEGRADED_ENFORCED);
 	fputs("missing:", f);
 	for (int i = 0, n = 0; i < p->n; i++)
 		if (!p->feats[i].available && !p->feats[i].absent)
