@@ -76,8 +76,12 @@ static _Noreturn void child(const struct wd_spawn *s)
 
 int wd_spawn(const struct wd_spawn *s, int *pidfd)
 {
+	/* An IPC namespace of its own: System V shared memory, message queues and semaphores,
+	 * and POSIX message queues, of the node's processes (a database's shared buffers, another
+	 * job's queues) are not there to attach to, whatever a sandboxed root's capabilities; the
+	 * job's own work as usual among its processes. */
 	struct clone_args args = {
-		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
+		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWIPC,
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,
