@@ -40,12 +40,19 @@ int wd_sock_owner(struct bpf_sock *ctx)
 	return 1; /* tagging only: which sockets may be made is the LSM's socket_create */
 }
 
+/* A v4-mapped IPv6 address's IPv4 part (network order), or 0. */
+static __always_inline __u32 mapped4(const __u32 w[4])
+{
+	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff) ? w[3] : 0;
+}
+
 /* The destination of a sock_addr call as IPv6 or IPv4-mapped IPv6, the unspecified address
  * replaced by where it really goes (wd_normalize_any). */
 static __always_inline void dest_addr(struct bpf_sock_addr *ctx, bool v6, bool send, __u8 addr[16])
 {
 	struct bpf_sock *sk = ctx->sk;
 	__u32 src4 = 0;
+	bool v4_bound = false;
 
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
@@ -55,11 +62,24 @@ static __always_inline void dest_addr(struct bpf_sock_addr *ctx, bool v6, bool s
 	} else {
 		wd_v4mapped(addr, ctx->user_ip4);
 	}
-	if (send && !v6)
+	/* The source a send names (IP_PKTINFO; on an IPv6 socket, a v4-mapped IPV6_PKTINFO,
+	 * which a send to ::ffff:0.0.0.0 takes as its IPv4 source), else the bound one. */
+	if (send && !v6) {
 		src4 = ctx->msg_src_ip4;
+	} else if (send) {
+		__u32 m[4] = {ctx->msg_src_ip6[0], ctx->msg_src_ip6[1], ctx->msg_src_ip6[2],
+			      ctx->msg_src_ip6[3]};
+
+		src4 = mapped4(m);
+	}
 	if (!src4 && sk)
 		src4 = sk->src_ip4;
-	wd_normalize_any(addr, src4);
+	if (v6 && !send && sk) {
+		__u32 b[4] = {sk->src_ip6[0], sk->src_ip6[1], sk->src_ip6[2], sk->src_ip6[3]};
+
+		v4_bound = mapped4(b) != 0;
+	}
+	wd_normalize_any(addr, src4, v4_bound);
 }
 
 /* Who made the socket a connect or datagram to @addr:@port_be would reach: 1 and *@owner (0 for

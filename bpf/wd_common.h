@@ -258,11 +258,14 @@ static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
 	__builtin_memcpy(a + 12, &ip4_be, 4);
 }
 
-/* The unspecified address reaches this host: connect(::) lands on ::1, and connect(0.0.0.0) on
- * the socket's own source address when it has one (bound, or IP_PKTINFO on a send), else on
- * 127.0.0.1. @src4 is that source (network order), 0 for none. So 0.0.0.0 meets the rules of
- * where it really goes, not the "any address" ones. */
-static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4)
+/* The unspecified address reaches this host, and the rules must meet where it really goes:
+ * - 0.0.0.0 (or ::ffff:0.0.0.0): the socket's own source address when it has one (bound, or
+ *   given by IP_PKTINFO / a v4-mapped IPV6_PKTINFO on a send), else 127.0.0.1;
+ * - :: : ::1, except a connect from a socket bound to a v4-mapped address, which goes to
+ *   127.0.0.1.
+ * @src4: that IPv4 source (network order), 0 for none; @v4_bound: the socket is bound to a
+ * v4-mapped address and this is a connect. */
+static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4, bool v4_bound)
 {
 	bool v4 = wd_is_v4mapped(a), zero = true;
 
@@ -273,7 +276,8 @@ static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4)
 		return;
 	if (v4 && src4) {
 		__builtin_memcpy(a + 12, &src4, 4);
-	} else if (v4) {
+	} else if (v4 || v4_bound) {
+		wd_v4mapped(a, 0);
 		a[12] = 127;
 		a[15] = 1;
 	} else {

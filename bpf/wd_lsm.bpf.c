@@ -863,9 +863,22 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 		return 0;
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
 	if (have > 0 && c.cfg) {
+		struct in6_addr b6 = BPF_CORE_READ(sock, sk, __sk_common.skc_v6_rcv_saddr);
+		bool v4_bound = !b6.in6_u.u6_addr32[0] && !b6.in6_u.u6_addr32[1] &&
+				b6.in6_u.u6_addr32[2] == bpf_htonl(0xffff);
+
+		bool any = true;
+
+		for (int i = 0; i < 16; i++)
+			if (addr[i] && !(i == 10 || i == 11))
+				any = false;
 		src4 = BPF_CORE_READ(sock, sk, __sk_common.skc_rcv_saddr);
-		wd_normalize_any(addr, src4);
+		wd_normalize_any(addr, src4, v4_bound && hook == WD_HOOK_SOCK_CONNECT);
 		verdict = wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id);
+		/* A send's IP_PKTINFO source, which the unspecified address would go to, is not
+		 * seen here: such a send on a socket from outside is refused. */
+		if (any && hook == WD_HOOK_SOCK_SENDMSG)
+			verdict = WD_V_DENY, rule_id = WD_RULE_DEFAULT;
 	}
 	decision = to_decision(&c, verdict);
 	if (decision == WD_DEC_ALLOW)
