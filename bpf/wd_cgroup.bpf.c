@@ -117,9 +117,30 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 
 /* ---- Connects and sends --------------------------------------------------------------------- */
 
+static __always_inline bool is_loopback(const __u8 a[16])
+{
+	if (wd_is_v4mapped(a))
+		return a[12] == 127;
+	for (int i = 0; i < 15; i++)
+		if (a[i])
+			return false;
+	return a[15] == 1;
+}
+
+static __always_inline bool is_unspecified(const __u8 a[16])
+{
+	for (int i = wd_is_v4mapped(a) ? 12 : 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
 /* Refusing from a sock_addr program returns EPERM to the caller. The address rules decide
  * first (deny wins); what they leave open, "to: sandbox" allows when the receiving socket is
- * this sandbox's own. */
+ * this sandbox's own, or when nothing is there on loopback (the kernel then answers as it
+ * does, ECONNREFUSED, or drops the datagram; wd_egress checks again when the packet leaves).
+ * The unspecified address is written back as the address decided on, so the kernel goes
+ * exactly there. */
 static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct wd_sandbox *sb,
 				  bool v6, bool send, __u16 hook)
 {
@@ -128,14 +149,41 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	__u8 addr[16], proto = (__u8)ctx->protocol, verdict = WD_V_DENY;
 	__u32 rule_id = WD_RULE_DEFAULT;
 	__u64 owner = 0;
+	bool any;
 
+	if (v6) {
+		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+			      ctx->user_ip6[3]};
+
+		__builtin_memcpy(addr, w, 16);
+	} else {
+		wd_v4mapped(addr, ctx->user_ip4);
+	}
+	any = is_unspecified(addr);
 	dest_addr(ctx, v6, send, addr);
+	if (any && v6) {
+		__u32 w[4];
+
+		__builtin_memcpy(w, addr, 16);
+		ctx->user_ip6[0] = w[0];
+		ctx->user_ip6[1] = w[1];
+		ctx->user_ip6[2] = w[2];
+		ctx->user_ip6[3] = w[3];
+	} else if (any) {
+		__u32 a4;
+
+		__builtin_memcpy(&a4, addr + 12, 4);
+		ctx->user_ip4 = a4;
+	}
 	if (cfg) {
 		verdict = wd_net_decide(sb->policy_id, addr, port, proto, &rule_id);
-		if (verdict == WD_V_NONE && cfg->sandbox_rule &&
-		    listener_owner(ctx, addr, port_be, proto, &owner) && owner == cgid) {
-			verdict = WD_V_ALLOW;
-			rule_id = cfg->sandbox_rule;
+		if (verdict == WD_V_NONE && cfg->sandbox_rule) {
+			int found = listener_owner(ctx, addr, port_be, proto, &owner);
+
+			if ((found && owner == cgid) || (!found && is_loopback(addr))) {
+				verdict = WD_V_ALLOW;
+				rule_id = cfg->sandbox_rule;
+			}
 		}
 	}
 	return wd_net_report(cgid, sb, cfg, addr, port, proto, hook, verdict, rule_id) ? 0 : 1;
@@ -213,6 +261,198 @@ SEC("cgroup/sendmsg6")
 int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return hold_gate(ctx, true, true, WD_HOOK_SENDMSG6);
+}
+
+/* ---- Packets: the socket that really receives -----------------------------------------------
+ * The connect and send hooks look up the receiving socket before the packet exists, with no
+ * source address: a connected UDP socket is decided once and then sends on, to whatever binds
+ * its peer's port later; a node service that starts between a check and its packet would take
+ * it. So every UDP datagram and every TCP SYN a sandbox's socket sends is checked again as it
+ * leaves, with the kernel's lookup on its real addresses and ports: reaching a socket on this
+ * node that another owner made (the node, another sandbox) needs an address rule. Nothing found
+ * (a remote peer, nothing listening) is left to the hooks above. */
+#define ETH_P_IP     0x0800
+#define ETH_P_IPV6   0x86DD
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+
+/* The sandbox of the socket a packet belongs to, from the socket's cgroup (softirq and timers
+ * send too: the current task is not the sender). */
+static __always_inline __u64 skb_sandbox(struct __sk_buff *skb, struct wd_sandbox **sb)
+{
+	__u64 mask = wd_level_mask();
+
+	*sb = NULL;
+	for (int level = 1; level < WD_LEVELS_MAX; level++) {
+		__u64 cgid;
+
+		if (!(mask & (1ull << level)))
+			continue;
+		cgid = bpf_skb_ancestor_cgroup_id(skb, level);
+		if (!cgid)
+			return 0;
+		*sb = bpf_map_lookup_elem(&wd_sandboxes, &cgid);
+		if (*sb)
+			return cgid;
+	}
+	return 0;
+}
+
+struct pkt {
+	struct bpf_sock_tuple t;
+	__u32 len; /* of the tuple: IPv4 or IPv6 */
+	__u8 daddr[16];
+	__u16 dport;
+	__u8 proto;
+};
+
+/* 1: a UDP datagram or a TCP SYN, parsed; 0: anything else (let through); -1: cannot tell. */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 sk_proto)
+{
+	__u32 off;
+	__u8 nexthdr;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return -1;
+		nexthdr = ip.protocol;
+		off = ip.ihl * 4;
+		p->t.ipv4.saddr = ip.saddr;
+		p->t.ipv4.daddr = ip.daddr;
+		p->len = sizeof(p->t.ipv4);
+		wd_v4mapped(p->daddr, ip.daddr);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return -1;
+		nexthdr = ip6.nexthdr;
+		off = sizeof(ip6);
+		__builtin_memcpy(p->t.ipv6.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->t.ipv6.daddr, &ip6.daddr, 16);
+		__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+		p->len = sizeof(p->t.ipv6);
+		/* Extension headers before TCP or UDP (hop-by-hop, destination options) are not
+		 * walked: such a packet of a TCP or UDP socket cannot be told, so it is refused. */
+		if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP)
+			return sk_proto == IPPROTO_TCP || sk_proto == IPPROTO_UDP ? -1 : 0;
+	} else {
+		return 0;
+	}
+	p->proto = nexthdr;
+	if (nexthdr == IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
+			return -1;
+		p->dport = uh.dest;
+		if (p->len == sizeof(p->t.ipv4)) {
+			p->t.ipv4.sport = uh.source;
+			p->t.ipv4.dport = uh.dest;
+		} else {
+			p->t.ipv6.sport = uh.source;
+			p->t.ipv6.dport = uh.dest;
+		}
+		return 1;
+	}
+	if (nexthdr == IPPROTO_TCP) {
+		__u8 th[14];
+
+		if (bpf_skb_load_bytes(skb, off, th, sizeof(th)))
+			return -1;
+		if (!(th[13] & TCP_FLAG_SYN) || (th[13] & TCP_FLAG_ACK))
+			return 0; /* not a new connection */
+		__builtin_memcpy(&p->dport, th + 2, 2);
+		if (p->len == sizeof(p->t.ipv4)) {
+			__builtin_memcpy(&p->t.ipv4.sport, th, 2);
+			p->t.ipv4.dport = p->dport;
+		} else {
+			__builtin_memcpy(&p->t.ipv6.sport, th, 2);
+			p->t.ipv6.dport = p->dport;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline int egress(struct __sk_buff *skb, bool held_only)
+{
+	struct wd_policy_cfg *cfg;
+	struct wd_sandbox *sb;
+	struct bpf_sock *sk;
+	struct pkt p = {};
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u64 cgid = skb_sandbox(skb, &sb), *o, owner;
+	struct wd_event *e;
+	__u8 verdict, decision;
+	int r;
+
+	if (!cgid)
+		return held_only ? 1 : 0;
+	if (held_only && !(sb->flags & WD_SB_HELD))
+		return 1;
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	r = parse(skb, &p, sk ? sk->protocol : 0);
+	if (r == 0)
+		return 1;
+	cfg = wd_policy(sb->policy_id);
+	if (r > 0) {
+		/* Constant sizes: the verifier wants to see the tuple's length. */
+		bool v4 = p.len == sizeof(p.t.ipv4);
+
+		if (p.proto == IPPROTO_TCP && v4)
+			sk = bpf_sk_lookup_tcp(skb, &p.t, sizeof(p.t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		else if (p.proto == IPPROTO_TCP)
+			sk = bpf_sk_lookup_tcp(skb, &p.t, sizeof(p.t.ipv6), BPF_F_CURRENT_NETNS, 0);
+		else if (v4)
+			sk = bpf_sk_lookup_udp(skb, &p.t, sizeof(p.t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		else
+			sk = bpf_sk_lookup_udp(skb, &p.t, sizeof(p.t.ipv6), BPF_F_CURRENT_NETNS, 0);
+		if (!sk)
+			return 1;
+		o = bpf_sk_storage_get(&wd_sk_owner, sk, 0, 0);
+		owner = o ? *o : 0;
+		bpf_sk_release(sk);
+		if (owner == cgid)
+			return 1;
+	}
+	/* Another owner's socket, or a packet that cannot be told: only an address rule lets it
+	 * through. Reported without a process: the kernel may send it from any context; the
+	 * socket's owner uid is the one known. */
+	verdict = cfg && r > 0 ? wd_net_decide(sb->policy_id, p.daddr, bpf_ntohs(p.dport), p.proto,
+					       &rule_id)
+			       : WD_V_DENY;
+	if (verdict == WD_V_ALLOW)
+		return 1; /* the connect or send hook reported it */
+	decision = cfg && (cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
+	wd_hit(rule_id);
+	e = wd_event_reserve_n(WD_EV_CONNECT, cgid, WD_EVENT_SHORT_SIZE);
+	if (e) {
+		wd_event_decision(e, cgid, sb->policy_id, rule_id, decision, WD_HOOK_EGRESS);
+		e->uid = bpf_get_socket_uid(skb);
+		e->family = wd_is_v4mapped(p.daddr) ? AF_INET : AF_INET6;
+		e->proto = p.proto;
+		e->port = bpf_ntohs(p.dport);
+		__builtin_memcpy(e->addr, p.daddr, 16);
+		wd_event_submit(e);
+	}
+	return decision == WD_DEC_DENY ? 0 : 1;
+}
+
+SEC("cgroup_skb/egress")
+int wd_egress(struct __sk_buff *skb)
+{
+	return egress(skb, false);
+}
+
+SEC("cgroup_skb/egress")
+int wd_hold_egress(struct __sk_buff *skb)
+{
+	return egress(skb, true);
 }
 
 /* ---- Binds: no joining another owner's port ---------------------------------------------------

@@ -181,6 +181,27 @@ static __always_inline void wd_event_submit(struct wd_event *e)
 	bpf_ringbuf_submit(e, flags);
 }
 
+/* Fills what every event says of its decision; the task's fields are zero. */
+static __always_inline void wd_event_decision(struct wd_event *e, __u64 cgid, __u32 policy_id,
+					      __u32 rule_id, __u8 decision, __u16 hook)
+{
+	__builtin_memset(e->comm, 0, sizeof(e->comm));
+	e->cgroup_id = cgid;
+	e->policy_id = policy_id;
+	e->rule_id = rule_id;
+	e->pid = 0;
+	e->tid = 0;
+	e->uid = 0;
+	e->decision = decision;
+	e->hook = hook;
+	e->ppid = 0;
+	e->op = 0;
+	e->family = 0;
+	e->proto = 0;
+	e->port = 0;
+	e->lost = 0;
+}
+
 /* Fills what every hook knows about the acting task. */
 static __always_inline void wd_event_task(struct wd_event *e, __u64 cgid, __u32 policy_id,
 					  __u32 rule_id, __u8 decision, __u16 hook)

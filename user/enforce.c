@@ -292,7 +292,7 @@ int wd_enforcer_unpin_all(const char *pin_dir)
 
 /* In the order wd_enforcer_attach_cgroup() attaches them. */
 static const char *const cg_prog_names[] = {"sock_owner", "connect4", "connect6", "sendmsg4",
-					    "sendmsg6",	  "bind4",    "bind6"};
+					    "sendmsg6",	  "bind4",    "bind6",	  "egress"};
 
 /* ---- Holding new cgroups adoption rules match (bpf/wd_cgroup.bpf.c) -------------------------- */
 
@@ -462,7 +462,7 @@ static int attach_cgroup_pinned(struct bpf_program *prog, int cgroup_fd, const c
 
 static const char *const hold_prog_names[] = {"hold_sock_owner", "hold_connect4", "hold_connect6",
 					      "hold_sendmsg4",	 "hold_sendmsg6", "hold_bind4",
-					      "hold_bind6"};
+					      "hold_bind6",	 "hold_egress"};
 
 int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd)
 {
@@ -470,9 +470,12 @@ int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd)
 	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner,    e->cg->progs.wd_hold_connect4,
 				       e->cg->progs.wd_hold_connect6, e->cg->progs.wd_hold_sendmsg4,
 				       e->cg->progs.wd_hold_sendmsg6, e->cg->progs.wd_hold_bind4,
-				       e->cg->progs.wd_hold_bind6};
+				       e->cg->progs.wd_hold_bind6,    e->cg->progs.wd_hold_egress};
 	struct stat st;
 
+	_Static_assert(sizeof(progs) / sizeof(progs[0]) ==
+			       sizeof(hold_prog_names) / sizeof(hold_prog_names[0]),
+		       "a pin name for every program");
 	if (!e->pin_dir[0])
 		return -EINVAL;
 	if (fstat(cgroup_fd, &st))
@@ -640,11 +643,11 @@ int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
 	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner, e->cg->progs.wd_connect4,
 				       e->cg->progs.wd_connect6,   e->cg->progs.wd_sendmsg4,
 				       e->cg->progs.wd_sendmsg6,   e->cg->progs.wd_bind4,
-				       e->cg->progs.wd_bind6};
+				       e->cg->progs.wd_bind6,	   e->cg->progs.wd_egress};
 	struct bpf_link **links[] = {&e->cg->links.wd_sock_owner, &e->cg->links.wd_connect4,
 				     &e->cg->links.wd_connect6,	  &e->cg->links.wd_sendmsg4,
 				     &e->cg->links.wd_sendmsg6,	  &e->cg->links.wd_bind4,
-				     &e->cg->links.wd_bind6};
+				     &e->cg->links.wd_bind6,	  &e->cg->links.wd_egress};
 
 	_Static_assert(sizeof(progs) / sizeof(progs[0]) ==
 			       sizeof(cg_prog_names) / sizeof(cg_prog_names[0]),

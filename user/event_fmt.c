@@ -57,7 +57,8 @@ const char *wd_event_kind(const struct wd_event *e)
 		return e->op == WD_OP_WRITE ? "open-write" : "open-read";
 	case WD_EV_CONNECT:
 		return e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
-				       e->hook == WD_HOOK_SOCK_SENDMSG
+				       e->hook == WD_HOOK_SOCK_SENDMSG ||
+				       (e->hook == WD_HOOK_EGRESS && e->proto == 17)
 			       ? "send"
 			       : "connect";
 	case WD_EV_SOCKET:
@@ -160,6 +161,7 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		break;
 	}
 	case WD_HOOK_FILE_IOCTL:
+	case WD_HOOK_FILE_IOCTL_COMPAT:
 		fprintf(f, "terminal-input ioctl=0x%x", e->port);
 		break;
 	case WD_HOOK_BIND4:

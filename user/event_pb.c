@@ -69,6 +69,8 @@ static const char *const hook_names[] = {
 	[WD_HOOK_BIND6] = "cgroup/bind6",
 	[WD_HOOK_KEY_PERMISSION] = "key_permission",
 	[WD_HOOK_FILE_IOCTL] = "file_ioctl",
+	[WD_HOOK_EGRESS] = "cgroup_skb/egress",
+	[WD_HOOK_FILE_IOCTL_COMPAT] = "file_ioctl_compat",
 };
 _Static_assert(sizeof(hook_names) / sizeof(hook_names[0]) == WD_HOOK_NR, "a name for every hook");
 
@@ -505,7 +507,8 @@ static void fill_connect(struct wd_pb_event *out, const struct wd_event *e)
 	warden__v1__connect__init(c);
 	c->family = e->family;
 	c->is_send = e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
-		     e->hook == WD_HOOK_SOCK_SENDMSG || e->hook == WD_HOOK_UNIX_SEND;
+		     e->hook == WD_HOOK_SOCK_SENDMSG || e->hook == WD_HOOK_UNIX_SEND ||
+		     (e->hook == WD_HOOK_EGRESS && e->proto == 17);
 	if (e->family == AF_UNIX) {
 		c->address_text = kstr(out, e->path, sizeof(e->path));
 	} else {
@@ -612,6 +615,7 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 		c->key_permission = e->port;
 		break;
 	case WD_HOOK_FILE_IOCTL:
+	case WD_HOOK_FILE_IOCTL_COMPAT:
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT;
 		c->ioctl = e->port;
 		break;

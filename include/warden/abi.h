@@ -264,11 +264,13 @@ enum wd_hook {
 	WD_HOOK_INODE_REMOVE_ACL = 38, /* Linux 6.2 and later */
 	/* The node's services and other sandboxes (docs/policy.md, "What a sandbox cannot reach").
 	 */
-	WD_HOOK_BIND4 = 39,	     /* cgroup/bind4: a port another owner's socket holds */
-	WD_HOOK_BIND6 = 40,	     /* cgroup/bind6 */
-	WD_HOOK_KEY_PERMISSION = 41, /* a key or keyring made outside the sandbox */
-	WD_HOOK_FILE_IOCTL = 42,     /* TIOCSTI, TIOCLINUX: typing into a terminal */
-	WD_HOOK_NR = 43,
+	WD_HOOK_BIND4 = 39,		/* cgroup/bind4: a port another owner's socket holds */
+	WD_HOOK_BIND6 = 40,		/* cgroup/bind6 */
+	WD_HOOK_KEY_PERMISSION = 41,	/* a key or keyring made outside the sandbox */
+	WD_HOOK_FILE_IOCTL = 42,	/* TIOCSTI, TIOCLINUX: typing into a terminal */
+	WD_HOOK_EGRESS = 43,		/* cgroup_skb/egress: a packet to another owner's socket */
+	WD_HOOK_FILE_IOCTL_COMPAT = 44, /* the same from 32-bit processes (6.8+, some 6.1) */
+	WD_HOOK_NR = 45,
 };
 
 /* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */
