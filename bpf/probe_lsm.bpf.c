@@ -72,6 +72,8 @@ WD_PROBE_HOOK(path_chroot, wd_p_chroot, WD_ARM_CHROOT)
 WD_PROBE_HOOK(userns_create, wd_p_userns, WD_ARM_USERNS)
 WD_PROBE_HOOK(key_permission, wd_p_key_perm, WD_ARM_KEY_PERMISSION)
 WD_PROBE_HOOK(file_ioctl, wd_p_file_ioctl, WD_ARM_FILE_IOCTL)
+/* 6.8 and later (and some distribution kernels): only where the kernel has it. */
+WD_PROBE_HOOK(file_ioctl_compat, wd_p_file_ioctl_compat, WD_ARM_FILE_IOCTL_COMPAT)
 
 /* key_free cannot refuse: it is seen running for the key the test child made (and let go)
  * while it is armed. */

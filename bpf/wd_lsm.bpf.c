@@ -1287,6 +1287,24 @@ struct {
 	__type(value, struct wd_key_owner);
 } wd_keys SEC(".maps");
 
+/* Whether @key's type is called @name (@len bytes). */
+static __always_inline bool type_is(struct key *key, const char *name, int len)
+{
+	const char *t = BPF_CORE_READ(key, type, name);
+	char tn[20] = {};
+
+	if (!t || len >= (int)sizeof(tn))
+		return false;
+	bpf_probe_read_kernel_str(tn, sizeof(tn), t);
+	for (int i = 0; i < (int)sizeof(tn); i++) {
+		if (i > len)
+			break;
+		if (tn[i] != (i < len ? name[i] : '\0'))
+			return false;
+	}
+	return true;
+}
+
 static __always_inline bool node_keyring(struct key *key)
 {
 	const char *d = BPF_CORE_READ(key, description);
@@ -1307,7 +1325,14 @@ int BPF_PROG(wd_key_alloc, struct key *key, const struct cred *cred, unsigned lo
 
 	if (ret)
 		return ret;
-	if (!wd_current(&c) || (flags & KEY_ALLOC_UID_KEYRING) || node_keyring(key))
+	if (!wd_current(&c))
+		return 0;
+	/* request_key() of a key the kernel cannot find starts /sbin/request-key outside the
+	 * sandbox, as root, to make it (a DNS lookup for dns_resolver keys: a way out). The
+	 * authorisation key for that upcall is refused. */
+	if (type_is(key, ".request_key_auth", 17))
+		return confine(&c, WD_HOOK_KEY_PERMISSION, 0, 0, true);
+	if ((flags & KEY_ALLOC_UID_KEYRING) || node_keyring(key))
 		return 0;
 	o.cgid = c.cgid;
 	bpf_map_update_elem(&wd_keys, &k, &o, BPF_ANY);
@@ -1323,28 +1348,29 @@ int BPF_PROG(wd_key_free, struct key *key)
 	return 0;
 }
 
-/* The kernel's own keyrings (names starting with '.', which only the kernel may give:
- * .builtin_trusted_keys, .secondary_trusted_keys, .ima, ...) and the public keys in them, which
- * the kernel searches with the caller's credentials to check a signature (IMA appraisal of an
- * exec, fs-verity): searching and viewing them gives nothing away. */
-#define KEY_NEED_VIEW	1
-#define KEY_NEED_SEARCH 4
+/* The kernel's own keyrings (keyrings named with a leading '.', a name userspace cannot give a
+ * keyring: .builtin_trusted_keys, .secondary_trusted_keys, .ima, ...) and the keys built into
+ * the kernel, which it searches with the caller's credentials to check a signature (IMA
+ * appraisal of an exec, fs-verity): searching and viewing them gives nothing away. A key
+ * that is no keyring may have any name, and an asymmetric key added later may be a private
+ * one (KEYCTL_PKEY_SIGN needs only search): neither is the kernel's. */
+#define KEY_NEED_VIEW	 1
+#define KEY_NEED_SEARCH	 4
+#define KEY_FLAG_BUILTIN 6
 
 static __always_inline bool kernel_key(struct key *key, unsigned int need)
 {
 	const char *d = BPF_CORE_READ(key, description);
-	const char *t = BPF_CORE_READ(key, type, name);
-	char c = 0, tn[12] = {};
+	unsigned long flags = BPF_CORE_READ(key, flags);
+	char c = 0;
 
-	if (d)
-		bpf_probe_read_kernel(&c, 1, d);
-	if (c == '.')
-		return true;
 	if (need != KEY_NEED_VIEW && need != KEY_NEED_SEARCH)
 		return false;
-	if (t)
-		bpf_probe_read_kernel(tn, sizeof(tn) - 1, t);
-	return has_prefix(tn, "asymmetric") && tn[10] == '\0';
+	if (flags & (1UL << KEY_FLAG_BUILTIN))
+		return true;
+	if (d)
+		bpf_probe_read_kernel(&c, 1, d);
+	return c == '.' && type_is(key, "keyring", 7);
 }
 
 /* The key reference is read with bpf_get_func_arg: its BTF type points to a struct declared but
@@ -1392,16 +1418,27 @@ int wd_key_permission(unsigned long long *ctx)
 #define TIOCSTI	  0x5412
 #define TIOCLINUX 0x541C
 
-SEC("lsm/file_ioctl")
-int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+static __always_inline int ioctl_gate(unsigned int cmd, __u16 hook)
 {
 	struct wd_ctx c;
 
-	if (ret)
-		return ret;
 	if ((cmd != TIOCSTI && cmd != TIOCLINUX) || !wd_current(&c))
 		return 0;
-	return confine(&c, WD_HOOK_FILE_IOCTL, cmd, 0, true);
+	return confine(&c, hook, cmd, 0, true);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ret ? ret : ioctl_gate(cmd, WD_HOOK_FILE_IOCTL);
+}
+
+/* 32-bit processes' ioctls, on kernels that give them a hook of their own (6.8, and some
+ * distribution kernels before). */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(wd_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ret ? ret : ioctl_gate(cmd, WD_HOOK_FILE_IOCTL_COMPAT);
 }
 
 /* ---- Changes to the file system: one write model ---------------------------------------------

@@ -105,6 +105,9 @@ const struct wd_lsm_hook wd_lsm_hooks[] = {
 	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_UNLINK))"),
 	HOOK("file_ioctl", "wd_file_ioctl", "wd_p_file_ioctl", WD_ARM_FILE_IOCTL,
 	     WD_HOOK_FILE_IOCTL, false, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
+	HOOK("file_ioctl_compat", "wd_file_ioctl_compat", "wd_p_file_ioctl_compat",
+	     WD_ARM_FILE_IOCTL_COMPAT, WD_HOOK_FILE_IOCTL_COMPAT, true, WD_NEED_CONFINE,
+	     "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
 };
 
 const size_t wd_lsm_hooks_n = sizeof(wd_lsm_hooks) / sizeof(wd_lsm_hooks[0]);
@@ -235,6 +238,7 @@ const char *wd_confine_text(const struct wd_event *e)
 	case WD_HOOK_KEY_PERMISSION:
 		return "confinement: a sandbox cannot use keys or keyrings made outside it";
 	case WD_HOOK_FILE_IOCTL:
+	case WD_HOOK_FILE_IOCTL_COMPAT:
 		return "confinement: a sandbox cannot push input into a terminal";
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:

@@ -189,7 +189,8 @@ static void entries_are_distinct(void **state)
 /* The kernel's own hooks of newer kernels are marked optional; the others are not. */
 static void optional_hooks(void **state)
 {
-	const char *opt[] = {"file_truncate", "inode_set_acl", "inode_remove_acl"};
+	const char *opt[] = {"file_truncate", "inode_set_acl", "inode_remove_acl",
+			     "file_ioctl_compat"};
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
