@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# vm tier: grant nothing (issue 16). A sandboxed root on the embedded default policy reaches no
+# service of the node unless its policy names it: a credential agent on 127.0.0.1:8200 (and ::1,
+# and through 0.0.0.0, :: and ::ffff:127.0.0.1), the stub resolver on 127.0.0.53:53, an API socket
+# and a datagram socket under /run, an agent's abstract socket, keys another process put in the
+# user's keyrings, another sandbox's listeners, the reuseport group of the node's listener, the
+# terminal it was started from. Every stand-in service is started outside the sandbox first and
+# answers a client outside it, so a refusal can only be warden's; inside, the attempt must fail
+# with the errno and a DENY event of the very process that tried (its pid) naming the
+# destination. The same kinds of service started inside the sandbox stay reachable with no DENY
+# event, and so do the node's services that a policy names.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$(dirname "$0")/../.." || exit 1
+WARDEN=${WARDEN:-build/warden}
+WARDEN=$(realpath "$WARDEN")
+PY=/usr/bin/python3 # the system's: exec from the home directory is not what we test here
+SIPY=$PWD/tests/helpers/standin.py
+REACH=$PWD/tests/helpers/reach.py
+E=/run/wdn-ev          # events, logs, the outside stand-ins' ready files: no sandbox writes here
+RUN=/run/wdtest-engine # the node's API sockets
+rm -rf "$E" "$RUN"
+mkdir -p "$E" "$RUN"
+D=$(mktemp -d /root/wdn-a.XXXXXX)  # sandbox A's workdir (the run on the default policy)
+DB=$(mktemp -d /root/wdn-b.XXXXXX) # sandbox B's workdir (the other sandbox, serving)
+TMPSOCK=/tmp/wdn-a-$$.sock         # sandbox A's own socket in /tmp
+plan 54
+
+outside=()
+b_run=
+KU=
+KUS=
+KW=
+cleanup() {
+	[ ${#outside[@]} -eq 0 ] || kill "${outside[@]}" 2>/dev/null
+	[ -z "$b_run" ] || kill "$b_run" 2>/dev/null
+	for k in $KU $KUS $KW; do "$PY" "$SIPY" key-drop "$k" >/dev/null 2>&1; done
+	rm -rf "$D" "$DB" "$RUN" "$TMPSOCK"
+}
+trap cleanup EXIT
+
+# await FILE...: each appears within 30 s (a stand-in's ready file)
+await() {
+	local f
+	for f in "$@"; do
+		for _ in $(seq 300); do [ -e "$f" ] && break; sleep 0.1; done
+		[ -e "$f" ] || return 1
+	done
+}
+
+# --- the node's services: stand-ins outside every sandbox --------------------------------------
+standin() { # NAME ARGS...
+	local name=$1
+	shift
+	"$PY" "$SIPY" "$@" --ready "$E/$name.ready" >>"$E/standin.log" 2>&1 &
+	outside+=($!)
+}
+# The credential agent's IPv4 listener is in a reuseport group: a sandbox must not join it.
+standin cred4 tcp 127.0.0.1 8200 --reuseport
+standin cred6 tcp ::1 8200
+standin stub udp 127.0.0.53 53
+standin api unix "$RUN/api.sock"
+standin dgram unix-dgram "$RUN/dgram.sock"
+standin agent abstract wdtest-agent
+standin agent2 abstract wdtest-agent2
+await "$E"/{cred4,cred6,stub,api,dgram,agent,agent2}.ready
+up=$?
+check "the node's stand-in services listen" "$(cat "$E/standin.log")" test "$up" = 0
+# Keys another process of the same user put in the user keyring (@u) and in the user-session
+# keyring (@us, the session keyring of every process of the user that has none of its own), with
+# the kernel's default permissions; and one in @u whose permissions let every process of the user
+# do everything with it, so that only warden can refuse it.
+KU=$("$PY" "$SIPY" key wdtest-token-u "token-u-$$" --ring user 2>>"$E/standin.log")
+KUS=$("$PY" "$SIPY" key wdtest-token-us "token-us-$$" --ring user-session 2>>"$E/standin.log")
+KW=$("$PY" "$SIPY" key wdtest-token-w "token-w-$$" --ring user --perm 0x3f3f0000 2>>"$E/standin.log")
+ctl=
+for a in "tcp 127.0.0.1 8200" "tcp ::1 8200" "udp 127.0.0.53 53" "unix $RUN/api.sock" \
+	"unix-dgram $RUN/dgram.sock" "abstract wdtest-agent" "abstract wdtest-agent2" \
+	"key-read ${KU:-none}" "key-read ${KUS:-none}" "key-read ${KW:-none}" \
+	"key-search wdtest-token-u" "key-link ${KW:-none}"; do
+	# shellcheck disable=SC2086 # the words of $a are reach.py's arguments
+	got=$("$PY" "$REACH" $a 2>&1)
+	[ "$got" = ok ] || ctl="$ctl; $a: $got"
+done
+check "each stand-in answers a client outside the sandbox (keys $KU $KUS $KW)" "${ctl#; }" test -z "$ctl"
+
+# --- what runs inside the sandboxes -------------------------------------------------------------
+# r NAME CMD...: runs CMD, prints "R NAME <its one line> pid=<its pid>" (the pid the events name).
+# serve NAME ARGS...: a stand-in of this sandbox's own, in the background ("S NAME pid").
+# ready NAME...: waits for this sandbox's stand-ins to listen.
+cat >"$E/lib.sh" <<'LIB'
+WD=$PWD
+servers=
+r() {
+	name=$1
+	shift
+	got=$(sh -c 'echo $$ >"$0"; exec "$@"' "$WD/$name.pid" "$@" 2>>"$WD/clients.err" | tail -n1)
+	echo "R $name $got pid=$(cat "$WD/$name.pid" 2>/dev/null)"
+}
+serve() {
+	name=$1
+	shift
+	"$PY" "$SIPY" "$@" --ready "$WD/$name.ready" >/dev/null 2>>"$WD/servers.err" &
+	echo "S $name $!"
+	servers="$servers $!"
+}
+ready() {
+	for n in "$@"; do
+		i=0
+		while [ ! -e "$WD/$n.ready" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	done
+}
+LIB
+export PY SIPY REACH E RUN DB KU KUS KW TMPSOCK
+
+# Sandbox B serves TCP, a unix socket in its workdir and an abstract socket, reaches them itself,
+# and keeps serving until sandbox A has tried them.
+cat >"$DB/b.sh" <<'B'
+. "$E/lib.sh"
+serve b-tcp tcp 127.0.0.1 8400
+serve b-unix unix "$WD/api.sock"
+serve b-abstract abstract wdtest-sandbox-b
+ready b-tcp b-unix b-abstract
+r b-tcp "$PY" "$REACH" tcp 127.0.0.1 8400
+r b-unix "$PY" "$REACH" unix "$WD/api.sock"
+r b-abstract "$PY" "$REACH" abstract wdtest-sandbox-b
+touch "$WD/b.ready"
+i=0
+while [ ! -e "$WD/b.stop" ] && [ $i -lt 2400 ]; do sleep 0.1; i=$((i + 1)); done
+kill $servers
+wait
+B
+(cd "$DB" && exec "$WARDEN" run -i test:node-b --events "$E/events-b" -- sh "$DB/b.sh") \
+	>"$E/out-b" 2>"$E/err-b" &
+b_run=$!
+await "$DB/b.ready" || echo "# sandbox B never became ready: $(head -c 300 "$E/err-b")"
+
+# Sandbox A, on the default policy: the node's services and B's are refused; its own are not.
+cat >"$D/a.sh" <<'A'
+. "$E/lib.sh"
+# 1. the credential agent on loopback, by every name of it
+r cred4 "$PY" "$REACH" tcp 127.0.0.1 8200
+r cred6 "$PY" "$REACH" tcp ::1 8200
+r cred-any4 "$PY" "$REACH" tcp 0.0.0.0 8200
+r cred-any6 "$PY" "$REACH" tcp :: 8200
+r cred-mapped "$PY" "$REACH" tcp ::ffff:127.0.0.1 8200
+# 2. the stub resolver
+r stub "$PY" "$REACH" udp 127.0.0.53 53
+# 3. the API sockets under /run
+r api "$PY" "$REACH" unix "$RUN/api.sock"
+r dgram "$PY" "$REACH" unix-dgram "$RUN/dgram.sock"
+# 4. an agent's abstract socket
+r agent "$PY" "$REACH" abstract wdtest-agent
+# 5. keys made outside
+r key-read-u "$PY" "$REACH" key-read "$KU"
+r key-read-us "$PY" "$REACH" key-read "$KUS"
+r key-search-u "$PY" "$REACH" key-search wdtest-token-u
+r key-search-us "$PY" "$REACH" key-search wdtest-token-us
+r key-link-u "$PY" "$REACH" key-link "$KU"
+r key-link-us "$PY" "$REACH" key-link "$KUS"
+r key-read-w "$PY" "$REACH" key-read "$KW"
+r key-search-w "$PY" "$REACH" key-search wdtest-token-w
+r key-link-w "$PY" "$REACH" key-link "$KW"
+# 6. the other sandbox's servers
+r b-tcp "$PY" "$REACH" tcp 127.0.0.1 8400
+r b-unix "$PY" "$REACH" unix "$DB/api.sock"
+r b-abstract "$PY" "$REACH" abstract wdtest-sandbox-b
+# 9. joining the credential agent's reuseport group
+r reuseport "$PY" "$REACH" reuseport 127.0.0.1 8200
+# 5, 7. the sandbox's own keys and servers
+r key-own "$PY" "$REACH" key-own
+serve in-tcp4 tcp 127.0.0.1 8300
+serve in-tcp6 tcp ::1 8300
+serve in-tcp-2 tcp 127.0.0.2 8200
+serve in-udp4 udp 127.0.0.1 5300
+serve in-udp6 udp ::1 5300
+serve in-stub udp 127.0.0.54 53
+serve in-unix-wd unix "$WD/api.sock"
+serve in-unix-tmp unix "$TMPSOCK"
+serve in-dgram unix-dgram "$WD/dgram.sock"
+serve in-abstract abstract wdtest-inside-a
+ready in-tcp4 in-tcp6 in-tcp-2 in-udp4 in-udp6 in-stub in-unix-wd in-unix-tmp in-dgram in-abstract
+r in-tcp4 "$PY" "$REACH" tcp 127.0.0.1 8300
+r in-tcp6 "$PY" "$REACH" tcp ::1 8300
+r in-tcp-2 "$PY" "$REACH" tcp 127.0.0.2 8200
+r in-udp4 "$PY" "$REACH" udp 127.0.0.1 5300
+r in-udp6 "$PY" "$REACH" udp ::1 5300
+r in-stub "$PY" "$REACH" udp 127.0.0.54 53
+r in-unix-wd "$PY" "$REACH" unix "$WD/api.sock"
+r in-unix-tmp "$PY" "$REACH" unix "$TMPSOCK"
+r in-dgram "$PY" "$REACH" unix-dgram "$WD/dgram.sock"
+r in-abstract "$PY" "$REACH" abstract wdtest-inside-a
+kill $servers
+wait
+A
+(cd "$D" && exec "$WARDEN" run -i test:node --events "$E/events-a" -- sh "$D/a.sh") \
+	>"$E/out-a" 2>"$E/err-a"
+rc_a=$?
+touch "$DB/b.stop"
+wait "$b_run"
+rc_b=$?
+b_run=
+
+# 8. A policy that names the node's services: those are reachable, nothing else of the node is.
+cat >"$E/named.yaml" <<'POLICY'
+version: 1
+name: wdtest-named
+identities: ["test:*"]
+exec:
+  allow: [/usr/, /bin/, /lib/, /lib64/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: ["${workdir}/", /tmp/, /dev/null]
+network:
+  allow:
+    - to: 127.0.0.1
+      ports: [8200]
+    - unix: /run/wdtest-engine/api.sock
+    - abstract: "wdtest-agent"
+POLICY
+cat >"$D/named.sh" <<'N'
+. "$E/lib.sh"
+r named-cred4 "$PY" "$REACH" tcp 127.0.0.1 8200
+r named-api "$PY" "$REACH" unix "$RUN/api.sock"
+r named-agent "$PY" "$REACH" abstract wdtest-agent
+r named-cred6 "$PY" "$REACH" tcp ::1 8200
+r named-stub "$PY" "$REACH" udp 127.0.0.53 53
+r named-dgram "$PY" "$REACH" unix-dgram "$RUN/dgram.sock"
+r named-agent2 "$PY" "$REACH" abstract wdtest-agent2
+N
+(cd "$D" && exec "$WARDEN" run -i test:node -p "$E/named.yaml" --events "$E/events-named" -- \
+	sh "$D/named.sh") >"$E/out-named" 2>"$E/err-named"
+rc_named=$?
+
+# 10. The terminal warden was started from, on the default policy: no keystrokes pushed into it.
+(cd "$D" && "$PY" - "$WARDEN" "$PY" "$REACH" "$D/tty.pid" "$E/events-tty" >"$E/out-tty" 2>&1) <<'PY'
+import os, pty, sys
+warden, py, reach, pidfile, events = sys.argv[1:]
+pid, fd = pty.fork()  # the child gets the pty as its controlling terminal
+if pid == 0:
+    os.execv(warden, [warden, "run", "-i", "test:node", "--events", events, "--", "sh", "-c",
+                      'echo $$ > "$0"; exec "$@"', pidfile, py, reach, "tiocsti"])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+PY
+
+# --- what happened --------------------------------------------------------------------------
+# res NAME OUT: what NAME's client printed; pid_of NAME OUT: its pid
+res() { sed -n "s/^R $1 \(.*\) pid=[0-9]*\$/\1/p" "$2" | head -n1; }
+pid_of() { sed -n "s/^R $1 .* pid=\([0-9]*\)\$/\1/p" "$2" | head -n1; }
+# denials EVENTS PID: the DENY events of that process; has_denial EVENTS PID [ERE]: one (naming ERE)
+denials() { [ -n "$2" ] && grep -F " pid=$2 " "$1" | grep -F " DENY "; }
+has_denial() { denials "$1" "$2" | grep -Eq -- "${3:-.}"; }
+no_denial_at_all() { [ -s "$1" ] && ! grep -qF ' DENY ' "$1"; }
+# all_named ID-ERE EVENTS...: every line names identity and sandbox
+all_named() {
+	local id=$1
+	shift
+	[ -s "$1" ] && ! cat "$@" | grep -Evq "^warden\[$id sb-[0-9a-f]+\]: "
+}
+# refused OUT EVENTS NAME ERRNO-ERE DEST-ERE: the client saw errno=ERRNO, and a DENY event of its
+# process names the destination
+refused() {
+	local got pid
+	got=$(res "$3" "$1")
+	pid=$(pid_of "$3" "$1")
+	if ! printf '%s\n' "$got" | grep -Eqx "errno=($4)"; then
+		fail "$3 refused" "sandbox saw '$got', want errno=$4; $(denials "$2" "$pid" | head -n2)"
+	elif ! denials "$2" "$pid" | grep -Eq -- "$5"; then
+		fail "$3 refused" "no DENY event of pid ${pid:-?} matching /$5/; its events: $(grep -F " pid=$pid " "$2" | head -n3)"
+	else
+		pass "$3 refused: $got, with a DENY event naming it"
+	fi
+}
+# reached OUT EVENTS NAME: the client got its answer, and its process drew no DENY event
+reached() {
+	local got pid
+	got=$(res "$3" "$1")
+	pid=$(pid_of "$3" "$1")
+	if [ "$got" != ok ]; then
+		fail "$3 reachable" "sandbox saw '$got', want ok; $(denials "$2" "$pid" | head -n2)"
+	elif denials "$2" "$pid" | grep -q .; then
+		fail "$3 reachable" "but DENY events: $(denials "$2" "$pid" | head -n2)"
+	else
+		pass "$3 reachable, no DENY event"
+	fi
+}
+A_OUT=$E/out-a A_EV=$E/events-a
+touch "$A_EV" "$E/events-b" "$E/events-named" "$E/events-tty"
+
+check "sandbox A (default policy) exit status 0" "exit $rc_a; stderr: $(head -c 600 "$E/err-a")" test "$rc_a" = 0
+# 1.
+refused "$A_OUT" "$A_EV" cred4 EPERM '127\.0\.0\.1:8200'
+refused "$A_OUT" "$A_EV" cred6 EPERM '\[::1\]:8200'
+refused "$A_OUT" "$A_EV" cred-any4 EPERM '(0\.0\.0\.0|127\.0\.0\.1):8200'
+refused "$A_OUT" "$A_EV" cred-any6 EPERM '\[(::|::1)\]:8200'
+refused "$A_OUT" "$A_EV" cred-mapped EPERM '127\.0\.0\.1\]?:8200'
+# 2.
+refused "$A_OUT" "$A_EV" stub EPERM '127\.0\.0\.53:53'
+# 3.
+refused "$A_OUT" "$A_EV" api EPERM 'api\.sock'
+refused "$A_OUT" "$A_EV" dgram EPERM 'dgram\.sock'
+# 4.
+refused "$A_OUT" "$A_EV" agent EPERM 'wdtest-agent'
+# 5. The kernel reports a refusal by the LSM in its own words: keyctl(KEYCTL_READ) turns a refused
+# lookup of the key into ENOKEY, a keyring search a refused key into EACCES, and a key the
+# sandbox no longer possesses (a session keyring of its own) meets the key's own permissions
+# first, EACCES without asking the LSM. So for the keys with the default permissions only the
+# refusal is asserted; the key whose permissions allow everything can only be refused by warden,
+# and that refusal must be reported.
+for k in key-read-u key-read-us key-search-u key-search-us key-link-u key-link-us; do
+	got=$(res "$k" "$A_OUT")
+	case $got in
+	errno=EPERM | errno=EACCES | errno=ENOKEY) pass "$k refused: $got" ;;
+	*) fail "$k refused" "sandbox saw '$got', want errno=EPERM, EACCES or ENOKEY" ;;
+	esac
+done
+refused "$A_OUT" "$A_EV" key-read-w 'EPERM|EACCES|ENOKEY' 'key'
+refused "$A_OUT" "$A_EV" key-search-w 'EPERM|EACCES|ENOKEY' 'key'
+refused "$A_OUT" "$A_EV" key-link-w 'EPERM|EACCES|ENOKEY' 'key'
+reached "$A_OUT" "$A_EV" key-own
+# 6.
+check "sandbox B exit status 0" "exit $rc_b; stderr: $(head -c 600 "$E/err-b")" test "$rc_b" = 0
+refused "$A_OUT" "$A_EV" b-tcp EPERM '127\.0\.0\.1:8400'
+refused "$A_OUT" "$A_EV" b-unix EPERM 'api\.sock'
+refused "$A_OUT" "$A_EV" b-abstract EPERM 'wdtest-sandbox-b'
+reached "$E/out-b" "$E/events-b" b-tcp
+reached "$E/out-b" "$E/events-b" b-unix
+reached "$E/out-b" "$E/events-b" b-abstract
+check "sandbox B reported events, and no DENY among them" "$(grep -F ' DENY ' "$E/events-b" | head -n3)" \
+	no_denial_at_all "$E/events-b"
+# 9. EADDRINUSE would be the kernel keeping the group to its owner; EPERM is warden, with an event.
+got=$(res reuseport "$A_OUT")
+pid=$(pid_of reuseport "$A_OUT")
+case $got in
+errno=EADDRINUSE) pass "reuseport: joining the node listener's group refused: $got" ;;
+errno=EPERM)
+	check "reuseport: joining the node listener's group refused: $got" \
+		"no DENY event of pid $pid naming 8200" has_denial "$A_EV" "$pid" 8200
+	;;
+*) fail "reuseport: joining the node listener's group refused" "sandbox saw '$got', want errno=EPERM or errno=EADDRINUSE" ;;
+esac
+# 7.
+for n in in-tcp4 in-tcp6 in-tcp-2 in-udp4 in-udp6 in-stub in-unix-wd in-unix-tmp in-dgram in-abstract; do
+	reached "$A_OUT" "$A_EV" "$n"
+done
+bad=
+while read -r _ name spid; do
+	d=$(denials "$A_EV" "$spid" | head -n1)
+	[ -z "$d" ] || bad="$bad; $name: $d"
+done < <(grep '^S ' "$A_OUT")
+check "sandbox A's own servers drew no DENY event ($(grep -c '^S ' "$A_OUT") servers)" "${bad#; }" \
+	test -z "$bad" -a "$(grep -c '^S ' "$A_OUT")" = 10
+# 8.
+check "named policy: exit status 0" "exit $rc_named; stderr: $(head -c 600 "$E/err-named")" test "$rc_named" = 0
+reached "$E/out-named" "$E/events-named" named-cred4
+reached "$E/out-named" "$E/events-named" named-api
+reached "$E/out-named" "$E/events-named" named-agent
+refused "$E/out-named" "$E/events-named" named-cred6 EPERM '\[::1\]:8200'
+refused "$E/out-named" "$E/events-named" named-stub EPERM '127\.0\.0\.53:53'
+refused "$E/out-named" "$E/events-named" named-dgram EPERM 'dgram\.sock'
+refused "$E/out-named" "$E/events-named" named-agent2 EPERM 'wdtest-agent2'
+# 10.
+tty_pid=$(cat "$D/tty.pid" 2>/dev/null)
+check "TIOCSTI into the starting terminal refused: $(grep -ao '^errno=[A-Z]*' "$E/out-tty" | head -n1)" \
+	"$(head -c 300 "$E/out-tty")" grep -aq '^errno=EPERM' "$E/out-tty"
+check "and reported" "no DENY event of pid ${tty_pid:-?}: $(head -n3 "$E/events-tty")" \
+	has_denial "$E/events-tty" "$tty_pid"
+# The node's services outlived every attempt (no sandbox took them down or over).
+ctl=
+for a in "tcp 127.0.0.1 8200" "unix $RUN/api.sock" "abstract wdtest-agent" "key-read ${KU:-none}" \
+	"key-read ${KW:-none}"; do
+	# shellcheck disable=SC2086
+	got=$("$PY" "$REACH" $a 2>&1)
+	[ "$got" = ok ] || ctl="$ctl; $a: $got"
+done
+check "the node's services still answer outside, its keys are still there" "${ctl#; }" test -z "$ctl"
+check "every event names identity and sandbox" \
+	"$(cat "$A_EV" "$E/events-b" "$E/events-named" | grep -Ev '^warden\[test:node(-b)? sb-' | head -n2)" \
+	all_named 'test:node(-b)?' "$A_EV" "$E/events-b" "$E/events-named"
+
+done_testing
