@@ -19,24 +19,36 @@ char LICENSE[] SEC("license") = "GPL";
  * the caller's sandbox: its own test server or database, never the node's credential agent or
  * resolver on the same loopback, nor another sandbox's server. Sockets made before the sandbox
  * existed, or outside it and passed in, carry nothing and are nobody's own. */
+/* wd_sk.flags: the socket's last connect or send was allowed only because nothing listened
+ * there on loopback; a packet of it that goes elsewhere (a NAT rule of the node rewrote it) is
+ * no longer that, and needs an address rule. */
+#define WD_SK_LOOPBACK_ONLY 0x1
+
+struct wd_sk {
+	__u64 owner; /* the sandbox cgroup id of the process that made the socket */
+	__u32 flags; /* WD_SK_* */
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64); /* the sandbox cgroup id of the process that made the socket */
+	__type(value, struct wd_sk);
 } wd_sk_owner SEC(".maps");
 
 SEC("cgroup/sock_create")
 int wd_sock_owner(struct bpf_sock *ctx)
 {
 	struct wd_sandbox *sb;
-	__u64 cgid = wd_cgroup_sandbox(&sb), *o;
+	__u64 cgid = wd_cgroup_sandbox(&sb);
+	struct wd_sk *o;
 
 	if (!cgid)
 		return 1;
 	o = bpf_sk_storage_get(&wd_sk_owner, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (o)
-		*o = cgid;
+		o->owner = cgid;
 	return 1; /* tagging only: which sockets may be made is the LSM's socket_create */
 }
 
@@ -89,8 +101,8 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
+	struct wd_sk *o;
 	__u32 len;
-	__u64 *o;
 
 	if (wd_is_v4mapped(addr)) {
 		__builtin_memcpy(&t.ipv4.daddr, addr + 12, 4);
@@ -110,7 +122,7 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 	if (!sk)
 		return 0;
 	o = bpf_sk_storage_get(&wd_sk_owner, sk, 0, 0);
-	*owner = o ? *o : 0;
+	*owner = o ? o->owner : 0;
 	bpf_sk_release(sk);
 	return 1;
 }
@@ -125,6 +137,13 @@ static __always_inline bool is_loopback(const __u8 a[16])
 		if (a[i])
 			return false;
 	return a[15] == 1;
+}
+
+/* Multicast (224.0.0.0/4, ff00::/8): delivered to every member, not to the one socket a lookup
+ * finds. */
+static __always_inline bool is_multicast(const __u8 a[16])
+{
+	return wd_is_v4mapped(a) ? (a[12] & 0xf0) == 0xe0 : a[0] == 0xff;
 }
 
 static __always_inline bool is_unspecified(const __u8 a[16])
@@ -149,7 +168,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	__u8 addr[16], proto = (__u8)ctx->protocol, verdict = WD_V_DENY;
 	__u32 rule_id = WD_RULE_DEFAULT;
 	__u64 owner = 0;
-	bool any;
+	bool any, nothing = false;
 
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
@@ -177,14 +196,29 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	}
 	if (cfg) {
 		verdict = wd_net_decide(sb->policy_id, addr, port, proto, &rule_id);
-		if (verdict == WD_V_NONE && cfg->sandbox_rule) {
+		/* The sandbox's own listeners are TCP and UDP ones, found by one lookup:
+		 * multicast reaches every member, and other protocols have no lookup. */
+		if (verdict == WD_V_NONE && cfg->sandbox_rule &&
+		    (proto == IPPROTO_TCP || proto == IPPROTO_UDP) && !is_multicast(addr)) {
 			int found = listener_owner(ctx, addr, port_be, proto, &owner);
 
-			if ((found && owner == cgid) || (!found && is_loopback(addr))) {
+			if (found && owner == cgid) {
 				verdict = WD_V_ALLOW;
 				rule_id = cfg->sandbox_rule;
+			} else if (!found && is_loopback(addr)) {
+				verdict = WD_V_ALLOW;
+				rule_id = cfg->sandbox_rule;
+				nothing = true;
 			}
 		}
+	}
+	if (ctx->sk) {
+		struct wd_sk *m = bpf_sk_storage_get(&wd_sk_owner, ctx->sk, 0, 0);
+
+		if (m && nothing)
+			m->flags |= WD_SK_LOOPBACK_ONLY;
+		else if (m)
+			m->flags &= ~WD_SK_LOOPBACK_ONLY;
 	}
 	return wd_net_report(cgid, sb, cfg, addr, port, proto, hook, verdict, rule_id) ? 0 : 1;
 }
@@ -306,7 +340,9 @@ struct pkt {
 	__u8 proto;
 };
 
-/* 1: a UDP datagram or a TCP SYN, parsed; 0: anything else (let through); -1: cannot tell. */
+/* 1: a UDP datagram, a TCP SYN or a packet of another protocol (ping), parsed (the ports only
+ * for TCP and UDP); 0: a packet of an established TCP connection (let through); -1: cannot
+ * tell. */
 static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 sk_proto)
 {
 	__u32 off;
@@ -336,10 +372,11 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 sk_
 		p->len = sizeof(p->t.ipv6);
 		/* Extension headers before TCP or UDP (hop-by-hop, destination options) are not
 		 * walked: such a packet of a TCP or UDP socket cannot be told, so it is refused. */
-		if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP)
-			return sk_proto == IPPROTO_TCP || sk_proto == IPPROTO_UDP ? -1 : 0;
+		if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP &&
+		    (sk_proto == IPPROTO_TCP || sk_proto == IPPROTO_UDP))
+			return -1;
 	} else {
-		return 0;
+		return -1; /* an IP socket's packet that is neither IPv4 nor IPv6 */
 	}
 	p->proto = nexthdr;
 	if (nexthdr == IPPROTO_UDP) {
@@ -374,17 +411,18 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 sk_
 		}
 		return 1;
 	}
-	return 0;
+	return 1; /* another protocol: the address alone */
 }
 
 static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 {
 	struct wd_policy_cfg *cfg;
 	struct wd_sandbox *sb;
-	struct bpf_sock *sk;
+	struct bpf_sock *sk, *own;
+	struct wd_sk *o, *mine = NULL;
 	struct pkt p = {};
 	__u32 rule_id = WD_RULE_DEFAULT;
-	__u64 cgid = skb_sandbox(skb, &sb), *o, owner;
+	__u64 cgid = skb_sandbox(skb, &sb), owner;
 	struct wd_event *e;
 	__u8 verdict, decision;
 	int r;
@@ -393,14 +431,21 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 		return held_only ? 1 : 0;
 	if (held_only && !(sb->flags & WD_SB_HELD))
 		return 1;
-	sk = skb->sk;
-	if (sk)
-		sk = bpf_sk_fullsock(sk);
-	r = parse(skb, &p, sk ? sk->protocol : 0);
+	own = skb->sk;
+	if (own)
+		own = bpf_sk_fullsock(own);
+	if (!own)
+		return 1; /* the kernel's answers on a connection's behalf (SYN-ACK of a listener)
+			   */
+	r = parse(skb, &p, own->protocol);
 	if (r == 0)
 		return 1;
 	cfg = wd_policy(sb->policy_id);
-	if (r > 0) {
+	mine = bpf_sk_storage_get(&wd_sk_owner, own, 0, 0);
+	/* TCP and UDP to one socket: the socket the kernel finds decides, as the connect and
+	 * send hooks did. Multicast reaches every member and other protocols (ping, anything a
+	 * socket family lets through) have no such lookup: the address rules alone. */
+	if (r > 0 && (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) && !is_multicast(p.daddr)) {
 		/* Constant sizes: the verifier wants to see the tuple's length. */
 		bool v4 = p.len == sizeof(p.t.ipv4);
 
@@ -412,17 +457,22 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 			sk = bpf_sk_lookup_udp(skb, &p.t, sizeof(p.t.ipv4), BPF_F_CURRENT_NETNS, 0);
 		else
 			sk = bpf_sk_lookup_udp(skb, &p.t, sizeof(p.t.ipv6), BPF_F_CURRENT_NETNS, 0);
-		if (!sk)
-			return 1;
-		o = bpf_sk_storage_get(&wd_sk_owner, sk, 0, 0);
-		owner = o ? *o : 0;
-		bpf_sk_release(sk);
-		if (owner == cgid)
-			return 1;
+		if (!sk) {
+			/* Nothing here: a remote peer the hooks decided on, or loopback where
+			 * nothing listens; but not a packet that a NAT rule of the node took
+			 * from such a loopback destination to another one. */
+			if (!(mine && (mine->flags & WD_SK_LOOPBACK_ONLY)) || is_loopback(p.daddr))
+				return 1;
+		} else {
+			o = bpf_sk_storage_get(&wd_sk_owner, sk, 0, 0);
+			owner = o ? o->owner : 0;
+			bpf_sk_release(sk);
+			if (owner == cgid)
+				return 1;
+		}
 	}
-	/* Another owner's socket, or a packet that cannot be told: only an address rule lets it
-	 * through. Reported without a process: the kernel may send it from any context; the
-	 * socket's owner uid is the one known. */
+	/* Another owner's socket, a rewritten destination, or a packet that cannot be told: only
+	 * an address rule lets it through. */
 	verdict = cfg && r > 0 ? wd_net_decide(sb->policy_id, p.daddr, bpf_ntohs(p.dport), p.proto,
 					       &rule_id)
 			       : WD_V_DENY;
@@ -430,6 +480,8 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 		return 1; /* the connect or send hook reported it */
 	decision = cfg && (cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
 	wd_hit(rule_id);
+	/* Reported without a process (the kernel may send from any context) but with the
+	 * socket's owner uid. */
 	e = wd_event_reserve_n(WD_EV_CONNECT, cgid, WD_EVENT_SHORT_SIZE);
 	if (e) {
 		wd_event_decision(e, cgid, sb->policy_id, rule_id, decision, WD_HOOK_EGRESS);
@@ -440,6 +492,10 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 		__builtin_memcpy(e->addr, p.daddr, 16);
 		wd_event_submit(e);
 	}
+	/* A dropped datagram's sender gets EPERM. A dropped SYN's connect(2) waits out the
+	 * kernel's SYN retries (ETIMEDOUT): TCP passes no other error of a SYN's transmission
+	 * back, and 6.1 lets no cgroup_skb program choose the error. Only a node's NAT rule or a
+	 * race brings a SYN here that the connect hook let through. */
 	return decision == WD_DEC_DENY ? 0 : 1;
 }
 

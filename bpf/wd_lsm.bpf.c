@@ -20,6 +20,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define BPF_FS_MAGIC	    0xcafe4a11
 #define CLONE_INTO_CGROUP   0x200000000ULL
 #define SOCK_TYPE_MASK	    0xf
+#define SOCK_STREAM	    1
+#define SOCK_DGRAM	    2
 #define SOCK_RAW	    3
 #define SOCK_PACKET	    10
 #define S_IFSOCK	    0140000
@@ -29,9 +31,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_ISGID		    0002000
 #define RENAME_EXCHANGE	    2
 #define __O_TMPFILE	    020000000
+#define IPPROTO_ICMP	    1
+#define IPPROTO_TCP	    6
+#define IPPROTO_UDP	    17
+#define IPPROTO_ICMPV6	    58
 #define IPPROTO_SCTP	    132
 #define IPPROTO_MPTCP	    262
 #define SOL_IP		    0
+#define SOL_SOCKET	    1
+#define SO_BROADCAST	    6
 #define SOL_IPV6	    41
 #define IP_OPTIONS	    4
 #define IP_RETOPTS	    7
@@ -774,11 +782,17 @@ int BPF_PROG(wd_sock_create, int family, int type, int protocol, int kern, int r
 		 * raw is about seeing and forging packets below the IP hooks. */
 		if (ok && (t == SOCK_RAW || t == SOCK_PACKET) && family != AF_NETLINK)
 			ok = c.cfg->raw_families & (1ULL << family);
-		/* SCTP connectx and MPTCP's kernel-made subflows reach addresses that neither the
-		 * connect hooks nor socket_connect see. */
-		if ((family == AF_INET || family == AF_INET6) &&
-		    (protocol == IPPROTO_SCTP || protocol == IPPROTO_MPTCP))
-			ok = false;
+		/* Of the IP protocols, TCP, UDP and ping sockets: the ones every network hook
+		 * knows. SCTP connectx and MPTCP's kernel-made subflows reach addresses that
+		 * neither the connect hooks nor socket_connect see; UDP-Lite, DCCP and L2TP/IP
+		 * have no lookup of their own listeners, and some no connect or send hook. */
+		if (ok && (family == AF_INET || family == AF_INET6) && t != SOCK_RAW &&
+		    t != SOCK_PACKET)
+			ok = (t == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) ||
+			     (t == SOCK_DGRAM &&
+			      (protocol == 0 || protocol == IPPROTO_UDP ||
+			       (family == AF_INET && protocol == IPPROTO_ICMP) ||
+			       (family == AF_INET6 && protocol == IPPROTO_ICMPV6)));
 	}
 	decision = to_decision(&c, ok ? WD_V_ALLOW : WD_V_DENY);
 	if (decision == WD_DEC_ALLOW)
@@ -859,9 +873,11 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	have = sockaddr_dest(sock, sa, addr, &port);
 	if (have == 0)
 		return 0;
-	if (have > 0 && c.cfg && sock_is_own(&c, BPF_CORE_READ(sock, sk)))
-		return 0;
 	proto = BPF_CORE_READ(sock, sk, sk_protocol);
+	/* The cgroup hooks decide TCP and UDP; ping's sends do not all pass them. */
+	if (have > 0 && c.cfg && (proto == IPPROTO_TCP || proto == IPPROTO_UDP) &&
+	    sock_is_own(&c, BPF_CORE_READ(sock, sk)))
+		return 0;
 	if (have > 0 && c.cfg) {
 		struct in6_addr b6 = BPF_CORE_READ(sock, sk, __sk_common.skc_v6_rcv_saddr);
 		bool v4_bound = !b6.in6_u.u6_addr32[0] && !b6.in6_u.u6_addr32[1] &&
@@ -1134,11 +1150,13 @@ int BPF_PROG(wd_setsockopt, struct socket *sock, int level, int optname, int ret
 	if (ret)
 		return ret;
 	if (!((level == SOL_IP && optname == IP_OPTIONS) ||
-	      (level == SOL_IPV6 && (optname == IPV6_RTHDR || optname == IPV6_2292RTHDR))))
+	      (level == SOL_IPV6 && (optname == IPV6_RTHDR || optname == IPV6_2292RTHDR)) ||
+	      (level == SOL_SOCKET && optname == SO_BROADCAST)))
 		return 0;
 	if (!wd_current(&c))
 		return 0;
-	return confine(&c, WD_HOOK_SETSOCKOPT, optname, 0, true);
+	/* target: the option's level, so that events tell SO_BROADCAST from IP options. */
+	return confine(&c, WD_HOOK_SETSOCKOPT, optname, level, true);
 }
 
 /* ---- Confinement: what a sandboxed root could use to undo enforcement or leave --------------- */

@@ -139,7 +139,10 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		fputs("user-namespace", f);
 		break;
 	case WD_HOOK_SETSOCKOPT:
-		fprintf(f, "source-routing option=%u", e->port);
+		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+			fputs("broadcast", f);
+		else
+			fprintf(f, "source-routing option=%u", e->port);
 		break;
 	case WD_HOOK_FILE_RECEIVE:
 		fputs("receive-socket-from-outside", f);

@@ -191,6 +191,7 @@ static const char *confinement_name(Warden__V1__Confinement__What what)
 		[WARDEN__V1__CONFINEMENT__WHAT__KEYRING] = "Use Key",
 		[WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT] = "Terminal Input",
 		[WARDEN__V1__CONFINEMENT__WHAT__SHARED_PORT] = "Bind Shared Port",
+		[WARDEN__V1__CONFINEMENT__WHAT__BROADCAST] = "Broadcast",
 	};
 	unsigned w = (unsigned)what;
 

@@ -591,7 +591,9 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__USER_NAMESPACE;
 		break;
 	case WD_HOOK_SETSOCKOPT:
-		c->what = WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING;
+		c->what = e->lost == 1 /* SOL_SOCKET: SO_BROADCAST */
+				  ? WARDEN__V1__CONFINEMENT__WHAT__BROADCAST
+				  : WARDEN__V1__CONFINEMENT__WHAT__SOURCE_ROUTING;
 		c->socket_option = e->port;
 		break;
 	case WD_HOOK_FILE_RECEIVE:

@@ -224,6 +224,8 @@ const char *wd_confine_text(const struct wd_event *e)
 	case WD_HOOK_USERNS:
 		return "confinement: a sandbox cannot create user namespaces";
 	case WD_HOOK_SETSOCKOPT:
+		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+			return "confinement: a sandbox cannot send broadcasts";
 		return "confinement: a sandbox cannot use source routing";
 	case WD_HOOK_FILE_RECEIVE:
 		return "confinement: a sandbox cannot receive sockets from outside it";

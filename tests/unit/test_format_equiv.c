@@ -5,11 +5,11 @@
  * long ones) are formatted as warden JSON, OCSF JSON and RFC 5424 messages, and each
  * format's digest over all of them must be the one the stdio-based formatters of before the
  * fast paths produced (EXPECT_* below, recorded with this generator from commit 639519d, and
- * again when Confinement's enum gained KEYRING, TERMINAL_INPUT and SHARED_PORT: the generator
- * draws enum values from the descriptors, so every event after the first such draw changed), so
- * any byte that changes fails. The string escaper of the sinks (wd_json_buf_str) must also
- * write, string by string, what the stdio one of the command line (wd_json_str) writes, and the
- * numbers what printf writes. An event packed and decoded again as the sink threads decode it
+ * again when Confinement's enum gained KEYRING, TERMINAL_INPUT, SHARED_PORT and BROADCAST: the
+ * generator draws enum values from the descriptors, so every event after the first such draw
+ * changed), so any byte that changes fails. The string escaper of the sinks (wd_json_buf_str) must
+ * also write, string by string, what the stdio one of the command line (wd_json_str) writes, and
+ * the numbers what printf writes. An event packed and decoded again as the sink threads decode it
  * (wd_pb_arena_unpack) must format exactly as the event it came from. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,9 +28,9 @@
 #define EVENTS 4000
 
 /* Digests (FNV-1a 64 over each output's length and bytes) of the formats of before. */
-#define EXPECT_JSON   0x75fb308c8e323e1dull
-#define EXPECT_OCSF   0x9272c4f83fd2006bull
-#define EXPECT_SYSLOG 0x2dffd48d6274099eull
+#define EXPECT_JSON   0x894dcd87779116afull
+#define EXPECT_OCSF   0xe2e7973ab7447728ull
+#define EXPECT_SYSLOG 0x4d8fd16e2375e4e7ull
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
