@@ -57,7 +57,8 @@ bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *
 	"passed in from outside, confinement"
 #define WD_DEGRADED_ENFORCED                                                                       \
 	"network connect and send rules, and which loopback listeners are the sandbox's own "      \
-	"(cgroup/sock_create, connect4, connect6, sendmsg4, sendmsg6, bind4, bind6)"
+	"(cgroup/sock_create, connect4, connect6, sendmsg4, sendmsg6, bind4, bind6, and "          \
+	"cgroup_skb/egress on every UDP datagram and TCP SYN)"
 
 /* The rule text of a confinement denial (a WD_EV_CONFINE event), naming what was refused:
  * "confinement: a sandbox cannot create user namespaces". Static strings. */
