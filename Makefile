@@ -56,6 +56,10 @@ UNIT_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 HOST_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/host/test_*.c))
 VM_TESTS   := $(patsubst %.c,$(OUT)/%,$(wildcard tests/vm/test_*.c))
 TEST_HELPERS := $(OUT)/tests/helpers/preload.so
+# A 32-bit program for the compat ioctl path (tests/helpers/sti32.S): x86_64 machines only.
+ifeq ($(shell uname -m),x86_64)
+TEST_HELPERS += $(OUT)/tests/helpers/sti32
+endif
 TESTS      := $(UNIT_TESTS) $(HOST_TESTS) $(VM_TESTS) $(TEST_HELPERS)
 
 .PHONY: all tests check check-unit check-host check-vm run setup clean format format-check
@@ -148,6 +152,12 @@ $(OUT)/tests/helpers/%.so: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $<
+
+# No libc, so no i386 libraries needed: binutils assembles and links it for i386.
+$(OUT)/tests/helpers/%: tests/helpers/%.S
+	$(call msg,AS32,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -m32 -nostdlib -static -o $@ $<
 
 setup:
 	$(Q)scripts/setup

@@ -9,6 +9,8 @@ seconds, 600 by default, so a test that dies leaves nothing behind for long).
 
     standin.py tcp HOST PORT [--reuseport]   a credential agent: answers "token=..." and closes
     standin.py udp HOST PORT                 a stub resolver: answers every datagram
+        --log FILE (tcp, udp): appends a line for every client served ("tcp HOST:PORT from PEER",
+        "udp HOST:PORT from PEER got DATA"), so that a test can tell that nobody reached it
     standin.py unix PATH                     a stream API socket (the directory is made)
     standin.py unix-dgram PATH               a datagram unix socket: answers senders with names
     standin.py abstract NAME                 an abstract unix stream socket (NAME without the NUL)
@@ -18,12 +20,21 @@ seconds, 600 by default, so a test that dies leaves nothing behind for long).
         HEX: its permissions (keyctl setperm), e.g. 0x3f3f0000: everything for the possessor and
         for every process of the user; without it, the kernel's default (the user may only view)
     standin.py key-drop SERIAL               invalidates a key added so (the test cleaning up)
+    standin.py pkey DESC [--ring RING] [--perm HEX]
+                                             adds an "asymmetric" key holding a private RSA key
+        made for the occasion (1024 bits, PKCS#8: the kernel needs its pkcs8_key_parser module),
+        as an agent's signing key; prints its serial and exits
+    standin.py shm KEY | msgq KEY            makes a System V shared memory segment (one page)
+        or message queue with the IPC key KEY (decimal or 0x hex), mode 0600; prints its id
+    standin.py ipc-drop shm|msgq ID          removes it (IPC_RMID)
 
 Only the Python standard library: keyctl(1) is not installed where the tests run, so keys are
-added with the add_key(2) system call through ctypes.
+added with the add_key(2) system call through ctypes, and the RSA key is made here (no openssl).
 """
 import ctypes
+import math
 import os
+import random
 import signal
 import socket
 import sys
@@ -58,6 +69,86 @@ def keyctl(op, *args):
         raise OSError(e, os.strerror(e))
 
 
+def rsa_pkcs8(bits=1024):
+    """A new RSA private key, DER-encoded PKCS#8 (PrivateKeyInfo around an RSAPrivateKey). Only
+    for a test: made with the system's randomness, but protects nothing."""
+    rnd = random.SystemRandom()
+    small = [p for p in range(3, 2000, 2) if all(p % d for d in range(3, int(p ** 0.5) + 1, 2))]
+
+    def probable_prime(n):
+        if any(n % p == 0 for p in small):
+            return False
+        d, r = n - 1, 0
+        while d % 2 == 0:
+            d, r = d // 2, r + 1
+        for _ in range(32):  # Miller-Rabin
+            x = pow(rnd.randrange(2, n - 2), d, n)
+            if x in (1, n - 1):
+                continue
+            for _ in range(r - 1):
+                x = pow(x, 2, n)
+                if x == n - 1:
+                    break
+            else:
+                return False
+        return True
+
+    def prime(nbits):
+        while True:
+            # the top two bits set, so that the product has exactly 2 * nbits bits (the kernel
+            # takes RSA keys of a few sizes only)
+            n = rnd.getrandbits(nbits) | (3 << (nbits - 2)) | 1
+            if probable_prime(n) and math.gcd(e, n - 1) == 1:
+                return n
+
+    e = 65537
+    p = prime(bits // 2)
+    q = prime(bits // 2)
+    while q == p:
+        q = prime(bits // 2)
+    d = pow(e, -1, (p - 1) * (q - 1))
+
+    def tlv(tag, body):
+        n = len(body)
+        if n < 0x80:
+            return bytes([tag, n]) + body
+        ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        return bytes([tag, 0x80 | len(ln)]) + ln + body
+
+    def integer(x):  # unsigned: a leading zero byte when the top bit is set
+        return tlv(0x02, x.to_bytes(x.bit_length() // 8 + 1, "big"))
+
+    rsa = tlv(0x30, b"".join(integer(x) for x in (0, p * q, e, d, p, q, d % (p - 1), d % (q - 1),
+                                                  pow(q, -1, p))))
+    rsa_encryption = bytes.fromhex("06092a864886f70d0101010500")  # OID 1.2.840.113549.1.1.1, NULL
+    return tlv(0x30, integer(0) + tlv(0x30, rsa_encryption) + tlv(0x04, rsa))
+
+
+def add_pkey(desc, ring):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    der = rsa_pkcs8()
+    serial = libc.syscall(ctypes.c_long(SYS_ADD_KEY), b"asymmetric", desc.encode(), der,
+                          ctypes.c_size_t(len(der)), ctypes.c_long(RINGS[ring]))
+    if serial < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return serial
+
+
+# <sys/ipc.h>, <sys/shm.h>, <sys/msg.h>
+IPC_CREAT, IPC_RMID = 0o1000, 0
+
+
+def ipc(what, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    rc = getattr(libc, what)(*args)
+    if rc < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return rc
+
+
 def ready(path):
     if path:
         tmp = path + ".tmp"
@@ -67,11 +158,22 @@ def ready(path):
     print("ready", flush=True)
 
 
-def serve_stream(s, ready_file):
+def where(a):
+    return ("[%s]:%d" if ":" in a[0] else "%s:%d") % a[:2]
+
+
+def note(log, line):
+    with open(log, "a") as f:
+        f.write(line + "\n")
+
+
+def serve_stream(s, ready_file, log=None):
     s.listen(64)
     ready(ready_file)
     while True:
-        c, _ = s.accept()
+        c, peer = s.accept()
+        if log:
+            note(log, "tcp %s from %s" % (where(s.getsockname()), where(peer)))
         try:
             c.sendall(TOKEN)
         except OSError:
@@ -79,10 +181,12 @@ def serve_stream(s, ready_file):
         c.close()
 
 
-def serve_dgram(s, ready_file):
+def serve_dgram(s, ready_file, log=None):
     ready(ready_file)
     while True:
-        _, peer = s.recvfrom(4096)
+        data, peer = s.recvfrom(4096)
+        if log:
+            note(log, "udp %s from %s got %r" % (where(s.getsockname()), where(peer), data))
         if not peer:  # an unnamed unix socket cannot be answered
             continue
         try:
@@ -114,12 +218,13 @@ def unix_socket(path, kind):
 
 def main(argv):
     args, i = [], 1
-    opts = {"ready": None, "ttl": "600", "ring": "user", "perm": None, "reuseport": False}
+    opts = {"ready": None, "ttl": "600", "ring": "user", "perm": None, "reuseport": False,
+            "log": None}
     while i < len(argv):
         a = argv[i]
         if a == "--reuseport":
             opts["reuseport"] = True
-        elif a in ("--ready", "--ttl", "--ring", "--perm"):
+        elif a in ("--ready", "--ttl", "--ring", "--perm", "--log"):
             opts[a[2:]] = argv[i + 1]
             i += 1
         else:
@@ -138,6 +243,22 @@ def main(argv):
         return 0
     if what == "key-drop":
         keyctl(KEYCTL_INVALIDATE, int(args[0]))
+        return 0
+    if what == "pkey":
+        serial = add_pkey(args[0], opts["ring"])
+        if opts["perm"]:
+            keyctl(KEYCTL_SETPERM, serial, int(opts["perm"], 16))
+        print(serial, flush=True)
+        return 0
+    if what == "shm":
+        print(ipc("shmget", int(args[0], 0), ctypes.c_size_t(4096), IPC_CREAT | 0o600), flush=True)
+        return 0
+    if what == "msgq":
+        print(ipc("msgget", int(args[0], 0), IPC_CREAT | 0o600), flush=True)
+        return 0
+    if what == "ipc-drop":
+        ctl = {"shm": "shmctl", "msgq": "msgctl"}[args[0]]
+        ipc(ctl, int(args[1]), IPC_RMID, None)
         return 0
 
     cleanup = []
@@ -159,11 +280,11 @@ def main(argv):
         if opts["reuseport"]:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         s.bind((args[0], int(args[1])))
-        serve_stream(s, opts["ready"])
+        serve_stream(s, opts["ready"], opts["log"])
     elif what == "udp":
         s = inet_socket(args[0], socket.SOCK_DGRAM)
         s.bind((args[0], int(args[1])))
-        serve_dgram(s, opts["ready"])
+        serve_dgram(s, opts["ready"], opts["log"])
     elif what == "unix":
         s = unix_socket(args[0], socket.SOCK_STREAM)
         cleanup.append(args[0])
