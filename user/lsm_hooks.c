@@ -102,7 +102,7 @@ const struct wd_lsm_hook wd_lsm_hooks[] = {
 	HOOK("key_permission", "wd_key_permission", "wd_p_key_perm", WD_ARM_KEY_PERMISSION,
 	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
 	HOOK("key_free", "wd_key_free", "wd_p_key_free", WD_ARM_KEY_FREE, WD_HOOK_KEY_PERMISSION,
-	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_UNLINK))"),
+	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))"),
 	HOOK("file_ioctl", "wd_file_ioctl", "wd_p_file_ioctl", WD_ARM_FILE_IOCTL,
 	     WD_HOOK_FILE_IOCTL, false, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
 	HOOK("file_ioctl_compat", "wd_file_ioctl_compat", "wd_p_file_ioctl_compat",

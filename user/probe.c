@@ -728,8 +728,8 @@ static int act(unsigned arm, const struct act_paths *ap)
 
 		if (k < 0)
 			return ACT_SETUP_FAILED;
-		/* Its last reference goes: the kernel's key collector frees it soon after. */
-		return res(syscall(SYS_keyctl, KEYCTL_UNLINK, k, KEY_SPEC_PROCESS_KEYRING));
+		/* Invalidated: the kernel's key collector unlinks it and frees it soon after. */
+		return res(syscall(SYS_keyctl, KEYCTL_INVALIDATE, k));
 	}
 	case WD_ARM_FILE_IOCTL:
 		if (pipe2(sv, O_CLOEXEC))
@@ -881,6 +881,8 @@ static void lsm_act(struct lsm_run *lr, const char *cgroup2)
 	char cg[PATH_MAX + 64] = "", procs[PATH_MAX + 80];
 	int cmd[2] = {-1, -1}, out[2] = {-1, -1}, err, fd, st;
 	bool dead = false, have_dir = false;
+	size_t key_free_i = wd_lsm_hooks_n;
+	int key_free_r = 0;
 	struct stat sb;
 	pid_t pid = -1;
 
@@ -954,14 +956,26 @@ static void lsm_act(struct lsm_run *lr, const char *cgroup2)
 				h->action);
 			continue;
 		}
-		/* The key collector runs on its own, moments after the child let go of its key. */
-		for (int ms = 0; arm == WD_ARM_KEY_FREE && r == 0 && ms < 3000; ms += 10) {
-			if (__atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST))
+		__atomic_store_n(&lr->skel->bss->wd_p_arm, 0, __ATOMIC_SEQ_CST);
+		/* The key collector runs on its own, some time after the child let go of its key:
+		 * judged once the other hooks are done (the probe programs know the key without
+		 * the arm). */
+		if (arm == WD_ARM_KEY_FREE) {
+			key_free_i = i;
+			key_free_r = r;
+			continue;
+		}
+		judge(lr, i, r, __atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST));
+	}
+	if (key_free_i < wd_lsm_hooks_n) {
+		unsigned long long *calls = &lr->skel->bss->wd_p_calls[WD_ARM_KEY_FREE];
+
+		for (int ms = 0; key_free_r == 0 && ms < 10000; ms += 10) {
+			if (__atomic_load_n(calls, __ATOMIC_SEQ_CST))
 				break;
 			usleep(10000);
 		}
-		__atomic_store_n(&lr->skel->bss->wd_p_arm, 0, __ATOMIC_SEQ_CST);
-		judge(lr, i, r, __atomic_load_n(&lr->skel->bss->wd_p_calls[arm], __ATOMIC_SEQ_CST));
+		judge(lr, key_free_i, key_free_r, __atomic_load_n(calls, __ATOMIC_SEQ_CST));
 	}
 out:
 	if (lr->skel)
