@@ -58,14 +58,9 @@ static __always_inline __u32 mapped4(const __u32 w[4])
 	return !w[0] && !w[1] && w[2] == bpf_htonl(0xffff) ? w[3] : 0;
 }
 
-/* The destination of a sock_addr call as IPv6 or IPv4-mapped IPv6, the unspecified address
- * replaced by where it really goes (wd_normalize_any). */
-static __always_inline void dest_addr(struct bpf_sock_addr *ctx, bool v6, bool send, __u8 addr[16])
+/* The address of a sock_addr call as IPv6 or IPv4-mapped IPv6. */
+static __always_inline void ctx_addr(struct bpf_sock_addr *ctx, bool v6, __u8 addr[16])
 {
-	struct bpf_sock *sk = ctx->sk;
-	__u32 src4 = 0;
-	bool v4_bound = false;
-
 	if (v6) {
 		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
 			      ctx->user_ip6[3]};
@@ -74,6 +69,17 @@ static __always_inline void dest_addr(struct bpf_sock_addr *ctx, bool v6, bool s
 	} else {
 		wd_v4mapped(addr, ctx->user_ip4);
 	}
+}
+
+/* The unspecified destination @addr of a connect or send replaced by where it really goes
+ * (wd_normalize_any). */
+static __always_inline void normalize_dest(struct bpf_sock_addr *ctx, bool v6, bool send,
+					   __u8 addr[16])
+{
+	struct bpf_sock *sk = ctx->sk;
+	__u32 src4 = 0;
+	bool v4_bound = false;
+
 	/* The source a send names (IP_PKTINFO; on an IPv6 socket, a v4-mapped IPV6_PKTINFO,
 	 * which a send to ::ffff:0.0.0.0 takes as its IPv4 source), else the bound one. */
 	if (send && !v6) {
@@ -146,14 +152,6 @@ static __always_inline bool is_multicast(const __u8 a[16])
 	return wd_is_v4mapped(a) ? (a[12] & 0xf0) == 0xe0 : a[0] == 0xff;
 }
 
-static __always_inline bool is_unspecified(const __u8 a[16])
-{
-	for (int i = wd_is_v4mapped(a) ? 12 : 0; i < 16; i++)
-		if (a[i])
-			return false;
-	return true;
-}
-
 /* Refusing from a sock_addr program returns EPERM to the caller. The address rules decide
  * first (deny wins); what they leave open, "to: sandbox" allows when the receiving socket is
  * this sandbox's own, or when nothing is there on loopback (the kernel then answers as it
@@ -170,16 +168,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	__u64 owner = 0;
 	bool any, nothing = false;
 
-	if (v6) {
-		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-			      ctx->user_ip6[3]};
-
-		__builtin_memcpy(addr, w, 16);
-	} else {
-		wd_v4mapped(addr, ctx->user_ip4);
-	}
-	any = is_unspecified(addr);
-	dest_addr(ctx, v6, send, addr);
+	ctx_addr(ctx, v6, addr);
+	any = wd_is_unspecified(addr);
+	if (any)
+		normalize_dest(ctx, v6, send, addr);
 	if (any && v6) {
 		__u32 w[4];
 
@@ -223,78 +215,78 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u64 cgid, struct 
 	return wd_net_report(cgid, sb, cfg, addr, port, proto, hook, verdict, rule_id) ? 0 : 1;
 }
 
-static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, bool send, __u16 hook)
+/* The sandbox a sock_addr call is decided for, or 0 and in *@answer what to return without
+ * deciding. These programs are attached to sandbox cgroups: a socket that reaches them belongs
+ * to a sandbox, so not finding it (a cgroup namespace hiding the real depth, say) refuses. The
+ * @held versions are attached where cgroups the kernel holds may appear (below): they decide for
+ * held sandboxes only, and leave everything else (other cgroups, sandboxes with programs of
+ * their own once adopted) to the programs attached there, if any. */
+static __always_inline __u64 find_sandbox(bool held, struct wd_sandbox **sb, int *answer)
 {
-	struct wd_sandbox *sb;
-	__u64 cgid = wd_cgroup_sandbox(&sb);
+	__u64 cgid = wd_cgroup_sandbox(sb);
 
-	/* These programs are attached to sandbox cgroups only: a socket that reaches them belongs
-	 * to a sandbox, so not finding it (a cgroup namespace hiding the real depth, say) must
-	 * refuse, not allow. */
-	if (!cgid)
+	*answer = held ? 1 : 0;
+	if (!cgid || (held && !((*sb)->flags & WD_SB_HELD)))
 		return 0;
-	return decide(ctx, cgid, sb, v6, send, hook);
+	return cgid;
 }
 
-/* The same for cgroups the kernel holds (below): attached where such cgroups may appear, they
- * decide for held sandboxes only and leave everything else (other cgroups, and sandboxes with
- * their own programs once adopted) to the programs attached there, if any. */
-static __always_inline int hold_gate(struct bpf_sock_addr *ctx, bool v6, bool send, __u16 hook)
+static __always_inline int gate(struct bpf_sock_addr *ctx, bool v6, bool send, __u16 hook,
+				bool held)
 {
 	struct wd_sandbox *sb;
-	__u64 cgid = wd_cgroup_sandbox(&sb);
+	int answer;
+	__u64 cgid = find_sandbox(held, &sb, &answer);
 
-	if (!cgid || !(sb->flags & WD_SB_HELD))
-		return 1;
-	return decide(ctx, cgid, sb, v6, send, hook);
+	return cgid ? decide(ctx, cgid, sb, v6, send, hook) : answer;
 }
 
 SEC("cgroup/connect4")
 int wd_connect4(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, false, false, WD_HOOK_CONNECT4);
+	return gate(ctx, false, false, WD_HOOK_CONNECT4, false);
 }
 
 SEC("cgroup/connect6")
 int wd_connect6(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, true, false, WD_HOOK_CONNECT6);
+	return gate(ctx, true, false, WD_HOOK_CONNECT6, false);
 }
 
 SEC("cgroup/sendmsg4")
 int wd_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, false, true, WD_HOOK_SENDMSG4);
+	return gate(ctx, false, true, WD_HOOK_SENDMSG4, false);
 }
 
 SEC("cgroup/sendmsg6")
 int wd_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return gate(ctx, true, true, WD_HOOK_SENDMSG6);
+	return gate(ctx, true, true, WD_HOOK_SENDMSG6, false);
 }
 
 SEC("cgroup/connect4")
 int wd_hold_connect4(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, false, false, WD_HOOK_CONNECT4);
+	return gate(ctx, false, false, WD_HOOK_CONNECT4, true);
 }
 
 SEC("cgroup/connect6")
 int wd_hold_connect6(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, true, false, WD_HOOK_CONNECT6);
+	return gate(ctx, true, false, WD_HOOK_CONNECT6, true);
 }
 
 SEC("cgroup/sendmsg4")
 int wd_hold_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, false, true, WD_HOOK_SENDMSG4);
+	return gate(ctx, false, true, WD_HOOK_SENDMSG4, true);
 }
 
 SEC("cgroup/sendmsg6")
 int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return hold_gate(ctx, true, true, WD_HOOK_SENDMSG6);
+	return gate(ctx, true, true, WD_HOOK_SENDMSG6, true);
 }
 
 /* ---- Packets: the socket that really receives -----------------------------------------------
@@ -419,29 +411,30 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 	struct wd_policy_cfg *cfg;
 	struct wd_sandbox *sb;
 	struct bpf_sock *sk, *own;
-	struct wd_sk *o, *mine = NULL;
+	struct wd_sk *o, *mine;
 	struct pkt p = {};
 	__u32 rule_id = WD_RULE_DEFAULT;
-	__u64 cgid = skb_sandbox(skb, &sb), owner;
+	__u64 cgid, owner;
 	struct wd_event *e;
 	__u8 verdict, decision;
 	int r;
 
-	if (!cgid)
-		return held_only ? 1 : 0;
-	if (held_only && !(sb->flags & WD_SB_HELD))
-		return 1;
+	/* The packet first: most are of established TCP connections, let through without
+	 * looking for the sandbox. */
 	own = skb->sk;
 	if (own)
 		own = bpf_sk_fullsock(own);
 	if (!own)
-		return 1; /* the kernel's answers on a connection's behalf (SYN-ACK of a listener)
-			   */
+		return 1; /* the kernel's answers on a connection's behalf (a listener's SYN-ACK) */
 	r = parse(skb, &p, own->protocol);
 	if (r == 0)
 		return 1;
+	cgid = skb_sandbox(skb, &sb);
+	if (!cgid)
+		return held_only ? 1 : 0;
+	if (held_only && !(sb->flags & WD_SB_HELD))
+		return 1;
 	cfg = wd_policy(sb->policy_id);
-	mine = bpf_sk_storage_get(&wd_sk_owner, own, 0, 0);
 	/* TCP and UDP to one socket: the socket the kernel finds decides, as the connect and
 	 * send hooks did. Multicast reaches every member and other protocols (ping, anything a
 	 * socket family lets through) have no such lookup: the address rules alone. */
@@ -461,6 +454,7 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 			/* Nothing here: a remote peer the hooks decided on, or loopback where
 			 * nothing listens; but not a packet that a NAT rule of the node took
 			 * from such a loopback destination to another one. */
+			mine = bpf_sk_storage_get(&wd_sk_owner, own, 0, 0);
 			if (!(mine && (mine->flags & WD_SK_LOOPBACK_ONLY)) || is_loopback(p.daddr))
 				return 1;
 		} else {
@@ -486,10 +480,7 @@ static __always_inline int egress(struct __sk_buff *skb, bool held_only)
 	if (e) {
 		wd_event_decision(e, cgid, sb->policy_id, rule_id, decision, WD_HOOK_EGRESS);
 		e->uid = bpf_get_socket_uid(skb);
-		e->family = wd_is_v4mapped(p.daddr) ? AF_INET : AF_INET6;
-		e->proto = p.proto;
-		e->port = bpf_ntohs(p.dport);
-		__builtin_memcpy(e->addr, p.daddr, 16);
+		wd_event_dest(e, p.daddr, bpf_ntohs(p.dport), p.proto);
 		wd_event_submit(e);
 	}
 	/* A dropped datagram's sender gets EPERM. A dropped SYN's connect(2) waits out the
@@ -528,24 +519,14 @@ static __always_inline int bind_decide(struct bpf_sock_addr *ctx, __u64 cgid, st
 
 	if (!port_be)
 		return 1; /* the kernel picks a free port */
-	if (v6) {
-		__u32 w[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-			      ctx->user_ip6[3]};
-
-		__builtin_memcpy(addr, w, 16);
-	} else {
-		wd_v4mapped(addr, ctx->user_ip4);
-	}
+	ctx_addr(ctx, v6, addr);
 	if (!listener_owner(ctx, addr, port_be, proto, &owner) || owner == cgid)
 		return 1;
 	wd_hit(WD_RULE_DEFAULT);
 	e = wd_event_reserve_n(WD_EV_CONFINE, cgid, WD_EVENT_SHORT_SIZE);
 	if (e) {
 		wd_event_task(e, cgid, sb->policy_id, WD_RULE_DEFAULT, WD_DEC_DENY, hook);
-		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
-		e->proto = proto;
-		e->port = bpf_ntohs(port_be);
-		__builtin_memcpy(e->addr, addr, 16);
+		wd_event_dest(e, addr, bpf_ntohs(port_be), proto);
 		wd_event_submit(e);
 	}
 	return 0;
@@ -554,13 +535,10 @@ static __always_inline int bind_decide(struct bpf_sock_addr *ctx, __u64 cgid, st
 static __always_inline int bind_gate(struct bpf_sock_addr *ctx, bool v6, __u16 hook, bool held)
 {
 	struct wd_sandbox *sb;
-	__u64 cgid = wd_cgroup_sandbox(&sb);
+	int answer;
+	__u64 cgid = find_sandbox(held, &sb, &answer);
 
-	if (!cgid)
-		return held ? 1 : 0;
-	if (held && !(sb->flags & WD_SB_HELD))
-		return 1;
-	return bind_decide(ctx, cgid, sb, v6, hook);
+	return cgid ? bind_decide(ctx, cgid, sb, v6, hook) : answer;
 }
 
 SEC("cgroup/bind4")

@@ -208,20 +208,10 @@ static __always_inline void wd_event_task(struct wd_event *e, __u64 cgid, __u32 
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	e->cgroup_id = cgid;
-	e->policy_id = policy_id;
-	e->rule_id = rule_id;
+	wd_event_decision(e, cgid, policy_id, rule_id, decision, hook);
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->decision = decision;
-	e->hook = hook;
-	e->ppid = 0;
-	e->op = 0;
-	e->family = 0;
-	e->proto = 0;
-	e->port = 0;
-	e->lost = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
@@ -279,6 +269,15 @@ static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
 	__builtin_memcpy(a + 12, &ip4_be, 4);
 }
 
+/* 0.0.0.0 (as ::ffff:0.0.0.0) or ::. */
+static __always_inline bool wd_is_unspecified(const __u8 a[16])
+{
+	for (int i = wd_is_v4mapped(a) ? 12 : 0; i < 16; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
 /* The unspecified address reaches this host, and the rules must meet where it really goes:
  * - 0.0.0.0 (or ::ffff:0.0.0.0): the socket's own source address when it has one (bound, or
  *   given by IP_PKTINFO / a v4-mapped IPV6_PKTINFO on a send), else 127.0.0.1;
@@ -288,12 +287,9 @@ static __always_inline void wd_v4mapped(__u8 a[16], __u32 ip4_be)
  * v4-mapped address and this is a connect. */
 static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4, bool v4_bound)
 {
-	bool v4 = wd_is_v4mapped(a), zero = true;
+	bool v4 = wd_is_v4mapped(a);
 
-	for (int i = v4 ? 12 : 0; i < 16; i++)
-		if (a[i])
-			zero = false;
-	if (!zero)
+	if (!wd_is_unspecified(a))
 		return;
 	if (v4 && src4) {
 		__builtin_memcpy(a + 12, &src4, 4);
@@ -304,6 +300,16 @@ static __always_inline void wd_normalize_any(__u8 a[16], __u32 src4, bool v4_bou
 	} else {
 		a[15] = 1;
 	}
+}
+
+/* The destination of a network event. */
+static __always_inline void wd_event_dest(struct wd_event *e, const __u8 addr[16], __u16 port,
+					  __u8 proto)
+{
+	e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
+	e->proto = proto;
+	e->port = port;
+	__builtin_memcpy(e->addr, addr, 16);
 }
 
 /* Counts the rule, reports a connect or send decided as @verdict (WD_V_NONE: nothing allowed
@@ -323,10 +329,7 @@ static __always_inline bool wd_net_report(__u64 cgid, struct wd_sandbox *sb,
 	e = wd_event_reserve_n(WD_EV_CONNECT, cgid, WD_EVENT_SHORT_SIZE);
 	if (e) {
 		wd_event_task(e, cgid, sb->policy_id, rule_id, decision, hook);
-		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
-		e->proto = proto;
-		e->port = port;
-		__builtin_memcpy(e->addr, addr, 16);
+		wd_event_dest(e, addr, port, proto);
 		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY;

@@ -883,11 +883,8 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 		bool v4_bound = !b6.in6_u.u6_addr32[0] && !b6.in6_u.u6_addr32[1] &&
 				b6.in6_u.u6_addr32[2] == bpf_htonl(0xffff);
 
-		bool any = true;
+		bool any = wd_is_unspecified(addr);
 
-		for (int i = 0; i < 16; i++)
-			if (addr[i] && !(i == 10 || i == 11))
-				any = false;
 		src4 = BPF_CORE_READ(sock, sk, __sk_common.skc_rcv_saddr);
 		wd_normalize_any(addr, src4, v4_bound && hook == WD_HOOK_SOCK_CONNECT);
 		verdict = wd_net_decide(c.sb->policy_id, addr, port, proto, &rule_id);
@@ -904,10 +901,7 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
 	if (e) {
 		wd_event_task(e, c.cgid, wd_policy_id(&c), rule_id, decision, hook);
 		event_exe(e, &c);
-		e->family = wd_is_v4mapped(addr) ? AF_INET : AF_INET6;
-		e->proto = proto;
-		e->port = port;
-		__builtin_memcpy(e->addr, addr, 16);
+		wd_event_dest(e, addr, port, proto);
 		wd_event_submit(e);
 	}
 	return decision == WD_DEC_DENY ? -EPERM : 0;

@@ -602,19 +602,16 @@ bad:
 	return -EINVAL;
 }
 
-static void parse_net_addr(struct parser *ps, yaml_node_t *n, const char *where,
-			   struct wd_net_list *list, yaml_node_t **vals)
+/* An item with "to:" an address (@vals: its to, ports and protocol; to is there). */
+static void parse_net_addr(struct parser *ps, const char *where, struct wd_net_list *list,
+			   yaml_node_t **vals)
 {
 	struct wd_net_rule r = {0};
 	char why[200];
 	const char *s;
 	bool ok = true;
 
-	(void)n;
-	if (!vals[0]) {
-		err_at(ps, n, "missing key \"to\" in %s: the address, CIDR or any", where);
-		ok = false;
-	} else if ((s = nonempty_scalar(ps, vals[0], "to"))) {
+	if ((s = nonempty_scalar(ps, vals[0], "to"))) {
 		if (parse_cidr(s, &r, why, sizeof(why))) {
 			err_at(ps, vals[0], "bad address in %s: %s", where, why);
 			ok = false;
@@ -671,7 +668,7 @@ static void parse_net_addr(struct parser *ps, yaml_node_t *n, const char *where,
 	} else {
 		ok = false;
 	}
-	if (ok && vals[0])
+	if (ok)
 		r.text = ps_strdup(ps, (const char *)vals[0]->data.scalar.value);
 	if (!ok || !r.text) {
 		free(r.ports);
@@ -820,7 +817,7 @@ static void parse_net_item(struct parser *ps, yaml_node_t *n, const char *where,
 		ps->p->sandbox_loc.col = (int)vals[0]->start_mark.column + 1;
 		return;
 	}
-	parse_net_addr(ps, n, where, &ps->p->net[effect], vals);
+	parse_net_addr(ps, where, &ps->p->net[effect], vals);
 }
 
 static void parse_network(struct parser *ps, yaml_node_t *v)
