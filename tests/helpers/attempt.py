@@ -212,6 +212,11 @@ def main(argv):
         s.sendmsg([b"x"], [(socket.IPPROTO_IP, 7, opt)], 0, ("127.0.0.1", int(args[1])))
     elif action == "sctp":
         socket.socket(socket.AF_INET, socket.SOCK_STREAM, 132).close()
+    elif action == "ip-proto":  # a datagram socket of another IP protocol (UDP-Lite 136, ...)
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM, int(args[0])).close()
+    elif action == "broadcast":
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        b.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     elif action == "unix-dgram":
         u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         u.sendto(b"x", args[0])

@@ -14,7 +14,7 @@ W=/tmp/wdt
 E=/run/wdt-ev
 rm -rf "$W" "$E"
 mkdir -p "$W" "$E"
-plan 72
+plan 75
 
 # --- fixtures, made outside the sandbox ------------------------------------------------------
 cp /usr/bin/true "$W/payload"
@@ -127,6 +127,9 @@ r kcore $A read /proc/kcore
 r lsrr $A lsrr 10.99.0.2
 r retopts $A retopts 127.0.0.2 47003
 r sctp $A sctp
+r udplite $A ip-proto 136
+r l2tp $A ip-proto 115
+r broadcast $A broadcast
 r any-alias $A connect4 0.0.0.0 47002
 r unix-dgram $A unix-dgram $W/dgram.sock
 r truncate $A truncate $E/victim
@@ -218,6 +221,9 @@ is kcore errno=EPERM "DENY confine capability 17 "
 is lsrr errno=EPERM "DENY confine source-routing option=4 "
 is retopts errno=EPERM "DENY confine source-routing option=7 "
 is sctp errno=EPERM "DENY socket family=2 type=1 "
+is udplite errno=EPERM "DENY socket family=2 type=2 "
+is l2tp errno=EPERM "DENY socket family=2 type=2 "
+is broadcast errno=EPERM "DENY confine broadcast .*hook=socket_setsockopt"
 is any-alias errno=EPERM
 is unix-dgram errno=EPERM "DENY connect unix:/tmp/wdt/dgram.sock .*hook=unix_may_send .*files.read deny /tmp/wdt/dgram.sock"
 is truncate errno=EACCES "DENY truncate $E/victim .*hook=path_truncate"
