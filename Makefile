@@ -46,7 +46,7 @@ PB_SRCS    := $(patsubst proto/%.proto,$(OUT)/proto/%.pb-c.c,$(PROTOS))
 PB_HDRS    := $(PB_SRCS:.c=.h)
 PB_OBJS    := $(PB_SRCS:.c=.o)
 
-USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS  := $(wildcard user/*/*.c)
 USER_OBJS  := $(patsubst %.c,$(OUT)/%.o,$(USER_SRCS)) $(OUT)/gen/default_policy.o
 LIBWARDEN  := $(OUT)/libwarden.a
 WARDEN     := $(OUT)/warden

@@ -40,15 +40,15 @@
 #include <bpf/libbpf.h>
 
 #include "bench_events.skel.h"
-#include "bgthread.h"
-#include "event_pb.h"
-#include "nodeseq.h"
-#include "pipeline.h"
-#include "ringbuf.h"
-#include "rotate.h"
-#include "sink.h"
-#include "sink_file.h"
-#include "writebehind.h"
+#include "lib/bgthread.h"
+#include "event/event.h"
+#include "event/nodeseq.h"
+#include "export/pipeline.h"
+#include "enforce/ringbuf.h"
+#include "export/rotate.h"
+#include "export/sink.h"
+#include "export/sink_file.h"
+#include "export/writebehind.h"
 
 #define MAX_RATES      32
 #define MAX_PRODUCERS  64
@@ -60,7 +60,7 @@
 
 enum mode { M_RB, M_CONV, M_FILE, M_ALL, M_NR };
 static const char *const mode_name[M_NR] = {"rb-only", "convert", "file", "all-sinks"};
-/* The sinks' background threads, by name (user/bgthread.h). */
+/* The sinks' background threads, by name (user/lib/bgthread.h). */
 enum bg_kind { BG_GZIP, BG_WB, BG_SYNC, BG_NR };
 static const char *const bg_name[BG_NR] = {"wd-gzip", "wd-wb", "wd-sync"};
 static const char *const bg_what[BG_NR] = {"compression", "write-behind",
@@ -1508,8 +1508,8 @@ static size_t pick_best(const struct result *res, size_t n, struct result *best)
 
 /* The baselines for the file sink: what write()s of 1 MiB from one reused buffer get into a new
  * file in the scratch directory, per second (the file is removed after), plain or written behind
- * as the sinks write (user/writebehind.h). They bound any writer of files here, warden's or not;
- * on VMs whose fresh memory the host supplies on first touch, plain writes into the page cache
+ * as the sinks write (user/export/writebehind.h). They bound any writer of files here, warden's or
+ * not; on VMs whose fresh memory the host supplies on first touch, plain writes into the page cache
  * are far below the memory's and the disk's speed. Returns bytes/s, or 0. */
 static double write_ceiling(const char *dir, uint64_t bytes, bool behind)
 {

@@ -5,7 +5,7 @@
  * for the test child's action, and counts its calls. A kernel that loads and attaches LSM
  * programs without running them (bpf missing from the active LSM list) shows zero calls. */
 #include "wd_bpf.h"
-#include "probe_lsm.h"
+#include "warden/probe_abi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The single `warden` binary: dispatches subcommands. Each subcommand parses its own options and
- * is the one place that logs, once, with a prefix. */
-#include <getopt.h>
-#include <stdbool.h>
+/* The single `warden` binary: one table of subcommands, which the usage text is made from. Each
+ * subcommand (user/cli/) parses its own options and is the one place that logs, once, with a
+ * prefix. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "cmd_ctl.h"
-#include "config.h"
-#include "daemon.h"
-#include "event_pb.h"
-#include "policy.h"
-#include "probe.h"
-#include "run.h"
+#include "cli/cli.h"
 #include "warden/version.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command's name */
+	const char *summary;		  /* lines after the first start with a tab */
+} commands[] = {
+	{"run", wd_cmd_run, "run a command in a sandbox of a non-human identity"},
+	{"policy", wd_cmd_policy, "check policies, show the embedded default"},
+	{"events", wd_cmd_events, "read event files (protobuf), as lines or JSON"},
+	{"config", wd_cmd_config, "check warden's config file (where events go)"},
+	{"daemon", wd_cmd_daemon, "the host agent: sandboxes, policies, events, control socket"},
+	{"sandbox", wd_cmd_sandbox, "list, show, revoke, create or adopt the daemon's sandboxes"},
+	{"status", wd_cmd_status, "what the daemon is doing (--json)"},
+	{"probe", wd_cmd_probe,
+	 "report what this kernel can enforce\n\t(exit 0: full, 1: partial, 2: none)"},
+};
 
 static void usage(FILE *f)
 {
@@ -23,95 +32,23 @@ static void usage(FILE *f)
 	      "\n"
 	      "A runtime sandbox for non-human identities.\n"
 	      "\n"
-	      "Commands:\n"
-	      "  run        run a command in a sandbox of a non-human identity\n"
-	      "  policy     check policies, show the embedded default\n"
-	      "  events     read event files (protobuf), as lines or JSON\n"
-	      "  config     check warden's config file (where events go)\n"
-	      "  daemon     the host agent: sandboxes, policies, events, control socket\n"
-	      "  sandbox    list, show, revoke, create or adopt the daemon's sandboxes\n"
-	      "  status     what the daemon is doing (--json)\n"
-	      "  probe      report what this kernel can enforce\n"
-	      "             (exit 0: full, 1: partial, 2: none)\n"
-	      "  version    print the version\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		fprintf(f, "  %-10s ", commands[i].name);
+		for (const char *s = commands[i].summary; *s; s++) {
+			if (*s == '\t')
+				fputs("             ", f);
+			else
+				fputc(*s, f);
+		}
+		fputc('\n', f);
+	}
+	fputs("  version    print the version\n"
 	      "  help       this text\n"
 	      "\n"
 	      "Run `warden COMMAND --help` for a command's options.\n",
 	      f);
-}
-
-static int cmd_probe(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
-	struct wd_probe *p;
-	bool json = false, verbose = false;
-	int c, err, verdict;
-
-	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			printf("Usage: warden probe [--json] [--verbose]\n"
-			       "\n"
-			       "Loads and attaches a tiny BPF program for every kernel feature "
-			       "warden\n"
-			       "relies on and reports which work here.\n"
-			       "\n"
-			       "  -j, --json      machine-readable output\n"
-			       "  -v, --verbose   show libbpf's messages\n"
-			       "\n"
-			       "Exit status: 0 full enforcement (exec, file, network), 1 partial "
-			       "(network\n"
-			       "through cgroup hooks; the missing features are listed), 2 none.\n"
-			       "\n"
-			       "EXAMPLES:\n"
-			       "  warden probe                   table for people\n"
-			       "  warden probe --json | jq .verdict\n"
-			       "  tests/vm/run -- build/warden probe   the same in the BPF LSM "
-			       "test bed\n");
-			return 0;
-		default:
-			fprintf(stderr, "Try 'warden probe --help'.\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "warden probe: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-	if (geteuid() != 0)
-		fprintf(stderr,
-			"warden probe: not running as root; loading BPF programs needs "
-			"CAP_BPF and CAP_SYS_ADMIN, so most features will show as refused\n");
-
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		fprintf(stderr, "warden probe: out of memory\n");
-		return 2;
-	}
-	err = wd_probe_run(p, verbose);
-	if (err) {
-		fprintf(stderr, "warden probe: %s\n", strerror(-err));
-		free(p);
-		return 2;
-	}
-	if (json)
-		wd_probe_print_json(stdout, p);
-	else
-		wd_probe_print_table(stdout, p);
-	verdict = wd_probe_verdict(p);
-	free(p);
-	return verdict;
 }
 
 int main(int argc, char **argv)
@@ -127,22 +64,9 @@ int main(int argc, char **argv)
 		printf("warden %s\n", WARDEN_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "probe") == 0)
-		return cmd_probe(argc - 1, argv + 1);
-	if (strcmp(cmd, "run") == 0)
-		return wd_cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "policy") == 0)
-		return wd_cmd_policy(argc - 1, argv + 1);
-	if (strcmp(cmd, "daemon") == 0)
-		return wd_cmd_daemon(argc - 1, argv + 1);
-	if (strcmp(cmd, "sandbox") == 0)
-		return wd_cmd_sandbox(argc - 1, argv + 1);
-	if (strcmp(cmd, "status") == 0)
-		return wd_cmd_status(argc - 1, argv + 1);
-	if (strcmp(cmd, "config") == 0)
-		return wd_cmd_config(argc - 1, argv + 1);
-	if (strcmp(cmd, "events") == 0)
-		return wd_cmd_events(argc - 1, argv + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 
 	fprintf(stderr, "warden: unknown command '%s'\n", cmd);
 	usage(stderr);

@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "metrics.h"
+#include "ctl/control.h"
+#include "metrics/metrics.h"
 #include "wdtest.h"
 
 /* Group ids nobody else uses: the socket and the checks need only numbers. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Host tier: warden's ring buffer reader (user/ringbuf.c) against the kernel's real ring buffer,
- * written by a BPF program run with BPF_PROG_TEST_RUN: every record comes back once, in order,
- * with its bytes, across many wraps; discarded records are skipped; budgets and a callback's
+/* Host tier: warden's ring buffer reader (user/enforce/ringbuf.c) against the kernel's real ring
+ * buffer, written by a BPF program run with BPF_PROG_TEST_RUN: every record comes back once, in
+ * order, with its bytes, across many wraps; discarded records are skipped; budgets and a callback's
  * stop are honoured; the read position reaches the kernel during a long read, not only at its
  * end; epoll tells when records wait; a map of another type is refused. */
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "ringbuf.h"
+#include "enforce/ringbuf.h"
 #include "t_ringbuf.skel.h"
 #include "wdtest.h"
 

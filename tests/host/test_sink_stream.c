@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sink.h"
+#include "export/sink.h"
 #include "wdtest.h"
 
 #define CORRUPT	  UINT64_MAX	     /* what the collector stores for a record it cannot decode */

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sink.h"
-#include "sink_syslog.h"
+#include "export/sink.h"
+#include "export/sink_syslog.h"
 #include "wdtest.h"
 
 #define N	 700

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mountinfo.h"
+#include "lib/mountinfo.h"
 #include "wdtest.h"
 
 static char skip_reason[256];

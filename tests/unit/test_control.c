@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "control.h"
+#include "ctl/control.h"
 
 /* Every allocation made while `counting` is set is counted, to show that a refused length
  * allocates nothing. glibc allows replacing malloc; these forward to its own. */

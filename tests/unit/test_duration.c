@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "duration.h"
+#include "lib/duration.h"
 
 static uint64_t ok(const char *s)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgroup.h"
-#include "event_fmt.h"
+#include "lib/cgroup.h"
+#include "event/fmt.h"
 
 static char *fmt(const struct wd_event *e, const char *who, const char *why)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "event_ocsf.h"
+#include "event/ocsf.h"
 
 #define SB "sb-0123456789abcdef"
 

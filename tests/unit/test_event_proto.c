@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "nodeseq.h"
+#include "event/event.h"
+#include "event/nodeseq.h"
 #include "warden/version.h"
 
 #define SB "sb-0123456789abcdef"

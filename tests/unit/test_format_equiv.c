@@ -20,10 +20,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "event_ocsf.h"
-#include "event_pb.h"
-#include "json.h"
-#include "sink_syslog.h"
+#include "event/ocsf.h"
+#include "event/event.h"
+#include "lib/json.h"
+#include "export/sink_syslog.h"
 
 #define EVENTS 4000
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: the one table of LSM hooks (user/lsm_hooks.c) and the BPF objects cannot drift. Every
+/* Unit: the one table of LSM hooks (user/hooks/hooks.c) and the BPF objects cannot drift. Every
  * SEC("lsm/...") program of bpf/wd_lsm.bpf.c and bpf/probe_lsm.bpf.c must be in the table (on
  * its hook), and every table entry must have its programs in both objects. The objects are the
  * skeletons' embedded ELF bytes, opened without loading (no root, no kernel needed). */
@@ -14,9 +14,9 @@
 
 #include <bpf/libbpf.h>
 
-#include "../bpf/probe_lsm.h"
-#include "event_pb.h"
-#include "lsm_hooks.h"
+#include "warden/probe_abi.h"
+#include "event/event.h"
+#include "hooks/hooks.h"
 #include "probe_lsm.skel.h"
 #include "wd_lsm.skel.h"
 
@@ -75,7 +75,7 @@ static void every_warden_program_is_in_the_table(void **state)
 		h = wd_lsm_hook_by_prog(bpf_program__name(prog));
 		if (!h) {
 			print_error("bpf/wd_lsm.bpf.c: program %s (lsm/%s) is not in "
-				    "user/lsm_hooks.c\n",
+				    "user/hooks/hooks.c\n",
 				    bpf_program__name(prog), hook);
 			bad++;
 		} else if (strcmp(h->hook, hook) != 0) {
@@ -110,7 +110,7 @@ static void every_probe_program_is_in_the_table(void **state)
 				want = wd_lsm_features[i].hook;
 		if (!want) {
 			print_error("bpf/probe_lsm.bpf.c: program %s (lsm/%s) is not in "
-				    "user/lsm_hooks.c\n",
+				    "user/hooks/hooks.c\n",
 				    name, hook);
 			bad++;
 		} else if (strcmp(want, hook) != 0) {
@@ -133,12 +133,13 @@ static void every_entry_has_its_programs(void **state)
 		const struct wd_lsm_hook *h = &wd_lsm_hooks[i];
 
 		if (!h->prog || !bpf_object__find_program_by_name(wd, h->prog)) {
-			print_error("user/lsm_hooks.c: lsm/%s: no program %s in bpf/wd_lsm.bpf.c\n",
-				    h->hook, h->prog ? h->prog : "(none)");
+			print_error(
+				"user/hooks/hooks.c: lsm/%s: no program %s in bpf/wd_lsm.bpf.c\n",
+				h->hook, h->prog ? h->prog : "(none)");
 			bad++;
 		}
 		if (!bpf_object__find_program_by_name(pr, h->probe)) {
-			print_error("user/lsm_hooks.c: lsm/%s: no program %s in "
+			print_error("user/hooks/hooks.c: lsm/%s: no program %s in "
 				    "bpf/probe_lsm.bpf.c\n",
 				    h->hook, h->probe);
 			bad++;
@@ -146,7 +147,7 @@ static void every_entry_has_its_programs(void **state)
 	}
 	for (size_t i = 0; i < wd_lsm_features_n; i++)
 		if (!bpf_object__find_program_by_name(pr, wd_lsm_features[i].probe)) {
-			print_error("user/lsm_hooks.c: feature %s: no program %s in "
+			print_error("user/hooks/hooks.c: feature %s: no program %s in "
 				    "bpf/probe_lsm.bpf.c\n",
 				    wd_lsm_features[i].name, wd_lsm_features[i].probe);
 			bad++;

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "metrics.h"
+#include "metrics/metrics.h"
 
 /* --- A reader of the format, independent of the writer ---------------------------------- */
 

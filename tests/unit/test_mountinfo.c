@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mountinfo.h"
+#include "lib/mountinfo.h"
 
 /* Lines from a hybrid host: v1 controllers beside cgroup2 at an unusual place, optional fields,
  * and a mount point with an escaped space. */

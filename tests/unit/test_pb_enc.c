@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: user/pb_enc.c writes, byte for byte, what protobuf-c packs: for every action kind, with
+/* Unit: user/pb/enc.c writes, byte for byte, what protobuf-c packs: for every action kind, with
  * zero, small, large and all-ones values (one-, multi- and ten-byte varints, negative enums),
  * empty and long strings (one- and two-byte lengths), ancestries; then 20,000 random events.
  * A full output buffer is refused, never overrun. */
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "pb_enc.h"
+#include "event/event.h"
+#include "pb/enc.h"
 
 struct msg {
 	Warden__V1__Event ev;

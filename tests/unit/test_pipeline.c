@@ -16,8 +16,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "pipeline.h"
+#include "event/event.h"
+#include "export/pipeline.h"
 #include "warden/abi.h"
 
 #define MAXREC 20000

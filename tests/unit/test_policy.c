@@ -11,8 +11,8 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "policy.h"
-#include "policy_compile.h"
+#include "policy/policy.h"
+#include "policy/compile.h"
 
 static int parse(const char *yaml, struct wd_policy **p, struct wd_diags *d)
 {

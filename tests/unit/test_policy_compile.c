@@ -14,8 +14,8 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "policy.h"
-#include "policy_compile.h"
+#include "policy/policy.h"
+#include "policy/compile.h"
 
 static const struct wd_policy_ctx ctx_home = {"/home/u/src/job", "/home/u"};
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "probe.h"
+#include "enforce/probe.h"
 
 static struct wd_probe *healthy(void)
 {

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "nodeseq.h"
+#include "event/event.h"
+#include "event/nodeseq.h"
 
 static void hit_points_into_the_cache(void **state)
 {

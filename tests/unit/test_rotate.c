@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Unit: segment names of the file sink (NAME-<time>-<n>.pb[.gz]) and the jsonl sink
- * (PATH-<time>-<n>[.gz]) as user/rotate.c reads them; compression in the wd_rot's own thread
+ * (PATH-<time>-<n>[.gz]) as user/export/rotate.c reads them; compression in the wd_rot's own thread
  * (compress_async, as the sinks use it); UTF-8 validation. */
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +21,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "rotate.h"
-#include "utf8.h"
+#include "export/rotate.h"
+#include "lib/utf8.h"
 
 #define T0 1735689600ull /* 2025-01-01T00:00:00Z */
 
@@ -77,7 +77,7 @@ static void jsonl_sink_names(void **state)
 
 /* --- compress_async ------------------------------------------------------------------------- */
 
-/* fsync() as user/rotate.c calls it (this definition is linked before libc's): the real one,
+/* fsync() as user/export/rotate.c calls it (this definition is linked before libc's): the real one,
  * counted by caller, the test's own thread or another (wd-sync, wd-gzip); the others, or those
  * of one name, can be held at a gate; wd-sync's next can be given an error. */
 static struct {

@@ -20,8 +20,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "sink_file.h"
+#include "event/event.h"
+#include "export/sink_file.h"
 
 #define SEC 1000000000ull
 #define T0  (1735689600ull * SEC) /* 2025-01-01T00:00:00Z */

@@ -23,8 +23,8 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "event_pb.h"
-#include "sink.h"
+#include "event/event.h"
+#include "export/sink.h"
 
 #define NS (1000000000ull)
 

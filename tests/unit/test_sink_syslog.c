@@ -14,8 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "sink.h"
-#include "sink_syslog.h"
+#include "export/sink.h"
+#include "export/sink_syslog.h"
 
 #define BOM  "\xef\xbb\xbf"
 #define FFFD "\xef\xbf\xbd"

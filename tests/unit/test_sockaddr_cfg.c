@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <cmocka.h>
 
-#include "sockaddr_cfg.h"
+#include "lib/sockaddr.h"
 
 static void unix_path(void **state)
 {

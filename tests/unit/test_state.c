@@ -20,7 +20,7 @@
 #include <sqlite3.h>
 #include <cmocka.h>
 
-#include "state.h"
+#include "state/state.h"
 
 #define SEC (1000000000ull)
 #define T0  (1735689600ull * SEC) /* 2025-01-01T00:00:00Z */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: write-behind (user/writebehind.c) as the sinks' current file gets it through
+/* Unit: write-behind (user/export/writebehind.c) as the sinks' current file gets it through
  * wd_rot_append(): on a disk file system the page cache holds at most the lag and a window of
  * what was appended, with appends that end mid-page (no page left behind at a window's edge),
  * and the file reads back whole; tmpfs is left alone; the wd-wb thread follows cuts and new
@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "rotate.h"
-#include "writebehind.h"
+#include "export/rotate.h"
+#include "export/writebehind.h"
 
 #define CHUNK 1000u /* appends that end mid-page, as records do */
 #define TOTAL (12 * WD_WB_WINDOW)

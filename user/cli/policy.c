@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `warden policy check FILE...` and `warden policy show --default`: the policy CLI, and the one
+ * place policy errors are printed. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/json.h"
+#include "cli/ctl.h"
+#include "policy/policy.h"
+#include "policy/compile.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: warden policy check [--json] FILE...\n"
+	      "       warden policy show --default\n"
+	      "       warden policy apply (--identity ID | --sandbox SB | --node-default) FILE\n"
+	      "       warden policy diff  (--identity ID | --sandbox SB | --node-default) FILE\n"
+	      "       warden policy show  (--identity ID | --sandbox SB | --node-default)\n"
+	      "                           [--generation N] [--json]\n"
+	      "\n"
+	      "check   parses and compiles each policy FILE (- reads stdin) and prints every\n"
+	      "        error as file:line:column: message. ${workdir} and ${home} are checked\n"
+	      "        with placeholder values (" WD_PLACEHOLDER_WORKDIR ", " WD_PLACEHOLDER_HOME
+	      ").\n"
+	      "show    prints the default policy built into warden, or with a target the policy\n"
+	      "        the daemon applied to it (a past one with --generation).\n"
+	      "apply   the daemon validates FILE completely, then switches every running sandbox\n"
+	      "        it covers at once; an invalid policy changes nothing.\n"
+	      "diff    the changes FILE would make to the policy in force (exit 1 if any).\n"
+	      "\n"
+	      "  -j, --json      one JSON object per file (on stdout, errors included)\n"
+	      "  -d, --default   with show: the built-in default policy\n"
+	      "  -h, --help      this text\n"
+	      "\n"
+	      "Exit status: 0 every policy is valid, 1 some policy has errors, 2 usage error.\n"
+	      "The policy format is described in docs/policy.md.\n"
+	      "\n"
+	      "EXAMPLES:\n"
+	      "  warden policy check ci.yaml agents.yaml     check two policies\n"
+	      "  warden policy show --default > my.yaml      start from the default policy\n"
+	      "  warden policy check --json - < my.yaml | jq .ok\n",
+	      f);
+}
+
+static void json_errors(const struct wd_diags *d)
+{
+	size_t i;
+
+	fputs("[", stdout);
+	for (i = 0; i < d->n; i++) {
+		const struct wd_diag *g = &d->v[i];
+
+		printf("%s{\"file\":", i ? "," : "");
+		wd_json_str(stdout, g->file);
+		printf(",\"line\":%d,\"column\":%d,\"message\":", g->line, g->col);
+		wd_json_str(stdout, g->msg);
+		fputs("}", stdout);
+	}
+	fputs("]", stdout);
+}
+
+/* Checks one file; returns 0 when it is a valid policy, 1 otherwise. */
+static int check_one(const char *path, bool json)
+{
+	static const struct wd_policy_ctx ctx = {WD_PLACEHOLDER_WORKDIR, WD_PLACEHOLDER_HOME};
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	struct wd_compiled *c = NULL;
+	struct wd_policy *p = NULL;
+	struct wd_diags d;
+	int err;
+
+	wd_diags_init(&d);
+	if (strcmp(path, "-") == 0)
+		err = wd_policy_parse_fd(STDIN_FILENO, name, &p, &d);
+	else
+		err = wd_policy_parse_file(path, &p, &d);
+	if (!err)
+		err = wd_policy_compile(p, &ctx, 0, 1, &c, &d);
+	if (err && !d.total)
+		wd_diags_add(&d, name, 0, 0, "%s", strerror(-err));
+
+	if (json) {
+		fputs("{\"file\":", stdout);
+		wd_json_str(stdout, name);
+		printf(",\"ok\":%s", err ? "false" : "true");
+		if (!err) {
+			size_t i;
+
+			fputs(",\"name\":", stdout);
+			wd_json_str(stdout, p->name);
+			printf(",\"mode\":\"%s\",\"rules\":%u,\"identities\":[",
+			       p->audit ? "audit" : "enforce", c->n_rules);
+			for (i = 0; i < p->n_identities; i++) {
+				fputs(i ? "," : "", stdout);
+				wd_json_str(stdout, p->identities[i]);
+			}
+			printf("],\"entries\":{\"exact\":%zu,\"prefix\":%zu,\"proc\":%zu,"
+			       "\"net\":%zu}",
+			       c->n_exact, c->n_prefix, c->n_proc, c->n_net);
+		}
+		fputs(",\"errors\":", stdout);
+		json_errors(&d);
+		if (d.total > d.n)
+			printf(",\"errors_not_shown\":%zu", d.total - d.n);
+		fputs("}\n", stdout);
+	} else if (err) {
+		wd_diags_print(stderr, &d);
+	} else {
+		printf("%s: ok (name %s, mode %s, %u rule%s)\n", name, p->name,
+		       p->audit ? "audit" : "enforce", c->n_rules, c->n_rules == 1 ? "" : "s");
+	}
+	wd_compiled_free(c);
+	wd_policy_free(p);
+	wd_diags_free(&d);
+	return err ? 1 : 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	bool json = false;
+	int c, i, ret = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'warden policy --help'.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "warden policy check: no policy file given (- reads stdin)\n");
+		return 2;
+	}
+	for (i = optind; i < argc; i++)
+		ret |= check_one(argv[i], json);
+	fflush(stdout);
+	return ret;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"default", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	bool dflt = false;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dflt = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'warden policy --help'.\n");
+			return 2;
+		}
+	}
+	if (!dflt || optind < argc) {
+		fprintf(stderr, "warden policy show: only --default can be shown\n");
+		return 2;
+	}
+	if (fwrite(wd_default_policy, 1, wd_default_policy_len, stdout) != wd_default_policy_len ||
+	    fflush(stdout)) {
+		fprintf(stderr, "warden policy show: cannot write: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int wd_cmd_policy(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(sub, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(sub, "apply") || !strcmp(sub, "diff"))
+		return wd_cmd_ctl_policy(argc - 1, argv + 1);
+	if (strcmp(sub, "show") == 0) {
+		/* A target means the daemon's policy for it. */
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--identity") || !strcmp(argv[i], "--sandbox") ||
+			    !strcmp(argv[i], "--node-default"))
+				return wd_cmd_ctl_policy(argc - 1, argv + 1);
+		return cmd_show(argc - 1, argv + 1);
+	}
+	fprintf(stderr,
+		"warden policy: unknown subcommand '%s'; expected check, show, apply or diff\n",
+		sub);
+	usage(stderr);
+	return 2;
+}

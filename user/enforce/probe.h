@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* `warden probe`: what this kernel can do for warden, each fact established by loading and
+ * attaching a tiny program wherever that is the only truth, and each LSM hook by seeing it
+ * refuse a test child's action. */
+#ifndef WD_PROBE_H
+#define WD_PROBE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "hooks/hooks.h"
+
+#define WD_PROBE_MAX_FEATURES 80
+
+struct wd_feature {
+	char name[48];
+	enum wd_need need;
+	bool available;
+	bool absent; /* a hook of newer kernels this one does not have: nothing to enforce */
+	char detail[240];
+};
+
+struct wd_probe {
+	char kernel[128];
+	char cgroup2[PATH_MAX]; /* empty when not mounted */
+	int n;
+	struct wd_feature feats[WD_PROBE_MAX_FEATURES];
+};
+
+/* The verdict is also `warden probe`'s exit status. */
+enum wd_probe_verdict {
+	WD_PROBE_FULL = 0,    /* exec, file and network enforcement */
+	WD_PROBE_PARTIAL = 1, /* network enforcement through cgroup hooks, not all the rest */
+	WD_PROBE_NONE = 2,    /* not even that */
+};
+
+/* Whether BPF LSM enforces here, seen rather than assumed: loads warden's probe programs on
+ * every LSM hook the enforcer attaches and has a test child in a throwaway cgroup take each
+ * hook's action. True when every hook this kernel has refused it; else false, with @why saying
+ * why (at most @len bytes) and @missing naming the hooks not seen acting (at most @mlen).
+ * Needs root. For the daemon and `warden run` before they claim exec and file enforcement. */
+bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen);
+
+/* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
+ * itself could not start; an unavailable feature is a result, not an error. */
+int wd_probe_run(struct wd_probe *p, bool verbose);
+
+/* Records one result; exposed so the verdict logic can be tested without a kernel. */
+struct wd_feature *wd_probe_add(struct wd_probe *p, const char *name, enum wd_need need,
+				bool available, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+const struct wd_feature *wd_probe_get(const struct wd_probe *p, const char *name);
+enum wd_probe_verdict wd_probe_verdict(const struct wd_probe *p);
+const char *wd_probe_verdict_name(enum wd_probe_verdict v);
+const char *wd_need_name(enum wd_need need);
+
+void wd_probe_print_table(FILE *f, const struct wd_probe *p);
+void wd_probe_print_json(FILE *f, const struct wd_probe *p);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The one list of the LSM hooks warden attaches: the loader (enforce.c) and `warden probe`
+ * (probe.c) both read it, and tests/unit/test_lsm_hooks.c fails when a program of
+ * bpf/wd_lsm.bpf.c or bpf/probe_lsm.bpf.c is not in it or an entry names no program. */
+#ifndef WD_HOOKS_H
+#define WD_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "warden/abi.h"
+
+/* What a feature is needed for; full enforcement needs all of them. */
+enum wd_need {
+	WD_NEED_CORE,	 /* BTF, cgroups: everything */
+	WD_NEED_NETWORK, /* cgroup sock_addr enforcement */
+	WD_NEED_EVENTS,	 /* ring buffers */
+	WD_NEED_LSM,	 /* exec, file, socket and confinement enforcement */
+	WD_NEED_PINNING, /* state that survives the daemon */
+	/* One LSM hook's part of WD_NEED_LSM (below). */
+	WD_NEED_EXEC,
+	WD_NEED_FILE,
+	WD_NEED_SOCKET,
+	WD_NEED_CONFINE,
+};
+
+struct btf;
+
+struct wd_lsm_hook {
+	const char *hook;  /* "path_rename": SEC("lsm/path_rename"), bpf_lsm_path_rename */
+	const char *prog;  /* warden's program on it in bpf/wd_lsm.bpf.c */
+	const char *probe; /* the program in bpf/probe_lsm.bpf.c that stands for it */
+	unsigned arm;	   /* enum wd_probe_arm (include/warden/probe_abi.h) of the probe program */
+	uint16_t id;	   /* enum wd_hook of its events (event_pb.c names it so, where it
+			    * names the id after this hook) */
+	bool optional;	   /* exists only on newer kernels: absent is not an error */
+	enum wd_need need; /* what it enforces: exec, file, socket or confinement */
+	const char *action; /* what the probe's test child does to see it act */
+};
+
+extern const struct wd_lsm_hook wd_lsm_hooks[];
+extern const size_t wd_lsm_hooks_n;
+
+/* Probe programs that check a feature rather than a hook (bpf_d_path, task storage). */
+struct wd_lsm_feature {
+	const char *name;  /* the probe's row: "bpf_d_path" */
+	const char *probe; /* its program in bpf/probe_lsm.bpf.c */
+	const char *hook;  /* the hook it is attached to */
+	const char *yes;   /* the row's detail when it loads and attaches */
+};
+
+extern const struct wd_lsm_feature wd_lsm_features[];
+extern const size_t wd_lsm_features_n;
+
+/* The entry whose hook, warden program or probe program is @name; NULL if none. */
+const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name);
+const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name);
+const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name);
+
+/* Whether this kernel has the hook: its BTF has the function bpf_lsm_<hook> that LSM programs
+ * attach to. @vmlinux NULL: assumed present. */
+bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *h);
+
+/* What a sandbox on a kernel without BPF LSM is not protected from, and what still holds there
+ * (the cgroup hooks): the one wording warden run, the daemon and status use. */
+#define WD_DEGRADED_NOT_ENFORCED                                                                   \
+	"exec rules, file rules, executable mappings, socket families, unix socket rules (by "     \
+	"path, abstract names, the sandbox's own), keyrings, terminal input (TIOCSTI), sockets "   \
+	"passed in from outside, confinement"
+#define WD_DEGRADED_ENFORCED                                                                       \
+	"network connect and send rules, and which loopback listeners are the sandbox's own "      \
+	"(cgroup/sock_create, connect4, connect6, sendmsg4, sendmsg6, bind4, bind6, and "          \
+	"cgroup_skb/egress on every UDP datagram and TCP SYN)"
+
+/* The rule text of a confinement denial (a WD_EV_CONFINE event), naming what was refused:
+ * "confinement: a sandbox cannot create user namespaces". Static strings. */
+const char *wd_confine_text(const struct wd_event *e);
+
+/* The rule text of an event decided by the implicit rule (rule 0): what confinement refused, or
+ * "default: no rule allows it". */
+const char *wd_default_rule_text(const struct wd_event *e);
+
+#endif

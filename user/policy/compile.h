@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Compiling a parsed policy into the entries of warden's BPF maps (include/warden/abi.h). Pure:
+ * no syscalls, no printing; the loader writes the result into the maps. */
+#ifndef WD_POLICY_COMPILE_H
+#define WD_POLICY_COMPILE_H
+
+#include "policy/policy.h"
+
+/* What ${workdir} and ${home} stand for; NULL when unknown (a policy using it does not compile).
+ * Both must be absolute; they are used as given (the caller resolves symlinks). */
+struct wd_policy_ctx {
+	const char *workdir;
+	const char *home;
+};
+
+/* The values `warden policy check` uses to validate policies that use the variables. */
+#define WD_PLACEHOLDER_WORKDIR "/nonexistent/workdir"
+#define WD_PLACEHOLDER_HOME    "/nonexistent/home"
+
+/* wd_file_exact: the path, zero-filled to the end of the key (BPF hashes the whole key). */
+struct wd_exact_entry {
+	struct wd_path_key key;
+	struct wd_file_rule rule;
+};
+
+/* wd_file_prefix: folded, so the entry alone says what applies under that prefix. The kernel's
+ * answer for a path is: deny if the exact or the longest-prefix entry denies, else allow if
+ * either allows, else nothing allowed it (deny). */
+struct wd_prefix_entry {
+	struct wd_prefix_key key;
+	struct wd_file_rule rule;
+};
+
+/* wd_proc_name entries. */
+struct wd_proc_entry {
+	struct wd_proc_key key;
+	struct wd_file_rule rule;
+};
+
+/* wd_net: every shorter covering prefix's port rules are folded in, deny rules first, so the
+ * first rule that matches the port and protocol decides (and none matching is a deny). */
+struct wd_net_entry {
+	struct wd_net_key key;
+	struct wd_net_rules rules;
+};
+
+/* An exact path with a DENY for some op, for the loader to stat and add as a wd_inode_key entry
+ * (so hardlinks and bind mounts are denied too). @rule holds the DENY verdicts only: an inode
+ * entry must never grant what the path of another link to the file would not. */
+struct wd_inode_candidate {
+	const char *path; /* points into the exact entries */
+	struct wd_file_rule rule;
+};
+
+/* A prefix with its own DENY for some op, for the loader to protect the files that exist under
+ * it by inode. @rule holds the DENY verdicts only. For the ops in @except_ops (bit 1 << op), the
+ * deny does not apply under @except (the workdir; see "The workdir rule" in docs/policy.md). */
+struct wd_deny_dir {
+	const char *path; /* points into the prefix entries */
+	struct wd_file_rule rule;
+	const char *except; /* NULL, or a prefix path ending in '/' */
+	__u8 except_ops;
+};
+
+struct wd_compiled {
+	__u32 policy_id;
+	struct wd_policy_cfg cfg;
+
+	struct wd_exact_entry *exact;
+	size_t n_exact;
+	struct wd_prefix_entry *prefix;
+	size_t n_prefix;
+	struct wd_proc_entry *proc;
+	size_t n_proc;
+	struct wd_net_entry *net;
+	size_t n_net;
+	struct wd_inode_candidate *inode;
+	size_t n_inode;
+	struct wd_deny_dir *deny_dirs;
+	size_t n_deny_dirs;
+	struct wd_abstract_rule abstract[WD_ABSTRACT_MAX]; /* wd_unix_abstract, in order */
+	size_t n_abstract;
+	char *workdir; /* the expanded "${workdir}/" when the workdir rule applies, else NULL */
+
+	/* Rule ids first_rule_id .. first_rule_id + n_rules - 1, one per path or network item of
+	 * the policy in the order exec, files.read, files.write, network unix (allow, then deny,
+	 * each), network allow, network deny, to: sandbox, abstract allow, abstract deny.
+	 * rule_text[id - first_rule_id] describes rule id, e.g. "policy.yaml:14:7 files.read deny
+	 * /etc/shadow". */
+	__u32 first_rule_id;
+	__u32 n_rules;
+	char **rule_text;
+};
+
+/* Compiles @p for slot @policy_id (< WD_POLICIES_MAX) with rule ids from @first_rule_id (> 0).
+ * On success *@out is the result (free it with wd_compiled_free) and 0 is returned. On error,
+ * *@out is NULL, the errors are in @diags, and -EINVAL (a variable is unknown, a path too long
+ * after expansion, too many port rules on one prefix, bad arguments), -ENOSPC (rule ids beyond
+ * WD_RULES_MAX) or -ENOMEM is returned. */
+int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx, __u32 policy_id,
+		      __u32 first_rule_id, struct wd_compiled **out, struct wd_diags *diags);
+void wd_compiled_free(struct wd_compiled *c);
+
+/* The description of @rule_id, or NULL when this compilation did not assign it. */
+const char *wd_compiled_rule_text(const struct wd_compiled *c, __u32 rule_id);
+
+/* Expands ${workdir} and ${home} in @text and normalises the result (collapses "//"; rejects
+ * relative paths, "." and ".." components) into @out. On error returns -EINVAL and sets *@why to
+ * a message (static, or written into @why_buf). Exposed for the parser and for tests. */
+int wd_path_expand(const char *text, const struct wd_policy_ctx *ctx, char *out, size_t size,
+		   char *why_buf, size_t why_size, const char **why);
+
+#endif

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Starting a command inside a sandbox cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/keyctl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/spawn.h"
+
+extern char **environ;
+
+static _Noreturn void child(const struct wd_spawn *s)
+{
+	const char *who = s->who ? s->who : "warden";
+	int fd;
+
+	if (s->sigmask)
+		sigprocmask(SIG_SETMASK, s->sigmask, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	/* A session of its own, without a controlling terminal: TIOCSTI could otherwise push
+	 * keystrokes into the shell that started warden, to run after the sandbox is gone. */
+	if (setsid() < 0)
+		_exit(WD_EXIT_WARDEN);
+	for (int i = 0; i < 3; i++)
+		if (s->stdio[i] >= 0 && s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
+			_exit(WD_EXIT_WARDEN);
+	/* BPF map fds, the ring buffer, epoll, other clients: none of the command's business. */
+	if (close_range(3, ~0U, 0))
+		_exit(WD_EXIT_WARDEN);
+	/* Before running anything, prove the kernel sees this process as sandboxed: opening its
+	 * own cgroup.procs for writing must be refused. If it is not (a cgroup namespace hiding
+	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
+	if (s->procs) {
+		fd = open(s->procs, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 || errno != EPERM) {
+			fprintf(stderr,
+				"%s: the kernel does not treat the sandbox as sandboxed (%s); "
+				"refusing to run the command unconfined\n",
+				who,
+				fd >= 0 ? "its self-check write was allowed" : strerror(errno));
+			_exit(WD_EXIT_WARDEN);
+		}
+	}
+	/* The caller's credentials last: the self-check above must meet the LSM, not the file
+	 * permissions an unprivileged caller would meet first. */
+	if (s->set_creds &&
+	    (setgroups(s->n_groups, s->groups) || setresgid(s->gid, s->gid, s->gid) ||
+	     setresuid(s->uid, s->uid, s->uid))) {
+		fprintf(stderr, "%s: cannot take the caller's credentials: %s\n", who,
+			strerror(errno));
+		_exit(WD_EXIT_WARDEN);
+	}
+	/* A session keyring of its own, made here in the sandbox: the job's keys work as usual,
+	 * while the keyring it inherited (and every key made outside) is refused to it by the
+	 * LSM (docs/policy.md, "What a sandbox cannot reach"). A kernel without keyrings has
+	 * nothing to share; a failure leaves only keys the job cannot use anyway. */
+	syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+	/* After the credentials: the command may only stand where its caller may. */
+	if (s->cwd && chdir(s->cwd)) {
+		fprintf(stderr, "%s: cannot change to directory %s: %s\n", who, s->cwd,
+			strerror(errno));
+		_exit(WD_EXIT_WARDEN);
+	}
+	execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
+	fprintf(stderr, "%s: cannot execute '%s': %s%s\n", who, s->argv[0], strerror(errno),
+		errno == EACCES || errno == EPERM ? " (denied by policy?)" : "");
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+int wd_spawn(const struct wd_spawn *s, int *pidfd)
+{
+	/* An IPC namespace of its own: System V shared memory, message queues and semaphores,
+	 * and POSIX message queues, of the node's processes (a database's shared buffers, another
+	 * job's queues) are not there to attach to, whatever a sandboxed root's capabilities; the
+	 * job's own work as usual among its processes. */
+	struct clone_args args = {
+		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWIPC,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)s->cgroup_fd,
+	};
+	long pid;
+
+	if (!s->argv || !s->argv[0])
+		return -EINVAL;
+	fflush(NULL);
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		child(s);
+	return (int)pid;
+}
