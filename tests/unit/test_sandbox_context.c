@@ -2,6 +2,7 @@
 /* Unit: the event context of sandboxes (user/sandbox/context.c): what a sandbox's events say
  * about it and about the node, its labels, its cgroup path kept after removal, its counters,
  * and the exe and parent /proc fills in for the cgroup hooks. */
+#include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lib/cgroup.h"
+#include "lib/clock.h"
 #include "sandbox/context.h"
 
 static const char *text_of(void *arg, uint32_t rule_id)
@@ -96,6 +98,20 @@ static void test_sandbox_ctx(void **state)
 	assert_int_equal(n.pbe->act.lifecycle.lost_last_seq, 6);
 	assert_int_equal(counter, 7);
 	assert_int_equal(ev.seq, 1);
+	/* Losses of the sandbox: its own numbering skips them too; the event itself comes after
+	 * them in both. */
+	assert_int_equal(wd_sb_lost(&n, NULL, &ev.ctx, 3, "cpu1=3"), 0);
+	assert_int_equal(n.pbe->act.lifecycle.lost_first_seq, 8);
+	assert_int_equal(n.pbe->act.lifecycle.lost_last_seq, 10);
+	assert_string_equal(n.pbe->sb.id, "sb-0123456789abcdef");
+	assert_int_equal(n.pbe->hdr.seq, 11);
+	assert_int_equal(n.pbe->hdr.sandbox_seq, 5);
+	assert_int_equal(ev.seq, 5);
+	assert_int_equal(wd_sb_lifecycle(&n, NULL, &ev.ctx,
+					 WARDEN__V1__LIFECYCLE__KIND__SANDBOX_ENDED, "done"),
+			 0);
+	assert_int_equal(n.pbe->hdr.sandbox_seq, 6);
+	assert_int_equal(counter, 12);
 	n.seq = NULL;
 	wd_sb_node_close(&n);
 }
@@ -112,6 +128,35 @@ static void test_node_name(void **state)
 	assert_string_equal(n.name, u.nodename);
 	wd_sb_node_close(&n);
 	assert_null(n.pc);
+}
+
+/* The node's counter that cannot be opened says which and why; the clock offset is measured
+ * into the node's context. */
+static void test_node_seq_clock(void **state)
+{
+	struct wd_sb_node n;
+	struct wd_event e = {.pid = 1};
+	int64_t off, want;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(wd_sb_node_open(&n, "n", "/nonexistent/wdc/x/seq", err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "cannot open the node's event counter /nonexistent/wdc/x/seq: "
+				 "No such file or directory");
+	assert_null(n.seq);
+	assert_null(n.ctx.node_seq);
+	wd_sb_node_close(&n);
+
+	assert_int_equal(wd_sb_node_open(&n, "n", NULL, err, sizeof(err)), 0);
+	want = (int64_t)(wd_clock_ns(CLOCK_REALTIME) - wd_clock_ns(CLOCK_BOOTTIME));
+	off = wd_sb_node_clock(&n);
+	assert_int_equal(n.ctx.boot_to_wall_ns, off);
+	assert_true(off - want < 1000000000 && want - off < 1000000000);
+	/* A record without sinks: nothing to hand over, no error. */
+	e.hdr.type = WD_EV_EXEC;
+	assert_int_equal(wd_sb_record(&n, NULL, &e, &n.ctx), 0);
+	wd_sb_node_close(&n);
 }
 
 /* The cgroup hooks' records have no exe and no parent: /proc has them while the process
@@ -147,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sandbox_ctx),
 		cmocka_unit_test(test_node_name),
+		cmocka_unit_test(test_node_seq_clock),
 		cmocka_unit_test(test_fill),
 	};
 

@@ -227,6 +227,34 @@ static void test_check(void **state)
 	wd_config_free(c);
 }
 
+/* The check is about the record only: the private places are the deny rules' job, and a guard
+ * of record files only adds no rule. */
+static void test_kinds(void **state)
+{
+	struct wd_guard_obj v[] = {{WD_GUARD_DIR, "/nonexistent/wdg/state"},
+				   {WD_GUARD_FILE, "/nonexistent/wdg/seq"},
+				   {WD_GUARD_SINK, "/nonexistent/wdg/out/main.pb"}};
+	struct wd_guard priv = {v, 2}, rec = {v + 2, 1}, none = {0};
+	struct wd_policy *p = policy(allow_all);
+	size_t n_rules = p->n_rules, n_deny = p->paths[WD_OP_WRITE][WD_DENY].n;
+	struct wd_compiled *cp;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(wd_guard_protect(&rec, p), 0);
+	assert_int_equal(p->n_rules, n_rules);
+	assert_int_equal(p->paths[WD_OP_WRITE][WD_DENY].n, n_deny);
+	wd_policy_free(p);
+
+	cp = compile(&none, allow_all);
+	assert_true(wd_guard_may_write(cp, "/nonexistent/wdg/state/state.db", NULL));
+	assert_int_equal(wd_guard_check(&priv, cp, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(wd_guard_check(&rec, cp, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "may write /nonexistent/wdg/out/main.pb (rule 2: "));
+	wd_compiled_free(cp);
+}
+
 static void test_may_write(void **state)
 {
 	struct wd_guard none = {0};
@@ -256,9 +284,8 @@ static void test_may_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_objects),
-		cmocka_unit_test(test_protect),
-		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_objects),	  cmocka_unit_test(test_protect),
+		cmocka_unit_test(test_check),	  cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_may_write),
 	};
 
