@@ -4,18 +4,16 @@
  * descendants, including which local listeners are the sandbox's own. Works on kernels without
  * BPF LSM.
  *
- * One BPF object, one file per concern, included at the end of this one after the socket owner
- * tag they share:
+ * One BPF object, one file per concern, included at the end of this one:
+ *   wd_cgroup.bpf.c       (this file) the owner tag every socket a sandbox makes carries
+ *                         (cgroup/sock_create), which tells its own listeners from the node's
  *   cgroup/connect.bpf.h  connects and sends (cgroup/connect4/6, cgroup/sendmsg4/6)
  *   cgroup/egress.bpf.h   every datagram and SYN checked again as it leaves (cgroup_skb/egress)
  *   cgroup/bind.bpf.h     no joining another owner's port (cgroup/bind4/6)
  *   cgroup/hold.bpf.h     new cgroups adoption rules match (raw_tp/cgroup_mkdir, cgroup_rmdir)
  * The gates come twice: their wd_hold_* twins are attached where cgroups the kernel holds may
- * appear, and decide for held sandboxes only.
- *
- *   cgroup/sock_create  (here) tags every socket a sandbox makes with the sandbox, so that
- *                       "to: sandbox" can tell its own listeners from the node's
- */
+ * appear, and decide for held sandboxes only. Program names fit in 15 characters, all the kernel
+ * keeps of a name (tests/unit/test_bpf_names.c checks). */
 #include "wd_common.h"
 #include "warden/glob.h"
 

@@ -12,7 +12,8 @@
  *   lsm/confine.bpf.h     confinement: tasks, capabilities, bpf, signals, ptrace, mounts, user
  *                         namespaces, passed sockets, keyrings, terminals
  *   lsm/file_rules.bpf.h  what the file rules say about a file, for exec, file, xattr and unix
- * Each file's opening comment says which hooks it holds and why each exists. */
+ * Each file's opening comment says which hooks it holds and why each exists. Program names fit
+ * in 15 characters, all the kernel keeps of a name (tests/unit/test_bpf_names.c checks). */
 #include "wd_common.h"
 #include "wd_path.h"
 

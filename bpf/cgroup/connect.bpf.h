@@ -143,25 +143,25 @@ int wd_sendmsg6(struct bpf_sock_addr *ctx)
 }
 
 SEC("cgroup/connect4")
-int wd_hold_connect4(struct bpf_sock_addr *ctx)
+int wd_hold_conn4(struct bpf_sock_addr *ctx)
 {
 	return gate(ctx, false, false, WD_HOOK_CONNECT4, true);
 }
 
 SEC("cgroup/connect6")
-int wd_hold_connect6(struct bpf_sock_addr *ctx)
+int wd_hold_conn6(struct bpf_sock_addr *ctx)
 {
 	return gate(ctx, true, false, WD_HOOK_CONNECT6, true);
 }
 
 SEC("cgroup/sendmsg4")
-int wd_hold_sendmsg4(struct bpf_sock_addr *ctx)
+int wd_hold_send4(struct bpf_sock_addr *ctx)
 {
 	return gate(ctx, false, true, WD_HOOK_SENDMSG4, true);
 }
 
 SEC("cgroup/sendmsg6")
-int wd_hold_sendmsg6(struct bpf_sock_addr *ctx)
+int wd_hold_send6(struct bpf_sock_addr *ctx)
 {
 	return gate(ctx, true, true, WD_HOOK_SENDMSG6, true);
 }

@@ -305,7 +305,7 @@ static __always_inline bool kernel_key(struct key *key, unsigned int need)
 /* The key reference is read with bpf_get_func_arg: its BTF type points to a struct declared but
  * never defined, and 6.1's verifier refuses a typed read of such an argument. */
 SEC("lsm/key_permission")
-int wd_key_permission(unsigned long long *ctx)
+int wd_key_perm(unsigned long long *ctx)
 {
 	unsigned int need = (unsigned int)ctx[2];
 	int ret = (int)ctx[3];
@@ -365,7 +365,7 @@ int BPF_PROG(wd_file_ioctl, struct file *file, unsigned int cmd, unsigned long a
 /* 32-bit processes' ioctls, on kernels that give them a hook of their own (6.8, and some
  * distribution kernels before). */
 SEC("lsm/file_ioctl_compat")
-int BPF_PROG(wd_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+int BPF_PROG(wd_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg, int ret)
 {
 	return ret ? ret : ioctl_gate(cmd, WD_HOOK_FILE_IOCTL_COMPAT);
 }

@@ -502,7 +502,7 @@ int BPF_PROG(wd_truncate, const struct path *path, int ret)
 
 /* Linux 6.2 and later: ftruncate(2) and open(O_TRUNC). Loaded only where the kernel has it. */
 SEC("lsm/file_truncate")
-int BPF_PROG(wd_file_truncate, struct file *file, int ret)
+int BPF_PROG(wd_ftruncate, struct file *file, int ret)
 {
 	struct wd_ctx c;
 
