@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Holding new cgroups that adoption rules match: a sandbox from the instant the cgroup exists,
- * before the daemon adopts it. Part of wd_cgroup.bpf.c, which includes it after
- * the socket owner tag and its map.
+ * before the daemon adopts it. Part of wd_cgroup.bpf.c, which includes it.
  *
  *   raw_tp/cgroup_mkdir  a new cgroup an adoption rule's pattern matches becomes a held sandbox
  *   raw_tp/cgroup_rmdir  a held cgroup removed before its adoption is forgotten
