@@ -467,10 +467,10 @@ static const char *const hold_prog_names[] = {"hold_sock_owner", "hold_connect4"
 int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd)
 {
 	/* The owner tag is the same program as for adopted sandboxes: it tags for any sandbox. */
-	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner,    e->cg->progs.wd_hold_connect4,
-				       e->cg->progs.wd_hold_connect6, e->cg->progs.wd_hold_sendmsg4,
-				       e->cg->progs.wd_hold_sendmsg6, e->cg->progs.wd_hold_bind4,
-				       e->cg->progs.wd_hold_bind6,    e->cg->progs.wd_hold_egress};
+	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner, e->cg->progs.wd_hold_conn4,
+				       e->cg->progs.wd_hold_conn6, e->cg->progs.wd_hold_send4,
+				       e->cg->progs.wd_hold_send6, e->cg->progs.wd_hold_bind4,
+				       e->cg->progs.wd_hold_bind6, e->cg->progs.wd_hold_egress};
 	struct stat st;
 
 	_Static_assert(sizeof(progs) / sizeof(progs[0]) ==
