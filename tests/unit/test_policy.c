@@ -538,49 +538,6 @@ static void families(void **state)
 	assert_null(wd_family_name(63));
 }
 
-static void path_expansion(void **state)
-{
-	const struct wd_policy_ctx ctx = {"/w/job", "/home/u/"};
-	char out[WD_PATH_MAX], why_buf[128];
-	const char *why;
-
-	assert_int_equal(wd_path_expand("//usr///bin//", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/usr/bin/");
-	assert_int_equal(
-		wd_path_expand("/", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why), 0);
-	assert_string_equal(out, "/");
-	assert_int_equal(wd_path_expand("${workdir}/", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/w/job/");
-	assert_int_equal(wd_path_expand("${home}/.ssh/", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/home/u/.ssh/");
-	assert_int_equal(
-		wd_path_expand("${home}", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		0);
-	assert_string_equal(out, "/home/u");
-	assert_int_equal(
-		wd_path_expand("/a/..b/c.", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		0);
-	assert_string_equal(out, "/a/..b/c.");
-	assert_int_equal(
-		wd_path_expand("/a/../b", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-EINVAL);
-	assert_int_equal(
-		wd_path_expand("/a/b/.", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-EINVAL);
-	assert_int_equal(
-		wd_path_expand("${home}/x", NULL, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-ENOENT);
-	assert_non_null(strstr(why, "${home} is not known"));
-	assert_int_equal(wd_path_expand("/abcdef", &ctx, out, 6, why_buf, sizeof(why_buf), &why),
-			 -ENAMETOOLONG);
-}
-
 /* policies/default.yaml, read from the source tree: it parses, and compiles for a job whose
  * workdir is inside its home. */
 static void default_policy(void **state)
@@ -678,18 +635,29 @@ static void alias_cycle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(full_policy),	    cmocka_unit_test(minimal_defaults),
-		cmocka_unit_test(unknown_key),	    cmocka_unit_test(wrong_type),
-		cmocka_unit_test(bad_cidr),	    cmocka_unit_test(host_bits),
-		cmocka_unit_test(bad_ports),	    cmocka_unit_test(bad_paths),
-		cmocka_unit_test(bad_wildcard),	    cmocka_unit_test(unknown_variable),
-		cmocka_unit_test(missing_required), cmocka_unit_test(empty_document),
-		cmocka_unit_test(duplicate_key),    cmocka_unit_test(yaml_syntax),
-		cmocka_unit_test(multiple_errors),  cmocka_unit_test(diags_printing),
-		cmocka_unit_test(identities),	    cmocka_unit_test(families),
-		cmocka_unit_test(path_expansion),   cmocka_unit_test(default_policy),
-		cmocka_unit_test(file_errors),	    cmocka_unit_test(alias_cycle),
-		cmocka_unit_test(node_services),    cmocka_unit_test(node_service_errors),
+		cmocka_unit_test(full_policy),
+		cmocka_unit_test(minimal_defaults),
+		cmocka_unit_test(unknown_key),
+		cmocka_unit_test(wrong_type),
+		cmocka_unit_test(bad_cidr),
+		cmocka_unit_test(host_bits),
+		cmocka_unit_test(bad_ports),
+		cmocka_unit_test(bad_paths),
+		cmocka_unit_test(bad_wildcard),
+		cmocka_unit_test(unknown_variable),
+		cmocka_unit_test(missing_required),
+		cmocka_unit_test(empty_document),
+		cmocka_unit_test(duplicate_key),
+		cmocka_unit_test(yaml_syntax),
+		cmocka_unit_test(multiple_errors),
+		cmocka_unit_test(diags_printing),
+		cmocka_unit_test(identities),
+		cmocka_unit_test(families),
+		cmocka_unit_test(default_policy),
+		cmocka_unit_test(file_errors),
+		cmocka_unit_test(alias_cycle),
+		cmocka_unit_test(node_services),
+		cmocka_unit_test(node_service_errors),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

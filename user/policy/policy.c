@@ -16,7 +16,7 @@
 #include <yaml.h>
 
 #include "policy/policy.h"
-#include "policy/compile.h"
+#include "policy/path.h"
 #include "lib/yamlx.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
