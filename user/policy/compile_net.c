@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cleanup.h"
 #include "policy/compile_internal.h"
 
 static int nitem_cmp(const void *a, const void *b)
@@ -98,19 +99,17 @@ void wd_compile_net_text(const struct wd_net_rule *r, char *buf, size_t size)
 int wd_compile_net(struct comp *cs, struct nitem *v, size_t n)
 {
 	struct wd_compiled *c = cs->c;
-	struct wd_port_rule *tmp = NULL;
+	_cleanup_free_ struct wd_port_rule *tmp = NULL;
+	/* stack: entry indexes; starts: entry index -> its first item. */
+	_cleanup_free_ size_t *stack = calloc(n ? n : 1, sizeof(*stack));
+	_cleanup_free_ size_t *starts = calloc(n ? n : 1, sizeof(*starts));
+	_cleanup_free_ bool *overflow = calloc(n ? n : 1, sizeof(*overflow));
 	size_t i, j, top = 0, tmp_cap = 0;
-	size_t *stack, *starts;
-	bool *overflow;
-	int ret = -ENOMEM;
 
 	qsort(v, n, sizeof(*v), nitem_cmp);
 	c->net = calloc(n ? n : 1, sizeof(*c->net));
-	stack = calloc(n ? n : 1, sizeof(*stack));   /* entry indexes */
-	starts = calloc(n ? n : 1, sizeof(*starts)); /* entry index -> its first item */
-	overflow = calloc(n ? n : 1, sizeof(*overflow));
 	if (!c->net || !stack || !starts || !overflow)
-		goto out;
+		return -ENOMEM;
 	for (i = 0; i < n; i = j) {
 		size_t idx = c->n_net++, m = 0, k, own_n = 0;
 		struct wd_net_entry *e = &c->net[idx];
@@ -126,7 +125,7 @@ int wd_compile_net(struct comp *cs, struct nitem *v, size_t n)
 			tmp_cap = own_n + WD_NET_RULES_MAX;
 			t = realloc(tmp, tmp_cap * sizeof(*t));
 			if (!t)
-				goto out;
+				return -ENOMEM;
 			tmp = t;
 		}
 		for (k = i; k < j; k++) {
@@ -175,13 +174,7 @@ int wd_compile_net(struct comp *cs, struct nitem *v, size_t n)
 		memcpy(e->rules.r, tmp, m * sizeof(*tmp));
 		e->rules.n = (__u32)m;
 	}
-	ret = 0;
-out:
-	free(tmp);
-	free(stack);
-	free(starts);
-	free(overflow);
-	return ret;
+	return 0;
 }
 
 /* Abstract socket rules: a short list the kernel goes through (deny wins). */

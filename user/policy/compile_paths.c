@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cleanup.h"
 #include "policy/compile_internal.h"
 
 static int pitem_cmp(const void *a, const void *b)
@@ -246,19 +247,14 @@ int wd_compile_prefix(struct comp *cs, struct pitem **v, size_t n)
 	struct wd_compiled *c = cs->c;
 	const char *wd = cs->workdir_prefix;
 	size_t i, j, top = 0, wdlen = wd ? strlen(wd) : 0;
-	size_t *stack;
-	struct own *owns;
+	_cleanup_free_ size_t *stack = calloc(n ? n : 1, sizeof(*stack));
+	_cleanup_free_ struct own *owns = calloc(n ? n : 1, sizeof(*owns));
 
 	qsort(v, n, sizeof(*v), pitem_cmp);
 	c->prefix = calloc(n ? n : 1, sizeof(*c->prefix));
 	c->deny_dirs = calloc(n ? n : 1, sizeof(*c->deny_dirs));
-	owns = calloc(n ? n : 1, sizeof(*owns));
-	stack = calloc(n ? n : 1, sizeof(*stack));
-	if (!c->prefix || !c->deny_dirs || !owns || !stack) {
-		free(owns);
-		free(stack);
+	if (!c->prefix || !c->deny_dirs || !owns || !stack)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n; i = j) {
 		size_t idx = c->n_prefix++, len = strlen(v[i]->path);
 		struct wd_prefix_entry *e = &c->prefix[idx];
@@ -321,8 +317,6 @@ int wd_compile_prefix(struct comp *cs, struct pitem **v, size_t n)
 			}
 		}
 	}
-	free(owns);
-	free(stack);
 	return 0;
 }
 
