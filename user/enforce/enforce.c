@@ -4,6 +4,7 @@
  * do the rest, one per object and one per job (enforce/internal.h lists them). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -91,4 +92,6 @@ void wd_enforcer_close(struct wd_enforcer *e)
 	e->lsm = NULL;
 	wd_cgroup_bpf__destroy(e->cg);
 	e->cg = NULL;
+	free(e->lsm_hooks_why);
+	e->lsm_hooks_why = NULL;
 }

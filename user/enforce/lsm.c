@@ -157,7 +157,7 @@ void wd_enf_lsm_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 	if (!o->want_lsm)
 		return;
 	if (wd_probe_lsm_enforcing(o->verbose, e->lsm_probe, sizeof(e->lsm_probe), e->lsm_missing,
-				   sizeof(e->lsm_missing)))
+				   sizeof(e->lsm_missing), &e->lsm_hooks_why))
 		open_lsm(e);
 	else
 		snprintf(e->lsm_error, sizeof(e->lsm_error), "%s", e->lsm_probe);

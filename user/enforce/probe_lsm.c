@@ -347,13 +347,17 @@ void wd_probe_lsm(struct wd_probe *p)
 	lsm_run_free(lr);
 }
 
-bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen)
+bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen,
+			    char **hooks_why)
 {
-	char cgroup2[PATH_MAX] = "", absent[256] = "";
+	char cgroup2[PATH_MAX] = "", absent[256] = "", *hw_buf = NULL;
 	struct lsm_run *lr;
-	size_t off = 0, aoff = 0, n_missing = 0;
+	size_t off = 0, aoff = 0, n_missing = 0, hw_len = 0;
 	bool ok, all = true;
+	FILE *hw;
 
+	if (hooks_why)
+		*hooks_why = NULL;
 	wd_libbpf_log_init(verbose);
 	if (wd_mount_find_self("cgroup2", cgroup2, sizeof(cgroup2)))
 		cgroup2[0] = '\0';
@@ -365,6 +369,8 @@ bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, 
 	}
 	lsm_summary(lr, &ok, why, len);
 	missing[0] = '\0';
+	/* A line per hook not seen refusing, for the caller to show (with --verbose). */
+	hw = hooks_why ? open_memstream(&hw_buf, &hw_len) : NULL;
 	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
 		if (lr->st[i] == H_ABSENT && aoff < sizeof(absent))
 			aoff += (size_t)snprintf(absent + aoff, sizeof(absent) - aoff, "%s%s",
@@ -376,9 +382,13 @@ bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, 
 		if (off < mlen)
 			off += (size_t)snprintf(missing + off, mlen - off, "%s%s", off ? ", " : "",
 						wd_lsm_hooks[i].hook);
-		if (verbose)
-			fprintf(stderr, "warden: lsm/%s: %s\n", wd_lsm_hooks[i].hook, lr->why[i]);
+		if (hw)
+			fprintf(hw, "lsm/%s: %s\n", wd_lsm_hooks[i].hook, lr->why[i]);
 	}
+	if (hw && !fclose(hw) && hw_len)
+		*hooks_why = hw_buf;
+	else
+		free(hw_buf);
 	if (ok && !all)
 		snprintf(
 			why, len,
