@@ -190,147 +190,126 @@ static void parse_reconnect(struct cparser *ps, yaml_node_t *v, struct wd_sink_c
 		wd_yaml_err(&ps->y, v, "reconnect.min is longer than reconnect.max");
 }
 
-enum {
-	K_NAME,
-	K_TYPE,
-	K_QUEUE,
-	K_DIR,
-	K_PATH,
-	K_ROTATE,
-	K_RETAIN,
-	K_GZIP,
-	K_FORMAT,
-	K_ADDRESS,
-	K_ACK,
-	K_RECONNECT,
-	K_APP,
-	K_HOST,
-	K_FACILITY,
-	K_NR
+/* The words that finish "a file sink needs dir: ..." when a sink's type requires a key. */
+static const char *const key_needs[WD_SK_NR] = {
+	[WD_SK_DIR] = "the directory it writes to",
+	[WD_SK_PATH] = "the file it writes",
+	[WD_SK_ADDRESS] = "unix:/path or tcp:HOST:PORT",
 };
 
-static const char *const sink_keys[K_NR] = {
-	"name",	  "type",    "queue", "dir",	   "path",     "rotate",   "retain",   "gzip_level",
-	"format", "address", "ack",   "reconnect", "app_name", "hostname", "facility",
-};
+/* "file, stream, syslog or jsonl": the sink types, for a message. */
+static void type_names(char *buf, size_t size)
+{
+	size_t n = 0;
 
-/* Which keys each type takes (bit per K_*). */
-static const struct {
-	const char *name;
-	enum wd_sink_kind kind;
-	unsigned keys;
-} sink_types[] = {
-	{"file", WD_SINK_FILE, 1u << K_DIR | 1u << K_ROTATE | 1u << K_RETAIN | 1u << K_GZIP},
-	{"stream", WD_SINK_STREAM, 1u << K_ADDRESS | 1u << K_ACK | 1u << K_RECONNECT},
-	{"syslog", WD_SINK_SYSLOG,
-	 1u << K_ADDRESS | 1u << K_RECONNECT | 1u << K_APP | 1u << K_HOST | 1u << K_FACILITY},
-	{"jsonl", WD_SINK_JSONL,
-	 1u << K_PATH | 1u << K_ROTATE | 1u << K_RETAIN | 1u << K_GZIP | 1u << K_FORMAT},
-};
+	buf[0] = '\0';
+	for (size_t i = 0; i < wd_sink_types_n && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+				      !i			 ? ""
+				      : i + 1 == wd_sink_types_n ? " or "
+								 : ", ",
+				      wd_sink_types[i].name);
+}
 
 static void parse_sink(struct cparser *ps, yaml_node_t *n, struct wd_sink_cfg *s)
 {
-	const unsigned common = 1u << K_NAME | 1u << K_TYPE | 1u << K_QUEUE;
-	yaml_node_t *vals[K_NR], *keys[K_NR];
+	yaml_node_t *vals[WD_SK_NR], *keys[WD_SK_NR];
+	const struct wd_sink_type *t;
 	struct wd_sockaddr_cfg sa;
 	const char *str;
 	char why[256];
-	unsigned t, k, u;
+	unsigned k, u;
 
 	s->line = (int)n->start_mark.line + 1;
 	s->col = (int)n->start_mark.column + 1;
-	if (!wd_yaml_map_fields(&ps->y, n, "a sink", sink_keys, K_NR, vals, keys))
+	if (!wd_yaml_map_fields(&ps->y, n, "a sink", wd_sink_keys, WD_SK_NR, vals, keys))
 		return;
-	if (!vals[K_NAME] || !vals[K_TYPE]) {
-		wd_yaml_err(&ps->y, n, "a sink needs %s", !vals[K_NAME] ? "a name" : "a type");
+	if (!vals[WD_SK_NAME] || !vals[WD_SK_TYPE]) {
+		wd_yaml_err(&ps->y, n, "a sink needs %s", !vals[WD_SK_NAME] ? "a name" : "a type");
 		return;
 	}
-	str = wd_yaml_nonempty(&ps->y, vals[K_NAME], "name");
+	str = wd_yaml_nonempty(&ps->y, vals[WD_SK_NAME], "name");
 	if (str && !valid_name(str))
-		wd_yaml_err(&ps->y, vals[K_NAME],
+		wd_yaml_err(&ps->y, vals[WD_SK_NAME],
 			    "sink name \"%s\": use 1 to 64 of A-Z a-z 0-9 _ . - (not starting "
 			    "with '.')",
 			    str);
 	else if (str)
 		s->name = dup_or_oom(ps, str);
-	str = wd_yaml_nonempty(&ps->y, vals[K_TYPE], "type");
+	str = wd_yaml_nonempty(&ps->y, vals[WD_SK_TYPE], "type");
 	if (!str)
 		return;
-	for (t = 0; t < ARRAY_SIZE(sink_types); t++)
-		if (!strcmp(str, sink_types[t].name))
-			break;
-	if (t == ARRAY_SIZE(sink_types)) {
-		wd_yaml_err(&ps->y, vals[K_TYPE],
-			    "unknown sink type \"%s\"; expected file, stream, syslog or jsonl",
-			    str);
+	t = wd_sink_type_named(str);
+	if (!t) {
+		type_names(why, sizeof(why));
+		wd_yaml_err(&ps->y, vals[WD_SK_TYPE], "unknown sink type \"%s\"; expected %s", str,
+			    why);
 		return;
 	}
-	s->kind = sink_types[t].kind;
-	for (k = 0; k < K_NR; k++)
-		if (keys[k] && !((common | sink_types[t].keys) & 1u << k))
-			wd_yaml_err(&ps->y, keys[k], "a %s sink has no \"%s\"", str, sink_keys[k]);
+	s->kind = t->kind;
+	for (k = 0; k < WD_SK_NR; k++)
+		if (keys[k] && !((WD_SK_COMMON | t->keys) & 1u << k))
+			wd_yaml_err(&ps->y, keys[k], "a %s sink has no \"%s\"", str,
+				    wd_sink_keys[k]);
 
-	if (vals[K_QUEUE])
-		parse_size(ps, vals[K_QUEUE], "queue", &s->queue_bytes);
-	if (s->kind == WD_SINK_FILE) {
-		if (!vals[K_DIR])
-			wd_yaml_err(&ps->y, n, "a file sink needs dir: the directory it writes to");
-		else if ((str = wd_yaml_nonempty(&ps->y, vals[K_DIR], "dir")) && str[0] != '/')
-			wd_yaml_err(&ps->y, vals[K_DIR], "dir must be an absolute path");
+	if (vals[WD_SK_QUEUE])
+		parse_size(ps, vals[WD_SK_QUEUE], "queue", &s->queue_bytes);
+	for (k = 0; k < WD_SK_NR; k++)
+		if (t->required & 1u << k && !vals[k])
+			wd_yaml_err(&ps->y, n, "a %s sink needs %s: %s", t->name, wd_sink_keys[k],
+				    key_needs[k]);
+	if (t->keys & WD_SK(DIR) && vals[WD_SK_DIR]) {
+		if ((str = wd_yaml_nonempty(&ps->y, vals[WD_SK_DIR], "dir")) && str[0] != '/')
+			wd_yaml_err(&ps->y, vals[WD_SK_DIR], "dir must be an absolute path");
 		else if (str)
 			s->dir = dup_or_oom(ps, str);
 	}
-	if (s->kind == WD_SINK_JSONL) {
-		if (!vals[K_PATH])
-			wd_yaml_err(&ps->y, n, "a jsonl sink needs path: the file it writes");
-		else if ((str = wd_yaml_nonempty(&ps->y, vals[K_PATH], "path")) && str[0] != '/')
-			wd_yaml_err(&ps->y, vals[K_PATH], "path must be an absolute path");
+	if (t->keys & WD_SK(PATH) && vals[WD_SK_PATH]) {
+		if ((str = wd_yaml_nonempty(&ps->y, vals[WD_SK_PATH], "path")) && str[0] != '/')
+			wd_yaml_err(&ps->y, vals[WD_SK_PATH], "path must be an absolute path");
 		else if (str)
 			s->path = dup_or_oom(ps, str);
 	}
-	if (s->kind == WD_SINK_STREAM || s->kind == WD_SINK_SYSLOG) {
-		if (!vals[K_ADDRESS])
-			wd_yaml_err(&ps->y, n,
-				    "a %s sink needs address: unix:/path or tcp:HOST:PORT",
-				    sink_types[t].name);
-		else if ((str = wd_yaml_nonempty(&ps->y, vals[K_ADDRESS], "address")) &&
-			 wd_sockaddr_parse(str, &sa, why, sizeof(why)))
-			wd_yaml_err(&ps->y, vals[K_ADDRESS], "%s", why);
+	if (t->keys & WD_SK(ADDRESS) && vals[WD_SK_ADDRESS]) {
+		if ((str = wd_yaml_nonempty(&ps->y, vals[WD_SK_ADDRESS], "address")) &&
+		    wd_sockaddr_parse(str, &sa, why, sizeof(why)))
+			wd_yaml_err(&ps->y, vals[WD_SK_ADDRESS], "%s", why);
 		else if (str)
 			s->address = dup_or_oom(ps, str);
-		if (s->kind == WD_SINK_SYSLOG && s->address && !strncmp(s->address, "unix:", 5))
-			wd_yaml_err(&ps->y, vals[K_ADDRESS],
-				    "a syslog sink speaks TCP (RFC 6587): write tcp:HOST:PORT");
+		if (t->tcp_only && s->address && !strncmp(s->address, "unix:", 5))
+			wd_yaml_err(&ps->y, vals[WD_SK_ADDRESS],
+				    "a %s sink speaks TCP (RFC 6587): write tcp:HOST:PORT",
+				    t->name);
 	}
-	if (vals[K_ROTATE])
-		parse_rotate(ps, vals[K_ROTATE], s);
-	if (vals[K_RETAIN])
-		parse_retain(ps, vals[K_RETAIN], s);
-	if (vals[K_GZIP] && parse_uint(ps, vals[K_GZIP], "gzip_level", 1, 9, &u))
+	if (vals[WD_SK_ROTATE])
+		parse_rotate(ps, vals[WD_SK_ROTATE], s);
+	if (vals[WD_SK_RETAIN])
+		parse_retain(ps, vals[WD_SK_RETAIN], s);
+	if (vals[WD_SK_GZIP] && parse_uint(ps, vals[WD_SK_GZIP], "gzip_level", 1, 9, &u))
 		s->gzip_level = (int)u;
-	if (vals[K_FORMAT] && (str = wd_yaml_nonempty(&ps->y, vals[K_FORMAT], "format"))) {
+	if (vals[WD_SK_FORMAT] && (str = wd_yaml_nonempty(&ps->y, vals[WD_SK_FORMAT], "format"))) {
 		if (!strcmp(str, "warden"))
 			s->json = WD_JSON_WARDEN;
 		else if (!strcmp(str, "ocsf"))
 			s->json = WD_JSON_OCSF;
 		else
-			wd_yaml_err(&ps->y, vals[K_FORMAT],
+			wd_yaml_err(&ps->y, vals[WD_SK_FORMAT],
 				    "format \"%s\": expected warden or ocsf", str);
 	}
-	if (vals[K_ACK] && (str = wd_yaml_nonempty(&ps->y, vals[K_ACK], "ack"))) {
+	if (vals[WD_SK_ACK] && (str = wd_yaml_nonempty(&ps->y, vals[WD_SK_ACK], "ack"))) {
 		if (!strcmp(str, "true"))
 			s->ack = true;
 		else if (strcmp(str, "false"))
-			wd_yaml_err(&ps->y, vals[K_ACK], "ack must be true or false");
+			wd_yaml_err(&ps->y, vals[WD_SK_ACK], "ack must be true or false");
 	}
-	if (vals[K_RECONNECT])
-		parse_reconnect(ps, vals[K_RECONNECT], s);
-	if (vals[K_APP] && (str = wd_yaml_nonempty(&ps->y, vals[K_APP], "app_name")))
+	if (vals[WD_SK_RECONNECT])
+		parse_reconnect(ps, vals[WD_SK_RECONNECT], s);
+	if (vals[WD_SK_APP] && (str = wd_yaml_nonempty(&ps->y, vals[WD_SK_APP], "app_name")))
 		s->app_name = dup_or_oom(ps, str);
-	if (vals[K_HOST] && (str = wd_yaml_nonempty(&ps->y, vals[K_HOST], "hostname")))
+	if (vals[WD_SK_HOST] && (str = wd_yaml_nonempty(&ps->y, vals[WD_SK_HOST], "hostname")))
 		s->hostname = dup_or_oom(ps, str);
 	s->facility = 13;
-	if (vals[K_FACILITY] && parse_uint(ps, vals[K_FACILITY], "facility", 0, 23, &u))
+	if (vals[WD_SK_FACILITY] && parse_uint(ps, vals[WD_SK_FACILITY], "facility", 0, 23, &u))
 		s->facility = (int)u;
 }
 

@@ -647,21 +647,16 @@ static void ring_free(uint8_t *ring, size_t cap)
 static int backend_open(const struct wd_sink_cfg *c, const char *node,
 			const struct wd_sink_ops **ops, void **impl, char *err, size_t err_size)
 {
+	const struct wd_sink_type *t;
+
 	if (c->ops) {
 		*ops = c->ops;
 		*impl = c->impl;
 		return 0;
 	}
-	switch (c->kind) {
-	case WD_SINK_FILE:
-		return wd_sink_file_backend(c, node, ops, impl, err, err_size);
-	case WD_SINK_STREAM:
-		return wd_sink_stream_backend(c, node, ops, impl, err, err_size);
-	case WD_SINK_SYSLOG:
-		return wd_sink_syslog_backend(c, node, ops, impl, err, err_size);
-	case WD_SINK_JSONL:
-		return wd_sink_jsonl_backend(c, node, ops, impl, err, err_size);
-	}
+	t = wd_sink_type_of(c->kind);
+	if (t)
+		return t->backend(c, node, ops, impl, err, err_size);
 	snprintf(err, err_size, "unknown sink kind %d", (int)c->kind);
 	return -EINVAL;
 }
