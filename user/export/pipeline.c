@@ -90,6 +90,7 @@ struct sink {
 	uint64_t queued, written, lost, lost_reported, lost_carried;
 	int last_err; /* of tick(), to report changes only */
 	char state[160];
+	struct wd_sink_log log;
 };
 
 struct wd_pipeline {
@@ -413,11 +414,11 @@ static void sink_tick(struct sink *s, uint64_t *next_tick)
 		if (s->ops->describe)
 			s->ops->describe(s->impl, state, sizeof(state));
 		if (err)
-			fprintf(stderr, "warden: sink %s: %s%s%s\n", s->name, strerror(-err),
-				state[0] ? "; " : "", state);
+			wd_sink_logf(&s->log, NULL, "%s%s%s", strerror(-err), state[0] ? "; " : "",
+				     state);
 		else
-			fprintf(stderr, "warden: sink %s: working again%s%s\n", s->name,
-				state[0] ? ": " : "", state);
+			wd_sink_logf(&s->log, NULL, "working again%s%s", state[0] ? ": " : "",
+				     state);
 		s->last_err = err;
 	}
 	pthread_mutex_lock(&s->mu);
@@ -690,6 +691,16 @@ static void sink_stop(struct sink *s)
 int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, size_t n,
 		     const char *node, char *err, size_t err_size)
 {
+	const struct wd_pipeline_cfg cfg = {.sinks = sinks, .n = n, .node = node};
+
+	return wd_pipeline_start(out, &cfg, err, err_size);
+}
+
+int wd_pipeline_start(struct wd_pipeline **out, const struct wd_pipeline_cfg *cfg, char *err,
+		      size_t err_size)
+{
+	const char *node = cfg->node;
+	size_t n = cfg->n;
 	struct wd_pipeline *p;
 	char why[256];
 	size_t i;
@@ -710,10 +721,16 @@ int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, 
 	snprintf(p->node, sizeof(p->node), "%s", node ? node : "");
 	for (i = 0; i < n; i++) {
 		struct sink *s = &p->s[i];
-		const struct wd_sink_cfg *c = &sinks[i];
+		struct wd_sink_cfg bc = cfg->sinks[i], *c = &bc;
 
+		/* The backend's messages go where the pipeline's do, unless it has its own. */
+		if (!bc.log) {
+			bc.log = cfg->log;
+			bc.log_arg = cfg->log_arg;
+		}
 		s->p = p;
 		snprintf(s->name, sizeof(s->name), "%s", c->name ? c->name : "?");
+		wd_sink_log_init(&s->log, c);
 		pthread_mutex_init(&s->mu, NULL);
 		{
 			/* sink_wait() counts on CLOCK_MONOTONIC; a condition variable's default
@@ -888,11 +905,11 @@ uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms)
 		s->impl = NULL;
 		s->lost += held;
 		if (s->lost > s->lost_reported)
-			fprintf(stderr,
-				"warden: sink %s: %" PRIu64 " events were not delivered and not "
-				"reported to it (%" PRIu64 " still queued at exit, %" PRIu64
-				" taken but not acknowledged)\n",
-				s->name, s->lost - s->lost_reported, left, held);
+			wd_sink_logf(&s->log, NULL,
+				     "%" PRIu64 " events were not delivered and not reported to it "
+				     "(%" PRIu64 " still queued at exit, %" PRIu64
+				     " taken but not acknowledged)",
+				     s->lost - s->lost_reported, left, held);
 		total += s->lost;
 		sink_stop(s);
 	}

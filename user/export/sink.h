@@ -26,6 +26,12 @@ enum wd_json_format {
 	WD_JSON_OCSF = 1,   /* OCSF-shaped: classes 1007, 1001, 4001 */
 };
 
+/* Takes a status message of the pipeline or one of its sinks ("Connection refused; reconnecting
+ * in 4 s", "working again", "120 events were not delivered ..."), for the pipeline's owner to
+ * log with its own prefix, e.g. "warden daemon: sink @sink: @msg". Library code does not print.
+ * Called from the sinks' threads, concurrently, and from the thread that closes the pipeline. */
+typedef void wd_sink_log_fn(void *arg, const char *sink, const char *msg);
+
 /* One sink as the config file describes it (user/config/config.c fills it; docs/config.md). Strings
  * are owned by the config. Zero means "not set" for every number. */
 struct wd_sink_cfg {
@@ -60,7 +66,26 @@ struct wd_sink_cfg {
 	 * used instead of the one @kind names. The pipeline closes it like any other. */
 	const struct wd_sink_ops *ops;
 	void *impl;
+	/* Set by code: where the sink's status messages go (NULL: stderr). The pipeline sets it
+	 * from its own config (struct wd_pipeline_cfg) for the sinks that have none. */
+	wd_sink_log_fn *log;
+	void *log_arg;
 };
+
+/* Where a sink keeps what wd_sink_logf() needs: set once from its config. */
+struct wd_sink_log {
+	wd_sink_log_fn *fn;
+	void *arg;
+	char sink[72]; /* the sink's name */
+};
+
+void wd_sink_log_init(struct wd_sink_log *l, const struct wd_sink_cfg *c);
+
+/* Reports a status message of a sink through its log function. Without one it goes to stderr
+ * in the words it always had: "warden: " @legacy MSG, or "warden: sink NAME: MSG" when @legacy
+ * is NULL (user/export/sink_log.c). */
+__attribute__((format(printf, 3, 4))) void wd_sink_logf(const struct wd_sink_log *l,
+							const char *legacy, const char *fmt, ...);
 
 /* What a backend does, called only from its sink's thread. A backend may block inside a call,
  * but not for long (a second or two at most): the pipeline's shutdown waits for it. */

@@ -546,6 +546,7 @@ struct sink_syslog {
 	char hostname[WD_SYSLOG_HOSTNAME_MAX + 1];
 	char app_name[WD_SYSLOG_APP_NAME_MAX + 1];
 	bool blocked;
+	struct wd_sink_log log;
 	char frame[16 + WD_SYSLOG_MSG_MAX];
 };
 
@@ -610,8 +611,8 @@ static uint64_t syslog_close(void *impl)
 	if (wd_conn_connected(s->conn))
 		wd_conn_flush(s->conn, CLOSE_MS);
 	if (wd_conn_buffered(s->conn))
-		fprintf(stderr, "warden: syslog sink: %zu bytes of messages could not be sent\n",
-			wd_conn_buffered(s->conn));
+		wd_sink_logf(&s->log, "syslog sink: ", "%zu bytes of messages could not be sent",
+			     wd_conn_buffered(s->conn));
 	wd_conn_free(s->conn);
 	free(s);
 	return 0;
@@ -691,6 +692,7 @@ int wd_sink_syslog_backend(const struct wd_sink_cfg *c, const char *node,
 	s->o.facility = c->facility ? c->facility : WD_SYSLOG_FACILITY;
 	s->o.hostname = s->hostname;
 	s->o.app_name = s->app_name;
+	wd_sink_log_init(&s->log, c);
 	*ops = &syslog_ops;
 	*impl = s;
 	return 0;
