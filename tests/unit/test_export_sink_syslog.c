@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: the syslog sink's RFC 5424 messages. Whole messages compared byte for byte (PRI,
- * timestamp, fields, structured data, BOM and text); SD-PARAM escaping of '"', '\' and ']';
- * control characters and invalid UTF-8 replaced; severities and MSGIDs of every kind; long
- * messages cut in the free text only, at a character boundary; the backend refuses bad
+/* Unit: the syslog sink's RFC 5424 messages (user/export/sink_syslog*.c). Whole messages compared
+ * byte for byte (PRI, timestamp, fields, structured data, BOM and text); SD-PARAM escaping of '"',
+ * '\' and ']'; control characters and invalid UTF-8 replaced; severities and MSGIDs of every kind;
+ * long messages cut in the free text only, at a character boundary; the backend refuses bad
  * settings with a message. */
 #include <errno.h>
 #include <setjmp.h>
