@@ -616,17 +616,15 @@ out:
 	return ret;
 }
 
+/* wd_config_parse_string() as a wd_yaml_parse_fn. */
+static int parse_text(const char *name, const char *yaml, size_t len, void *out,
+		      struct wd_diags *diags)
+{
+	return wd_config_parse_string(name, yaml, len, out, diags);
+}
+
 int wd_config_parse_file(const char *path, struct wd_config **out, struct wd_diags *diags)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
 	*out = NULL;
-	ret = wd_yaml_read_file(path, CONFIG_FILE_MAX, &buf, &len, diags);
-	if (ret)
-		return ret;
-	ret = wd_config_parse_string(path, buf, len, out, diags);
-	free(buf);
-	return ret;
+	return wd_yaml_parse_file(path, CONFIG_FILE_MAX, parse_text, out, diags);
 }
