@@ -261,14 +261,22 @@ static void adopt_rules(void **state)
 	}
 }
 
-/* Diagnostics of wd_config_parse_file(@path) as "file:line:col: msg" lines; its return in @err. */
-static char *parse_file(const char *path, int *err, struct wd_config **c)
+/* Diagnostics of wd_config_parse_file(@path) as "file:line:col: msg" lines, after writing @yaml
+ * there unless it is NULL; its return in @err. */
+static char *parse_file(const char *path, const char *yaml, int *err, struct wd_config **c)
 {
 	struct wd_diags d = {0};
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 
+	if (yaml) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(yaml, f);
+		fclose(f);
+	}
+	f = open_memstream(&buf, &len);
 	*err = wd_config_parse_file(path, c, &d);
 	wd_diags_print(f, &d);
 	fclose(f);
@@ -281,40 +289,33 @@ static void from_a_file(void **state)
 {
 	char dir[] = "/tmp/wd-config.XXXXXX", path[64], want[128], *out;
 	struct wd_config *c = (void *)1;
-	FILE *f;
 	int err;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/w.yaml", dir);
-	out = parse_file(path, &err, &c);
+	out = parse_file(path, NULL, &err, &c);
 	assert_int_equal(err, -ENOENT);
 	assert_null(c);
 	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory\n", path);
 	assert_string_equal(out, want);
 	free(out);
 
-	out = parse_file(dir, &err, &c);
+	out = parse_file(dir, NULL, &err, &c);
 	assert_int_equal(err, -EISDIR);
 	assert_null(c);
 	free(out);
 
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("version: 1\nnode: n1\nevents:\n  sinks:\n    - {name: s, type: stream}\n", f);
-	fclose(f);
-	out = parse_file(path, &err, &c);
+	out = parse_file(path,
+			 "version: 1\nnode: n1\nevents:\n  sinks:\n    - {name: s, type: stream}\n",
+			 &err, &c);
 	assert_int_equal(err, -EINVAL);
 	assert_null(c);
 	snprintf(want, sizeof(want), "%s:5:7: a stream sink needs address", path);
 	assert_non_null(strstr(out, want));
 	free(out);
 
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("version: 1\nnode: n1\n", f);
-	fclose(f);
-	out = parse_file(path, &err, &c);
+	out = parse_file(path, "version: 1\nnode: n1\n", &err, &c);
 	assert_int_equal(err, 0);
 	assert_string_equal(out, "");
 	assert_string_equal(c->source, path);

@@ -4,7 +4,6 @@
  * keeps it. Without any, they go to stderr in the words they always had ("warden: sink NAME:
  * ...", "warden: jsonl sink PATH: ..."). */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +18,7 @@
 
 #include "export/pipeline.h"
 
-static char tmp[64];
+static char path[64]; /* the jsonl sink's file, in /tmp */
 
 /* What a log function was given. */
 struct said {
@@ -130,14 +129,14 @@ static void emit(struct wd_pipeline *p, uint64_t seq)
 /* Runs @fn with stderr going into a file; returns what was written there. */
 static char *capture_stderr(void (*fn)(struct run *), struct run *arg)
 {
-	char path[96], *buf = calloc(1, 8192);
+	char *buf = calloc(1, 8192);
+	FILE *f = tmpfile();
 	int fd, saved;
 	ssize_t n;
 
 	assert_non_null(buf);
-	snprintf(path, sizeof(path), "%s/stderr", tmp);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
+	assert_non_null(f);
+	fd = fileno(f);
 	fflush(stderr);
 	saved = dup(2);
 	assert_true(saved >= 0);
@@ -148,7 +147,7 @@ static char *capture_stderr(void (*fn)(struct run *), struct run *arg)
 	close(saved);
 	n = pread(fd, buf, 8191, 0);
 	assert_true(n >= 0);
-	close(fd);
+	fclose(f);
 	if (arg->failed)
 		fail_msg("check failed: %s; stderr:\n%s", arg->failed, buf);
 	return buf;
@@ -231,13 +230,12 @@ static void jsonl_open(struct run *r)
 static void backend_messages_go_to_the_owner(void **state)
 {
 	struct said s = {.mu = PTHREAD_MUTEX_INITIALIZER}, own = {.mu = PTHREAD_MUTEX_INITIALIZER};
-	char path[96], want[160], *err;
+	char want[160], *err;
 	struct wd_sink_cfg c = {.name = "j", .kind = WD_SINK_JSONL, .path = path};
 	struct wd_pipeline_cfg cfg = {.sinks = &c, .n = 1, .node = "n", .log = say, .log_arg = &s};
 	struct run r = {&cfg, NULL};
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/events.json", tmp);
 	snprintf(want, sizeof(want),
 		 "j: %s: cut off 6 bytes of a torn last line (an earlier crash)\n", path);
 	err = capture_stderr(jsonl_open, &r);
@@ -270,15 +268,13 @@ int main(void)
 		cmocka_unit_test(pipeline_without_log_prints_as_before),
 		cmocka_unit_test(backend_messages_go_to_the_owner),
 	};
-	char cmd[128];
+	char lock[80];
 	int ret;
 
-	snprintf(tmp, sizeof(tmp), "/tmp/wd-sinklog.XXXXXX");
-	if (!mkdtemp(tmp))
-		return 1;
+	snprintf(path, sizeof(path), "/tmp/wd-sinklog.%d.json", (int)getpid());
+	snprintf(lock, sizeof(lock), "/tmp/.wd-sinklog.%d.json.lock", (int)getpid());
 	ret = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd))
-		fprintf(stderr, "could not remove %s\n", tmp);
+	unlink(path);
+	unlink(lock);
 	return ret;
 }
