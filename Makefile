@@ -140,6 +140,12 @@ $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# Unit tests link no harness, but the syslog sink's builds its events as the host test does.
+$(OUT)/tests/unit/test_export_sink_syslog: $(OUT)/tests/unit/test_export_sink_syslog.o \
+		$(OUT)/tests/lib/event_parts.o $(LIBWARDEN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(OUT)/tests/host/%: $(OUT)/tests/host/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
