@@ -272,32 +272,21 @@ out:
 	return ret;
 }
 
+/* wd_policy_parse_string as a wd_yaml_parse_fn. */
+static int parse_text(const char *name, const char *yaml, size_t len, void *out,
+		      struct wd_diags *diags)
+{
+	return wd_policy_parse_string(name, yaml, len, out, diags);
+}
+
 int wd_policy_parse_fd(int fd, const char *name, struct wd_policy **out, struct wd_diags *diags)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
 	*out = NULL;
-	ret = wd_yaml_read_fd(fd, name, POLICY_FILE_MAX, &buf, &len, diags);
-	if (ret)
-		return ret;
-	ret = wd_policy_parse_string(name, buf, len, out, diags);
-	free(buf);
-	return ret;
+	return wd_yaml_parse_fd(fd, name, POLICY_FILE_MAX, parse_text, out, diags);
 }
 
 int wd_policy_parse_file(const char *path, struct wd_policy **out, struct wd_diags *diags)
 {
-	size_t len;
-	char *buf;
-	int ret;
-
 	*out = NULL;
-	ret = wd_yaml_read_file(path, POLICY_FILE_MAX, &buf, &len, diags);
-	if (ret)
-		return ret;
-	ret = wd_policy_parse_string(path, buf, len, out, diags);
-	free(buf);
-	return ret;
+	return wd_yaml_parse_file(path, POLICY_FILE_MAX, parse_text, out, diags);
 }
