@@ -24,10 +24,14 @@
  * in a file of its own (measure.c, policy.c, report.c). */
 #include "wdbench.h"
 
-__attribute__((noreturn)) void die(const char *fmt, const char *arg)
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "wdbench: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n");
 	exit(2);
 }

@@ -213,7 +213,7 @@ int cmd_measure(int argc, char **argv)
 		if (!w)
 			die("unknown workload '%s'", argv[optind]);
 		if (n_work == MAX_WORK)
-			die("too many workloads%s", "");
+			die("too many workloads");
 		if ((w->need == N_FILE && !cfg.file) ||
 		    (w->need == N_DENY_FILE && !cfg.deny_file) ||
 		    (w->need == N_DENY_EXEC && !cfg.deny_bin) ||
@@ -229,7 +229,7 @@ int cmd_measure(int argc, char **argv)
 		work[n_work++] = w;
 	}
 	if (!n_work || reps < 1 || !time_ms)
-		die("nothing to measure%s", "");
+		die("nothing to measure");
 	if (cpu >= 0) {
 		cpu_set_t set;
 

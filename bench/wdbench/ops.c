@@ -347,5 +347,5 @@ void setup_net(bool need_listener)
 		}
 		close(fd);
 	}
-	die("no free port to listen on in the range given by --ports (%s)", "");
+	die("no free port to listen on in --ports %d-%d", cfg.port_lo, cfg.port_hi);
 }

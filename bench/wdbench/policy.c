@@ -78,10 +78,10 @@ int cmd_policy(int argc, char **argv)
 		}
 	}
 	if (!dir || !bindir || !ports || !deny_port || extra < 0 || extra > 10000000)
-		die("policy needs --dir, --bindir, --ports and --deny-port%s", "");
+		die("policy needs --dir, --bindir, --ports and --deny-port");
 	s = split_rules(extra);
 	if (s.net_lo > 253 + 255 + 255 * 256 || s.net_10 > 65536)
-		die("--extra is too large for the address plan%s", "");
+		die("--extra is too large for the address plan");
 
 	printf("# wdbench policy: 11 base rules + %ld generated (bench/run makes this file)\n",
 	       extra);

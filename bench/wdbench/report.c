@@ -149,7 +149,7 @@ int cmd_report(int argc, char **argv)
 	bool invalid = false;
 
 	if (argc < 2)
-		die("report needs the samples file%s", "");
+		die("report needs the samples file");
 	f = fopen(argv[1], "r");
 	if (!f)
 		die("cannot open the samples file: %s", strerror(errno));

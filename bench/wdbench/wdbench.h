@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ static inline uint64_t now_ns(void)
 }
 
 /* main.c: the message (@fmt with one %s) on stderr, then exit status 2. */
-__attribute__((noreturn)) void die(const char *fmt, const char *arg);
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 
 /* ops.c */
 const struct workload *find_workload(const char *name);
