@@ -133,6 +133,13 @@ static const char *ctx_rule_text(void *arg, uint32_t rule_id)
 	return wd_run_rule_text(arg, rule_id);
 }
 
+/* Status messages of the pipeline and its sinks, from their threads: one fprintf each. */
+static void sink_log(void *arg, const char *sink, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "warden run: sink %s: %s\n", sink, msg);
+}
+
 static int setup_export(struct run *r)
 {
 	char err[512];
@@ -162,8 +169,12 @@ static int setup_export(struct run *r)
 			      .rule_text = ctx_rule_text,
 			      .rule_text_arg = r,
 		      });
-	ret = wd_pipeline_open(&r->pipe, r->cfg->sinks, r->cfg->n_sinks, r->node.name, err,
-			       sizeof(err));
+	const struct wd_pipeline_cfg pc = {.sinks = r->cfg->sinks,
+					   .n = r->cfg->n_sinks,
+					   .node = r->node.name,
+					   .log = sink_log};
+
+	ret = wd_pipeline_start(&r->pipe, &pc, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "warden run: %s: %s; nothing was started\n", r->config_path, err);
 		return ret;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "export/sink.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "sandbox/guard.h"
@@ -47,6 +48,7 @@ int wd_guard_init(struct wd_guard *g, const struct wd_config *cfg, const char *s
 		  const char *events_file)
 {
 	const char *dirs[] = {cfg->daemon.state_dir, cfg->daemon.run_dir, cfg->daemon.bpf_dir};
+	char buf[PATH_MAX];
 	bool seq_inside = false;
 	int err = 0;
 
@@ -62,14 +64,9 @@ int wd_guard_init(struct wd_guard *g, const struct wd_config *cfg, const char *s
 	/* The --events file first: `warden run` has always named it before the sinks. */
 	if (!err && events_file)
 		err = add(g, WD_GUARD_EVENTS, "%s", events_file);
-	for (size_t i = 0; i < cfg->n_sinks && !err; i++) {
-		const struct wd_sink_cfg *s = &cfg->sinks[i];
-
-		if (s->kind == WD_SINK_FILE)
-			err = add(g, WD_GUARD_SINK, "%s/%s.pb", s->dir, s->name);
-		else if (s->kind == WD_SINK_JSONL)
-			err = add(g, WD_GUARD_SINK, "%s", s->path);
-	}
+	for (size_t i = 0; i < cfg->n_sinks && !err; i++)
+		if (wd_sink_file(&cfg->sinks[i], buf, sizeof(buf)))
+			err = add(g, WD_GUARD_SINK, "%s", buf);
 	return err;
 }
 
