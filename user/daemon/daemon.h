@@ -3,6 +3,19 @@
 #ifndef WD_DAEMON_H
 #define WD_DAEMON_H
 
+#include <stdbool.h>
+
+struct wd_daemon_opts {
+	const char *config_path; /* NULL: WD_CONFIG_DEFAULT if it exists, else the defaults */
+	bool check;		 /* validate the config and its policy files, then return */
+	bool reset;   /* remove the pinned programs and maps (none active), then return */
+	bool verbose; /* libbpf's messages */
+};
+
+/* Runs the daemon in the foreground until SIGTERM or SIGINT, or only checks or resets; the
+ * exit status. It prints its own messages, prefixed "warden daemon: ". */
+int wd_daemon_main(const struct wd_daemon_opts *o);
+
 int wd_cmd_daemon(int argc, char **argv);
 
 #endif
