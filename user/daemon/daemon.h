@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* `warden daemon`: the host agent (docs/daemon.md). */
+/* `warden daemon`: the host agent (docs/daemon.md). Its command line is cli/daemon.c's. */
 #ifndef WD_DAEMON_H
 #define WD_DAEMON_H
 
@@ -15,7 +15,5 @@ struct wd_daemon_opts {
 /* Runs the daemon in the foreground until SIGTERM or SIGINT, or only checks or resets; the
  * exit status. It prints its own messages, prefixed "warden daemon: ". */
 int wd_daemon_main(const struct wd_daemon_opts *o);
-
-int wd_cmd_daemon(int argc, char **argv);
 
 #endif
