@@ -175,6 +175,8 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 			      d->cfg->daemon.bpf_dir, strerror(-ret));
 		return -1;
 	}
+	for (const char *l = d->enf.lsm_hooks_why; eo.verbose && l && *l; l = strchr(l, '\n') + 1)
+		logf_("%.*s", (int)strcspn(l, "\n"), l);
 	if (d->enf.lsm) {
 		logf_("BPF LSM seen enforcing: %s", d->enf.lsm_probe);
 	} else {
