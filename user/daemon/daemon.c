@@ -40,6 +40,13 @@ __attribute__((format(printf, 1, 2))) void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Status messages of the pipeline and its sinks, from their threads: one fprintf each. */
+static void sink_log(void *arg, const char *sink, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "warden daemon: sink %s: %s\n", sink, msg);
+}
+
 static gid_t group_id(const char *name, const char *what)
 {
 	struct group *g;
@@ -278,10 +285,16 @@ static int serve(struct daemon *d, const struct wd_daemon_opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	if (open_node(d) || open_kernel(d, o))
 		return 1;
-	if (d->cfg->n_sinks &&
-	    wd_pipeline_open(&d->pipe, d->cfg->sinks, d->cfg->n_sinks, d->node, err, sizeof(err))) {
-		logf_("%s: %s", d->config_path, err);
-		return 1;
+	if (d->cfg->n_sinks) {
+		const struct wd_pipeline_cfg pc = {.sinks = d->cfg->sinks,
+						   .n = d->cfg->n_sinks,
+						   .node = d->node,
+						   .log = sink_log};
+
+		if (wd_pipeline_start(&d->pipe, &pc, err, sizeof(err))) {
+			logf_("%s: %s", d->config_path, err);
+			return 1;
+		}
 	}
 	restore(d);
 	hold_install(d);
