@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The daemon's control socket (proto/warden/v1/control.proto): framing, the listening socket,
- * non-blocking connections for the daemon's epoll loop, authorisation of every request from the
- * kernel's view of the caller, and the client side the CLI uses. Nothing here prints: errors come
- * back as -errno plus a sentence for people. */
+/* The daemon's control socket (proto/warden/v1/control.proto): framing (proto.c), the names of
+ * operations (ops.c), authorisation of every request from the kernel's view of the caller
+ * (proto.c, with the credentials from peer.c), the listening socket (server.c), non-blocking
+ * connections for the daemon's epoll loop (conn.c), and the client side the CLI uses (client.c).
+ * Nothing here prints: errors come back as -errno plus a sentence for people. */
 #ifndef WD_CONTROL_H
 #define WD_CONTROL_H
 
