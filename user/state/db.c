@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The state database itself: transactions, opening it (creating, checking and migrating the
- * file) and closing it. */
+ * file) and closing it, and reading the rows of a listing. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -499,4 +499,35 @@ void wd_state_close(struct wd_state *st)
 	}
 	free(st->path);
 	free(st);
+}
+
+/* ---- Listings -------------------------------------------------------------------------------- */
+
+int wd_st_each_row(struct wd_state *st, sqlite3_stmt *s, const struct wd_st_rows *k, void *ctx)
+{
+	void **v = NULL, **nv;
+	size_t n = 0, i;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv) {
+			ret = wd_st_seterr(st, -ENOMEM, "out of memory %s", k->what);
+			break;
+		}
+		v = nv;
+		ret = k->from_row(st, s, &v[n]);
+		if (ret)
+			break;
+		n++;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = wd_st_sqlerr(st, rc, "%s", k->what);
+	stmt_resetp(&s);
+	for (i = 0; !ret && i < n; i++)
+		ret = k->use(v[i], ctx);
+	for (i = 0; i < n; i++)
+		k->free_row(v[i]);
+	free(v);
+	return ret;
 }

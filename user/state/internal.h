@@ -142,6 +142,22 @@ static inline int exec_quiet(struct wd_state *st, const char *sql)
 	return sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
+/* ---- Listings (db.c) ------------------------------------------------------------------------ */
+
+/* One kind of record for wd_st_each_row(): how a row becomes a record, how the caller's
+ * function gets one, and how it is freed. */
+struct wd_st_rows {
+	int (*from_row)(struct wd_state *st, sqlite3_stmt *s, void **row);
+	int (*use)(const void *row, void *ctx);
+	void (*free_row)(void *row);
+	const char *what; /* "listing sandboxes": for messages */
+};
+
+/* Reads every row of @s, ends the statement, then hands each record to @k->use with @ctx: so
+ * that the caller's function may use the handle, writes included. Returns 0, the first nonzero
+ * value use returned (which stops the listing), or -errno. */
+int wd_st_each_row(struct wd_state *st, sqlite3_stmt *s, const struct wd_st_rows *k, void *ctx);
+
 /* ---- Errors (errors.c) ----------------------------------------------------------------------- */
 
 /* Sets the handle's message from @fmt and returns @ret. */

@@ -188,14 +188,47 @@ int wd_state_policy_current(struct wd_state *st, enum wd_policy_target kind, con
 	return wd_state_policy_get(st, kind, target, 0, out);
 }
 
+/* The policy history as wd_st_each_row() reads it. */
+struct policy_fn {
+	wd_state_policy_fn fn;
+	void *arg;
+};
+
+static int policy_row(struct wd_state *st, sqlite3_stmt *s, void **row)
+{
+	struct wd_state_policy *p;
+	int ret = policy_from_row(st, s, &p);
+
+	*row = p;
+	return ret;
+}
+
+static int policy_use(const void *row, void *ctx)
+{
+	const struct policy_fn *f = ctx;
+
+	return f->fn(row, f->arg);
+}
+
+static void policy_free_row(void *row)
+{
+	wd_state_policy_free(row);
+}
+
+static const struct wd_st_rows policy_rows = {
+	.from_row = policy_row,
+	.use = policy_use,
+	.free_row = policy_free_row,
+	.what = "reading the policy history",
+};
+
 int wd_state_policy_history(struct wd_state *st, enum wd_policy_target kind, const char *target,
 			    wd_state_policy_fn fn, void *arg)
 {
 	sqlite3_stmt *s _cleanup_stmt_ = st->stmt[kind ? S_POLICY_HISTORY : S_POLICY_HISTORY_ALL];
-	struct wd_state_policy **v = NULL, **nv;
-	size_t n = 0, i;
+	struct policy_fn f = {fn, arg};
 	const char *stored;
-	int rc, ret = 0;
+	int rc, ret;
 
 	if (kind) {
 		ret = wd_st_check_target(st, kind, target, &stored);
@@ -206,25 +239,5 @@ int wd_state_policy_history(struct wd_state *st, enum wd_policy_target kind, con
 			return wd_st_sqlerr(st, rc, "reading the policy history");
 	}
 	/* Every row first, so that @fn may use the handle. */
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			ret = wd_st_seterr(st, -ENOMEM, "out of memory reading the policy history");
-			break;
-		}
-		v = nv;
-		ret = policy_from_row(st, s, &v[n]);
-		if (ret)
-			break;
-		n++;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = wd_st_sqlerr(st, rc, "reading the policy history");
-	stmt_resetp(&s);
-	for (i = 0; !ret && i < n; i++)
-		ret = fn(v[i], arg);
-	for (i = 0; i < n; i++)
-		wd_state_policy_free(v[i]);
-	free(v);
-	return ret;
+	return wd_st_each_row(st, s, &policy_rows, &f);
 }

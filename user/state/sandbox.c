@@ -306,34 +306,46 @@ int wd_state_sandbox_get(struct wd_state *st, const char *id, struct wd_state_sa
 	return sandbox_from_row(st, s, out);
 }
 
+/* Sandbox listings as wd_st_each_row() reads them. */
+struct sandbox_fn {
+	wd_state_sandbox_fn fn;
+	void *arg;
+};
+
+static int sandbox_row(struct wd_state *st, sqlite3_stmt *s, void **row)
+{
+	struct wd_state_sandbox *sb;
+	int ret = sandbox_from_row(st, s, &sb);
+
+	*row = sb;
+	return ret;
+}
+
+static int sandbox_use(const void *row, void *ctx)
+{
+	const struct sandbox_fn *f = ctx;
+
+	return f->fn(row, f->arg);
+}
+
+static void sandbox_free_row(void *row)
+{
+	wd_state_sandbox_free(row);
+}
+
+static const struct wd_st_rows sandbox_rows = {
+	.from_row = sandbox_row,
+	.use = sandbox_use,
+	.free_row = sandbox_free_row,
+	.what = "listing sandboxes",
+};
+
 /* Reads every row of @s, ends the statement, then calls @fn with each. */
 static int sandbox_list(struct wd_state *st, sqlite3_stmt *s, wd_state_sandbox_fn fn, void *arg)
 {
-	struct wd_state_sandbox **v = NULL, **nv;
-	size_t n = 0, i;
-	int rc, ret = 0;
+	struct sandbox_fn f = {fn, arg};
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			ret = wd_st_seterr(st, -ENOMEM, "out of memory listing sandboxes");
-			break;
-		}
-		v = nv;
-		ret = sandbox_from_row(st, s, &v[n]);
-		if (ret)
-			break;
-		n++;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = wd_st_sqlerr(st, rc, "listing sandboxes");
-	stmt_resetp(&s);
-	for (i = 0; !ret && i < n; i++)
-		ret = fn(v[i], arg);
-	for (i = 0; i < n; i++)
-		wd_state_sandbox_free(v[i]);
-	free(v);
-	return ret;
+	return wd_st_each_row(st, s, &sandbox_rows, &f);
 }
 
 int wd_state_sandbox_list_active(struct wd_state *st, wd_state_sandbox_fn fn, void *arg)
