@@ -123,34 +123,46 @@ static int check_one(const char *path, bool json)
 	return err ? 1 : 0;
 }
 
-static int cmd_check(int argc, char **argv)
+/* The options of check and show: one flag (--@name, -@letter) and --help. Returns -1 to go on,
+ * with *@flag set when the flag was given, or the exit status. */
+static int parse_flag(int argc, char **argv, const char *name, int letter, bool *flag)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
+	const struct option opts[] = {
+		{name, no_argument, NULL, letter},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	bool json = false;
-	int c, i, ret = 0;
+	const char shortopts[] = {(char)letter, 'h', '\0'};
+	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == letter) {
+			*flag = true;
+		} else if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
+		} else {
 			fprintf(stderr, "Try 'warden policy --help'.\n");
 			return 2;
 		}
 	}
+	return -1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	bool json = false;
+	int i, ret;
+
+	ret = parse_flag(argc, argv, "json", 'j', &json);
+	if (ret >= 0)
+		return ret;
 	if (optind >= argc) {
 		fprintf(stderr, "warden policy check: no policy file given (- reads stdin)\n");
 		return 2;
 	}
+	ret = 0;
 	for (i = optind; i < argc; i++)
 		ret |= check_one(argv[i], json);
 	fflush(stdout);
@@ -159,28 +171,12 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_show(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"default", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
 	bool dflt = false;
-	int c;
+	int ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dflt = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'warden policy --help'.\n");
-			return 2;
-		}
-	}
+	ret = parse_flag(argc, argv, "default", 'd', &dflt);
+	if (ret >= 0)
+		return ret;
 	if (!dflt || optind < argc) {
 		fprintf(stderr, "warden policy show: only --default can be shown\n");
 		return 2;
