@@ -2,8 +2,8 @@
 /* Unit: state/db.c, the state database itself, on a temporary directory. A new database is
  * private and in WAL mode; schemas migrate forward and a newer one is refused, as are foreign,
  * unsafe and other users' files; what is stored comes back after close and reopen, and after a
- * process dies without closing; transactions nest. SQLite is asked directly, past the store,
- * where it has the proof. */
+ * process dies without closing; transactions nest; names full of SQL are stored as they are.
+ * SQLite is asked directly, past the store, where it has the proof. */
 #include "state_fixture.h"
 
 /* ---- Opening --------------------------------------------------------------------------------- */
@@ -397,6 +397,64 @@ static void transactions_nest(void **state)
 	wd_state_close(st);
 }
 
+/* ---- Names ----------------------------------------------------------------------------------- */
+
+static void hostile_names_stored_verbatim(void **state)
+{
+	static const char name[] = "ci:x'; DROP TABLE sandboxes;--";
+	static const struct wd_label labels[] = {
+		{"k'ey\"", "v'); DELETE FROM kv;--"},
+		{"\xe2\x9c\x93 utf-8", "%s%n\\"},
+	};
+	struct fx *fx = *state;
+	struct wd_state_sandbox sb = sandbox(SB1, name, "/warden/x'); --", T0, 0);
+	struct wd_state_policy p =
+		policy(WD_TARGET_IDENTITY, name, "'; DROP TABLE policies;--", T0);
+	struct wd_state_identity *id;
+	struct wd_state_sandbox *got;
+	struct wd_state_policy *cur;
+	struct wd_state *st;
+	char buf[64];
+
+	st = open_ok(fx->path, 0);
+	sb.labels = labels;
+	call_ok(st, wd_state_sandbox_add(st, &sb));
+	call_ok(st, wd_state_policy_record(st, &p));
+	call_ok(st, wd_state_kv_set(st, "a'; DROP TABLE kv;--", "x' OR '1'='1"));
+	wd_state_close(st);
+
+	st = open_ok(fx->path, 0);
+	call_ok(st, wd_state_identity_get(st, name, &id));
+	assert_string_equal(id->name, name);
+	assert_int_equal(id->n_labels, 2);
+	wd_state_identity_free(id);
+	call_ok(st, wd_state_sandbox_get(st, SB1, &got));
+	assert_string_equal(got->identity, name);
+	assert_string_equal(got->cgroup_path, "/warden/x'); --");
+	assert_int_equal(got->n_labels, 2);
+	assert_string_equal(got->labels[0].key, "k'ey\"");
+	assert_string_equal(got->labels[0].value, "v'); DELETE FROM kv;--");
+	assert_string_equal(got->labels[1].key, "\xe2\x9c\x93 utf-8");
+	assert_string_equal(got->labels[1].value, "%s%n\\");
+	wd_state_sandbox_free(got);
+	call_ok(st, wd_state_policy_current(st, WD_TARGET_IDENTITY, name, &cur));
+	assert_memory_equal(cur->text, "'; DROP TABLE policies;--", cur->text_len);
+	wd_state_policy_free(cur);
+	call_ok(st, wd_state_kv_get(st, "a'; DROP TABLE kv;--", buf, sizeof(buf)));
+	assert_string_equal(buf, "x' OR '1'='1");
+	/* A similar name is another name. */
+	expect_err(st, wd_state_identity_get(st, "ci:x", &id), -ENOENT, "no identity");
+	wd_state_close(st);
+
+	/* Every table is still there (PRAGMA optimize may add SQLite's own sqlite_stat1). */
+	assert_int_equal(raw_int(fx->path,
+				 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+				 "AND name NOT LIKE 'sqlite%'"),
+			 6);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sandboxes"), 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM kv"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +469,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(commit_survives_sigkill, setup, teardown),
 		cmocka_unit_test_setup_teardown(transactions_nest, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostile_names_stored_verbatim, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
