@@ -47,10 +47,10 @@ const struct wd_lsm_hook wd_lsm_hooks[] = {
 	     false, WD_NEED_FILE, "chown(2)"),
 	HOOK("inode_setxattr", "wd_setxattr", "wd_p_setxattr", WD_ARM_SETXATTR,
 	     WD_HOOK_INODE_SETXATTR, false, WD_NEED_FILE, "setxattr(2)"),
-	HOOK("inode_removexattr", "wd_removexattr", "wd_p_removexattr", WD_ARM_REMOVEXATTR,
+	HOOK("inode_removexattr", "wd_removexattr", "wd_p_rmxattr", WD_ARM_REMOVEXATTR,
 	     WD_HOOK_INODE_REMOVEXATTR, false, WD_NEED_FILE, "removexattr(2)"),
 	/* Linux 6.2 and later; before, ftruncate and ACLs meet path_truncate and setxattr. */
-	HOOK("file_truncate", "wd_file_truncate", "wd_p_file_truncate", WD_ARM_FILE_TRUNCATE,
+	HOOK("file_truncate", "wd_ftruncate", "wd_p_ftruncate", WD_ARM_FILE_TRUNCATE,
 	     WD_HOOK_FILE_TRUNCATE, true, WD_NEED_FILE, "ftruncate(2)"),
 	HOOK("inode_set_acl", "wd_set_acl", "wd_p_set_acl", WD_ARM_SET_ACL, WD_HOOK_INODE_SET_ACL,
 	     true, WD_NEED_FILE, "setting a POSIX ACL"),
@@ -99,14 +99,14 @@ const struct wd_lsm_hook wd_lsm_hooks[] = {
 	/* the node's keyrings and terminals */
 	HOOK("key_alloc", "wd_key_alloc", "wd_p_key_alloc", WD_ARM_KEY_ALLOC,
 	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
-	HOOK("key_permission", "wd_key_permission", "wd_p_key_perm", WD_ARM_KEY_PERMISSION,
+	HOOK("key_permission", "wd_key_perm", "wd_p_key_perm", WD_ARM_KEY_PERMISSION,
 	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
 	HOOK("key_free", "wd_key_free", "wd_p_key_free", WD_ARM_KEY_FREE, WD_HOOK_KEY_PERMISSION,
 	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))"),
 	HOOK("file_ioctl", "wd_file_ioctl", "wd_p_file_ioctl", WD_ARM_FILE_IOCTL,
 	     WD_HOOK_FILE_IOCTL, false, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
-	HOOK("file_ioctl_compat", "wd_file_ioctl_compat", "wd_p_file_ioctl_compat",
-	     WD_ARM_FILE_IOCTL_COMPAT, WD_HOOK_FILE_IOCTL_COMPAT, true, WD_NEED_CONFINE,
+	HOOK("file_ioctl_compat", "wd_ioctl_compat", "wd_p_ioctl32", WD_ARM_FILE_IOCTL_COMPAT,
+	     WD_HOOK_FILE_IOCTL_COMPAT, true, WD_NEED_CONFINE,
 	     "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
 };
 

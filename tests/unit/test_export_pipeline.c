@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: the export pipeline with backends of the test's own. Records arrive in order; a sink
- * that stops taking records blocks neither the producer nor the other sinks; what its full
- * queue could not hold is counted and reported to it as EVENTS_LOST exactly where the gap is,
- * so delivered plus reported lost equals produced; a record the backend refuses is lost and
- * reported too; at close, what is still queued is counted. */
+/* Unit: the export pipeline (user/export/pipeline*.c) with backends of the test's own. Records
+ * arrive in order; a sink that stops taking records blocks neither the producer nor the other
+ * sinks; what its full queue could not hold is counted and reported to it as EVENTS_LOST exactly
+ * where the gap is, so delivered plus reported lost equals produced; a record the backend refuses
+ * is lost and reported too; at close, what is still queued is counted. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: the syslog sink's RFC 5424 messages. Whole messages compared byte for byte (PRI,
- * timestamp, fields, structured data, BOM and text); SD-PARAM escaping of '"', '\' and ']';
- * control characters and invalid UTF-8 replaced; severities and MSGIDs of every kind; long
- * messages cut in the free text only, at a character boundary; the backend refuses bad
+/* Unit: the syslog sink's RFC 5424 messages (user/export/sink_syslog*.c). Whole messages compared
+ * byte for byte (PRI, timestamp, fields, structured data, BOM and text); SD-PARAM escaping of '"',
+ * '\' and ']'; control characters and invalid UTF-8 replaced; severities and MSGIDs of every kind;
+ * long messages cut in the free text only, at a character boundary; the backend refuses bad
  * settings with a message. */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,46 +16,18 @@
 
 #include "export/sink.h"
 #include "export/sink_syslog.h"
+#include "event_parts.h"
 
 #define BOM  "\xef\xbb\xbf"
 #define FFFD "\xef\xbf\xbd"
 #define WALL 1735689600123456789ull /* 2025-01-01T00:00:00.123456789Z */
 
-struct ev {
-	Warden__V1__Event ev;
-	Warden__V1__Header hdr;
-	Warden__V1__Identity id;
-	Warden__V1__Sandbox sb;
-	Warden__V1__Process proc;
-	Warden__V1__Rule rule;
-	Warden__V1__Exec exec;
-	Warden__V1__FileOpen file;
-	Warden__V1__Connect conn;
-	Warden__V1__ExecMapping map;
-	Warden__V1__SocketCreate sock;
-	Warden__V1__Confinement conf;
-	Warden__V1__Lifecycle lc;
-};
-
 static const struct wd_syslog_opts opts = {13, "build-7", "warden"};
 
 /* A denied exec of /tmp/payload by pid 12, with everything set. */
-static void base(struct ev *e)
+static void base(struct wt_ev *e)
 {
-	memset(e, 0, sizeof(*e));
-	e->ev = (Warden__V1__Event)WARDEN__V1__EVENT__INIT;
-	e->hdr = (Warden__V1__Header)WARDEN__V1__HEADER__INIT;
-	e->id = (Warden__V1__Identity)WARDEN__V1__IDENTITY__INIT;
-	e->sb = (Warden__V1__Sandbox)WARDEN__V1__SANDBOX__INIT;
-	e->proc = (Warden__V1__Process)WARDEN__V1__PROCESS__INIT;
-	e->rule = (Warden__V1__Rule)WARDEN__V1__RULE__INIT;
-	e->exec = (Warden__V1__Exec)WARDEN__V1__EXEC__INIT;
-	e->file = (Warden__V1__FileOpen)WARDEN__V1__FILE_OPEN__INIT;
-	e->conn = (Warden__V1__Connect)WARDEN__V1__CONNECT__INIT;
-	e->map = (Warden__V1__ExecMapping)WARDEN__V1__EXEC_MAPPING__INIT;
-	e->sock = (Warden__V1__SocketCreate)WARDEN__V1__SOCKET_CREATE__INIT;
-	e->conf = (Warden__V1__Confinement)WARDEN__V1__CONFINEMENT__INIT;
-	e->lc = (Warden__V1__Lifecycle)WARDEN__V1__LIFECYCLE__INIT;
+	wt_ev_init(e);
 	e->hdr.seq = 42;
 	e->hdr.sandbox_seq = 3;
 	e->hdr.wall_ns = WALL;
@@ -69,11 +41,6 @@ static void base(struct ev *e)
 	e->rule.id = 7;
 	e->rule.text = "p.yaml:3:5 exec deny /tmp/";
 	e->exec.path = "/tmp/payload";
-	e->ev.header = &e->hdr;
-	e->ev.identity = &e->id;
-	e->ev.sandbox = &e->sb;
-	e->ev.process = &e->proc;
-	e->ev.rule = &e->rule;
 	e->ev.decision = WARDEN__V1__DECISION__DECISION_DENIED;
 	e->ev.hook = "bprm_check_security";
 	e->ev.policy_name = "build";
@@ -81,7 +48,7 @@ static void base(struct ev *e)
 	e->ev.exec = &e->exec;
 }
 
-static void lifecycle(struct ev *e, Warden__V1__Lifecycle__Kind kind)
+static void lifecycle(struct wt_ev *e, Warden__V1__Lifecycle__Kind kind)
 {
 	e->ev.process = NULL;
 	e->ev.rule = NULL;
@@ -92,7 +59,7 @@ static void lifecycle(struct ev *e, Warden__V1__Lifecycle__Kind kind)
 	e->lc.kind = kind;
 }
 
-static const char *fmt(const struct wd_syslog_opts *o, const struct ev *e)
+static const char *fmt(const struct wd_syslog_opts *o, const struct wt_ev *e)
 {
 	static char buf[WD_SYSLOG_MSG_MAX + 1];
 	int n = wd_syslog_format(o, &e->ev, buf, WD_SYSLOG_MSG_MAX);
@@ -104,7 +71,7 @@ static const char *fmt(const struct wd_syslog_opts *o, const struct ev *e)
 
 static void denied_exec_whole(void **state)
 {
-	struct ev e;
+	struct wt_ev e;
 
 	base(&e);
 	assert_string_equal(
@@ -120,7 +87,7 @@ static void denied_exec_whole(void **state)
 
 static void escaping(void **state)
 {
-	struct ev e;
+	struct wt_ev e;
 	const char *m;
 
 	base(&e);
@@ -141,7 +108,7 @@ static void escaping(void **state)
 
 static void severities_and_kinds(void **state)
 {
-	struct ev e;
+	struct wt_ev e;
 
 	base(&e);
 	e.ev.decision = WARDEN__V1__DECISION__DECISION_ALLOWED;
@@ -211,7 +178,7 @@ static void severities_and_kinds(void **state)
 static void connect_forms(void **state)
 {
 	static uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
-	struct ev e;
+	struct wt_ev e;
 
 	base(&e);
 	e.ev.hook = "cgroup/connect6";
@@ -253,7 +220,7 @@ static void connect_forms(void **state)
 
 static void lifecycle_events(void **state)
 {
-	struct ev e;
+	struct wt_ev e;
 
 	base(&e);
 	lifecycle(&e, WARDEN__V1__LIFECYCLE__KIND__EVENTS_LOST);
@@ -286,7 +253,7 @@ static void lifecycle_events(void **state)
 
 static void unknown_time_and_header(void **state)
 {
-	struct ev e;
+	struct wt_ev e;
 
 	base(&e);
 	e.hdr.wall_ns = 0;
@@ -302,7 +269,7 @@ static void unknown_time_and_header(void **state)
 static void long_messages(void **state)
 {
 	static char path[4097];
-	struct ev e;
+	struct wt_ev e;
 	const char *m, *sd_end;
 	size_t len;
 	int n;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: how probe results become a verdict (and so `warden probe`'s exit status). */
+/* Unit: how probe results (enforce/probe_verdict.c) become a verdict, and so `warden probe`'s
+ * exit status. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,21 +96,17 @@ static void add_refuses_overflow(void **state)
 	free(p);
 }
 
-static void json_is_parseable_shape(void **state)
+static void get_finds_by_name(void **state)
 {
 	struct wd_probe *p = healthy();
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	const struct wd_feature *f = wd_probe_get(p, "cgroup2");
 
-	set(p, "bpf_lsm", false);
-	snprintf(p->feats[4].detail, sizeof(p->feats[4].detail), "refused \"EPERM\"");
-	wd_probe_print_json(f, p);
-	fclose(f);
-	assert_non_null(strstr(buf, "\"verdict\":\"partial\""));
-	assert_non_null(strstr(buf, "\"full_enforcement\":false"));
-	assert_non_null(strstr(buf, "\"detail\":\"refused \\\"EPERM\\\"\""));
-	free(buf);
+	assert_non_null(f);
+	assert_ptr_equal(f, &p->feats[1]);
+	assert_string_equal(f->detail, "mounted at /sys/fs/cgroup");
+	assert_int_equal(f->need, WD_NEED_CORE);
+	assert_null(wd_probe_get(p, "cgroup"));
+	assert_null(wd_probe_get(p, "nonesuch"));
 	free(p);
 }
 
@@ -137,9 +134,9 @@ int main(void)
 		cmocka_unit_test(no_network_or_core_is_none),
 		cmocka_unit_test(empty_is_none),
 		cmocka_unit_test(add_refuses_overflow),
-		cmocka_unit_test(json_is_parseable_shape),
 		cmocka_unit_test(absent_hook_is_still_full),
+		cmocka_unit_test(get_finds_by_name),
 	};
 
-	return cmocka_run_group_tests_name("probe_verdict", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("enforce_probe_verdict", tests, NULL, NULL);
 }

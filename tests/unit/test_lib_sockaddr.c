@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: sink addresses. unix paths (absolute and abstract), IPv4, bracketed IPv6 and host names
- * parse into what connect(2) takes; each malformed address is refused with a message that says
- * what is wrong. */
+/* Unit: sink addresses (user/lib/sockaddr.c). unix paths (absolute and abstract), IPv4, bracketed
+ * IPv6 and host names parse into what connect(2) takes; each malformed address is refused with a
+ * message that says what is wrong. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -144,5 +144,5 @@ int main(void)
 		cmocka_unit_test(tcp_host_name), cmocka_unit_test(errors),
 	};
 
-	return cmocka_run_group_tests_name("sockaddr_cfg", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("lib_sockaddr", tests, NULL, NULL);
 }
