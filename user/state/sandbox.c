@@ -72,9 +72,9 @@ static int sandbox_from_row(struct wd_state *st, sqlite3_stmt *s, struct wd_stat
 	return 0;
 }
 
-static int sandbox_state(struct wd_state *st, const char *id, enum wd_sb_state *state)
+/* Binds @id to @s and steps to its row. Returns 0 on the row, -ENOENT if there is none. */
+static int sandbox_step(struct wd_state *st, sqlite3_stmt *s, const char *id)
 {
-	sqlite3_stmt *s _cleanup_stmt_ = st->stmt[S_SB_STATE];
 	int rc;
 
 	if ((rc = bind_text(s, 1, id)))
@@ -84,6 +84,16 @@ static int sandbox_state(struct wd_state *st, const char *id, enum wd_sb_state *
 		return wd_st_seterr(st, -ENOENT, "no sandbox %s", id);
 	if (rc != SQLITE_ROW)
 		return wd_st_sqlerr(st, rc, "reading sandbox %s", id);
+	return 0;
+}
+
+static int sandbox_state(struct wd_state *st, const char *id, enum wd_sb_state *state)
+{
+	sqlite3_stmt *s _cleanup_stmt_ = st->stmt[S_SB_STATE];
+	int ret = sandbox_step(st, s, id);
+
+	if (ret)
+		return ret;
 	*state = enum_parse(wd_st_state_names, ARRAY_SIZE(wd_st_state_names),
 			    (const char *)sqlite3_column_text(s, 0));
 	return 0;
@@ -290,19 +300,14 @@ int wd_state_sandbox_set_policy(struct wd_state *st, const char *id, int64_t pol
 int wd_state_sandbox_get(struct wd_state *st, const char *id, struct wd_state_sandbox **out)
 {
 	sqlite3_stmt *s _cleanup_stmt_ = st->stmt[S_SB_GET];
-	int rc, ret;
+	int ret;
 
 	*out = NULL;
 	ret = wd_st_check_text(st, "sandbox id", id, false);
+	if (!ret)
+		ret = sandbox_step(st, s, id);
 	if (ret)
 		return ret;
-	if ((rc = bind_text(s, 1, id)))
-		return wd_st_sqlerr(st, rc, "reading sandbox %s", id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		return wd_st_seterr(st, -ENOENT, "no sandbox %s", id);
-	if (rc != SQLITE_ROW)
-		return wd_st_sqlerr(st, rc, "reading sandbox %s", id);
 	return sandbox_from_row(st, s, out);
 }
 
