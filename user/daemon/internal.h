@@ -231,7 +231,7 @@ void do_check(struct daemon *d, struct dconn *dc, Warden__V1__PolicyCheckRequest
 void do_diff(struct daemon *d, struct dconn *dc, Warden__V1__PolicyDiffRequest *rq);
 void do_status(struct daemon *d, struct dconn *dc);
 
-/* requests.c: authorisation, then dispatch through wd_daemon_ops (requests.h) */
+/* requests.c: authorisation, then dispatch to the handler of the operation (requests.h) */
 void handle_request(struct daemon *d, struct dconn *dc, Warden__V1__Request *rq);
 
 /* conns.c: control connections */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The control requests the daemon serves: the registry (requests.h), one row per operation of
- * the protocol, and the dispatch through it after authorisation. A new operation is a row here
- * and a handler in req_*.c. */
+/* The control requests the daemon serves: the handler of each operation of ctl's table
+ * (requests.h), and the dispatch to it after authorisation. A new operation is a row in
+ * ctl/ops.c, a handler in req_*.c and its entry here. */
 #include <stddef.h>
 
 #include "daemon/internal.h"
@@ -67,23 +67,33 @@ static void op_status(struct daemon *d, struct dconn *dc, Warden__V1__Request *r
 	do_status(d, dc);
 }
 
-const struct wd_daemon_op wd_daemon_ops[] = {
-	{WARDEN__V1__REQUEST__OP_RUN, op_run},
-	{WARDEN__V1__REQUEST__OP_SANDBOX_CREATE, op_sandbox_create},
-	{WARDEN__V1__REQUEST__OP_SANDBOX_ADOPT, op_sandbox_adopt},
-	{WARDEN__V1__REQUEST__OP_SANDBOX_LIST, op_sandbox_list},
-	{WARDEN__V1__REQUEST__OP_SANDBOX_SHOW, op_sandbox_show},
-	{WARDEN__V1__REQUEST__OP_SANDBOX_REVOKE, op_sandbox_revoke},
-	{WARDEN__V1__REQUEST__OP_POLICY_APPLY, op_policy_apply},
-	{WARDEN__V1__REQUEST__OP_POLICY_SHOW, op_policy_show},
-	{WARDEN__V1__REQUEST__OP_POLICY_CHECK, op_policy_check},
-	{WARDEN__V1__REQUEST__OP_POLICY_DIFF, op_policy_diff},
-	{WARDEN__V1__REQUEST__OP_STATUS, op_status},
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static wd_daemon_handler *const handlers[] = {
+	[WARDEN__V1__REQUEST__OP_RUN] = op_run,
+	[WARDEN__V1__REQUEST__OP_SANDBOX_CREATE] = op_sandbox_create,
+	[WARDEN__V1__REQUEST__OP_SANDBOX_ADOPT] = op_sandbox_adopt,
+	[WARDEN__V1__REQUEST__OP_SANDBOX_LIST] = op_sandbox_list,
+	[WARDEN__V1__REQUEST__OP_SANDBOX_SHOW] = op_sandbox_show,
+	[WARDEN__V1__REQUEST__OP_SANDBOX_REVOKE] = op_sandbox_revoke,
+	[WARDEN__V1__REQUEST__OP_POLICY_APPLY] = op_policy_apply,
+	[WARDEN__V1__REQUEST__OP_POLICY_SHOW] = op_policy_show,
+	[WARDEN__V1__REQUEST__OP_POLICY_CHECK] = op_policy_check,
+	[WARDEN__V1__REQUEST__OP_POLICY_DIFF] = op_policy_diff,
+	[WARDEN__V1__REQUEST__OP_STATUS] = op_status,
 };
-const size_t wd_daemon_n_ops = sizeof(wd_daemon_ops) / sizeof(wd_daemon_ops[0]);
+
+/* ctl's table decides what an operation is: anything it does not list is served by nothing. */
+wd_daemon_handler *wd_daemon_handler_of(wd_ctl_op op)
+{
+	if (!wd_ctl_op_find(op) || (size_t)op >= ARRAY_SIZE(handlers))
+		return NULL;
+	return handlers[op];
+}
 
 void handle_request(struct daemon *d, struct dconn *dc, Warden__V1__Request *rq)
 {
+	wd_daemon_handler *handle;
 	char why[WD_CTL_ERR_MAX];
 
 	if (wd_ctl_conn_authorize(dc->c, &d->auth, rq, why, sizeof(why))) {
@@ -94,11 +104,11 @@ void handle_request(struct daemon *d, struct dconn *dc, Warden__V1__Request *rq)
 		send_error(dc, WARDEN__V1__ERROR__CODE__PERMISSION_DENIED, why, NULL);
 		return;
 	}
-	for (size_t i = 0; i < wd_daemon_n_ops; i++)
-		if (wd_daemon_ops[i].op == rq->op_case) {
-			wd_daemon_ops[i].handle(d, dc, rq);
-			return;
-		}
+	handle = wd_daemon_handler_of(rq->op_case);
+	if (handle) {
+		handle(d, dc, rq);
+		return;
+	}
 	send_error(dc, WARDEN__V1__ERROR__CODE__UNSUPPORTED_OPERATION,
 		   "this daemon does not know that operation (it is older than the client)", NULL);
 }

@@ -1,23 +1,22 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The daemon's registry of control operations: one row per case of warden.v1.Request's `op`
- * oneof, with the handler that serves it (requests.c). A case without a row is answered
- * UNSUPPORTED_OPERATION; tests/unit/test_daemon_requests.c fails if the protocol has one. */
+/* The daemon's handlers of control requests, keyed by the case of warden.v1.Request's `op`
+ * oneof. Which operations there are, their names and who may use them is ctl's one table,
+ * wd_ctl_ops (ctl/ops.c); this only says which handler serves each (requests.c). An operation
+ * without a handler is answered UNSUPPORTED_OPERATION; tests/unit/test_daemon_requests.c fails
+ * if wd_ctl_ops or the protocol has one. */
 #ifndef WD_DAEMON_REQUESTS_H
 #define WD_DAEMON_REQUESTS_H
 
-#include <stddef.h>
-
-#include "warden/v1/control.pb-c.h"
+#include "ctl/control.h"
 
 struct daemon;
 struct dconn;
 
-struct wd_daemon_op {
-	Warden__V1__Request__OpCase op;
-	void (*handle)(struct daemon *d, struct dconn *dc, Warden__V1__Request *rq);
-};
+/* Serves @rq, whose op_case is the handler's operation, answering on @dc. */
+typedef void wd_daemon_handler(struct daemon *d, struct dconn *dc, Warden__V1__Request *rq);
 
-extern const struct wd_daemon_op wd_daemon_ops[];
-extern const size_t wd_daemon_n_ops;
+/* The handler of @op; NULL for an operation wd_ctl_ops does not list or the daemon does not
+ * serve (and for WARDEN__V1__REQUEST__OP__NOT_SET). */
+wd_daemon_handler *wd_daemon_handler_of(wd_ctl_op op);
 
 #endif
