@@ -82,16 +82,23 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Chooses for @identity and checks where from, the name and the text. */
+/* Chooses for @identity and checks where from, the name and the text. The choice goes to @out
+ * (its text for the caller to free), or is freed when @out is NULL. */
 static void chose(const struct pol_sources *src, const char *identity, enum pol_from from,
-		  const char *name, const char *text, struct pol_choice *pc)
+		  const char *name, const char *text, struct pol_choice *out)
 {
-	assert_int_equal(wd_policy_choose(src, identity, pc), 0);
-	assert_int_equal(pc->from, from);
-	assert_string_equal(pc->name, name);
-	assert_non_null(pc->text);
-	assert_string_equal(pc->text, text);
-	assert_int_equal(pc->len, strlen(text));
+	struct pol_choice pc;
+
+	assert_int_equal(wd_policy_choose(src, identity, &pc), 0);
+	assert_int_equal(pc.from, from);
+	assert_string_equal(pc.name, name);
+	assert_non_null(pc.text);
+	assert_string_equal(pc.text, text);
+	assert_int_equal(pc.len, strlen(text));
+	if (out)
+		*out = pc;
+	else
+		free(pc.text);
 }
 
 /* Taking the winner away each time walks the whole order. */
@@ -140,21 +147,16 @@ static void order(void **state)
 static void spec_without_text_or_name(void **state)
 {
 	struct fixture *f = *state;
-	struct pol_choice pc;
 
 	f->spec.text = "";
-	chose(&f->src, "ci:job", FROM_SANDBOX, "sb.yaml", "for the sandbox", &pc);
-	free(pc.text);
+	chose(&f->src, "ci:job", FROM_SANDBOX, "sb.yaml", "for the sandbox", NULL);
 	f->spec.text = NULL;
-	chose(&f->src, "ci:job", FROM_SANDBOX, "sb.yaml", "for the sandbox", &pc);
-	free(pc.text);
+	chose(&f->src, "ci:job", FROM_SANDBOX, "sb.yaml", "for the sandbox", NULL);
 	f->spec.text = "given";
 	f->spec.name = "";
-	chose(&f->src, "ci:job", FROM_SPEC, "<request>", "given", &pc);
-	free(pc.text);
+	chose(&f->src, "ci:job", FROM_SPEC, "<request>", "given", NULL);
 	f->spec.name = NULL;
-	chose(&f->src, "ci:job", FROM_SPEC, "<request>", "given", &pc);
-	free(pc.text);
+	chose(&f->src, "ci:job", FROM_SPEC, "<request>", "given", NULL);
 }
 
 /* The config's files in their order, by identity glob; no match falls through to the node. */
@@ -162,24 +164,18 @@ static void config_by_identity(void **state)
 {
 	struct fixture *f = *state;
 	struct pol_sources s = f->src;
-	struct pol_choice pc;
 
 	s.spec = NULL;
 	s.sandbox = s.identity = NULL;
-	chose(&s, "agent:codegen", FROM_CONFIG, "/etc/warden/agents.yaml", f->cpol[0].text, &pc);
-	free(pc.text);
-	chose(&s, "ci:x", FROM_CONFIG, "/etc/warden/ci.yaml", f->cpol[1].text, &pc);
-	free(pc.text);
-	chose(&s, "svc:web", FROM_NODE, "node.yaml", "for the node", &pc);
-	free(pc.text);
+	chose(&s, "agent:codegen", FROM_CONFIG, "/etc/warden/agents.yaml", f->cpol[0].text, NULL);
+	chose(&s, "ci:x", FROM_CONFIG, "/etc/warden/ci.yaml", f->cpol[1].text, NULL);
+	chose(&s, "svc:web", FROM_NODE, "node.yaml", "for the node", NULL);
 	/* Not a valid identity: no glob matches it. */
-	chose(&s, "ci", FROM_NODE, "node.yaml", "for the node", &pc);
-	free(pc.text);
+	chose(&s, "ci", FROM_NODE, "node.yaml", "for the node", NULL);
 	/* The first that matches wins, even when a later one matches too. */
 	s.cpol = &f->cpol[1];
 	s.n_cpol = 1;
-	chose(&s, "agent:codegen", FROM_NODE, "node.yaml", "for the node", &pc);
-	free(pc.text);
+	chose(&s, "agent:codegen", FROM_NODE, "node.yaml", "for the node", NULL);
 }
 
 /* An applied policy is named after its source, or its name when it has no source; its text is
@@ -188,31 +184,25 @@ static void applied_name_and_text(void **state)
 {
 	struct fixture *f = *state;
 	struct pol_sources s = {.identity = &f->identity};
-	struct pol_choice pc;
 
 	f->identity.source = "";
 	f->identity.text = "abcdef";
 	f->identity.text_len = 3;
-	chose(&s, "ci:job", FROM_IDENTITY, "id", "abc", &pc);
-	free(pc.text);
+	chose(&s, "ci:job", FROM_IDENTITY, "id", "abc", NULL);
 	f->identity.source = NULL;
-	chose(&s, "ci:job", FROM_IDENTITY, "id", "abc", &pc);
-	free(pc.text);
+	chose(&s, "ci:job", FROM_IDENTITY, "id", "abc", NULL);
 	/* An empty text is a policy too (the parser refuses it later, with its name). */
 	f->identity.text_len = 0;
-	chose(&s, "ci:job", FROM_IDENTITY, "id", "", &pc);
-	free(pc.text);
+	chose(&s, "ci:job", FROM_IDENTITY, "id", "", NULL);
 }
 
 /* Nothing at all: the embedded default, even an empty one. */
 static void nothing_but_the_embedded(void **state)
 {
 	struct pol_sources s = {.embedded = "x", .embedded_len = 0};
-	struct pol_choice pc;
 
 	(void)state;
-	chose(&s, "ci:job", FROM_EMBEDDED, "<default policy>", "", &pc);
-	free(pc.text);
+	chose(&s, "ci:job", FROM_EMBEDDED, "<default policy>", "", NULL);
 }
 
 int main(void)

@@ -68,41 +68,45 @@ static void sandbox_target(void **state)
 	}
 }
 
-/* An identity's policy reaches its sandboxes unless one has a policy of its own. */
-static void identity_target(void **state)
+/* By where a sandbox's policy comes from: an identity's policy reaches it unless it has a
+ * policy of its own (given, applied to it, or its adoption rule's); the node default only where
+ * nothing nearer (an identity's, the config's) gave one. */
+static void identity_and_node_targets(void **state)
 {
-	(void)state;
-	assert_true(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_IDENTITY));
-	assert_true(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_CONFIG));
-	assert_true(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_NODE));
-	assert_true(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_EMBEDDED));
-	assert_false(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_SPEC));
-	assert_false(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_SANDBOX));
-	assert_false(reaches(WD_TARGET_IDENTITY, "ci:a", FROM_ADOPT));
-	assert_false(reaches(WD_TARGET_IDENTITY, "ci:b", FROM_IDENTITY));
-	assert_false(reaches(WD_TARGET_IDENTITY, "ci:", FROM_IDENTITY)); /* no prefix match */
-}
+	static const struct {
+		enum pol_from from;
+		bool identity, node;
+	} want[] = {
+		{FROM_SPEC, false, false},    {FROM_SANDBOX, false, false},
+		{FROM_IDENTITY, true, false}, {FROM_CONFIG, true, false},
+		{FROM_NODE, true, true},      {FROM_EMBEDDED, true, true},
+		{FROM_ADOPT, false, false},
+	};
 
-/* The node default reaches only sandboxes nothing nearer gave a policy. */
-static void node_target(void **state)
-{
 	(void)state;
-	assert_true(reaches(WD_TARGET_NODE, "", FROM_NODE));
-	assert_true(reaches(WD_TARGET_NODE, "", FROM_EMBEDDED));
-	assert_false(reaches(WD_TARGET_NODE, "", FROM_CONFIG));
-	assert_false(reaches(WD_TARGET_NODE, "", FROM_IDENTITY));
-	assert_false(reaches(WD_TARGET_NODE, "", FROM_SANDBOX));
-	assert_false(reaches(WD_TARGET_NODE, "", FROM_SPEC));
-	assert_false(reaches(WD_TARGET_NODE, "", FROM_ADOPT));
-	assert_false(reaches(0, "", FROM_NODE)); /* no such target kind */
+	/* Every origin has its row. */
+	assert_int_equal(sizeof(want) / sizeof(want[0]), FROM_ADOPT - FROM_SPEC + 1);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		enum pol_from f = want[i].from;
+
+		if (reaches(WD_TARGET_IDENTITY, "ci:a", f) != want[i].identity)
+			fail_msg("identity target, origin %d: reaches %d", f, !want[i].identity);
+		if (reaches(WD_TARGET_NODE, "", f) != want[i].node)
+			fail_msg("node target, origin %d: reaches %d", f, !want[i].node);
+		/* Another identity's policy, or a target of no kind, never does. */
+		assert_false(reaches(WD_TARGET_IDENTITY, "ci:b", f));
+		assert_false(reaches(WD_TARGET_IDENTITY, "ci:", f)); /* no prefix match */
+		assert_false(reaches(0, "", f));
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(target_from_request), cmocka_unit_test(no_target),
-		cmocka_unit_test(sandbox_target),      cmocka_unit_test(identity_target),
-		cmocka_unit_test(node_target),
+		cmocka_unit_test(target_from_request),
+		cmocka_unit_test(no_target),
+		cmocka_unit_test(sandbox_target),
+		cmocka_unit_test(identity_and_node_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
