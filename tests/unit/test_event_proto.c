@@ -1233,17 +1233,6 @@ static void ipv4_text(void **state)
 	}
 }
 
-static void hook_names(void **state)
-{
-	for (unsigned h = WD_HOOK_BPRM; h <= WD_HOOK_UNIX_SEND; h++) {
-		assert_non_null(wd_pb_hook_name(h));
-		assert_int_equal(wd_pb_hook_id(wd_pb_hook_name(h)), h);
-	}
-	assert_null(wd_pb_hook_name(0));
-	assert_null(wd_pb_hook_name(999));
-	assert_int_equal(wd_pb_hook_id("nope"), 0);
-}
-
 static void record_seq(void **state)
 {
 	struct fixture *f = *state;
@@ -1315,7 +1304,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reader_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(gz_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_output, setup, teardown),
-		cmocka_unit_test(hook_names),
 		cmocka_unit_test_setup_teardown(packer_same_as_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(packer_keeps_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(packer_too_big, setup, teardown),

@@ -25,6 +25,7 @@
 #include "event/event.h"
 #include "export/sink.h"
 #include "export/sink_file.h"
+#include "hooks/hooks.h"
 
 #define FILTERS_MAX 16
 
@@ -235,7 +236,7 @@ static void confinement_to_record(const Warden__V1__Confinement *c, struct wd_ev
 static bool pb_to_record(const Warden__V1__Event *ev, struct wd_event *e)
 {
 	const Warden__V1__Process *p = ev->process;
-	unsigned hook = wd_pb_hook_id(ev->hook);
+	unsigned hook = wd_hook_id(ev->hook);
 
 	memset(e, 0, sizeof(*e));
 	e->hdr.version = WD_ABI_VERSION;

@@ -27,69 +27,6 @@
 
 #define RULE_TEXT_MAX 1024 /* bytes of a rule's text carried in an event */
 
-static const char *const hook_names[] = {
-	[WD_HOOK_BPRM] = "bprm_check_security",
-	[WD_HOOK_MMAP] = "mmap_file",
-	[WD_HOOK_MPROTECT] = "file_mprotect",
-	[WD_HOOK_FILE_OPEN] = "file_open",
-	[WD_HOOK_CONNECT4] = "cgroup/connect4",
-	[WD_HOOK_CONNECT6] = "cgroup/connect6",
-	[WD_HOOK_SENDMSG4] = "cgroup/sendmsg4",
-	[WD_HOOK_SENDMSG6] = "cgroup/sendmsg6",
-	[WD_HOOK_SOCK_CONNECT] = "socket_connect",
-	[WD_HOOK_SOCK_SENDMSG] = "socket_sendmsg",
-	[WD_HOOK_SOCK_CREATE] = "socket_create",
-	[WD_HOOK_TASK_ALLOC] = "task_alloc",
-	[WD_HOOK_UNIX_CONNECT] = "unix_stream_connect",
-	[WD_HOOK_CAPABLE] = "capable",
-	[WD_HOOK_BPF] = "bpf",
-	[WD_HOOK_TASK_KILL] = "task_kill",
-	[WD_HOOK_PTRACE] = "ptrace_access_check",
-	[WD_HOOK_MOUNT] = "sb_mount",
-	[WD_HOOK_CHROOT] = "path_chroot",
-	[WD_HOOK_USERNS] = "userns_create",
-	[WD_HOOK_SETSOCKOPT] = "socket_setsockopt",
-	[WD_HOOK_FILE_RECEIVE] = "file_receive",
-	[WD_HOOK_PATH_LINK] = "path_link",
-	[WD_HOOK_TRUNCATE] = "path_truncate",
-	[WD_HOOK_UNIX_SEND] = "unix_may_send",
-	[WD_HOOK_PATH_UNLINK] = "path_unlink",
-	[WD_HOOK_PATH_RMDIR] = "path_rmdir",
-	[WD_HOOK_PATH_MKDIR] = "path_mkdir",
-	[WD_HOOK_PATH_MKNOD] = "path_mknod",
-	[WD_HOOK_PATH_SYMLINK] = "path_symlink",
-	[WD_HOOK_PATH_RENAME] = "path_rename",
-	[WD_HOOK_PATH_CHMOD] = "path_chmod",
-	[WD_HOOK_PATH_CHOWN] = "path_chown",
-	[WD_HOOK_INODE_SETXATTR] = "inode_setxattr",
-	[WD_HOOK_INODE_REMOVEXATTR] = "inode_removexattr",
-	[WD_HOOK_FILE_TRUNCATE] = "file_truncate",
-	[WD_HOOK_INODE_SET_ACL] = "inode_set_acl",
-	[WD_HOOK_INODE_REMOVE_ACL] = "inode_remove_acl",
-	[WD_HOOK_BIND4] = "cgroup/bind4",
-	[WD_HOOK_BIND6] = "cgroup/bind6",
-	[WD_HOOK_KEY_PERMISSION] = "key_permission",
-	[WD_HOOK_FILE_IOCTL] = "file_ioctl",
-	[WD_HOOK_EGRESS] = "cgroup_skb/egress",
-	[WD_HOOK_FILE_IOCTL_COMPAT] = "file_ioctl_compat",
-};
-_Static_assert(sizeof(hook_names) / sizeof(hook_names[0]) == WD_HOOK_NR, "a name for every hook");
-
-#define N_HOOKS (sizeof(hook_names) / sizeof(hook_names[0]))
-
-const char *wd_pb_hook_name(unsigned hook)
-{
-	return hook < N_HOOKS ? hook_names[hook] : NULL;
-}
-
-unsigned wd_pb_hook_id(const char *name)
-{
-	for (unsigned i = 0; name && i < N_HOOKS; i++)
-		if (hook_names[i] && strcmp(hook_names[i], name) == 0)
-			return i;
-	return 0;
-}
-
 /* Copies at most @max bytes of @s (up to a NUL) into the arena as valid UTF-8, every invalid
  * byte replaced by U+FFFD. NULL when the arena is full. */
 /* Whether the @n bytes at @p are all ASCII (then they are valid UTF-8 as they are): the common
@@ -672,7 +609,7 @@ static int convert(const struct wd_event *e, const struct wd_event_ctx *ctx,
 	if (!parts)
 		fill_process(out, e, ctx, NULL);
 	out->ev.decision = decision_pb(e->decision);
-	out->ev.hook = (char *)(wd_pb_hook_name(e->hook) ? wd_pb_hook_name(e->hook) : "");
+	out->ev.hook = (char *)(wd_hook_name(e->hook) ? wd_hook_name(e->hook) : "");
 
 	switch (e->hdr.type) {
 	case WD_EV_EXEC:

@@ -156,11 +156,6 @@ int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecyc
 int wd_event_lost_to_pb(const struct wd_event_ctx *ctx, uint64_t count, const char *detail,
 			struct wd_pb_event *out);
 
-/* Hook names as events carry them ("bprm_check_security", "cgroup/connect4", ...), and back;
- * NULL and 0 for ones not known. */
-const char *wd_pb_hook_name(unsigned hook);
-unsigned wd_pb_hook_id(const char *name);
-
 /* Framing: a base-128 varint of the message's length (pb/wire.h), then the message. Packs @m with
  * its length prefix into @buf. Returns 0 and the framed length in @len, -EMSGSIZE if the message is
  * over WD_PB_RECORD_MAX, -ENOBUFS if @cap is too small (WD_PB_VARINT_MAX + WD_PB_RECORD_MAX always

@@ -7,6 +7,7 @@
 
 #include "event/fmt.h"
 #include "event/event.h"
+#include "hooks/hooks.h"
 
 const char *wd_decision_name(unsigned decision)
 {
@@ -71,10 +72,10 @@ const char *wd_event_kind(const struct wd_event *e)
 	return "?";
 }
 
-/* The one table of hook names is event_pb.c's (events carry them too). */
+/* The names events carry (hooks/hooks.c). */
 static const char *hook_name(unsigned hook)
 {
-	const char *n = wd_pb_hook_name(hook);
+	const char *n = wd_hook_name(hook);
 
 	return n ? n : "?";
 }
