@@ -119,19 +119,20 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		fputs("clone-into-cgroup", f);
 		break;
 	case WD_HOOK_CAPABLE:
-		fprintf(f, "capability %u", e->port);
+		fprintf(f, "capability %u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_BPF:
-		fprintf(f, "bpf cmd=%u", e->port);
+		fprintf(f, "bpf cmd=%u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_TASK_KILL:
-		fprintf(f, "signal %u to pid %llu", e->port, (unsigned long long)e->lost);
+		fprintf(f, "signal %u to pid %llu", wd_event_confine_detail(e),
+			(unsigned long long)wd_event_confine_target(e));
 		break;
 	case WD_HOOK_PTRACE:
-		fprintf(f, "ptrace pid %llu", (unsigned long long)e->lost);
+		fprintf(f, "ptrace pid %llu", (unsigned long long)wd_event_confine_target(e));
 		break;
 	case WD_HOOK_MOUNT:
-		fputs(e->port ? "cgroup mkdir" : "mount", f);
+		fputs(wd_event_confine_detail(e) ? "cgroup mkdir" : "mount", f);
 		break;
 	case WD_HOOK_CHROOT:
 		fputs("chroot", f);
@@ -140,10 +141,10 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		fputs("user-namespace", f);
 		break;
 	case WD_HOOK_SETSOCKOPT:
-		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+		if (wd_event_confine_target(e) == 1) /* SOL_SOCKET: SO_BROADCAST */
 			fputs("broadcast", f);
 		else
-			fprintf(f, "source-routing option=%u", e->port);
+			fprintf(f, "source-routing option=%u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_FILE_RECEIVE:
 		fputs("receive-socket-from-outside", f);
@@ -157,16 +158,16 @@ static void print_confine(FILE *f, const struct wd_event *e)
 						   "search", "link",	"setattr", "unlink",
 						   "modify", "assumed", "lookup"};
 
-		fprintf(f, "key %u need=", (unsigned)e->lost);
-		if (e->port < sizeof(need) / sizeof(need[0]))
-			fputs(need[e->port], f);
+		fprintf(f, "key %u need=", (unsigned)wd_event_confine_target(e));
+		if (wd_event_confine_detail(e) < sizeof(need) / sizeof(need[0]))
+			fputs(need[wd_event_confine_detail(e)], f);
 		else
-			fprintf(f, "%u", e->port);
+			fprintf(f, "%u", wd_event_confine_detail(e));
 		break;
 	}
 	case WD_HOOK_FILE_IOCTL:
 	case WD_HOOK_FILE_IOCTL_COMPAT:
-		fprintf(f, "terminal-input ioctl=0x%x", e->port);
+		fprintf(f, "terminal-input ioctl=0x%x", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:
@@ -176,7 +177,7 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_PATH_CHMOD:
 	case WD_HOOK_PATH_MKNOD:
 		if (!e->path[0]) {
-			fprintf(f, "setuid-or-setgid-file mode=%04o", e->port);
+			fprintf(f, "setuid-or-setgid-file mode=%04o", wd_event_confine_detail(e));
 			break;
 		}
 		/* a change in cgroupfs or bpffs */

@@ -254,14 +254,15 @@ const char *wd_confine_text(const struct wd_event *e)
 		return "confinement: a sandbox cannot trace processes outside it or be traced by "
 		       "them";
 	case WD_HOOK_MOUNT:
-		return e->port ? "confinement: a sandbox cannot create cgroups"
+		return wd_event_confine_detail(e)
+			       ? "confinement: a sandbox cannot create cgroups"
 			       : "confinement: a sandbox cannot mount, unmount or move mounts";
 	case WD_HOOK_CHROOT:
 		return "confinement: a sandbox cannot chroot or pivot_root";
 	case WD_HOOK_USERNS:
 		return "confinement: a sandbox cannot create user namespaces";
 	case WD_HOOK_SETSOCKOPT:
-		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+		if (wd_event_confine_target(e) == 1) /* SOL_SOCKET: SO_BROADCAST */
 			return "confinement: a sandbox cannot send broadcasts";
 		return "confinement: a sandbox cannot use source routing";
 	case WD_HOOK_FILE_RECEIVE:
