@@ -250,6 +250,14 @@ static void every_hook_id_has_its_row(void **state)
 	assert_string_equal(wd_hook_name(WD_HOOK_MOUNT), "sb_mount");
 	assert_string_equal(wd_hook_name(WD_HOOK_CONNECT4), "cgroup/connect4");
 	assert_string_equal(wd_hook_name(WD_HOOK_EGRESS), "cgroup_skb/egress");
+	/* Sends are the sendmsg hooks' and unix_may_send's; a row that sends sends connects. */
+	for (unsigned id = 0; id < WD_HOOK_NR + 2; id++)
+		assert_int_equal(wd_hook_sends(id),
+				 id == WD_HOOK_SENDMSG4 || id == WD_HOOK_SENDMSG6 ||
+					 id == WD_HOOK_SOCK_SENDMSG || id == WD_HOOK_UNIX_SEND);
+	for (size_t i = 0; i < wd_hooks_n; i++)
+		if (wd_hooks[i].sends)
+			assert_true(wd_hooks[i].events & WD_EVK(WD_EV_CONNECT));
 }
 
 /* The loader and the probe walk the first wd_lsm_hooks_n rows: exactly the LSM ones. */
@@ -301,6 +309,9 @@ static void events_convert_under_their_name(void **state)
 			assert_int_equal(wd_event_to_pb(&e, &ctx, pe), 0);
 			assert_int_equal(pe->ev.action_case, kinds[k].action);
 			assert_string_equal(pe->ev.hook, wd_hook_name(h->id));
+			/* A send is a send whichever program of the id reports it. */
+			if (kinds[k].type == WD_EV_CONNECT)
+				assert_int_equal(pe->ev.connect->is_send, h->sends);
 		}
 	}
 	free(pe);

@@ -57,8 +57,9 @@ const char *wd_event_kind(const struct wd_event *e)
 			return wd_change_name(e->proto);
 		return e->op == WD_OP_WRITE ? "open-write" : "open-read";
 	case WD_EV_CONNECT:
-		return e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
-				       e->hook == WD_HOOK_SOCK_SENDMSG ||
+		/* A message on a unix datagram socket has always read "connect" here, although
+		 * its event says is_send: kept, lines stay as they were. */
+		return (wd_hook_sends(e->hook) && e->hook != WD_HOOK_UNIX_SEND) ||
 				       (e->hook == WD_HOOK_EGRESS && e->proto == 17)
 			       ? "send"
 			       : "connect";

@@ -17,12 +17,14 @@
  * the order `warden probe` lists them. */
 #define LSM(h, wp, i, n, ev, pr, a, opt, nd, act)                                                  \
 	{                                                                                          \
-		.hook = h, .prog = wp, .obj = WD_OBJ_LSM, .id = i, .names = n, .events = ev,       \
-		.probe = pr, .arm = a, .optional = opt, .need = nd, .action = act                  \
+		.hook = h, .prog = wp, .obj = WD_OBJ_LSM, .id = i, .names = n,                     \
+		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0, .probe = pr, .arm = a,    \
+		.optional = opt, .need = nd, .action = act                                         \
 	}
 #define CG(h, wp, i, n, ev)                                                                        \
 	{                                                                                          \
-		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n, .events = ev     \
+		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n,                  \
+		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0                            \
 	}
 #define NAMES	 true
 #define ALSO	 false
@@ -33,6 +35,8 @@
 #define K_MMAP	 WD_EVK(WD_EV_MMAP)
 #define K_FILE	 (WD_EVK(WD_EV_FILE) | WD_EVK(WD_EV_CONFINE)) /* write rules, and confinement */
 #define K_CONN	 WD_EVK(WD_EV_CONNECT)
+#define K_SENDS	 (1u << 31)	    /* not an event kind: sets wd_hook_row.sends */
+#define K_SEND	 (K_CONN | K_SENDS) /* connect events that are sends */
 #define K_SOCKET WD_EVK(WD_EV_SOCKET)
 #define K_CONF	 WD_EVK(WD_EV_CONFINE)
 
@@ -63,9 +67,9 @@ const struct wd_hook_row wd_hooks[] = {
 	/* sockets */
 	LSM("socket_create", "wd_sock_create", WD_HOOK_SOCK_CREATE, NAMES, K_SOCKET, "wd_p_sk_create", WD_ARM_SOCK_CREATE, ALWAYS, WD_NEED_SOCKET, "socket(2)"),
 	LSM("socket_connect", "wd_sock_connect", WD_HOOK_SOCK_CONNECT, NAMES, K_CONN, "wd_p_sk_conn", WD_ARM_SOCK_CONNECT, ALWAYS, WD_NEED_SOCKET, "connect(2)"),
-	LSM("socket_sendmsg", "wd_sock_sendmsg", WD_HOOK_SOCK_SENDMSG, NAMES, K_CONN, "wd_p_sk_send", WD_ARM_SOCK_SENDMSG, ALWAYS, WD_NEED_SOCKET, "send(2)"),
+	LSM("socket_sendmsg", "wd_sock_sendmsg", WD_HOOK_SOCK_SENDMSG, NAMES, K_SEND, "wd_p_sk_send", WD_ARM_SOCK_SENDMSG, ALWAYS, WD_NEED_SOCKET, "send(2)"),
 	LSM("unix_stream_connect", "wd_unix_connect", WD_HOOK_UNIX_CONNECT, NAMES, K_CONN, "wd_p_unix_conn", WD_ARM_UNIX_CONNECT, ALWAYS, WD_NEED_SOCKET, "connect(2) to a unix stream socket"),
-	LSM("unix_may_send", "wd_unix_send", WD_HOOK_UNIX_SEND, NAMES, K_CONN, "wd_p_unix_send", WD_ARM_UNIX_SEND, ALWAYS, WD_NEED_SOCKET, "send(2) on a unix datagram socket"),
+	LSM("unix_may_send", "wd_unix_send", WD_HOOK_UNIX_SEND, NAMES, K_SEND, "wd_p_unix_send", WD_ARM_UNIX_SEND, ALWAYS, WD_NEED_SOCKET, "send(2) on a unix datagram socket"),
 	/* confinement */
 	LSM("socket_setsockopt", "wd_setsockopt", WD_HOOK_SETSOCKOPT, NAMES, K_CONF, "wd_p_setsockopt", WD_ARM_SETSOCKOPT, ALWAYS, WD_NEED_CONFINE, "setsockopt(2)"),
 	LSM("file_receive", "wd_file_receive", WD_HOOK_FILE_RECEIVE, NAMES, K_CONF, "wd_p_file_recv", WD_ARM_FILE_RECEIVE, ALWAYS, WD_NEED_CONFINE, "receiving a descriptor (SCM_RIGHTS)"),
@@ -92,12 +96,12 @@ const struct wd_hook_row wd_hooks[] = {
 	CG("cgroup/sock_create", "wd_sock_owner", 0, ALSO, K_NONE),
 	CG("cgroup/connect4", "wd_connect4", WD_HOOK_CONNECT4, NAMES, K_CONN),
 	CG("cgroup/connect6", "wd_connect6", WD_HOOK_CONNECT6, NAMES, K_CONN),
-	CG("cgroup/sendmsg4", "wd_sendmsg4", WD_HOOK_SENDMSG4, NAMES, K_CONN),
-	CG("cgroup/sendmsg6", "wd_sendmsg6", WD_HOOK_SENDMSG6, NAMES, K_CONN),
+	CG("cgroup/sendmsg4", "wd_sendmsg4", WD_HOOK_SENDMSG4, NAMES, K_SEND),
+	CG("cgroup/sendmsg6", "wd_sendmsg6", WD_HOOK_SENDMSG6, NAMES, K_SEND),
 	CG("cgroup/connect4", "wd_hold_connect4", WD_HOOK_CONNECT4, ALSO, K_CONN),
 	CG("cgroup/connect6", "wd_hold_connect6", WD_HOOK_CONNECT6, ALSO, K_CONN),
-	CG("cgroup/sendmsg4", "wd_hold_sendmsg4", WD_HOOK_SENDMSG4, ALSO, K_CONN),
-	CG("cgroup/sendmsg6", "wd_hold_sendmsg6", WD_HOOK_SENDMSG6, ALSO, K_CONN),
+	CG("cgroup/sendmsg4", "wd_hold_sendmsg4", WD_HOOK_SENDMSG4, ALSO, K_SEND),
+	CG("cgroup/sendmsg6", "wd_hold_sendmsg6", WD_HOOK_SENDMSG6, ALSO, K_SEND),
 	CG("cgroup_skb/egress", "wd_egress", WD_HOOK_EGRESS, NAMES, K_CONN),
 	CG("cgroup_skb/egress", "wd_hold_egress", WD_HOOK_EGRESS, ALSO, K_CONN),
 	CG("cgroup/bind4", "wd_bind4", WD_HOOK_BIND4, NAMES, K_CONF),
@@ -117,20 +121,25 @@ const struct wd_hook_row *const wd_lsm_hooks = wd_hooks;
 const size_t wd_lsm_hooks_n = WD_ARM_NR - 1;
 _Static_assert(sizeof(wd_hooks) / sizeof(wd_hooks[0]) >= WD_ARM_NR - 1, "a row per probe arm");
 
-/* Events carry the name of their hook id, looked up for every event: indexed once, when the
- * program starts. */
-static const char *hook_names[WD_HOOK_NR];
+/* Events carry the name of their hook id, looked up for every event: the row that names each id,
+ * indexed once, when the program starts. */
+static const struct wd_hook_row *naming_row[WD_HOOK_NR];
 
 __attribute__((constructor)) static void index_hook_names(void)
 {
 	for (size_t i = 0; i < wd_hooks_n; i++)
 		if (wd_hooks[i].names && wd_hooks[i].id < WD_HOOK_NR)
-			hook_names[wd_hooks[i].id] = wd_hooks[i].hook;
+			naming_row[wd_hooks[i].id] = &wd_hooks[i];
 }
 
 const char *wd_hook_name(unsigned id)
 {
-	return id < WD_HOOK_NR ? hook_names[id] : NULL;
+	return id < WD_HOOK_NR && naming_row[id] ? naming_row[id]->hook : NULL;
+}
+
+bool wd_hook_sends(unsigned id)
+{
+	return id < WD_HOOK_NR && naming_row[id] && naming_row[id]->sends;
 }
 
 unsigned wd_hook_id(const char *name)

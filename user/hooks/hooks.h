@@ -50,6 +50,8 @@ struct wd_hook_row {
 	uint16_t id;	     /* enum wd_hook of its events; 0: it sends none */
 	bool names;	     /* events with @id carry @hook as their name: one row per id */
 	unsigned events;     /* WD_EVK() bits: the kinds of events it sends with @id */
+	bool sends;	     /* its WD_EV_CONNECT events are sends (a datagram, a unix message), not
+			      * connects */
 	/* LSM rows only: */
 	const char *probe; /* the program in bpf/probe_lsm.bpf.c that stands for it */
 	unsigned arm;	   /* enum wd_probe_arm (include/warden/probe_abi.h) of the probe program */
@@ -65,6 +67,9 @@ extern const size_t wd_hooks_n;
  * back; NULL and 0 for ones not known. */
 const char *wd_hook_name(unsigned id);
 unsigned wd_hook_id(const char *name);
+/* Whether WD_EV_CONNECT events of hook id @id are sends (sendmsg, unix_may_send) rather than
+ * connects. cgroup_skb/egress sees both: its UDP datagrams are sends (decided per event). */
+bool wd_hook_sends(unsigned id);
 
 /* The row of program @prog of @obj; NULL if none. */
 const struct wd_hook_row *wd_hook_by_prog(enum wd_bpf_obj obj, const char *prog);
