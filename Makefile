@@ -136,7 +136,8 @@ $(WARDEN): $(OUT)/user/main.o $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBWARDEN)
+# Unit tests share the event fixtures of tests/lib too.
+$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
