@@ -61,6 +61,9 @@ ifeq ($(shell uname -m),x86_64)
 TEST_HELPERS += $(OUT)/tests/helpers/sti32
 endif
 TESTS      := $(UNIT_TESTS) $(HOST_TESTS) $(VM_TESTS) $(TEST_HELPERS)
+# Benchmarks run from bench/*, never from make check; `make tests` builds them so that a change
+# that breaks their build is caught before someone needs a figure.
+BENCHES    := $(OUT)/bench/evbench $(OUT)/bench/wdbench
 
 .PHONY: all tests check check-unit check-host check-vm run setup clean format format-check
 .DEFAULT_GOAL := all
@@ -69,7 +72,7 @@ TESTS      := $(UNIT_TESTS) $(HOST_TESTS) $(VM_TESTS) $(TEST_HELPERS)
 
 all: $(WARDEN)
 
-tests: $(WARDEN) $(TESTS)
+tests: $(WARDEN) $(TESTS) $(BENCHES)
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -136,7 +139,8 @@ $(WARDEN): $(OUT)/user/main.o $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests share the event fixtures of tests/lib too.
+# Unit tests link tests/lib too: the event fixtures, and the events the syslog sink's test
+# builds as the host test does (event_parts.c).
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -164,6 +168,18 @@ $(OUT)/tests/helpers/%: tests/helpers/%.S
 	$(call msg,AS32,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -m32 -nostdlib -static -o $@ $<
+
+BENCH_CFLAGS := $(filter-out -MMD -MP,$(ALL_CFLAGS))
+
+$(OUT)/bench/evbench: $(wildcard bench/evbench/*.[ch]) $(LIBWARDEN) $(OUT)/skel/bench_events.skel.h
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^) $(LIBWARDEN) $(LDLIBS) -lpthread
+
+$(OUT)/bench/wdbench: $(wildcard bench/wdbench/*.[ch])
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $(filter %.c,$^)
 
 setup:
 	$(Q)scripts/setup

@@ -25,7 +25,8 @@ static __always_inline int seen(__u32 arm)
 }
 
 /* If an earlier program on the same hook refused, the trampoline has already returned its error
- * and these never run: they decide only for the probe's child. */
+ * and these never run: they decide only for the probe's child. Names fit in 15 characters, all
+ * the kernel keeps of a name. */
 #define WD_PROBE_HOOK(hook, prog, arm)                                                             \
 	SEC("lsm/" #hook)                                                                          \
 	int BPF_PROG(prog)                                                                         \
@@ -47,9 +48,9 @@ WD_PROBE_HOOK(path_rename, wd_p_rename, WD_ARM_PATH_RENAME)
 WD_PROBE_HOOK(path_chmod, wd_p_chmod, WD_ARM_PATH_CHMOD)
 WD_PROBE_HOOK(path_chown, wd_p_chown, WD_ARM_PATH_CHOWN)
 WD_PROBE_HOOK(inode_setxattr, wd_p_setxattr, WD_ARM_SETXATTR)
-WD_PROBE_HOOK(inode_removexattr, wd_p_removexattr, WD_ARM_REMOVEXATTR)
+WD_PROBE_HOOK(inode_removexattr, wd_p_rmxattr, WD_ARM_REMOVEXATTR)
 /* Linux 6.2 and later only: the probe leaves them out where the kernel has no such hook. */
-WD_PROBE_HOOK(file_truncate, wd_p_file_truncate, WD_ARM_FILE_TRUNCATE)
+WD_PROBE_HOOK(file_truncate, wd_p_ftruncate, WD_ARM_FILE_TRUNCATE)
 WD_PROBE_HOOK(inode_set_acl, wd_p_set_acl, WD_ARM_SET_ACL)
 WD_PROBE_HOOK(inode_remove_acl, wd_p_remove_acl, WD_ARM_REMOVE_ACL)
 WD_PROBE_HOOK(socket_create, wd_p_sk_create, WD_ARM_SOCK_CREATE)
@@ -73,7 +74,7 @@ WD_PROBE_HOOK(userns_create, wd_p_userns, WD_ARM_USERNS)
 WD_PROBE_HOOK(key_permission, wd_p_key_perm, WD_ARM_KEY_PERMISSION)
 WD_PROBE_HOOK(file_ioctl, wd_p_file_ioctl, WD_ARM_FILE_IOCTL)
 /* 6.8 and later (and some distribution kernels): only where the kernel has it. */
-WD_PROBE_HOOK(file_ioctl_compat, wd_p_file_ioctl_compat, WD_ARM_FILE_IOCTL_COMPAT)
+WD_PROBE_HOOK(file_ioctl_compat, wd_p_ioctl32, WD_ARM_FILE_IOCTL_COMPAT)
 
 /* key_free cannot refuse: it is seen running for the key the test child made (and let go)
  * while it is armed. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Host tier: the stream sink over real sockets to a collector written here from the framing
- * rule (varint length, then a warden.v1.Event decoded with protobuf-c), run as its own
- * process. With ack, a collector that stops reading mid-stream and is killed with SIGKILL,
+/* Host tier: the stream sink over real sockets to a collector written from the framing rule
+ * (varint length, then a warden.v1.Event decoded with protobuf-c; tests/lib/collector.c), run as
+ * its own process. With ack, a collector that stops reading mid-stream and is killed with SIGKILL,
  * then restarted, has stored every seq over its two lives (duplicates allowed), over unix and
  * TCP sockets. Without ack the same kill loses records (so the scenario really drops data in
  * flight), yet no record ever arrives cut. A collector that does not read makes write()
@@ -21,244 +21,11 @@
 #include <unistd.h>
 
 #include "export/sink.h"
+#include "collector.h"
 #include "wdtest.h"
 
-#define CORRUPT	  UINT64_MAX	     /* what the collector stores for a record it cannot decode */
 #define PROMPT_NS (500 * 1000000ull) /* the longest one write() may take */
 #define DRAIN_NS  (15 * 1000000000ull)
-#define COLL_BUF  (1 << 20)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* --- the collector --- */
-
-struct coll {
-	char unix_path[108]; /* or */
-	uint16_t port;	     /* 127.0.0.1:port */
-	const char *host;    /* how the sink names 127.0.0.1 (NULL: numerically) */
-	bool ack;
-	long pause_after; /* stop reading (and acking) after storing this many; -1: never */
-	char store[128];  /* stored seqs, 8 bytes each, appended */
-	pid_t pid;
-};
-
-static int coll_listen(const struct coll *c)
-{
-	int one = 1, fd;
-
-	if (c->unix_path[0]) {
-		struct sockaddr_un un = {.sun_family = AF_UNIX};
-
-		strcpy(un.sun_path, c->unix_path);
-		unlink(c->unix_path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof(un)))
-			return -1;
-	} else {
-		struct sockaddr_in in = {.sin_family = AF_INET,
-					 .sin_port = htons(c->port),
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-		    bind(fd, (struct sockaddr *)&in, sizeof(in)))
-			return -1;
-	}
-	return listen(fd, 8) ? -1 : fd;
-}
-
-/* Decodes a varint at @p; returns bytes used, 0 if incomplete, -1 if malformed. */
-static int varint(const uint8_t *p, size_t n, uint64_t *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n && i < 10; i++) {
-		*v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80))
-			return (int)i + 1;
-	}
-	return n >= 10 ? -1 : 0;
-}
-
-static void coll_ack(int fd, uint64_t seq)
-{
-	uint8_t b[10];
-	size_t n = 0;
-
-	do {
-		b[n++] = (uint8_t)(seq & 0x7f) | (seq >= 0x80 ? 0x80 : 0);
-		seq >>= 7;
-	} while (seq);
-	if (write(fd, b, n) != (ssize_t)n)
-		_exit(5);
-}
-
-static void coll_store(int store, uint64_t seq)
-{
-	if (write(store, &seq, sizeof(seq)) != sizeof(seq))
-		_exit(4);
-}
-
-static __attribute__((noreturn)) void coll_main(const struct coll *c, int ready)
-{
-	uint8_t *buf = malloc(COLL_BUF);
-	int lfd = coll_listen(c), store;
-	long stored = 0;
-
-	if (!buf || lfd < 0)
-		_exit(2);
-	store = open(c->store, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (store < 0 || write(ready, "r", 1) != 1)
-		_exit(3);
-	close(ready);
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		size_t have = 0;
-
-		if (fd < 0)
-			continue;
-		for (;;) {
-			size_t off = 0;
-			uint64_t last = 0;
-			bool any = false;
-			ssize_t n;
-
-			if (c->pause_after >= 0 && stored >= c->pause_after)
-				for (;;)
-					pause();
-			n = read(fd, buf + have, COLL_BUF - have);
-			if (n <= 0)
-				break; /* a record cut by the sender's broken connection is dropped
-					*/
-			have += (size_t)n;
-			for (;;) {
-				Warden__V1__Event *ev;
-				uint64_t len, seq;
-				int vl = varint(buf + off, have - off, &len);
-
-				if (vl < 0 || len > COLL_BUF / 2) {
-					coll_store(store, CORRUPT);
-					_exit(6);
-				}
-				if (vl == 0 || have - off - (size_t)vl < len)
-					break;
-				ev = warden__v1__event__unpack(NULL, len, buf + off + vl);
-				seq = ev && ev->header ? ev->header->seq : CORRUPT;
-				if (ev)
-					warden__v1__event__free_unpacked(ev, NULL);
-				/* Stored before it is acknowledged: a SIGKILL after the write keeps
-				 * it (the page cache outlives the process). */
-				coll_store(store, seq);
-				last = seq;
-				any = true;
-				off += (size_t)vl + len;
-				if (c->pause_after >= 0 && ++stored >= c->pause_after)
-					break;
-			}
-			memmove(buf, buf + off, have - off);
-			have -= off;
-			if (c->ack && any)
-				coll_ack(fd, last);
-		}
-		close(fd);
-	}
-}
-
-static int coll_start(struct coll *c)
-{
-	int p[2];
-	char r;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -errno;
-	if (c->pid == 0) {
-		close(p[0]);
-		coll_main(c, p[1]);
-	}
-	close(p[1]);
-	if (read(p[0], &r, 1) != 1) {
-		close(p[0]);
-		waitpid(c->pid, NULL, 0);
-		c->pid = 0;
-		return -EIO;
-	}
-	close(p[0]);
-	return 0;
-}
-
-static void coll_kill(struct coll *c)
-{
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-	}
-	c->pid = 0;
-}
-
-/* What collectors A and B stored together, seqs 1..n. */
-struct tally {
-	uint64_t records, missing, dups, corrupt, first_missing;
-	uint64_t b_first; /* the first seq B stored: below the kill point when the sink resent */
-};
-
-static int tally_file(const char *store, uint64_t n, uint8_t *seen, struct tally *t,
-		      uint64_t *first)
-{
-	uint64_t seq;
-	int fd = open(store, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while (read(fd, &seq, sizeof(seq)) == sizeof(seq)) {
-		if (first && !t->b_first)
-			*first = seq;
-		t->records++;
-		if (seq == 0 || seq > n)
-			t->corrupt++;
-		else if (seen[seq]++)
-			t->dups++;
-	}
-	close(fd);
-	return 0;
-}
-
-static int tally(const char *a, const char *b, uint64_t n, struct tally *t)
-{
-	uint8_t *seen = calloc(n + 1, 1);
-	int ret = -1;
-
-	memset(t, 0, sizeof(*t));
-	if (seen && !tally_file(a, n, seen, t, NULL) && !tally_file(b, n, seen, t, &t->b_first)) {
-		for (uint64_t i = 1; i <= n; i++)
-			if (!seen[i] && !t->missing++)
-				t->first_missing = i;
-		ret = 0;
-	}
-	free(seen);
-	return ret;
-}
-
-static bool has_seq(const char *store, uint64_t want)
-{
-	int fd = open(store, O_RDONLY | O_CLOEXEC);
-	uint64_t seq;
-	bool found = false;
-
-	if (fd < 0)
-		return false;
-	while (!found && read(fd, &seq, sizeof(seq)) == sizeof(seq))
-		found = seq == want;
-	close(fd);
-	return found;
-}
 
 /* --- the pipeline's side --- */
 
@@ -309,10 +76,10 @@ static size_t event(uint8_t *buf, uint64_t seq)
 static int timed_write(struct drv *d, uint64_t seq)
 {
 	size_t len = event(d->buf, seq);
-	uint64_t t0 = now_ns(), dt;
+	uint64_t t0 = wt_now_ns(), dt;
 	int ret = d->ops->write(d->impl, d->buf, len, NULL);
 
-	dt = now_ns() - t0;
+	dt = wt_now_ns() - t0;
 	if (dt > d->max_call_ns)
 		d->max_call_ns = dt;
 	if (ret == -EAGAIN)
@@ -323,10 +90,10 @@ static int timed_write(struct drv *d, uint64_t seq)
 /* As the pipeline does: on -EAGAIN, tick and retry, up to @limit_ns. */
 static int put(struct drv *d, uint64_t seq, uint64_t limit_ns)
 {
-	uint64_t until = now_ns() + limit_ns;
+	uint64_t until = wt_now_ns() + limit_ns;
 	int ret;
 
-	while ((ret = timed_write(d, seq)) == -EAGAIN && now_ns() < until) {
+	while ((ret = timed_write(d, seq)) == -EAGAIN && wt_now_ns() < until) {
 		d->ops->tick(d->impl, 0);
 		usleep(2000);
 	}
@@ -341,7 +108,7 @@ static void describe(struct drv *d, const char *when)
 	wt_diag("%s: %s", when, s);
 }
 
-static int open_sink(struct drv *d, const struct coll *c, bool ack, uint64_t queue_bytes)
+static int open_sink(struct drv *d, const struct wt_coll *c, bool ack, uint64_t queue_bytes)
 {
 	struct wd_sink_cfg cfg = {.name = "col", .kind = WD_SINK_STREAM};
 	char addr[160], err[400];
@@ -362,21 +129,6 @@ static int open_sink(struct drv *d, const struct coll *c, bool ack, uint64_t que
 	return ret;
 }
 
-static uint16_t free_port(void)
-{
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	uint16_t port = 0;
-
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&in, sizeof(in)) &&
-	    !getsockname(fd, (struct sockaddr *)&in, &len))
-		port = ntohs(in.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static char tmpdir[64];
 
 static void cleanup_tmp(void)
@@ -388,11 +140,11 @@ static void cleanup_tmp(void)
 		wt_diag("could not remove %s", tmpdir);
 }
 
-static void setup_coll(struct coll *c, bool tcp, const char *name)
+static void setup_coll(struct wt_coll *c, bool tcp, const char *name)
 {
 	memset(c, 0, sizeof(*c));
 	if (tcp)
-		c->port = free_port();
+		c->port = wt_free_port();
 	else
 		snprintf(c->unix_path, sizeof(c->unix_path), "%s/%s.sock", tmpdir, name);
 	snprintf(c->store, sizeof(c->store), "%s/%s.seqs", tmpdir, name);
@@ -402,12 +154,12 @@ static void setup_coll(struct coll *c, bool tcp, const char *name)
 /* Waits until the collector has stored @last, flushing and ticking like the pipeline. */
 static bool drain(struct drv *d, const char *store, uint64_t last)
 {
-	uint64_t until = now_ns() + DRAIN_NS;
+	uint64_t until = wt_now_ns() + DRAIN_NS;
 
-	while (now_ns() < until) {
+	while (wt_now_ns() < until) {
 		d->ops->flush(d->impl);
 		d->ops->tick(d->impl, 0);
-		if (has_seq(store, last))
+		if (wt_coll_has_seq(store, last))
 			return true;
 		usleep(20000);
 	}
@@ -417,10 +169,10 @@ static bool drain(struct drv *d, const char *store, uint64_t last)
 /* The kill scenario: collector A stores @pause records, then stops reading; the sink writes on
  * until it pushes back (-EAGAIN), A is killed with SIGKILL and B started on the same address;
  * the sink writes the rest. Fills @t with what A and B stored together. */
-static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, struct tally *t,
+static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, struct wt_tally *t,
 				    uint64_t *killed_at)
 {
-	struct coll a, b;
+	struct wt_coll a, b;
 	struct drv d = {0};
 	enum wt_result ret = WT_FAIL;
 	uint64_t seq;
@@ -437,7 +189,7 @@ static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, 
 	snprintf(b.store, sizeof(b.store), "%s/%s-b.seqs", tmpdir, name);
 	unlink(b.store);
 	WT_CHECK(!tcp || a.port, "no free TCP port");
-	err = coll_start(&a);
+	err = wt_coll_start(&a);
 	WT_CHECK(err == 0, "collector A did not start: %s", strerror(-err));
 	/* 1 MiB of queue: an ack window of a quarter, at least 4 records of the largest size. */
 	WT_CHECK(open_sink(&d, &a, ack, 1 << 20) == 0, "the sink did not open");
@@ -452,11 +204,11 @@ static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, 
 			WT_CHECK(d.max_call_ns < PROMPT_NS, "a write took %llu ms",
 				 (unsigned long long)(d.max_call_ns / 1000000));
 			describe(&d, "collector A stalled");
-			coll_kill(&a);
+			wt_coll_kill(&a);
 			*killed_at = seq;
 			wt_diag("killed collector A (SIGKILL) at seq %llu",
 				(unsigned long long)seq);
-			err = coll_start(&b);
+			err = wt_coll_start(&b);
 			WT_CHECK(err == 0, "collector B did not start: %s", strerror(-err));
 		}
 		err = put(&d, seq, 10 * 1000000000ull);
@@ -471,7 +223,7 @@ static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, 
 	describe(&d, "drained");
 	WT_CHECK(d.max_call_ns < PROMPT_NS, "a write took %llu ms",
 		 (unsigned long long)(d.max_call_ns / 1000000));
-	WT_CHECK(tally(a.store, b.store, n, t) == 0, "cannot read %s or %s", a.store, b.store);
+	WT_CHECK(wt_tally(a.store, b.store, n, t) == 0, "cannot read %s or %s", a.store, b.store);
 	wt_diag("%llu records stored by A and B, %llu duplicates, %llu missing (first %llu), "
 		"%llu corrupt; B's first seq %llu; slowest write %.1f ms",
 		(unsigned long long)t->records, (unsigned long long)t->dups,
@@ -482,14 +234,14 @@ static enum wt_result kill_scenario(bool tcp, bool ack, uint64_t n, long pause, 
 out:
 	if (d.impl)
 		d.ops->close(d.impl);
-	coll_kill(&a);
-	coll_kill(&b);
+	wt_coll_kill(&a);
+	wt_coll_kill(&b);
 	return ret;
 }
 
 static enum wt_result ack_kill(bool tcp)
 {
-	struct tally t;
+	struct wt_tally t;
 	uint64_t killed_at;
 	enum wt_result ret = kill_scenario(tcp, true, 20000, 3000, &t, &killed_at);
 
@@ -524,7 +276,7 @@ static enum wt_result ack_collector_killed_tcp(void)
  * no record arrives cut or merged with another. */
 static enum wt_result no_ack_loses_in_flight_never_cuts(void)
 {
-	struct tally t;
+	struct wt_tally t;
 	uint64_t killed_at;
 	enum wt_result ret = kill_scenario(false, false, 8000, 3000, &t, &killed_at);
 
@@ -544,7 +296,7 @@ out:
  * -EAGAIN within a bounded time, every time. */
 static enum wt_result stalled_collector_eagain_promptly(void)
 {
-	struct coll c;
+	struct wt_coll c;
 	struct drv d = {0};
 	enum wt_result ret = WT_FAIL;
 	uint64_t seq, t0, dt, stalled_at;
@@ -554,25 +306,25 @@ static enum wt_result stalled_collector_eagain_promptly(void)
 	setup_coll(&c, true, "stall");
 	c.pause_after = 0;
 	WT_CHECK(c.port, "no free TCP port");
-	err = coll_start(&c);
+	err = wt_coll_start(&c);
 	WT_CHECK(err == 0, "collector did not start: %s", strerror(-err));
 	WT_CHECK(open_sink(&d, &c, false, 0) == 0, "the sink did not open");
-	t0 = now_ns();
+	t0 = wt_now_ns();
 	for (;;) {
 		d.ops->tick(d.impl, 0);
 		d.ops->describe(d.impl, st, sizeof(st));
 		if (!strncmp(st, "connected", 9))
 			break;
-		WT_CHECK(now_ns() - t0 < 5000000000ull, "not connected after 5 s: %s", st);
+		WT_CHECK(wt_now_ns() - t0 < 5000000000ull, "not connected after 5 s: %s", st);
 		usleep(1000);
 	}
-	t0 = now_ns();
+	t0 = wt_now_ns();
 	for (seq = 1; seq < 2000000; seq++) {
 		err = timed_write(&d, seq);
 		if (err)
 			break;
 	}
-	dt = now_ns() - t0;
+	dt = wt_now_ns() - t0;
 	WT_CHECK(err == -EAGAIN, "write: %s after %llu records", strerror(-err),
 		 (unsigned long long)seq);
 	wt_diag("-EAGAIN after %llu records (%.1f MiB) in %.0f ms; slowest write %.1f ms",
@@ -585,12 +337,12 @@ static enum wt_result stalled_collector_eagain_promptly(void)
 	 * may still squeeze a little into the receive queue of the collector that reads
 	 * nothing, but every call returns promptly and the trickle stays a trickle. */
 	stalled_at = seq;
-	t0 = now_ns();
-	while (now_ns() - t0 < 1000000000ull) {
-		uint64_t t1 = now_ns();
+	t0 = wt_now_ns();
+	while (wt_now_ns() - t0 < 1000000000ull) {
+		uint64_t t1 = wt_now_ns();
 
 		d.ops->tick(d.impl, 0);
-		dt = now_ns() - t1;
+		dt = wt_now_ns() - t1;
 		WT_CHECK(dt < PROMPT_NS, "a tick took %llu ms", (unsigned long long)(dt / 1000000));
 		err = timed_write(&d, seq);
 		WT_CHECK(err == 0 || err == -EAGAIN, "write: %s", strerror(-err));
@@ -611,24 +363,24 @@ static enum wt_result stalled_collector_eagain_promptly(void)
 out:
 	if (d.impl)
 		d.ops->close(d.impl);
-	coll_kill(&c);
+	wt_coll_kill(&c);
 	return ret;
 }
 
 /* "tcp:localhost:PORT": resolved (asynchronously) when connecting, then delivered. */
 static enum wt_result host_name_resolved_at_connect(void)
 {
-	struct coll c;
+	struct wt_coll c;
 	struct drv d = {0};
 	enum wt_result ret = WT_FAIL;
-	struct tally t;
+	struct wt_tally t;
 	int err;
 
 	setup_coll(&c, true, "name");
 	c.host = "localhost";
 	c.pause_after = -1;
 	WT_CHECK(c.port, "no free TCP port");
-	err = coll_start(&c);
+	err = wt_coll_start(&c);
 	WT_CHECK(err == 0, "collector did not start: %s", strerror(-err));
 	WT_CHECK(open_sink(&d, &c, false, 0) == 0, "the sink did not open");
 	for (uint64_t seq = 1; seq <= 1000; seq++) {
@@ -637,7 +389,7 @@ static enum wt_result host_name_resolved_at_connect(void)
 	}
 	WT_CHECK(drain(&d, c.store, 1000), "seq 1000 never stored");
 	describe(&d, "after 1000 records");
-	WT_CHECK(tally(c.store, "/dev/null", 1000, &t) == 0, "cannot read %s", c.store);
+	WT_CHECK(wt_tally(c.store, "/dev/null", 1000, &t) == 0, "cannot read %s", c.store);
 	WT_CHECK(t.missing == 0 && t.dups == 0 && t.corrupt == 0,
 		 "%llu missing, %llu duplicates, %llu corrupt", (unsigned long long)t.missing,
 		 (unsigned long long)t.dups, (unsigned long long)t.corrupt);
@@ -645,7 +397,7 @@ static enum wt_result host_name_resolved_at_connect(void)
 out:
 	if (d.impl)
 		d.ops->close(d.impl);
-	coll_kill(&c);
+	wt_coll_kill(&c);
 	return ret;
 }
 

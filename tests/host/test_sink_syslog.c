@@ -21,6 +21,8 @@
 
 #include "export/sink.h"
 #include "export/sink_syslog.h"
+#include "event_parts.h"
+#include "collector.h"
 #include "wdtest.h"
 
 #define N	 700
@@ -29,14 +31,6 @@
 #define NODE	 "build-7"
 
 static char tmpdir[64];
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static const char *find_rsyslogd(void)
 {
@@ -47,21 +41,6 @@ static const char *find_rsyslogd(void)
 		if (access(where[i], X_OK) == 0)
 			return where[i];
 	return NULL;
-}
-
-static uint16_t free_port(void)
-{
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(in);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	uint16_t port = 0;
-
-	if (fd >= 0 && !bind(fd, (struct sockaddr *)&in, sizeof(in)) &&
-	    !getsockname(fd, (struct sockaddr *)&in, &len))
-		port = ntohs(in.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
 }
 
 static bool port_open(uint16_t port)
@@ -136,45 +115,14 @@ static void stop_rsyslogd(pid_t pid)
 
 /* --- events of every kind --- */
 
-struct ev {
-	Warden__V1__Event ev;
-	Warden__V1__Header hdr;
-	Warden__V1__Identity id;
-	Warden__V1__Sandbox sb;
-	Warden__V1__Process proc;
-	Warden__V1__Rule rule;
-	Warden__V1__Exec exec;
-	Warden__V1__FileOpen file;
-	Warden__V1__Connect conn;
-	Warden__V1__ExecMapping map;
-	Warden__V1__SocketCreate sock;
-	Warden__V1__Confinement conf;
-	Warden__V1__Lifecycle lc;
-	char path[4096];
-	uint8_t addr[16];
-};
-
 #define VARIANTS 12
 
 /* Event @seq: the kind and its strings depend on seq % VARIANTS. */
-static void make_event(struct ev *e, uint64_t seq)
+static void make_event(struct wt_ev *e, uint64_t seq)
 {
 	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 
-	memset(e, 0, sizeof(*e));
-	e->ev = (Warden__V1__Event)WARDEN__V1__EVENT__INIT;
-	e->hdr = (Warden__V1__Header)WARDEN__V1__HEADER__INIT;
-	e->id = (Warden__V1__Identity)WARDEN__V1__IDENTITY__INIT;
-	e->sb = (Warden__V1__Sandbox)WARDEN__V1__SANDBOX__INIT;
-	e->proc = (Warden__V1__Process)WARDEN__V1__PROCESS__INIT;
-	e->rule = (Warden__V1__Rule)WARDEN__V1__RULE__INIT;
-	e->exec = (Warden__V1__Exec)WARDEN__V1__EXEC__INIT;
-	e->file = (Warden__V1__FileOpen)WARDEN__V1__FILE_OPEN__INIT;
-	e->conn = (Warden__V1__Connect)WARDEN__V1__CONNECT__INIT;
-	e->map = (Warden__V1__ExecMapping)WARDEN__V1__EXEC_MAPPING__INIT;
-	e->sock = (Warden__V1__SocketCreate)WARDEN__V1__SOCKET_CREATE__INIT;
-	e->conf = (Warden__V1__Confinement)WARDEN__V1__CONFINEMENT__INIT;
-	e->lc = (Warden__V1__Lifecycle)WARDEN__V1__LIFECYCLE__INIT;
+	wt_ev_init(e);
 	e->hdr.seq = seq;
 	e->hdr.sandbox_seq = seq;
 	e->hdr.wall_ns = WALL + seq * 1001001ull; /* microseconds that vary */
@@ -187,11 +135,6 @@ static void make_event(struct ev *e, uint64_t seq)
 	e->proc.exe = "/usr/bin/make";
 	e->rule.id = (uint32_t)(seq % 17);
 	e->rule.text = "policy.yaml:14:7 files.read deny /etc/shadow";
-	e->ev.header = &e->hdr;
-	e->ev.identity = &e->id;
-	e->ev.sandbox = &e->sb;
-	e->ev.process = &e->proc;
-	e->ev.rule = &e->rule;
 	e->ev.policy_name = "build";
 	e->ev.decision = (Warden__V1__Decision)(1 + seq % 3);
 	snprintf(e->path, sizeof(e->path), "/work/src/dir-%llu/file", (unsigned long long)seq);
@@ -313,7 +256,7 @@ static void make_event(struct ev *e, uint64_t seq)
 }
 
 /* What the sink makes of event @seq: the line rsyslog must have stored. */
-static int expected(uint64_t seq, struct ev *e, char *buf, size_t size)
+static int expected(uint64_t seq, struct wt_ev *e, char *buf, size_t size)
 {
 	const struct wd_syslog_opts o = {WD_SYSLOG_FACILITY, NODE, WD_SYSLOG_APP_NAME};
 	int n;
@@ -327,7 +270,7 @@ static int expected(uint64_t seq, struct ev *e, char *buf, size_t size)
 
 /* The path parameter of @e as the sink sends it, unescaped: the action's path, a newline
  * replaced by U+FFFD; "" for actions without one. */
-static const char *sd_path(const struct ev *e)
+static const char *sd_path(const struct wt_ev *e)
 {
 	static char p[4200];
 	const char *src = "";
@@ -392,10 +335,10 @@ static int put(const struct wd_sink_ops *ops, void *impl, const Warden__V1__Even
 {
 	uint8_t buf[16384];
 	size_t len = warden__v1__event__pack(ev, buf);
-	uint64_t until = now_ns() + 10000000000ull;
+	uint64_t until = wt_now_ns() + 10000000000ull;
 	int ret;
 
-	while ((ret = ops->write(impl, buf, len, ev)) == -EAGAIN && now_ns() < until) {
+	while ((ret = ops->write(impl, buf, len, ev)) == -EAGAIN && wt_now_ns() < until) {
 		ops->tick(impl, 0);
 		usleep(2000);
 	}
@@ -409,7 +352,7 @@ static enum wt_result rsyslog_stores_every_record_intact(void)
 	const struct wd_sink_ops *ops = NULL;
 	void *impl = NULL;
 	enum wt_result ret = WT_FAIL;
-	static struct ev e;
+	static struct wt_ev e;
 	static char want[WD_SYSLOG_MSG_MAX + 1];
 	char addr[64], err[400], st[256], out[128], params[128], *log = NULL, *seqs = NULL;
 	uint8_t seen[N + 1] = {0}, packed[16384];
@@ -422,7 +365,7 @@ static enum wt_result rsyslog_stores_every_record_intact(void)
 	if (!bin)
 		return wt_skip("rsyslogd not installed (Debian package rsyslog; scripts/setup "
 			       "installs it)");
-	port = free_port();
+	port = wt_free_port();
 	WT_CHECK(port, "no free TCP port");
 	snprintf(out, sizeof(out), "%s/out.log", tmpdir);
 	snprintf(params, sizeof(params), "%s/params.log", tmpdir);
@@ -446,11 +389,11 @@ static enum wt_result rsyslog_stores_every_record_intact(void)
 
 	rs = start_rsyslogd(bin, port);
 	WT_CHECK(rs > 0, "cannot start %s", bin);
-	t0 = now_ns();
+	t0 = wt_now_ns();
 	while (!port_open(port)) {
 		WT_CHECK(waitpid(rs, NULL, WNOHANG) == 0,
 			 "rsyslogd exited (see its messages above)");
-		WT_CHECK(now_ns() - t0 < 10000000000ull, "rsyslogd not listening after 10 s");
+		WT_CHECK(wt_now_ns() - t0 < 10000000000ull, "rsyslogd not listening after 10 s");
 		usleep(20000);
 	}
 
@@ -459,15 +402,15 @@ static enum wt_result rsyslog_stores_every_record_intact(void)
 		r = put(ops, impl, &e.ev);
 		WT_CHECK(r == 0, "seq %llu: write: %s", (unsigned long long)seq, strerror(-r));
 	}
-	t0 = now_ns();
-	while ((lines = count_lines(out)) < N && now_ns() - t0 < STORE_NS) {
+	t0 = wt_now_ns();
+	while ((lines = count_lines(out)) < N && wt_now_ns() - t0 < STORE_NS) {
 		ops->flush(impl);
 		ops->tick(impl, 0);
 		usleep(50000);
 	}
 	ops->describe(impl, st, sizeof(st));
 	wt_diag("sink: %s; rsyslog stored %zu lines in %.1f s", st, lines,
-		(double)(now_ns() - t0) / 1e9);
+		(double)(wt_now_ns() - t0) / 1e9);
 	ops->close(impl);
 	impl = NULL;
 	stop_rsyslogd(rs);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config/config.h"
@@ -260,6 +261,71 @@ static void adopt_rules(void **state)
 	}
 }
 
+/* Diagnostics of wd_config_parse_file(@path) as "file:line:col: msg" lines, after writing @yaml
+ * there unless it is NULL; its return in @err. */
+static char *parse_file(const char *path, const char *yaml, int *err, struct wd_config **c)
+{
+	struct wd_diags d = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (yaml) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(yaml, f);
+		fclose(f);
+	}
+	f = open_memstream(&buf, &len);
+	*err = wd_config_parse_file(path, c, &d);
+	wd_diags_print(f, &d);
+	fclose(f);
+	wd_diags_free(&d);
+	return buf;
+}
+
+/* A file is read and parsed under its own name; what cannot be read is said with its errno. */
+static void from_a_file(void **state)
+{
+	char dir[] = "/tmp/wd-config.XXXXXX", path[64], want[128], *out;
+	struct wd_config *c = (void *)1;
+	int err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/w.yaml", dir);
+	out = parse_file(path, NULL, &err, &c);
+	assert_int_equal(err, -ENOENT);
+	assert_null(c);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory\n", path);
+	assert_string_equal(out, want);
+	free(out);
+
+	out = parse_file(dir, NULL, &err, &c);
+	assert_int_equal(err, -EISDIR);
+	assert_null(c);
+	free(out);
+
+	out = parse_file(path,
+			 "version: 1\nnode: n1\nevents:\n  sinks:\n    - {name: s, type: stream}\n",
+			 &err, &c);
+	assert_int_equal(err, -EINVAL);
+	assert_null(c);
+	snprintf(want, sizeof(want), "%s:5:7: a stream sink needs address", path);
+	assert_non_null(strstr(out, want));
+	free(out);
+
+	out = parse_file(path, "version: 1\nnode: n1\n", &err, &c);
+	assert_int_equal(err, 0);
+	assert_string_equal(out, "");
+	assert_string_equal(c->source, path);
+	assert_string_equal(c->node, "n1");
+	wd_config_free(c);
+	free(out);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +335,7 @@ int main(void)
 		cmocka_unit_test(root_errors),
 		cmocka_unit_test(sizes),
 		cmocka_unit_test(adopt_rules),
+		cmocka_unit_test(from_a_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

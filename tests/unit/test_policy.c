@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: parsing policies into the model, and every class of error with its exact line:column. */
+/* Unit: parsing policies into the model (user/policy/policy.c): the top-level keys, the whole
+ * policy, and every class of error with its exact line:column. The sections have tests of their
+ * own (test_policy_files.c, test_policy_network.c, test_policy_sockets.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,44 +15,7 @@
 
 #include "policy/policy.h"
 #include "policy/compile.h"
-
-static int parse(const char *yaml, struct wd_policy **p, struct wd_diags *d)
-{
-	wd_diags_init(d);
-	return wd_policy_parse_string("t.yaml", yaml, strlen(yaml), p, d);
-}
-
-static void dump(const struct wd_diags *d)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		print_message("# diag %d:%d: %s\n", d->v[i].line, d->v[i].col, d->v[i].msg);
-}
-
-/* The policy must be refused with an error at @line:@col whose message contains @needle. */
-static void expect_error(const char *yaml, int line, int col, const char *needle)
-{
-	struct wd_policy *p = (struct wd_policy *)1;
-	struct wd_diags d;
-	size_t i;
-	bool found = false;
-
-	assert_int_equal(parse(yaml, &p, &d), -EINVAL);
-	assert_null(p);
-	for (i = 0; i < d.n; i++)
-		if (d.v[i].line == line && d.v[i].col == col && strstr(d.v[i].msg, needle) &&
-		    strcmp(d.v[i].file, "t.yaml") == 0)
-			found = true;
-	if (!found) {
-		print_message("# wanted %d:%d: ...%s...\n", line, col, needle);
-		dump(&d);
-	}
-	assert_true(found);
-	wd_diags_free(&d);
-}
-
-#define HEAD "version: 1\nname: t\nidentities: [\"ci:*\"]\n"
+#include "policy_parse.h"
 
 static const char full[] = "# a full policy\n"
 			   "version: 1\n"
@@ -216,170 +181,6 @@ static void wrong_type(void **state)
 	expect_error(HEAD "fileless_exec: maybe\n", 4, 16, "expected deny or allow");
 }
 
-static void bad_cidr(void **state)
-{
-	expect_error(HEAD "network:\n  allow:\n    - to: 10.0.0.300/8\n", 6, 11,
-		     "\"10.0.0.300\" is not an IPv4 or IPv6 address");
-	expect_error(HEAD "network:\n  deny:\n    - to: 10.0.0.0/33\n", 6, 11,
-		     "bad prefix length \"/33\"; expected /0 to /32");
-	expect_error(HEAD "network:\n  deny:\n    - to: \"fd00::/129\"\n", 6, 11, "/0 to /128");
-	expect_error(HEAD "network:\n  deny:\n    - to: 10.0.0.0/\n", 6, 11, "bad prefix length");
-	expect_error(HEAD "network:\n  deny:\n    - to: example.com\n", 6, 11,
-		     "not an IPv4 or IPv6 address");
-	expect_error(HEAD "network:\n  deny:\n    - ports: [80]\n", 6, 7, "missing key \"to\"");
-	expect_error(HEAD "network:\n  deny:\n    - to:\n", 6, 10, "to must not be empty");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      protocol: icmp\n", 7, 17,
-		     "bad protocol \"icmp\"; expected tcp, udp or any");
-}
-
-/* to: sandbox, unix: and abstract: items, parsed and compiled. */
-static void node_services(void **state)
-{
-	static const char yaml[] = HEAD "network:\n"
-					"  allow:\n"
-					"    - to: sandbox\n"
-					"    - unix: /run/postgresql/\n"
-					"    - unix: \"${workdir}/app.sock\"\n"
-					"    - abstract: my-agent\n"
-					"    - abstract: \"buildkit-*\"\n"
-					"    - to: 127.0.0.1\n"
-					"      ports: [8200]\n"
-					"  deny:\n"
-					"    - unix: /run/postgresql/admin.sock\n"
-					"    - abstract: evil\n";
-	const struct wd_policy_ctx ctx = {"/w", "/h"};
-	struct wd_compiled *c;
-	struct wd_policy *p;
-	struct wd_diags d;
-	const char *t;
-
-	assert_int_equal(parse(yaml, &p, &d), 0);
-	assert_true(p->to_sandbox);
-	assert_int_equal(p->sandbox_loc.line, 6);
-	assert_int_equal(p->paths[WD_OP_UNIX][WD_ALLOW].n, 2);
-	assert_int_equal(p->paths[WD_OP_UNIX][WD_DENY].n, 1);
-	assert_int_equal(p->paths[WD_OP_UNIX][WD_ALLOW].v[0].kind, WD_PATH_PREFIX);
-	assert_int_equal(p->abstract[WD_ALLOW].n, 2);
-	assert_int_equal(p->abstract[WD_DENY].n, 1);
-	assert_int_equal(p->abstract[WD_ALLOW].v[1].len, strlen("buildkit-"));
-	assert_true(p->abstract[WD_ALLOW].v[1].prefix);
-	assert_false(p->abstract[WD_ALLOW].v[0].prefix);
-	assert_int_equal(p->net[WD_ALLOW].n, 1);
-	/* unix 3, address 1, sandbox 1, abstract 3 */
-	assert_int_equal(p->n_rules, 8);
-	assert_int_equal(wd_policy_compile(p, &ctx, 3, 100, &c, &d), 0);
-	assert_true(c->cfg.sandbox_rule != 0);
-	t = wd_compiled_rule_text(c, c->cfg.sandbox_rule);
-	assert_non_null(t);
-	assert_non_null(strstr(t, "t.yaml:6:11 network allow sandbox"));
-	assert_int_equal(c->n_abstract, 3);
-	assert_memory_equal(c->abstract[0].name, "my-agent", 8);
-	assert_int_equal(c->abstract[0].verdict, WD_V_ALLOW);
-	assert_int_equal(c->abstract[2].verdict, WD_V_DENY);
-	assert_non_null(strstr(wd_compiled_rule_text(c, c->abstract[2].rule_id),
-			       "network deny abstract evil"));
-	/* The unix paths compile as path entries of their own op, the variable expanded. */
-	for (size_t i = 0; i < c->n_exact; i++)
-		if (strcmp(c->exact[i].key.path, "/w/app.sock") == 0) {
-			assert_int_equal(c->exact[i].rule.verdict[WD_OP_UNIX], WD_V_ALLOW);
-			assert_int_equal(c->exact[i].rule.verdict[WD_OP_READ], WD_V_NONE);
-			assert_non_null(strstr(
-				wd_compiled_rule_text(c, c->exact[i].rule.rule_id[WD_OP_UNIX]),
-				"network allow unix ${workdir}/app.sock (/w/app.sock)"));
-			t = NULL;
-		}
-	assert_null(t);
-	wd_compiled_free(c);
-	wd_policy_free(p);
-	wd_diags_free(&d);
-}
-
-static void node_service_errors(void **state)
-{
-	expect_error(HEAD "network:\n  deny:\n    - to: sandbox\n", 6, 11, "can only be allowed");
-	expect_error(HEAD "network:\n  allow:\n    - to: sandbox\n      ports: [80]\n", 7, 7,
-		     "\"to: sandbox\" takes no ports");
-	expect_error(HEAD "network:\n  allow:\n    - to: sandbox\n    - to: sandbox\n", 7, 11,
-		     "already in network.allow");
-	expect_error(HEAD "network:\n  allow:\n    - unix: run/x.sock\n", 6, 13, "relative path");
-	expect_error(HEAD "network:\n  allow:\n    - unix: /run/*/x.sock\n", 6, 13, "no wildcards");
-	expect_error(HEAD "network:\n  allow:\n    - unix: /run/x.sock\n      ports: [80]\n", 7, 7,
-		     "does not apply to unix sockets");
-	expect_error(HEAD "network:\n  allow:\n    - unix: /x\n      to: any\n", 6, 7,
-		     "names one destination");
-	expect_error(HEAD "network:\n  allow:\n    - abstract: \"@agent\"\n", 6, 17,
-		     "starts with \"@\"");
-	expect_error(HEAD "network:\n  allow:\n    - abstract: \"a b\"\n", 6, 17,
-		     "bad abstract socket name");
-	expect_error(HEAD "network:\n  allow:\n    - abstract: \"*\"\n", 6, 17,
-		     "empty abstract socket name");
-	expect_error(HEAD "network:\n  allow:\n    - abstract: \"a*b\"\n", 6, 17,
-		     "\"*\" only at the end");
-}
-
-static void host_bits(void **state)
-{
-	expect_error(HEAD "network:\n  allow:\n    - to: 10.0.0.1/8\n", 6, 11,
-		     "host bits set in \"10.0.0.1/8\" (did you mean 10.0.0.0/8?)");
-	expect_error(HEAD "network:\n  allow:\n    - to: \"fd00::1/64\"\n", 6, 11,
-		     "host bits set in \"fd00::1/64\" (did you mean fd00::/64?)");
-}
-
-static void bad_ports(void **state)
-{
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: [\"9000-8000\"]\n", 7,
-		     15, "bad port range \"9000-8000\": the low port must come first");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: [80, 0]\n", 7, 19,
-		     "bad port \"0\": ports are 1 to 65535");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: [65536]\n", 7, 15,
-		     "ports are 1 to 65535");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: [\"80-\"]\n", 7, 15,
-		     "expected a number 1 to 65535 or a range \"lo-hi\"");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: [-5]\n", 7, 15,
-		     "bad port \"-5\"");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: []\n", 7, 14,
-		     "ports is empty");
-	expect_error(HEAD "network:\n  allow:\n    - to: any\n      ports: 80\n", 7, 14,
-		     "ports must be a list");
-}
-
-static void bad_paths(void **state)
-{
-	expect_error(HEAD "exec:\n  allow: [usr/bin/]\n", 5, 11,
-		     "relative path \"usr/bin/\" in exec.allow: paths must be absolute");
-	expect_error(HEAD "files:\n  read:\n    deny: [/etc/../etc/shadow]\n", 6, 12,
-		     "\".\" and \"..\" components are not allowed");
-	expect_error(HEAD "files:\n  read:\n    deny: [/etc/./shadow]\n", 6, 12,
-		     "\".\" and \"..\" components");
-	expect_error(HEAD "files:\n  read:\n    deny: [\"${workdir}/../x\"]\n", 6, 12,
-		     "\".\" and \"..\" components");
-	expect_error(HEAD "files:\n  read:\n    deny: [\"\"]\n", 6, 12, "a path must not be empty");
-	expect_error(HEAD "exec:\n  allow: [~/bin/]\n", 5, 11, "relative path \"~/bin/\"");
-}
-
-static void bad_wildcard(void **state)
-{
-	const char *want = "the only wildcard form allowed is \"/proc/*/NAME\"";
-
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/home/*/.ssh/\"]\n", 6, 12, want);
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/etc/ssh/ssh_host_?_key\"]\n", 6, 12,
-		     want);
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/etc/[a]\"]\n", 6, 12, want);
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/proc/*/Environ\"]\n", 6, 12, want);
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/proc/*/toolongname_x_y_z\"]\n", 6, 12,
-		     want);
-	expect_error(HEAD "files:\n  read:\n    deny: [\"/proc/*/fd/\"]\n", 6, 12, want);
-}
-
-static void unknown_variable(void **state)
-{
-	expect_error(HEAD "exec:\n  allow: [\"${HOME}/bin/\"]\n", 5, 11,
-		     "unknown variable \"${HOME}\"; the variables are ${workdir} and ${home}");
-	expect_error(HEAD "exec:\n  allow: [\"${tmp}\"]\n", 5, 11, "unknown variable \"${tmp}\"");
-	expect_error(HEAD "exec:\n  allow: [\"/x/${home}/\"]\n", 5, 11, "may only start a path");
-	expect_error(HEAD "exec:\n  allow: [\"${workdir\"]\n", 5, 11, "unterminated");
-}
-
 static void missing_required(void **state)
 {
 	expect_error("name: t\nidentities: [x]\n", 1, 1, "missing required key \"version\"");
@@ -521,66 +322,6 @@ static void identities(void **state)
 	wd_diags_free(&d);
 }
 
-static void families(void **state)
-{
-	assert_int_equal(wd_family_by_name("unix"), AF_UNIX);
-	assert_int_equal(wd_family_by_name("inet6"), AF_INET6);
-	assert_int_equal(wd_family_by_name("netlink"), AF_NETLINK);
-	assert_int_equal(wd_family_by_name("packet"), AF_PACKET);
-	assert_int_equal(wd_family_by_name("vsock"), AF_VSOCK);
-	assert_int_equal(wd_family_by_name("alg"), AF_ALG);
-	assert_int_equal(wd_family_by_name("xdp"), 44);
-	assert_int_equal(wd_family_by_name("bluetooth"), AF_BLUETOOTH);
-	assert_int_equal(wd_family_by_name("can"), AF_CAN);
-	assert_int_equal(wd_family_by_name("key"), AF_KEY);
-	assert_int_equal(wd_family_by_name("INET"), -ENOENT);
-	assert_string_equal(wd_family_name(AF_INET6), "inet6");
-	assert_null(wd_family_name(63));
-}
-
-static void path_expansion(void **state)
-{
-	const struct wd_policy_ctx ctx = {"/w/job", "/home/u/"};
-	char out[WD_PATH_MAX], why_buf[128];
-	const char *why;
-
-	assert_int_equal(wd_path_expand("//usr///bin//", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/usr/bin/");
-	assert_int_equal(
-		wd_path_expand("/", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why), 0);
-	assert_string_equal(out, "/");
-	assert_int_equal(wd_path_expand("${workdir}/", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/w/job/");
-	assert_int_equal(wd_path_expand("${home}/.ssh/", &ctx, out, sizeof(out), why_buf,
-					sizeof(why_buf), &why),
-			 0);
-	assert_string_equal(out, "/home/u/.ssh/");
-	assert_int_equal(
-		wd_path_expand("${home}", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		0);
-	assert_string_equal(out, "/home/u");
-	assert_int_equal(
-		wd_path_expand("/a/..b/c.", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		0);
-	assert_string_equal(out, "/a/..b/c.");
-	assert_int_equal(
-		wd_path_expand("/a/../b", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-EINVAL);
-	assert_int_equal(
-		wd_path_expand("/a/b/.", &ctx, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-EINVAL);
-	assert_int_equal(
-		wd_path_expand("${home}/x", NULL, out, sizeof(out), why_buf, sizeof(why_buf), &why),
-		-ENOENT);
-	assert_non_null(strstr(why, "${home} is not known"));
-	assert_int_equal(wd_path_expand("/abcdef", &ctx, out, 6, why_buf, sizeof(why_buf), &why),
-			 -ENAMETOOLONG);
-}
-
 /* policies/default.yaml, read from the source tree: it parses, and compiles for a job whose
  * workdir is inside its home. */
 static void default_policy(void **state)
@@ -680,16 +421,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(full_policy),	    cmocka_unit_test(minimal_defaults),
 		cmocka_unit_test(unknown_key),	    cmocka_unit_test(wrong_type),
-		cmocka_unit_test(bad_cidr),	    cmocka_unit_test(host_bits),
-		cmocka_unit_test(bad_ports),	    cmocka_unit_test(bad_paths),
-		cmocka_unit_test(bad_wildcard),	    cmocka_unit_test(unknown_variable),
 		cmocka_unit_test(missing_required), cmocka_unit_test(empty_document),
 		cmocka_unit_test(duplicate_key),    cmocka_unit_test(yaml_syntax),
 		cmocka_unit_test(multiple_errors),  cmocka_unit_test(diags_printing),
-		cmocka_unit_test(identities),	    cmocka_unit_test(families),
-		cmocka_unit_test(path_expansion),   cmocka_unit_test(default_policy),
+		cmocka_unit_test(identities),	    cmocka_unit_test(default_policy),
 		cmocka_unit_test(file_errors),	    cmocka_unit_test(alias_cycle),
-		cmocka_unit_test(node_services),    cmocka_unit_test(node_service_errors),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -36,10 +36,10 @@ int wd_cmd_config(int argc, char **argv)
 		return 1;
 	printf("%s: valid: %zu sink%s\n", path, c->n_sinks, c->n_sinks == 1 ? "" : "s");
 	for (size_t i = 0; i < c->n_sinks; i++) {
-		static const char *const kinds[] = {"?", "file", "stream", "syslog", "jsonl"};
 		const struct wd_sink_cfg *s = &c->sinks[i];
+		const struct wd_sink_type *t = wd_sink_type_of(s->kind);
 
-		printf("  %s: %s %s\n", s->name, kinds[s->kind],
+		printf("  %s: %s %s\n", s->name, t ? t->name : "?",
 		       s->dir	    ? s->dir
 		       : s->path    ? s->path
 		       : s->address ? s->address

@@ -558,6 +558,8 @@ static int setup_sandbox(struct run *r)
 			strerror(-err));
 		return err;
 	}
+	for (const char *l = r->enf.lsm_hooks_why; r->verbose && l && *l; l = strchr(l, '\n') + 1)
+		fprintf(stderr, "warden run: %.*s\n", (int)strcspn(l, "\n"), l);
 	if (r->enf.lsm && r->verbose)
 		fprintf(stderr, "warden run: BPF LSM: %s\n", r->enf.lsm_probe);
 	if (!r->enf.lsm && !r->degraded) {

@@ -3045,6 +3045,8 @@ int wd_cmd_daemon(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
+	for (const char *l = d->enf.lsm_hooks_why; eo.verbose && l && *l; l = strchr(l, '\n') + 1)
+		logf_("%.*s", (int)strcspn(l, "\n"), l);
 	ret = 1;
 	if (d->enf.lsm) {
 		logf_("BPF LSM seen enforcing: %s", d->enf.lsm_probe);

@@ -25,6 +25,9 @@ struct wd_enforcer {
 	char lsm_error[256];	/* why the LSM object is not loaded */
 	char lsm_probe[256];	/* what the probe saw of the LSM hooks (wd_probe_lsm_enforcing) */
 	char lsm_missing[1024]; /* the hooks it did not see refusing, when not loaded */
+	/* Why each of those was not seen refusing, a line "lsm/HOOK: why\n" each (NULL if none):
+	 * for the caller to show when verbose. */
+	char *lsm_hooks_why;
 	wd_event_fn on_event;
 	void *on_event_ctx;
 	uint64_t bad_records; /* ring buffer records too short or of another ABI version */

@@ -40,8 +40,11 @@ enum wd_probe_verdict {
  * every LSM hook the enforcer attaches and has a test child in a throwaway cgroup take each
  * hook's action. True when every hook this kernel has refused it; else false, with @why saying
  * why (at most @len bytes) and @missing naming the hooks not seen acting (at most @mlen).
- * Needs root. For the daemon and `warden run` before they claim exec and file enforcement. */
-bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen);
+ * @hooks_why, unless NULL, gets a line "lsm/HOOK: why\n" for each of those (malloc'd, NULL if
+ * there is none). Needs root. For the daemon and `warden run` before they claim exec and file
+ * enforcement. */
+bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen,
+			    char **hooks_why);
 
 /* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
  * itself could not start; an unavailable feature is a result, not an error. */

@@ -31,8 +31,22 @@ struct wd_sink_stats {
 	char state[160];	/* the backend's describe() */
 };
 
-/* Starts one thread per sink. @node names this node in the events the pipeline makes itself.
- * On error nothing runs and @err says which sink failed and why. Returns 0 or -errno. */
+struct wd_pipeline_cfg {
+	const struct wd_sink_cfg *sinks;
+	size_t n;
+	const char *node; /* names this node in the events the pipeline makes itself */
+	/* Where the status messages of the pipeline and of sinks without a log function of their
+	 * own go (user/export/sink.h); NULL: stderr, "warden: sink NAME: ...". */
+	wd_sink_log_fn *log;
+	void *log_arg;
+};
+
+/* Starts one thread per sink. On error nothing runs and @err says which sink failed and why.
+ * Returns 0 or -errno. */
+int wd_pipeline_start(struct wd_pipeline **out, const struct wd_pipeline_cfg *cfg, char *err,
+		      size_t err_size);
+
+/* The same without a log function: status messages go to stderr. */
 int wd_pipeline_open(struct wd_pipeline **out, const struct wd_sink_cfg *sinks, size_t n,
 		     const char *node, char *err, size_t err_size);
 
@@ -66,8 +80,8 @@ void wd_pipeline_stats(struct wd_pipeline *p, size_t i, struct wd_sink_stats *ou
 bool wd_pipeline_drain(struct wd_pipeline *p, unsigned timeout_ms);
 
 /* Drains (up to @timeout_ms), stops the threads and closes the backends. Records still queued
- * then are lost and counted; the return value is the total lost over all sinks (also printed
- * to stderr per sink when nonzero). @p is freed. */
+ * then are lost and counted; the return value is the total lost over all sinks (also logged
+ * per sink when some were not reported to it). @p is freed. */
 uint64_t wd_pipeline_close(struct wd_pipeline *p, unsigned timeout_ms);
 
 #endif

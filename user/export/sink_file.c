@@ -389,6 +389,7 @@ struct file_backend {
 	char dir[PATH_MAX];
 	char name[NAME_MAX_ + 1];
 	int last_err;
+	struct wd_sink_log log;
 };
 
 static int fb_write(void *impl, const uint8_t *msg, size_t len, const Warden__V1__Event *ev)
@@ -444,8 +445,8 @@ static uint64_t fb_close(void *impl)
 	int err = sink_file_close(b->f);
 
 	if (err)
-		fprintf(stderr, "warden: sink %s: closing %s/%s.pb: %s\n", b->name, b->dir, b->name,
-			strerror(-err));
+		wd_sink_logf(&b->log, NULL, "closing %s/%s.pb: %s", b->dir, b->name,
+			     strerror(-err));
 	free(b);
 	return 0;
 }
@@ -490,6 +491,7 @@ int wd_sink_file_backend(const struct wd_sink_cfg *c, const char *node,
 		return -ENOMEM;
 	snprintf(b->dir, sizeof(b->dir), "%s", c->dir);
 	snprintf(b->name, sizeof(b->name), "%s", c->name);
+	wd_sink_log_init(&b->log, c);
 	ret = sink_file_open(&b->f, &o);
 	if (ret) {
 		snprintf(err, err_size,

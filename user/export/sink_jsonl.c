@@ -39,6 +39,7 @@ struct jsonl {
 	int deferred;	    /* an error of a rotation write() made, for tick() to report */
 	int err, reported;  /* the last error, and the last one tick() reported */
 	uint64_t recovered; /* bytes of a torn line cut off at open */
+	struct wd_sink_log log;
 };
 
 /* Writes the buffered lines. On failure PATH is cut back to where it was, so that it ends with
@@ -206,9 +207,9 @@ static uint64_t jsonl_close(void *impl)
 	if (!err)
 		err = e;
 	if (err)
-		fprintf(stderr,
-			"warden: jsonl sink %s: closing: %s; %zu bytes of events not written\n",
-			s->path, strerror(-err), s->used);
+		wd_sink_logf(&s->log, "jsonl sink ",
+			     "%s: closing: %s; %zu bytes of events not written", s->path,
+			     strerror(-err), s->used);
 	jsonl_free(s);
 	return 0;
 }
@@ -277,8 +278,8 @@ static int open_sink(struct jsonl *s, const struct wd_rot_opts *ro, char *err, s
 	ret = wd_rot_finish(&s->rot);
 	s->leftovers = ret != 0;
 	if (ret)
-		fprintf(stderr, "warden: jsonl sink %s: finishing an earlier rotation: %s\n",
-			s->path, strerror(-ret));
+		wd_sink_logf(&s->log, "jsonl sink ", "%s: finishing an earlier rotation: %s",
+			     s->path, strerror(-ret));
 	ret = wd_rot_open_current(&s->rot);
 	if (!ret)
 		ret = cut_torn_line(s);
@@ -287,10 +288,9 @@ static int open_sink(struct jsonl *s, const struct wd_rot_opts *ro, char *err, s
 		return ret;
 	}
 	if (s->recovered)
-		fprintf(stderr,
-			"warden: jsonl sink %s: cut off %llu bytes of a torn last line (an earlier "
-			"crash)\n",
-			s->path, (unsigned long long)s->recovered);
+		wd_sink_logf(&s->log, "jsonl sink ",
+			     "%s: cut off %llu bytes of a torn last line (an earlier crash)",
+			     s->path, (unsigned long long)s->recovered);
 	s->seg_start = s->rot.size ? wd_rot_birth(&s->rot, wd_clock_ns(CLOCK_REALTIME)) : 0;
 	s->cap = BUF_CAP;
 	s->buf = malloc(s->cap);
@@ -342,6 +342,7 @@ int wd_sink_jsonl_backend(const struct wd_sink_cfg *c, const char *node,
 	if (!s)
 		return -ENOMEM;
 	s->c = *c;
+	wd_sink_log_init(&s->log, c);
 	wd_rot_init(&s->rot);
 	s->path = strdup(c->path);
 	dir = !slash		 ? strdup(".")

@@ -40,6 +40,7 @@ struct sink_stream {
 	uint64_t resent; /* records sent again on a new connection */
 	uint64_t writes;
 
+	struct wd_sink_log log;
 	uint8_t frame[WD_PB_VARINT_MAX + WD_PB_RECORD_MAX];
 };
 
@@ -333,8 +334,8 @@ static uint64_t stream_close(void *impl)
 	/* With acknowledgements, what is still in the window may never have been stored. */
 	left = s->ack ? s->records : 0;
 	if (!s->ack && wd_conn_buffered(s->conn))
-		fprintf(stderr, "warden: stream sink: %zu bytes of events could not be sent\n",
-			wd_conn_buffered(s->conn));
+		wd_sink_logf(&s->log, "stream sink: ", "%zu bytes of events could not be sent",
+			     wd_conn_buffered(s->conn));
 	wd_conn_free(s->conn);
 	free(s->win);
 	free(s);
@@ -372,6 +373,7 @@ int wd_sink_stream_backend(const struct wd_sink_cfg *c, const char *node,
 		return -ENOMEM;
 	}
 	s->ack = c->ack;
+	wd_sink_log_init(&s->log, c);
 	s->bound = q / 4;
 	if (s->bound < WINDOW_MIN)
 		s->bound = WINDOW_MIN;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* The syslog sink's message format: one RFC 5424 message per event, the key fields in the
- * structured data element warden@32473 (32473 is the documentation PEN of RFC 5612). */
+ * structured data element warden@32473 (32473 is the documentation PEN of RFC 5612).
+ * user/export/sink_syslog_format.c makes them; user/export/sink_syslog.c sends them. */
 #ifndef WD_SINK_SYSLOG_H
 #define WD_SINK_SYSLOG_H
 

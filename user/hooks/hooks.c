@@ -59,9 +59,9 @@ const struct wd_hook_row wd_hooks[] = {
 	LSM("path_chmod", "wd_path_chmod", WD_HOOK_PATH_CHMOD, NAMES, K_FILE, "wd_p_chmod", WD_ARM_PATH_CHMOD, ALWAYS, WD_NEED_FILE, "chmod(2)"),
 	LSM("path_chown", "wd_path_chown", WD_HOOK_PATH_CHOWN, NAMES, K_FILE, "wd_p_chown", WD_ARM_PATH_CHOWN, ALWAYS, WD_NEED_FILE, "chown(2)"),
 	LSM("inode_setxattr", "wd_setxattr", WD_HOOK_INODE_SETXATTR, NAMES, K_FILE, "wd_p_setxattr", WD_ARM_SETXATTR, ALWAYS, WD_NEED_FILE, "setxattr(2)"),
-	LSM("inode_removexattr", "wd_removexattr", WD_HOOK_INODE_REMOVEXATTR, NAMES, K_FILE, "wd_p_removexattr", WD_ARM_REMOVEXATTR, ALWAYS, WD_NEED_FILE, "removexattr(2)"),
+	LSM("inode_removexattr", "wd_removexattr", WD_HOOK_INODE_REMOVEXATTR, NAMES, K_FILE, "wd_p_rmxattr", WD_ARM_REMOVEXATTR, ALWAYS, WD_NEED_FILE, "removexattr(2)"),
 	/* Linux 6.2 and later; before, ftruncate and ACLs meet path_truncate and setxattr. */
-	LSM("file_truncate", "wd_file_truncate", WD_HOOK_FILE_TRUNCATE, NAMES, K_FILE, "wd_p_file_truncate", WD_ARM_FILE_TRUNCATE, OPTIONAL, WD_NEED_FILE, "ftruncate(2)"),
+	LSM("file_truncate", "wd_ftruncate", WD_HOOK_FILE_TRUNCATE, NAMES, K_FILE, "wd_p_ftruncate", WD_ARM_FILE_TRUNCATE, OPTIONAL, WD_NEED_FILE, "ftruncate(2)"),
 	LSM("inode_set_acl", "wd_set_acl", WD_HOOK_INODE_SET_ACL, NAMES, K_FILE, "wd_p_set_acl", WD_ARM_SET_ACL, OPTIONAL, WD_NEED_FILE, "setting a POSIX ACL"),
 	LSM("inode_remove_acl", "wd_remove_acl", WD_HOOK_INODE_REMOVE_ACL, NAMES, K_FILE, "wd_p_remove_acl", WD_ARM_REMOVE_ACL, OPTIONAL, WD_NEED_FILE, "removing a POSIX ACL"),
 	/* sockets */
@@ -87,10 +87,10 @@ const struct wd_hook_row wd_hooks[] = {
 	LSM("userns_create", "wd_userns", WD_HOOK_USERNS, NAMES, K_CONF, "wd_p_userns", WD_ARM_USERNS, ALWAYS, WD_NEED_CONFINE, "unshare(CLONE_NEWUSER)"),
 	/* the node's keyrings and terminals */
 	LSM("key_alloc", "wd_key_alloc", WD_HOOK_KEY_PERMISSION, ALSO, K_CONF, "wd_p_key_alloc", WD_ARM_KEY_ALLOC, ALWAYS, WD_NEED_CONFINE, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
-	LSM("key_permission", "wd_key_permission", WD_HOOK_KEY_PERMISSION, NAMES, K_CONF, "wd_p_key_perm", WD_ARM_KEY_PERMISSION, ALWAYS, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
+	LSM("key_permission", "wd_key_perm", WD_HOOK_KEY_PERMISSION, NAMES, K_CONF, "wd_p_key_perm", WD_ARM_KEY_PERMISSION, ALWAYS, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
 	LSM("key_free", "wd_key_free", WD_HOOK_KEY_PERMISSION, ALSO, K_NONE, "wd_p_key_free", WD_ARM_KEY_FREE, ALWAYS, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))"),
 	LSM("file_ioctl", "wd_file_ioctl", WD_HOOK_FILE_IOCTL, NAMES, K_CONF, "wd_p_file_ioctl", WD_ARM_FILE_IOCTL, ALWAYS, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
-	LSM("file_ioctl_compat", "wd_file_ioctl_compat", WD_HOOK_FILE_IOCTL_COMPAT, NAMES, K_CONF, "wd_p_file_ioctl_compat", WD_ARM_FILE_IOCTL_COMPAT, OPTIONAL, WD_NEED_CONFINE, "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
+	LSM("file_ioctl_compat", "wd_ioctl_compat", WD_HOOK_FILE_IOCTL_COMPAT, NAMES, K_CONF, "wd_p_ioctl32", WD_ARM_FILE_IOCTL_COMPAT, OPTIONAL, WD_NEED_CONFINE, "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
 	/* bpf/wd_cgroup.bpf.c: the sockets' owners, connects and sends, packets, binds; the
 	 * wd_hold_* programs are the same checks for cgroups held before the daemon adopts them */
 	CG("cgroup/sock_create", "wd_sock_owner", 0, ALSO, K_NONE),
@@ -98,10 +98,10 @@ const struct wd_hook_row wd_hooks[] = {
 	CG("cgroup/connect6", "wd_connect6", WD_HOOK_CONNECT6, NAMES, K_CONN),
 	CG("cgroup/sendmsg4", "wd_sendmsg4", WD_HOOK_SENDMSG4, NAMES, K_SEND),
 	CG("cgroup/sendmsg6", "wd_sendmsg6", WD_HOOK_SENDMSG6, NAMES, K_SEND),
-	CG("cgroup/connect4", "wd_hold_connect4", WD_HOOK_CONNECT4, ALSO, K_CONN),
-	CG("cgroup/connect6", "wd_hold_connect6", WD_HOOK_CONNECT6, ALSO, K_CONN),
-	CG("cgroup/sendmsg4", "wd_hold_sendmsg4", WD_HOOK_SENDMSG4, ALSO, K_SEND),
-	CG("cgroup/sendmsg6", "wd_hold_sendmsg6", WD_HOOK_SENDMSG6, ALSO, K_SEND),
+	CG("cgroup/connect4", "wd_hold_conn4", WD_HOOK_CONNECT4, ALSO, K_CONN),
+	CG("cgroup/connect6", "wd_hold_conn6", WD_HOOK_CONNECT6, ALSO, K_CONN),
+	CG("cgroup/sendmsg4", "wd_hold_send4", WD_HOOK_SENDMSG4, ALSO, K_SEND),
+	CG("cgroup/sendmsg6", "wd_hold_send6", WD_HOOK_SENDMSG6, ALSO, K_SEND),
 	CG("cgroup_skb/egress", "wd_egress", WD_HOOK_EGRESS, NAMES, K_CONN),
 	CG("cgroup_skb/egress", "wd_hold_egress", WD_HOOK_EGRESS, ALSO, K_CONN),
 	CG("cgroup/bind4", "wd_bind4", WD_HOOK_BIND4, NAMES, K_CONF),

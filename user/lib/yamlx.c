@@ -350,3 +350,33 @@ int wd_yaml_read_file(const char *path, size_t max, char **out, size_t *out_len,
 	close(fd);
 	return ret;
 }
+
+/* @parse on what a wd_yaml_read_*() that returned @ret read into @buf, which it frees. */
+static int parse_read(int ret, const char *name, char *buf, size_t len, wd_yaml_parse_fn *parse,
+		      void *out, struct wd_diags *diags)
+{
+	if (!ret)
+		ret = parse(name, buf, len, out, diags);
+	free(buf);
+	return ret;
+}
+
+int wd_yaml_parse_fd(int fd, const char *name, size_t max, wd_yaml_parse_fn *parse, void *out,
+		     struct wd_diags *diags)
+{
+	size_t len;
+	char *buf;
+	int ret = wd_yaml_read_fd(fd, name, max, &buf, &len, diags);
+
+	return parse_read(ret, name, buf, len, parse, out, diags);
+}
+
+int wd_yaml_parse_file(const char *path, size_t max, wd_yaml_parse_fn *parse, void *out,
+		       struct wd_diags *diags)
+{
+	size_t len;
+	char *buf;
+	int ret = wd_yaml_read_file(path, max, &buf, &len, diags);
+
+	return parse_read(ret, path, buf, len, parse, out, diags);
+}

@@ -61,4 +61,16 @@ int wd_yaml_read_fd(int fd, const char *name, size_t max, char **out, size_t *ou
 int wd_yaml_read_file(const char *path, size_t max, char **out, size_t *out_len,
 		      struct wd_diags *diags);
 
+/* A parser of a whole file's text, such as wd_config_parse_string() and
+ * wd_policy_parse_string() (@out is its result, as the parser types it). */
+typedef int wd_yaml_parse_fn(const char *name, const char *text, size_t len, void *out,
+			     struct wd_diags *diags);
+/* Reads all of @fd (at most @max bytes) and hands the text to @parse under @name. Returns
+ * @parse's result, or the -errno of reading (reported in @diags under @name). */
+int wd_yaml_parse_fd(int fd, const char *name, size_t max, wd_yaml_parse_fn *parse, void *out,
+		     struct wd_diags *diags);
+/* The same for the file at @path, named @path. */
+int wd_yaml_parse_file(const char *path, size_t max, wd_yaml_parse_fn *parse, void *out,
+		       struct wd_diags *diags);
+
 #endif

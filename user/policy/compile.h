@@ -5,17 +5,7 @@
 #define WD_POLICY_COMPILE_H
 
 #include "policy/policy.h"
-
-/* What ${workdir} and ${home} stand for; NULL when unknown (a policy using it does not compile).
- * Both must be absolute; they are used as given (the caller resolves symlinks). */
-struct wd_policy_ctx {
-	const char *workdir;
-	const char *home;
-};
-
-/* The values `warden policy check` uses to validate policies that use the variables. */
-#define WD_PLACEHOLDER_WORKDIR "/nonexistent/workdir"
-#define WD_PLACEHOLDER_HOME    "/nonexistent/home"
+#include "policy/path.h"
 
 /* wd_file_exact: the path, zero-filled to the end of the key (BPF hashes the whole key). */
 struct wd_exact_entry {
@@ -103,11 +93,5 @@ void wd_compiled_free(struct wd_compiled *c);
 
 /* The description of @rule_id, or NULL when this compilation did not assign it. */
 const char *wd_compiled_rule_text(const struct wd_compiled *c, __u32 rule_id);
-
-/* Expands ${workdir} and ${home} in @text and normalises the result (collapses "//"; rejects
- * relative paths, "." and ".." components) into @out. On error returns -EINVAL and sets *@why to
- * a message (static, or written into @why_buf). Exposed for the parser and for tests. */
-int wd_path_expand(const char *text, const struct wd_policy_ctx *ctx, char *out, size_t size,
-		   char *why_buf, size_t why_size, const char **why);
 
 #endif

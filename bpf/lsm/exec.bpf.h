@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Exec: which files a sandbox may run or map as code, by the exec rules (WD_OP_EXEC) on the
+ * file's path and identity; memfds and deleted files only where the policy allows fileless code.
+ * Part of wd_lsm.bpf.c, which includes it after the maps and the context it uses.
+ *
+ *   lsm/bprm_check_security  every execve: the file about to run, remembered as the task's exe
+ *   lsm/mmap_file            executable mappings: ld.so ./payload and LD_PRELOAD run code without
+ *                            an exec of that file
+ *   lsm/file_mprotect        a file mapping made executable later: bpf_d_path is not allowed
+ *                            here, so it gets the verdict of the last decision on the same file
+ */
+
+#define PROT_EXEC 0x4
+
+/* The exec decision for a file about to run or be mapped executable. */
+static __always_inline int exec_gate(struct wd_ctx *c, struct file *file, __u16 type, __u16 hook,
+				     bool record_exe)
+{
+	struct wd_file_facts f;
+	struct wd_scratch *s;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 verdict = WD_V_DENY, decision;
+
+	s = file_facts(file, wd_policy_id(c), &f);
+	if (c->cfg && s) {
+		verdict = decide_op(&f, WD_OP_EXEC, &rule_id);
+		/* memfd and deleted files: only a policy that says so may run them. */
+		if (f.fileless && !(c->cfg->flags & WD_POL_ALLOW_FILELESS))
+			verdict = WD_V_DENY;
+	}
+	decision = to_decision(c, verdict);
+	wd_hit(rule_id);
+	if (s && f.len > 0) {
+		struct wd_inode_key k = {.policy_id = wd_policy_id(c), .dev = f.dev, .ino = f.ino};
+		struct wd_exec_seen seen = {.verdict = verdict, .rule_id = rule_id};
+
+		bpf_map_update_elem(&wd_exec_cache, &k, &seen, BPF_ANY);
+	}
+	if (record_exe && decision != WD_DEC_DENY && c->task && s)
+		bpf_probe_read_kernel_str(c->task->exe, sizeof(c->task->exe), s->buf);
+	/* Every exec is reported; an allowed executable mapping once per sandbox and file. */
+	if (type == WD_EV_MMAP && decision == WD_DEC_ALLOW) {
+		struct wd_seen_key k = {
+			.cgid = c->cgid, .ino = f.ino, .dev = f.dev, .op = WD_OP_NR};
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(&wd_seen, &k, &one, BPF_NOEXIST))
+			return 0;
+	}
+	emit_file(c, s, &f, type, hook, WD_OP_EXEC, rule_id, decision);
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!wd_current(&c))
+		return 0;
+	return exec_gate(&c, bprm->file, WD_EV_EXEC, WD_HOOK_BPRM, true);
+}
+
+/* ld.so ./payload and LD_PRELOAD map code with PROT_EXEC without an exec of that file. */
+SEC("lsm/mmap_file")
+int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct wd_ctx c;
+
+	if (ret)
+		return ret;
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+	return exec_gate(&c, file, WD_EV_MMAP, WD_HOOK_MMAP, false);
+}
+
+/* Making a file mapping executable later (mmap read-only, then mprotect) must meet the same
+ * rules. bpf_d_path is not allowed here, so the verdict comes from the last decision on the same
+ * file with a path; a file never decided that way is refused (fail closed). */
+SEC("lsm/file_mprotect")
+int BPF_PROG(wd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	struct wd_exec_seen *seen;
+	struct wd_inode_key k = {};
+	struct inode *inode;
+	struct file *file;
+	struct wd_event *e;
+	struct wd_ctx c;
+	__u32 rule_id = WD_RULE_DEFAULT;
+	__u8 decision;
+
+	if (ret)
+		return ret;
+	if (!(prot & PROT_EXEC))
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file || !wd_current(&c))
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	k.policy_id = wd_policy_id(&c);
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	/* Pages copied on write no longer hold the file's code: a private mapping written to and
+	 * then made executable runs whatever was written, so it gets no verdict of the file's. */
+	seen = BPF_CORE_READ(vma, anon_vma) ? NULL : bpf_map_lookup_elem(&wd_exec_cache, &k);
+	if (seen && c.cfg)
+		rule_id = seen->rule_id;
+	decision = to_decision(&c, seen && c.cfg ? seen->verdict : WD_V_DENY);
+	wd_hit(rule_id);
+	if (decision == WD_DEC_ALLOW)
+		return 0;
+	e = wd_event_reserve(WD_EV_MMAP, c.cgid);
+	if (e) {
+		wd_event_task(e, c.cgid, k.policy_id, rule_id, decision, WD_HOOK_MPROTECT);
+		event_exe(e, &c);
+		e->op = WD_OP_EXEC;
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		wd_event_submit(e);
+	}
+	return decision == WD_DEC_DENY ? -EACCES : 0;
+}
