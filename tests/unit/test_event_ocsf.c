@@ -5,7 +5,8 @@
  * endpoint and warden's own fields are where docs/events.md says; and whatever bytes a string
  * holds, every line is valid JSON (checked by a strict parser written from RFC 8259,
  * tests/lib/json_check.c). The events are warden.v1.Event messages built field by field, as any
- * producer could make them. */
+ * producer could make them. Longer than 600 lines: every test shares those messages and the
+ * checks of the first 260 lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
