@@ -16,7 +16,7 @@
 # sandbox, request_key() starting /sbin/request-key outside, and TIOCSTI from a 32-bit process.
 # Each is tried outside a sandbox first, where it works (so a refusal inside is warden's), but for
 # one the kernel refuses by itself (said in a diagnostic line). Longer than 600 lines: every case
-# uses the stand-in services and the one sandbox set up at the top.
+# uses the stand-in services and the helpers (standin, refused, reached, ...) defined at the top.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1
