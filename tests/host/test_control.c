@@ -6,7 +6,8 @@
  * cgroup named like a sandbox is refused, also when it connected before moving; an oversize
  * length prefix is refused and the connection closed; an idle client is dropped without holding
  * up others. Finally curl scrapes /metrics and an independent Python checker parses every line
- * by the exposition format, and the counters follow the requests. */
+ * by the exposition format, and the counters follow the requests. Longer than 600 lines: every
+ * case runs against the one server child and the credential-switching clients set up below. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

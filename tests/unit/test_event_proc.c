@@ -1,18 +1,67 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Unit: the pid cache in front of /proc. A hit hands out the cache's own entry, copying
- * nothing; a failed read of another pid does not evict it; forget() does; a miss reads
- * /proc (this process's own entry, so no root is needed). */
+/* Unit: /proc for events (user/event/proc.c). The reader parses a fake tree (a comm with spaces
+ * and parentheses) and this process's own entry. The pid cache in front of it: a hit hands out
+ * the cache's own entry, copying nothing; a failed read of another pid does not evict it;
+ * forget() does; a miss reads /proc (this process's own entry, so no root is needed). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "event/event.h"
-#include "event/nodeseq.h"
+#include "event/proc.h"
+
+#define SB "sb-0123456789abcdef"
+
+static void procfs_reader(void **state)
+{
+	char dir[] = "/tmp/wd-proc-XXXXXX", path[256];
+	struct wd_proc_info pi;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/42", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/42/stat", dir);
+	fp = fopen(path, "w");
+	/* comm with a space and a parenthesis, as the kernel allows. */
+	fprintf(fp, "42 (a b) c) S 7 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 "
+		    "1000 100 18446744073709551615\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/42/status", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "Name:\tx\nUid:\t0\t0\t0\t0\nGid:\t33\t33\t33\t33\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/42/cgroup", dir);
+	fp = fopen(path, "w");
+	fprintf(fp, "0::/warden/" SB "\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/42/exe", dir);
+	assert_int_equal(symlink("/usr/bin/true", path), 0);
+
+	assert_int_equal(wd_proc_lookup_procfs(dir, 42, &pi), 0);
+	assert_int_equal(pi.ppid, 7);
+	assert_int_equal(pi.start_ticks, 123456);
+	assert_int_equal(pi.gid, 33);
+	assert_string_equal(pi.comm, "a b) c");
+	assert_string_equal(pi.exe, "/usr/bin/true");
+	assert_string_equal(pi.cgroup, "/warden/" SB);
+	assert_int_equal(wd_proc_lookup_procfs(dir, 43, &pi), -ENOENT);
+
+	/* The real /proc: ourselves. */
+	assert_int_equal(wd_proc_lookup_procfs(NULL, (uint32_t)getpid(), &pi), 0);
+	assert_int_equal(pi.ppid, (uint32_t)getppid());
+	assert_true(pi.start_ticks > 0);
+
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
 
 static void hit_points_into_the_cache(void **state)
 {
@@ -71,6 +120,7 @@ static void expired_entry_is_read_again(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(procfs_reader),
 		cmocka_unit_test(hit_points_into_the_cache),
 		cmocka_unit_test(expired_entry_is_read_again),
 	};
