@@ -2,7 +2,7 @@
 /* Events for tests: one sandbox's event context (identity, labels, sandbox, node, a /proc tree
  * and rule texts of its own), kernel records to convert in it, and a generator of synthetic
  * events of every kind (strings that need escaping, bytes that are not UTF-8) that the host
- * tests write through the real encoder and sinks (tests/helpers/events.c). */
+ * tests write through the real encoder and sinks (tests/helpers/events_writer.c). */
 #ifndef WT_EVENTS_FIXTURE_H
 #define WT_EVENTS_FIXTURE_H
 
