@@ -55,7 +55,7 @@ TESTLIB_OBJS := $(patsubst %.c,$(OUT)/%.o,$(wildcard tests/lib/*.c))
 UNIT_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/unit/test_*.c))
 HOST_TESTS := $(patsubst %.c,$(OUT)/%,$(wildcard tests/host/test_*.c))
 VM_TESTS   := $(patsubst %.c,$(OUT)/%,$(wildcard tests/vm/test_*.c))
-TEST_HELPERS := $(OUT)/tests/helpers/preload.so
+TEST_HELPERS := $(OUT)/tests/helpers/preload.so $(OUT)/tests/helpers/events_writer
 # A 32-bit program for the compat ioctl path (tests/helpers/sti32.S): x86_64 machines only.
 ifeq ($(shell uname -m),x86_64)
 TEST_HELPERS += $(OUT)/tests/helpers/sti32
@@ -139,13 +139,9 @@ $(WARDEN): $(OUT)/user/main.o $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(LIBWARDEN)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
-
-# Unit tests link no harness, but the syslog sink's builds its events as the host test does.
-$(OUT)/tests/unit/test_export_sink_syslog: $(OUT)/tests/unit/test_export_sink_syslog.o \
-		$(OUT)/tests/lib/event_parts.o $(LIBWARDEN)
+# Unit tests link tests/lib too: the event fixtures, and the events the syslog sink's test
+# builds as the host test does (event_parts.c).
+$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(TESTLIB_OBJS) $(LIBWARDEN)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -161,6 +157,11 @@ $(OUT)/tests/helpers/%.so: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $<
+
+# The synthetic events of tests/lib/events_fixture.c through the real sinks, for host tests.
+$(OUT)/tests/helpers/events_writer: $(OUT)/tests/helpers/events_writer.o $(TESTLIB_OBJS) $(LIBWARDEN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # No libc, so no i386 libraries needed: binutils assembles and links it for i386.
 $(OUT)/tests/helpers/%: tests/helpers/%.S

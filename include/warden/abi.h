@@ -206,10 +206,16 @@ struct wd_event {
 	__u8 op;       /* enum wd_op for file events */
 	__u8 family;   /* AF_INET, AF_INET6 for network events; socket family for WD_EV_SOCKET */
 	__u8 proto;    /* IPPROTO_* or socket type */
-	__u16 port;    /* host byte order */
+	/* Network events and binds: the port, host byte order. WD_EV_FILE: WD_PATHERR_* when the
+	 * path could not be resolved, else 0. WD_EV_CONFINE: what was attempted (the detail of
+	 * the hook, below at enum wd_hook). */
+	__u16 port;
 	__u16 hook;    /* which enforcement point (enum wd_hook) */
 	__u8 addr[16]; /* IPv4 as IPv4-mapped IPv6 */
-	__u64 lost;    /* WD_EV_LOST: how many records were dropped */
+	/* WD_EV_LOST: how many records were dropped. WD_EV_CONFINE: the other process's pid, the
+	 * key's serial or the socket option's level (the target of the hook, below at enum
+	 * wd_hook). */
+	__u64 lost;
 	char comm[WD_COMM_LEN];
 	char exe[WD_PATH_MAX];
 	char path[WD_PATH_MAX];
@@ -220,6 +226,25 @@ struct wd_event {
  * buffer, which then holds six times as many. Userspace reads one as a record whose exe and
  * path are empty (wd_event_from_ring()). */
 #define WD_EVENT_SHORT_SIZE 96
+
+/* Where an event was decided; the names events carry, and the programs that send each id, are
+ * the rows of user/hooks/hooks.c (tests/unit/test_hooks.c fails for an id without its row).
+ * A WD_EV_CONFINE event says what was attempted in wd_event.port (the detail) and whom it was
+ * aimed at in wd_event.lost (the target), 0 where a hook has none:
+ * - capable: the capability;
+ * - bpf: the bpf(2) command;
+ * - task_kill: the signal, and the pid (tgid) it was sent to;
+ * - ptrace: the ptrace mode, and the other pid (the tracee; the tracer for PTRACE_TRACEME);
+ * - mount: 1 for a cgroup mkdir (path_mkdir in cgroupfs), else 0;
+ * - setsockopt: the option (IP_RETOPTS from socket_sendmsg), and its level (1, SOL_SOCKET:
+ *   SO_BROADCAST);
+ * - path_chmod, path_mknod with an empty path: the mode of a setuid or setgid file;
+ * - key_permission: the kernel's key_need_perm, and the key's serial;
+ * - file_ioctl, file_ioctl_compat: the ioctl command;
+ * - bind4, bind6: port, addr and proto are the address bound, as in network events.
+ * wd_event_confine_detail() and wd_event_confine_target() name the two uses. */
+#define wd_event_confine_detail(e) ((e)->port)
+#define wd_event_confine_target(e) ((e)->lost)
 
 enum wd_hook {
 	WD_HOOK_BPRM = 1,

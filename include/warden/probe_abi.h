@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Shared by bpf/probe_lsm.bpf.c and user/enforce/lsm_hooks.c: which probe program the test child's
+/* Shared by bpf/probe_lsm.bpf.c and user/hooks/hooks.c: which probe program the test child's
  * next action is for ("armed"), and the errno the armed program answers with. */
 #ifndef WD_PROBE_ABI_H
 #define WD_PROBE_ABI_H

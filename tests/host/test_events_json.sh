@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Host tier (root not needed): warden's JSON is JSON to a parser warden did not write, and
 # `warden events --follow` follows a file sink while it is appended to and rotated. Events of
-# every kind go through the real encoder into the real JSON lines sink (`warden events
-# --selftest-jsonl`) and the real file sink (`--selftest-write`), test aids of the warden binary;
+# every kind go through the real encoder into the real JSON lines sink and the real file sink
+# (tests/helpers/events_writer, a test aid built next to warden by `make tests`);
 # jq parses every line of both JSON formats, from the sink and from `warden events --json/--ocsf`,
 # and checks the OCSF classes, and action and disposition of denials; gzip and zcat read the
 # sink's rotated segments. A follower started before the sink exists must print every record
@@ -10,6 +10,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 WARDEN=${WARDEN:-build/warden}
+EVENTS_WRITER=${EVENTS_WRITER:-$(dirname "$WARDEN")/tests/helpers/events_writer}
 N=116 # 4 rounds of the 29 synthetic variants: 4 EVENTS_LOST events of 3 each, so seq ends at 128
 TESTS=23
 plan $TESTS
@@ -29,6 +30,7 @@ skip_all() {
 }
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/setup installs it)"
 "$WARDEN" events --help >"$tmp/help" 2>&1 || skip_all "'$WARDEN events' is not available: $(head -n1 "$tmp/help")"
+[ -x "$EVENTS_WRITER" ] || skip_all "no $EVENTS_WRITER (make tests builds it)"
 
 # jq parses each line of FILE on its own, and there are COUNT of them.
 jq_lines() { # FILE COUNT
@@ -72,7 +74,7 @@ wait_lines() { # FILE COUNT
 }
 
 # --- the JSON lines sink, both formats
-"$WARDEN" events --selftest-jsonl "$tmp/sink/w.jsonl" $N warden 2>"$tmp/err"
+"$EVENTS_WRITER" jsonl "$tmp/sink/w.jsonl" $N warden 2>"$tmp/err"
 rc=$?
 check "jq parses every line the jsonl sink wrote, warden JSON ($N)" \
 	"exit status $rc, $(wc -l <"$tmp/sink/w.jsonl" 2>&1) lines; $(head -c 300 "$tmp/err")" \
@@ -82,7 +84,7 @@ check "and its seqs are in order, up to 128 (4 EVENTS_LOST of 3)" \
 	"last $last: $(jq -c .header.seq "$tmp/sink/w.jsonl" | tr '\n' ' ' | head -c 300)" \
 	all_of seqs_grow "$tmp/sink/w.jsonl" -- test "$last" = 128
 
-"$WARDEN" events --selftest-jsonl "$tmp/sink/o.jsonl" $N ocsf 2>"$tmp/err"
+"$EVENTS_WRITER" jsonl "$tmp/sink/o.jsonl" $N ocsf 2>"$tmp/err"
 rc=$?
 check "jq parses every line the jsonl sink wrote, OCSF ($N)" \
 	"exit status $rc, $(wc -l <"$tmp/sink/o.jsonl" 2>&1) lines; $(head -c 300 "$tmp/err")" \
@@ -125,7 +127,7 @@ check "a path with control characters and quotes comes back exactly through jq" 
 	test "$got" = true
 
 # --- rotation in the sink: gzip segments that zcat reads back
-"$WARDEN" events --selftest-jsonl "$tmp/rot/r.jsonl" $N warden 4096 2>"$tmp/err"
+"$EVENTS_WRITER" jsonl "$tmp/rot/r.jsonl" $N warden 4096 2>"$tmp/err"
 rc=$?
 nseg=$(find "$tmp/rot" -name 'r.jsonl-*.gz' | wc -l)
 gz_ok=true
@@ -148,7 +150,7 @@ check "zcat of the segments, then the file, is every line, in order" \
 
 # --- warden events --json and --ocsf
 mkdir -p "$tmp/pb"
-"$WARDEN" events --selftest-write "$tmp/pb/ev.pb" $N 2>"$tmp/err"
+"$EVENTS_WRITER" pb "$tmp/pb/ev.pb" $N 2>"$tmp/err"
 "$WARDEN" events --json "$tmp/pb/ev.pb" >"$tmp/pb.json" 2>>"$tmp/err"
 rc1=$?
 "$WARDEN" events --ocsf "$tmp/pb/ev.pb" >"$tmp/pb.ocsf" 2>>"$tmp/err"
@@ -182,7 +184,7 @@ mkdir -p "$tmp/f"
 followers+=($!)
 dirpid=$!
 sleep 0.3
-"$WARDEN" events --selftest-write "$tmp/f/ev.pb" 100 4096 2>"$tmp/err"
+"$EVENTS_WRITER" pb "$tmp/f/ev.pb" 100 4096 2>"$tmp/err"
 wait_lines "$tmp/follow.out" 100
 check "--follow DIR prints the first writer's 100 events, rotated as they were" \
 	"$(wc -l <"$tmp/follow.out") lines, follower stderr: $(head -c 300 "$tmp/follow.err"); $(head -c 200 "$tmp/err")" \
@@ -196,7 +198,7 @@ wait_lines "$tmp/follow1.out" "$cur"
 # The directory follower is stopped while the writer rotates: it must catch up from the rotated
 # segments; the file follower keeps up live.
 kill -STOP "$dirpid"
-"$WARDEN" events --selftest-write "$tmp/f/ev.pb" 200 4096 2>"$tmp/err"
+"$EVENTS_WRITER" pb "$tmp/f/ev.pb" 200 4096 2>"$tmp/err"
 kill -CONT "$dirpid"
 wait_lines "$tmp/follow.out" 300
 sleep 0.5 # anything printed twice would be there by now
@@ -210,7 +212,7 @@ check "--follow --ocsf NAME.pb prints from the current segment on ($cur + 200 li
 
 # Half a record is waited for, never printed; the rest completes it.
 mkdir -p "$tmp/one"
-"$WARDEN" events --selftest-write "$tmp/one/x.pb" 1 2>/dev/null
+"$EVENTS_WRITER" pb "$tmp/one/x.pb" 1 2>/dev/null
 size=$(stat -c %s "$tmp/one/x.pb")
 head -c $((size / 2)) "$tmp/one/x.pb" >>"$tmp/f/ev.pb"
 sleep 1.5 # longer than the follower's longest sleep

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Host tier: warden's event files are what docs/events.md says, checked by consumers warden did
-# not write. Events of every kind go through the real encoder and file sink (`warden events
-# --selftest-write`, a test aid); Google's protoc decodes every record, jq parses every JSON
-# line, gzip and zcat read the rotated segments, protoc-encoded events read back through
+# not write. Events of every kind go through the real encoder and file sink
+# (tests/helpers/events_writer, a test aid); Google's protoc decodes every record, jq parses
+# every JSON line, gzip and zcat read the rotated segments, protoc-encoded events read back through
 # `warden events`, and corrupt input is reported with the file and the record.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 WARDEN=${WARDEN:-build/warden}
+EVENTS_WRITER=${EVENTS_WRITER:-$(dirname "$WARDEN")/tests/helpers/events_writer}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PROTO_I="$ROOT/proto"
 PROTO="$ROOT/proto/warden/v1/event.proto"
@@ -82,13 +83,17 @@ if ! "$WARDEN" events --help >"$tmp/help" 2>&1; then
 	for i in $(seq 23); do skip "events-pb $i" "$why"; done
 	done_testing
 fi
+if [ ! -x "$EVENTS_WRITER" ]; then
+	for i in $(seq 23); do skip "events-pb $i" "no $EVENTS_WRITER (make tests builds it)"; done
+	done_testing
+fi
 have_protoc=true
 command -v protoc >/dev/null || have_protoc=false
 
 # --- the synthetic events
 mkdir -p "$tmp/one" "$tmp/recs"
-check "selftest writer writes $N events" "exit status $?" \
-	"$WARDEN" events --selftest-write "$tmp/one/ev.pb" $N
+check "the events writer writes $N events" "exit status $?" \
+	"$EVENTS_WRITER" pb "$tmp/one/ev.pb" $N
 n=$(split_records "$tmp/one/ev.pb" "$tmp/recs" 2>&1)
 check "the file is $N length-delimited records" "split: $n" test "$n" = $N
 
@@ -170,7 +175,7 @@ fi
 
 # --- rotation: many small segments, gzip-compressed
 mkdir -p "$tmp/rot"
-"$WARDEN" events --selftest-write "$tmp/rot/ev.pb" $NROT 4096 2>"$tmp/err"
+"$EVENTS_WRITER" pb "$tmp/rot/ev.pb" $NROT 4096 2>"$tmp/err"
 rc=$?
 nseg=$(find "$tmp/rot" -name 'ev-*.pb.gz' | wc -l)
 gz_ok=true
@@ -197,7 +202,7 @@ check "warden events DIR reads every segment, oldest first, in order" \
 
 # A restarted writer continues the numbering from the last record in the sink.
 last=$(jq -r '.header.seq' "$tmp/rot.jsonl" | tail -n1)
-"$WARDEN" events --selftest-write "$tmp/rot/ev.pb" 16 4096 2>"$tmp/err"
+"$EVENTS_WRITER" pb "$tmp/rot/ev.pb" 16 4096 2>"$tmp/err"
 "$WARDEN" events --json "$tmp/rot" >"$tmp/rot2.jsonl" 2>>"$tmp/err"
 rc=$?
 check "after a restart seq continues from the sink's last record ($last)" \

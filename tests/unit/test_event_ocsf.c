@@ -3,8 +3,10 @@
  * type_uid = class_uid * 100 + activity_id; denials, audit denials and allowed actions carry
  * the security_control action and disposition OCSF defines for them; the process, file,
  * endpoint and warden's own fields are where docs/events.md says; and whatever bytes a string
- * holds, every line is valid JSON (checked by a strict parser written here from RFC 8259). The
- * events are warden.v1.Event messages built field by field, as any producer could make them. */
+ * holds, every line is valid JSON (checked by a strict parser written from RFC 8259,
+ * tests/lib/json_check.c). The events are warden.v1.Event messages built field by field, as any
+ * producer could make them. Longer than 600 lines: every test shares those messages and the
+ * checks of the first 260 lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,194 +18,17 @@
 #include <cmocka.h>
 
 #include "event/ocsf.h"
+#include "json_check.h"
 
 #define SB "sb-0123456789abcdef"
 
-/* ---- A strict JSON parser: validates, and finds the value at a dotted path ---- */
-
-struct jp {
-	const char *p;
-	char path[256];	  /* where the parser is: "a.b.c" */
-	const char *want; /* the path looked for */
-	const char *at;	  /* where its value starts, if found */
-	size_t len;
-};
-
-static bool jp_value(struct jp *j);
-
-static void jp_ws(struct jp *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-/* Valid UTF-8 only, no raw control characters, only the escapes RFC 8259 has. */
-static bool jp_string(struct jp *j, char *out, size_t size)
-{
-	size_t o = 0;
-
-	if (*j->p++ != '"')
-		return false;
-	for (;;) {
-		unsigned char c = (unsigned char)*j->p;
-		int extra = c < 0x80		 ? 0
-			    : (c & 0xe0) == 0xc0 ? 1
-			    : (c & 0xf0) == 0xe0 ? 2
-			    : (c & 0xf8) == 0xf0 ? 3
-						 : -1;
-
-		if (c == '"') {
-			j->p++;
-			break;
-		}
-		if (c < 0x20 || extra < 0 || (c & 0xfe) == 0xc0)
-			return false;
-		if (c == '\\') {
-			j->p++;
-			if (*j->p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", j->p[i]) || !j->p[i])
-						return false;
-				j->p += 5;
-			} else if (*j->p && strchr("\"\\/bfnrt", *j->p)) {
-				j->p++;
-			} else {
-				return false;
-			}
-			continue;
-		}
-		for (int i = 1; i <= extra; i++)
-			if (((unsigned char)j->p[i] & 0xc0) != 0x80)
-				return false;
-		if (out && o + (size_t)extra + 1 < size) {
-			memcpy(out + o, j->p, (size_t)extra + 1);
-			o += (size_t)extra + 1;
-		}
-		j->p += extra + 1;
-	}
-	if (out)
-		out[o < size ? o : size - 1] = '\0';
-	return true;
-}
-
-static bool jp_object(struct jp *j)
-{
-	size_t base = strlen(j->path);
-	char key[128];
-
-	j->p++;
-	jp_ws(j);
-	if (*j->p == '}') {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (!jp_string(j, key, sizeof(key)))
-			return false;
-		snprintf(j->path + base, sizeof(j->path) - base, "%s%s", base ? "." : "", key);
-		jp_ws(j);
-		if (*j->p++ != ':' || !jp_value(j))
-			return false;
-		j->path[base] = '\0';
-		jp_ws(j);
-		if (*j->p == '}') {
-			j->p++;
-			return true;
-		}
-		if (*j->p++ != ',')
-			return false;
-	}
-}
-
-static bool jp_array(struct jp *j)
-{
-	size_t base = strlen(j->path);
-
-	j->p++;
-	jp_ws(j);
-	if (*j->p == ']') {
-		j->p++;
-		return true;
-	}
-	for (unsigned i = 0;; i++) {
-		snprintf(j->path + base, sizeof(j->path) - base, "%s%u", base ? "." : "", i);
-		if (!jp_value(j))
-			return false;
-		j->path[base] = '\0';
-		jp_ws(j);
-		if (*j->p == ']') {
-			j->p++;
-			return true;
-		}
-		if (*j->p++ != ',')
-			return false;
-	}
-}
-
-static bool jp_number(struct jp *j)
-{
-	const char *s = j->p;
-
-	if (*j->p == '-')
-		j->p++;
-	if (*j->p == '0')
-		j->p++;
-	else if (*j->p >= '1' && *j->p <= '9')
-		while (*j->p >= '0' && *j->p <= '9')
-			j->p++;
-	else
-		return false;
-	if (*j->p == '.' || *j->p == 'e' || *j->p == 'E')
-		return false; /* warden writes integers only */
-	return j->p > s;
-}
-
-static bool jp_value(struct jp *j)
-{
-	const char *start;
-	bool ok;
-
-	jp_ws(j);
-	start = j->p;
-	if (*j->p == '{')
-		ok = jp_object(j);
-	else if (*j->p == '[')
-		ok = jp_array(j);
-	else if (*j->p == '"')
-		ok = jp_string(j, NULL, 0);
-	else if (!strncmp(j->p, "true", 4) || !strncmp(j->p, "null", 4))
-		ok = (j->p += 4, true);
-	else if (!strncmp(j->p, "false", 5))
-		ok = (j->p += 5, true);
-	else
-		ok = jp_number(j);
-	if (ok && j->want && !strcmp(j->path, j->want)) {
-		j->at = start;
-		j->len = (size_t)(j->p - start);
-	}
-	return ok;
-}
-
-/* Whether @s is one JSON object and nothing else. */
-static bool json_valid(const char *s)
-{
-	struct jp j = {.p = s};
-
-	jp_ws(&j);
-	if (*j.p != '{' || !jp_value(&j))
-		return false;
-	jp_ws(&j);
-	return *j.p == '\0';
-}
-
-/* The JSON text of the value at @path ("a.b.0.c"), or NULL if absent. Freed by the caller. */
+/* The JSON text of the value at @path, or NULL if absent; @s must be valid JSON. */
 static char *json_get(const char *s, const char *path)
 {
-	struct jp j = {.p = s, .want = path};
+	char *v = NULL;
 
-	assert_true(jp_value(&j));
-	return j.at ? strndup(j.at, j.len) : NULL;
+	assert_int_equal(wt_json_get(s, path, &v), 0);
+	return v;
 }
 
 /* ---- The events: messages built here field by field, as any producer could ---- */
@@ -390,7 +215,7 @@ static const char *ocsf(struct msg *m, const Warden__V1__Event *ev)
 	assert_non_null(f);
 	wd_ocsf_event_json(f, ev);
 	assert_int_equal(fclose(f), 0);
-	if (!json_valid(m->out))
+	if (!wt_json_valid(m->out))
 		fail_msg("not valid JSON: %s", m->out);
 	assert_null(strchr(m->out, '\n'));
 	return m->out;
@@ -783,12 +608,12 @@ static void classify_agrees(void **state)
 		snprintf(want, sizeof(want), "%u", c.category_uid);
 		expect(j, "category_uid", want);
 	}
-	assert_false(json_valid("{\"a\":\"\x01\"}"));
-	assert_false(json_valid("{\"a\":\"\xff\"}"));
-	assert_false(json_valid("{\"a\":1,}"));
-	assert_false(json_valid("{\"a\":\"\\x\"}"));
-	assert_false(json_valid("{\"a\":1}{"));
-	assert_true(json_valid("{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"}"));
+	assert_false(wt_json_valid("{\"a\":\"\x01\"}"));
+	assert_false(wt_json_valid("{\"a\":\"\xff\"}"));
+	assert_false(wt_json_valid("{\"a\":1,}"));
+	assert_false(wt_json_valid("{\"a\":\"\\x\"}"));
+	assert_false(wt_json_valid("{\"a\":1}{"));
+	assert_true(wt_json_valid("{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"}"));
 }
 
 int main(void)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Unit: segment names of the file sink (NAME-<time>-<n>.pb[.gz]) and the jsonl sink
  * (PATH-<time>-<n>[.gz]) as user/export/rotate_list.c reads them; compression in the wd_rot's own
- * thread (compress_async, as the sinks use it); UTF-8 validation. */
+ * thread (compress_async, as the sinks use it); UTF-8 validation. A little over 600 lines: the
+ * compression cases share the fixture of lines 84-310 (a gated fsync, a scratch directory). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layers of user/ (README.md, "Layout"): a folder may include its own headers and those of
 # folders in lower layers, never a folder in its own layer or above. One TAP case per folder;
-# each failure names the file, the line and the include that goes up.
+# each failure names the file, the line and the include that goes up. Then: only main.c at the
+# top of user/, and every unit test named after the module it tests.
 #
 # Layer 0  lib        no warden concepts: YAML, JSON, UTF-8, durations, cgroup2 and mount tables
 # Layer 1  hooks      the one table of LSM hooks: ids, names, events, what the probe checks
@@ -34,7 +35,7 @@ declare -A layer=(
 )
 
 folders=$(find user -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
-n=$(($(wc -w <<<"$folders") + 1))
+n=$(($(wc -w <<<"$folders") + 2))
 echo "1..$n"
 i=0
 bad_all=0
@@ -70,6 +71,30 @@ if [ -z "$stray" ]; then
 	echo "ok $i - user/ holds only main.c and folders"
 else
 	echo "not ok $i - files outside a layer folder: $(echo $stray)"
+	bad_all=1
+fi
+# Tests mirror the tree: tests/unit/test_F_x.c tests user/F/x.c (or x.h), test_F.c the folder F.
+# The few that test something outside user/ say what, here.
+declare -A outside=(
+	[bpf_names]="the program names of bpf/'s objects"
+	[glob]="include/warden/glob.h, the matcher the kernel and the daemon share"
+	[format_equiv]="every sink format of export/ against the formatters of before"
+)
+i=$((i + 1))
+misnamed=
+for t in tests/unit/test_*.c; do
+	n=$(basename "$t" .c)
+	n=${n#test_}
+	[ -d "user/$n" ] && continue
+	[ -n "${outside[$n]+x}" ] && continue
+	f=${n%%_*} m=${n#*_}
+	[ "$f" != "$n" ] && { [ -e "user/$f/$m.c" ] || [ -e "user/$f/$m.h" ]; } && continue
+	misnamed="$misnamed $t"
+done
+if [ -z "$misnamed" ]; then
+	echo "ok $i - every unit test is named after the module it tests"
+else
+	echo "not ok $i - not named after a module (user/F/x.c is tested by test_F_x.c):$misnamed"
 	bad_all=1
 fi
 exit $bad_all

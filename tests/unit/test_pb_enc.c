@@ -156,7 +156,7 @@ static void fill(struct msg *m, int action)
 	}
 }
 
-/* The fields pb_enc.c writes, in the order of the .proto (the tests leave 2, 3, 7 and 8 unset,
+/* The fields pb/enc.c writes, in the order of the .proto (the tests leave 2, 3, 7 and 8 unset,
  * which the packer copies from parts protobuf-c packed). */
 static size_t encode(const Warden__V1__Event *ev, uint8_t *buf, size_t cap, bool *full)
 {

@@ -15,7 +15,8 @@
 # System V IPC objects, a key named like the kernel's, a node's private key signing for the
 # sandbox, request_key() starting /sbin/request-key outside, and TIOCSTI from a 32-bit process.
 # Each is tried outside a sandbox first, where it works (so a refusal inside is warden's), but for
-# one the kernel refuses by itself (said in a diagnostic line).
+# one the kernel refuses by itself (said in a diagnostic line). Longer than 600 lines: every case
+# uses the stand-in services and the helpers (standin, refused, reached, ...) defined at the top.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.." || exit 1

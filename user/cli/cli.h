@@ -6,8 +6,9 @@
 
 #include "cli/ctl.h"
 #include "cli/run.h"
-#include "daemon/daemon.h"
 
+/* `warden daemon [--config FILE] [--check] [--reset] [--verbose]` */
+int wd_cmd_daemon(int argc, char **argv);
 /* `warden policy check|show ...` */
 int wd_cmd_policy(int argc, char **argv);
 /* `warden events` */

@@ -10,8 +10,6 @@ bool wd_daemon_reachable(void);
 
 int wd_cmd_status(int argc, char **argv);
 int wd_cmd_sandbox(int argc, char **argv);
-/* argv[0] is "apply", "diff" or "show". */
-int wd_cmd_ctl_policy(int argc, char **argv);
 /* `warden run` through the daemon: the same options as warden run's, minus the local-only ones. */
 int wd_run_via_daemon(int argc, char **argv);
 

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* `warden policy check FILE...` and `warden policy show --default`: the policy CLI, and the one
- * place policy errors are printed. */
+ * place policy errors are printed; and `warden policy apply|diff|show TARGET`, the policies the
+ * daemon applied. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/json.h"
-#include "cli/ctl.h"
+#include "cli/ctl_internal.h"
 #include "policy/policy.h"
 #include "policy/compile.h"
 
@@ -120,34 +123,46 @@ static int check_one(const char *path, bool json)
 	return err ? 1 : 0;
 }
 
-static int cmd_check(int argc, char **argv)
+/* The options of check and show: one flag (--@name, -@letter) and --help. Returns -1 to go on,
+ * with *@flag set when the flag was given, or the exit status. */
+static int parse_flag(int argc, char **argv, const char *name, int letter, bool *flag)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
+	const struct option opts[] = {
+		{name, no_argument, NULL, letter},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	bool json = false;
-	int c, i, ret = 0;
+	const char shortopts[] = {(char)letter, 'h', '\0'};
+	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == letter) {
+			*flag = true;
+		} else if (c == 'h') {
 			usage(stdout);
 			return 0;
-		default:
+		} else {
 			fprintf(stderr, "Try 'warden policy --help'.\n");
 			return 2;
 		}
 	}
+	return -1;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	bool json = false;
+	int i, ret;
+
+	ret = parse_flag(argc, argv, "json", 'j', &json);
+	if (ret >= 0)
+		return ret;
 	if (optind >= argc) {
 		fprintf(stderr, "warden policy check: no policy file given (- reads stdin)\n");
 		return 2;
 	}
+	ret = 0;
 	for (i = optind; i < argc; i++)
 		ret |= check_one(argv[i], json);
 	fflush(stdout);
@@ -156,28 +171,12 @@ static int cmd_check(int argc, char **argv)
 
 static int cmd_show(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"default", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
 	bool dflt = false;
-	int c;
+	int ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "dh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dflt = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'warden policy --help'.\n");
-			return 2;
-		}
-	}
+	ret = parse_flag(argc, argv, "default", 'd', &dflt);
+	if (ret >= 0)
+		return ret;
 	if (!dflt || optind < argc) {
 		fprintf(stderr, "warden policy show: only --default can be shown\n");
 		return 2;
@@ -188,6 +187,126 @@ static int cmd_show(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+/* --- warden policy apply|diff|show TARGET --------------------------------------------------- */
+
+/* argv[0] is "apply", "diff" or "show". */
+static int cmd_daemon(int argc, char **argv)
+{
+	Warden__V1__Request rq = WARDEN__V1__REQUEST__INIT;
+	Warden__V1__PolicyTarget t = WARDEN__V1__POLICY_TARGET__INIT;
+	Warden__V1__Response *r = NULL;
+	const char *sub = argv[0], *file = NULL;
+	struct spec_buf b = {0};
+	bool json = false;
+	int ret;
+	uint64_t gen = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--identity") && i + 1 < argc) {
+			t.target_case = WARDEN__V1__POLICY_TARGET__TARGET_IDENTITY;
+			t.identity = argv[++i];
+		} else if (!strcmp(argv[i], "--sandbox") && i + 1 < argc) {
+			t.target_case = WARDEN__V1__POLICY_TARGET__TARGET_SANDBOX_ID;
+			t.sandbox_id = argv[++i];
+		} else if (!strcmp(argv[i], "--node-default")) {
+			t.target_case = WARDEN__V1__POLICY_TARGET__TARGET_NODE_DEFAULT;
+			t.node_default = true;
+		} else if (!strcmp(argv[i], "--generation") && i + 1 < argc) {
+			gen = strtoull(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (argv[i][0] != '-' && !file) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "warden policy %s: unexpected '%s'\n", sub, argv[i]);
+			return 2;
+		}
+	}
+	if (!t.target_case || (strcmp(sub, "show") && !file)) {
+		fprintf(stderr,
+			"Usage: warden policy %s (--identity ID | --sandbox SB | "
+			"--node-default)%s\n",
+			sub, strcmp(sub, "show") ? " FILE" : " [--generation N] [--json]");
+		return 2;
+	}
+	if (file && wd_cli_read_policy(file, &b))
+		return 1;
+	if (!strcmp(sub, "apply")) {
+		Warden__V1__PolicyApplyRequest a = WARDEN__V1__POLICY_APPLY_REQUEST__INIT;
+
+		a.target = &t;
+		a.policy = &b.src;
+		rq.op_case = WARDEN__V1__REQUEST__OP_POLICY_APPLY;
+		rq.policy_apply = &a;
+		if (!(ret = wd_cli_call("policy apply", &rq, NULL, 0, &r, CALL_MS))) {
+			if (json) {
+				printf("{\"generation\":\"%" PRIu64 "\",\"sandbox_ids\":[",
+				       r->policy_applied->generation);
+				for (size_t i = 0; i < r->policy_applied->n_sandbox_ids; i++) {
+					printf("%s", i ? "," : "");
+					wd_json_str(stdout, r->policy_applied->sandbox_ids[i]);
+				}
+				puts("]}");
+			} else {
+				printf("applied: generation %" PRIu64
+				       ", %zu running sandboxes switched\n",
+				       r->policy_applied->generation,
+				       r->policy_applied->n_sandbox_ids);
+			}
+		}
+	} else if (!strcmp(sub, "diff")) {
+		Warden__V1__PolicyDiffRequest dr = WARDEN__V1__POLICY_DIFF_REQUEST__INIT;
+
+		dr.target = &t;
+		dr.policy = &b.src;
+		rq.op_case = WARDEN__V1__REQUEST__OP_POLICY_DIFF;
+		rq.policy_diff = &dr;
+		if (!(ret = wd_cli_call("policy diff", &rq, NULL, 0, &r, CALL_MS))) {
+			if (json) {
+				printf("{\"changed\":%s,\"generation\":\"%" PRIu64 "\"",
+				       r->policy_diff->changed ? "true" : "false",
+				       r->policy_diff->generation);
+				wd_cli_json_kv_str(stdout, "unified", r->policy_diff->unified,
+						   true);
+				puts("}");
+			} else {
+				fputs(r->policy_diff->changed ? r->policy_diff->unified
+							      : "no change\n",
+				      stdout);
+			}
+			ret = r->policy_diff->changed ? 1 : 0; /* like diff(1) */
+		}
+	} else {
+		Warden__V1__PolicyShowRequest sr = WARDEN__V1__POLICY_SHOW_REQUEST__INIT;
+
+		sr.target = &t;
+		sr.generation = gen;
+		rq.op_case = WARDEN__V1__REQUEST__OP_POLICY_SHOW;
+		rq.policy_show = &sr;
+		if (!(ret = wd_cli_call("policy show", &rq, NULL, 0, &r, CALL_MS))) {
+			if (json) {
+				printf("{\"generation\":\"%" PRIu64 "\",\"applied_by_uid\":%u",
+				       r->policy_text->generation, r->policy_text->applied_by_uid);
+				wd_cli_json_kv_str(stdout, "source", r->policy_text->policy->name,
+						   true);
+				wd_cli_json_kv_str(stdout, "text", r->policy_text->policy->text,
+						   true);
+				puts("}");
+			} else {
+				printf("# generation %" PRIu64 ", from %s, applied by uid %u at ",
+				       r->policy_text->generation, r->policy_text->policy->name,
+				       r->policy_text->applied_by_uid);
+				wd_cli_print_time(stdout, r->policy_text->applied_wall_ns);
+				printf("\n%s", r->policy_text->policy->text);
+			}
+		}
+	}
+	if (r)
+		warden__v1__response__free_unpacked(r, NULL);
+	free(b.text);
+	return ret;
 }
 
 int wd_cmd_policy(int argc, char **argv)
@@ -205,13 +324,13 @@ int wd_cmd_policy(int argc, char **argv)
 	if (strcmp(sub, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(sub, "apply") || !strcmp(sub, "diff"))
-		return wd_cmd_ctl_policy(argc - 1, argv + 1);
+		return cmd_daemon(argc - 1, argv + 1);
 	if (strcmp(sub, "show") == 0) {
 		/* A target means the daemon's policy for it. */
 		for (int i = 2; i < argc; i++)
 			if (!strcmp(argv[i], "--identity") || !strcmp(argv[i], "--sandbox") ||
 			    !strcmp(argv[i], "--node-default"))
-				return wd_cmd_ctl_policy(argc - 1, argv + 1);
+				return cmd_daemon(argc - 1, argv + 1);
 		return cmd_show(argc - 1, argv + 1);
 	}
 	fprintf(stderr,

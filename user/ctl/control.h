@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The daemon's control socket (proto/warden/v1/control.proto): framing, the listening socket,
- * non-blocking connections for the daemon's epoll loop, authorisation of every request from the
- * kernel's view of the caller, and the client side the CLI uses. Nothing here prints: errors come
- * back as -errno plus a sentence for people. */
+/* The daemon's control socket (proto/warden/v1/control.proto): framing (proto.c), the table of
+ * operations (ops.c), authorisation of every request from the kernel's view of the caller
+ * (proto.c, with the credentials from peer.c), the listening socket (server.c), non-blocking
+ * connections for the daemon's epoll loop (conn.c), and the client side the CLI uses (client.c).
+ * Nothing here prints: errors come back as -errno plus a sentence for people. */
 #ifndef WD_CONTROL_H
 #define WD_CONTROL_H
 
@@ -48,6 +49,20 @@ int wd_ctl_decode_request(const uint8_t *frame, size_t len, Warden__V1__Request 
 int wd_ctl_decode_response(const uint8_t *frame, size_t len, Warden__V1__Response **out);
 
 /* --- Operations ------------------------------------------------------------------------ */
+
+/* One row per case of Request's `op` oneof (a unit test walks the descriptor to keep it so). */
+struct wd_ctl_op_info {
+	wd_ctl_op op;	  /* WARDEN__V1__REQUEST__OP_... */
+	const char *name; /* "sandbox list": for messages and the daemon's log */
+	bool read_only;	  /* only reads: what the read-only group may use */
+};
+
+extern const struct wd_ctl_op_info wd_ctl_ops[];
+extern const size_t wd_ctl_n_ops;
+
+/* The row of @op; NULL for WARDEN__V1__REQUEST__OP__NOT_SET and operations this build does not
+ * know. */
+const struct wd_ctl_op_info *wd_ctl_op_find(wd_ctl_op op);
 
 /* Whether @op only reads (sandbox list and show, policy show, check and diff, status): what
  * the read-only group may use. False for WARDEN__V1__REQUEST__OP__NOT_SET and unknown ones. */

@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Kernel event records as warden.v1.Event messages (proto/warden/v1/event.proto), and the
- * length-delimited framing every file and stream of them uses. */
+/* Kernel event records as warden.v1.Event messages (proto/warden/v1/event.proto): the context
+ * a sandbox gives them, the conversion, and the packer. The records they travel in (framing,
+ * reading, decoding, JSON) are pb/'s, included here for the callers that use both. */
 #ifndef WD_EVENT_PB_H
 #define WD_EVENT_PB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <zlib.h>
 
+#include "event/proc.h"
+#include "pb/arena.h"
+#include "pb/frame.h"
+#include "pb/json.h"
+#include "pb/reader.h"
 #include "pb/wire.h"
 #include "warden/abi.h"
 #include "warden/v1/event.pb-c.h"
 
-/* The largest message a reader accepts and a writer produces. A length prefix above it is
- * rejected before anything is allocated: lengths in files are never trusted. */
-#define WD_PB_RECORD_MAX   (64 * 1024)
 #define WD_PB_ANCESTRY_MAX 16
 #define WD_PB_LABELS_MAX   64
 
@@ -25,30 +26,8 @@ struct wd_label {
 	const char *value;
 };
 
-/* What /proc tells about a live process; strings are NUL-terminated. */
-struct wd_proc_info {
-	uint32_t ppid;
-	uint32_t gid;
-	uint64_t start_ticks; /* /proc/PID/stat field 22: start time in clock ticks since boot */
-	char comm[WD_COMM_LEN];
-	char exe[WD_PATH_MAX];
-	char cgroup[WD_PATH_MAX]; /* cgroup v2 path relative to the mount, "/warden/sb-..." */
-};
-
-/* Looks up @pid: 0 with *@out at its facts, either @buf filled in or storage of the callee's
- * own (a cache's entry) that stays valid until the next call with the same @arg, so that a
- * cache hit copies nothing; or -errno (-ENOENT: the process is gone). */
-typedef int (*wd_proc_lookup_fn)(void *arg, uint32_t pid, struct wd_proc_info *buf,
-				 const struct wd_proc_info **out);
 /* The text of rule @rule_id, or NULL. */
 typedef const char *(*wd_rule_text_fn)(void *arg, uint32_t rule_id);
-
-/* The /proc reader for wd_event_ctx.proc_lookup. @proc_root is the procfs directory as a
- * const char * (NULL: "/proc"), so tests can point it at a fake tree. */
-int wd_proc_lookup_procfs(void *proc_root, uint32_t pid, struct wd_proc_info *out);
-
-/* /proc/sys/kernel/random/boot_id into @buf (37 bytes); returns 0 or -errno. */
-int wd_boot_id(char *buf, size_t size);
 
 /* What the kernel record lacks. One per sandbox; none of it is copied, so it must outlive the
  * conversion. The counters hold the last number handed out: the caller owns them, the node
@@ -147,6 +126,10 @@ void wd_event_lost_range(const Warden__V1__Event *ev, uint64_t *first, uint64_t 
  * were given, so that a sink dropping the record can report them itself; 0, 0 for others. */
 void wd_pb_packer_lost_range(const struct wd_pb_packer *pk, uint64_t *first, uint64_t *n);
 
+/* @ev (decoded) back into a kernel record in @e, for wd_event_format(): false for an action that
+ * is no kernel record's (Lifecycle, or one newer than this code). */
+bool wd_event_from_pb(const Warden__V1__Event *ev, struct wd_event *e);
+
 /* An event warden makes itself: @kind is a Lifecycle kind, @detail free text (may be NULL). */
 int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecycle__Kind kind,
 			     const char *detail, struct wd_pb_event *out);
@@ -155,80 +138,5 @@ int wd_event_lifecycle_to_pb(const struct wd_event_ctx *ctx, Warden__V1__Lifecyc
  * lost_first_seq..lost_last_seq), then takes the next one for itself. */
 int wd_event_lost_to_pb(const struct wd_event_ctx *ctx, uint64_t count, const char *detail,
 			struct wd_pb_event *out);
-
-/* Hook names as events carry them ("bprm_check_security", "cgroup/connect4", ...), and back;
- * NULL and 0 for ones not known. */
-const char *wd_pb_hook_name(unsigned hook);
-unsigned wd_pb_hook_id(const char *name);
-
-/* Framing: a base-128 varint of the message's length (pb/wire.h), then the message. Packs @m with
- * its length prefix into @buf. Returns 0 and the framed length in @len, -EMSGSIZE if the message is
- * over WD_PB_RECORD_MAX, -ENOBUFS if @cap is too small (WD_PB_VARINT_MAX + WD_PB_RECORD_MAX always
- * suffices). */
-int wd_pb_frame(const Warden__V1__Event *m, uint8_t *buf, size_t cap, size_t *len);
-
-/* Reads length-delimited records from a FILE* or a gzFile (which reads uncompressed files as
- * they are too). */
-struct wd_pb_reader {
-	FILE *f;
-	gzFile gz;
-	bool owns;    /* opened by wd_pb_reader_open: closed by wd_pb_reader_close */
-	uint8_t *buf; /* the last record, valid until the next read */
-	size_t cap;
-	size_t max;	 /* the largest record accepted; WD_PB_RECORD_MAX by default */
-	uint64_t offset; /* bytes consumed (uncompressed): where the next record starts */
-	uint64_t n;	 /* records read completely */
-};
-
-void wd_pb_reader_init_file(struct wd_pb_reader *r, FILE *f);
-void wd_pb_reader_init_gz(struct wd_pb_reader *r, gzFile gz);
-/* Opens @path, gzip-compressed or not ("-": standard input). Returns 0 or -errno. */
-int wd_pb_reader_open(struct wd_pb_reader *r, const char *path);
-void wd_pb_reader_close(struct wd_pb_reader *r);
-
-/* The next record's bytes in @rec (valid until the next read). Returns 1, 0 at the end of the
- * input between two records, or -errno: -EBADMSG the input ends inside a record (a truncated
- * last record) or a length prefix is malformed, -EMSGSIZE a length over r->max, -EIO a read
- * error or corrupt compressed data. After an error, r->n is the number of the good records
- * before the bad one and r->offset where the bad one starts. */
-int wd_pb_read_record(struct wd_pb_reader *r, const uint8_t **rec, size_t *len);
-
-/* The next record decoded; free it with warden__v1__event__free_unpacked(ev, NULL). Returns as
- * wd_pb_read_record(), and -EPROTO for a record that is not a valid Event. */
-int wd_pb_read_event(struct wd_pb_reader *r, Warden__V1__Event **ev);
-
-/* Decoding records again and again, as the sinks that want the message do: protobuf-c's
- * default allocator makes a malloc() and a free() for every string and message of every event,
- * which cost more than the decoding itself. The arena hands out memory from one block, reused
- * for each event; what does not fit comes from malloc() and is given back by wd_pb_arena_put().
- * One arena serves one thread, one event at a time. Zero is an empty arena. */
-struct wd_pb_arena {
-	ProtobufCAllocator alloc;
-	uint8_t *p;
-	size_t used, cap;
-	size_t spilled; /* allocations of the current event that came from malloc() */
-};
-
-/* @rec (@len bytes) decoded into @a; NULL if it is not a valid Event (or, at the first use,
- * without memory). Valid until wd_pb_arena_put(). */
-Warden__V1__Event *wd_pb_arena_unpack(struct wd_pb_arena *a, const uint8_t *rec, size_t len);
-void wd_pb_arena_put(struct wd_pb_arena *a, Warden__V1__Event *ev);
-void wd_pb_arena_free(struct wd_pb_arena *a);
-
-/* What the reader's errors mean, for messages. */
-const char *wd_pb_strerror(int err);
-
-/* The event as one line of JSON (no newline): the proto3 JSON mapping with the .proto's field
- * names; every field present (defaults included) except unset messages and the oneof members
- * not set; 64-bit integers as strings, enums as names (numbers when unknown), bytes as
- * base64. Any protobuf JSON parser reads it back. */
-void wd_pb_event_json(FILE *f, const Warden__V1__Event *ev);
-/* The same, appended to @b (check b->oom). */
-struct wd_buf;
-void wd_pb_event_json_buf(struct wd_buf *b, const Warden__V1__Event *ev);
-
-/* The node seq of an encoded event (the last record of a sink, when warden starts again);
- * returns 0 or -EPROTO. */
-int wd_pb_record_seq(const uint8_t *rec, size_t len, uint64_t *seq);
 
 #endif

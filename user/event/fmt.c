@@ -7,6 +7,7 @@
 
 #include "event/fmt.h"
 #include "event/event.h"
+#include "hooks/hooks.h"
 
 const char *wd_decision_name(unsigned decision)
 {
@@ -56,8 +57,9 @@ const char *wd_event_kind(const struct wd_event *e)
 			return wd_change_name(e->proto);
 		return e->op == WD_OP_WRITE ? "open-write" : "open-read";
 	case WD_EV_CONNECT:
-		return e->hook == WD_HOOK_SENDMSG4 || e->hook == WD_HOOK_SENDMSG6 ||
-				       e->hook == WD_HOOK_SOCK_SENDMSG ||
+		/* A message on a unix datagram socket has always read "connect" here, although
+		 * its event says is_send: kept, lines stay as they were. */
+		return (wd_hook_sends(e->hook) && e->hook != WD_HOOK_UNIX_SEND) ||
 				       (e->hook == WD_HOOK_EGRESS && e->proto == 17)
 			       ? "send"
 			       : "connect";
@@ -71,10 +73,10 @@ const char *wd_event_kind(const struct wd_event *e)
 	return "?";
 }
 
-/* The one table of hook names is event_pb.c's (events carry them too). */
+/* The names events carry (hooks/hooks.c). */
 static const char *hook_name(unsigned hook)
 {
-	const char *n = wd_pb_hook_name(hook);
+	const char *n = wd_hook_name(hook);
 
 	return n ? n : "?";
 }
@@ -118,19 +120,20 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		fputs("clone-into-cgroup", f);
 		break;
 	case WD_HOOK_CAPABLE:
-		fprintf(f, "capability %u", e->port);
+		fprintf(f, "capability %u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_BPF:
-		fprintf(f, "bpf cmd=%u", e->port);
+		fprintf(f, "bpf cmd=%u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_TASK_KILL:
-		fprintf(f, "signal %u to pid %llu", e->port, (unsigned long long)e->lost);
+		fprintf(f, "signal %u to pid %llu", wd_event_confine_detail(e),
+			(unsigned long long)wd_event_confine_target(e));
 		break;
 	case WD_HOOK_PTRACE:
-		fprintf(f, "ptrace pid %llu", (unsigned long long)e->lost);
+		fprintf(f, "ptrace pid %llu", (unsigned long long)wd_event_confine_target(e));
 		break;
 	case WD_HOOK_MOUNT:
-		fputs(e->port ? "cgroup mkdir" : "mount", f);
+		fputs(wd_event_confine_detail(e) ? "cgroup mkdir" : "mount", f);
 		break;
 	case WD_HOOK_CHROOT:
 		fputs("chroot", f);
@@ -139,10 +142,10 @@ static void print_confine(FILE *f, const struct wd_event *e)
 		fputs("user-namespace", f);
 		break;
 	case WD_HOOK_SETSOCKOPT:
-		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+		if (wd_event_confine_target(e) == 1) /* SOL_SOCKET: SO_BROADCAST */
 			fputs("broadcast", f);
 		else
-			fprintf(f, "source-routing option=%u", e->port);
+			fprintf(f, "source-routing option=%u", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_FILE_RECEIVE:
 		fputs("receive-socket-from-outside", f);
@@ -156,16 +159,16 @@ static void print_confine(FILE *f, const struct wd_event *e)
 						   "search", "link",	"setattr", "unlink",
 						   "modify", "assumed", "lookup"};
 
-		fprintf(f, "key %u need=", (unsigned)e->lost);
-		if (e->port < sizeof(need) / sizeof(need[0]))
-			fputs(need[e->port], f);
+		fprintf(f, "key %u need=", (unsigned)wd_event_confine_target(e));
+		if (wd_event_confine_detail(e) < sizeof(need) / sizeof(need[0]))
+			fputs(need[wd_event_confine_detail(e)], f);
 		else
-			fprintf(f, "%u", e->port);
+			fprintf(f, "%u", wd_event_confine_detail(e));
 		break;
 	}
 	case WD_HOOK_FILE_IOCTL:
 	case WD_HOOK_FILE_IOCTL_COMPAT:
-		fprintf(f, "terminal-input ioctl=0x%x", e->port);
+		fprintf(f, "terminal-input ioctl=0x%x", wd_event_confine_detail(e));
 		break;
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:
@@ -175,7 +178,7 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_PATH_CHMOD:
 	case WD_HOOK_PATH_MKNOD:
 		if (!e->path[0]) {
-			fprintf(f, "setuid-or-setgid-file mode=%04o", e->port);
+			fprintf(f, "setuid-or-setgid-file mode=%04o", wd_event_confine_detail(e));
 			break;
 		}
 		/* a change in cgroupfs or bpffs */

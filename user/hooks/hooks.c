@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The LSM hooks warden attaches, for the loader and the probe alike (see lsm_hooks.h). */
+/* The hooks warden's programs attach to, for events, the loader and the probe alike (see
+ * hooks.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,109 +9,154 @@
 #include "warden/probe_abi.h"
 #include "hooks/hooks.h"
 
-#define HOOK(h, wp, pr, a, i, opt, n, act)                                                         \
+/* One row per program, one per line (clang-format would fold them), so that a change to one
+ * hook is a change to one line. Columns: hook, program, event hook id, whether events with that
+ * id carry this row's hook as their name (NAMES; ALSO for the other programs that send the
+ * same id), the kinds of events; for LSM rows then the probe program, its arm, whether the
+ * hook is optional, what it enforces, and what the probe's test child does. LSM rows first, in
+ * the order `warden probe` lists them. */
+#define LSM(h, wp, i, n, ev, pr, a, opt, nd, act)                                                  \
 	{                                                                                          \
-		.hook = h, .prog = wp, .probe = pr, .arm = a, .id = i, .optional = opt, .need = n, \
-		.action = act                                                                      \
+		.hook = h, .prog = wp, .obj = WD_OBJ_LSM, .id = i, .names = n,                     \
+		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0, .probe = pr, .arm = a,    \
+		.optional = opt, .need = nd, .action = act                                         \
 	}
+#define CG(h, wp, i, n, ev)                                                                        \
+	{                                                                                          \
+		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n,                  \
+		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0                            \
+	}
+#define NAMES	 true
+#define ALSO	 false
+#define OPTIONAL true
+#define ALWAYS	 false
+#define K_NONE	 0u
+#define K_EXEC	 WD_EVK(WD_EV_EXEC)
+#define K_MMAP	 WD_EVK(WD_EV_MMAP)
+#define K_FILE	 (WD_EVK(WD_EV_FILE) | WD_EVK(WD_EV_CONFINE)) /* write rules, and confinement */
+#define K_CONN	 WD_EVK(WD_EV_CONNECT)
+#define K_SENDS	 (1u << 31)	    /* not an event kind: sets wd_hook_row.sends */
+#define K_SEND	 (K_CONN | K_SENDS) /* connect events that are sends */
+#define K_SOCKET WD_EVK(WD_EV_SOCKET)
+#define K_CONF	 WD_EVK(WD_EV_CONFINE)
 
-const struct wd_lsm_hook wd_lsm_hooks[] = {
+// clang-format off
+const struct wd_hook_row wd_hooks[] = {
 	/* exec */
-	HOOK("bprm_check_security", "wd_bprm_check", "wd_p_bprm", WD_ARM_BPRM, WD_HOOK_BPRM, false,
-	     WD_NEED_EXEC, "execve of a test file"),
-	HOOK("mmap_file", "wd_mmap_file", "wd_p_mmap_file", WD_ARM_MMAP_FILE, WD_HOOK_MMAP, false,
-	     WD_NEED_EXEC, "mmap(PROT_EXEC) of a test file"),
-	HOOK("file_mprotect", "wd_mprotect", "wd_p_mprotect", WD_ARM_MPROTECT, WD_HOOK_MPROTECT,
-	     false, WD_NEED_EXEC, "mprotect(PROT_EXEC)"),
+	LSM("bprm_check_security", "wd_bprm_check", WD_HOOK_BPRM, NAMES, K_EXEC, "wd_p_bprm", WD_ARM_BPRM, ALWAYS, WD_NEED_EXEC, "execve of a test file"),
+	LSM("mmap_file", "wd_mmap_file", WD_HOOK_MMAP, NAMES, K_MMAP, "wd_p_mmap_file", WD_ARM_MMAP_FILE, ALWAYS, WD_NEED_EXEC, "mmap(PROT_EXEC) of a test file"),
+	LSM("file_mprotect", "wd_mprotect", WD_HOOK_MPROTECT, NAMES, K_MMAP, "wd_p_mprotect", WD_ARM_MPROTECT, ALWAYS, WD_NEED_EXEC, "mprotect(PROT_EXEC)"),
 	/* files */
-	HOOK("file_open", "wd_file_open", "wd_p_file_open", WD_ARM_FILE_OPEN, WD_HOOK_FILE_OPEN,
-	     false, WD_NEED_FILE, "open of a test file"),
-	HOOK("path_link", "wd_path_link", "wd_p_path_link", WD_ARM_PATH_LINK, WD_HOOK_PATH_LINK,
-	     false, WD_NEED_FILE, "link(2)"),
-	HOOK("path_truncate", "wd_truncate", "wd_p_truncate", WD_ARM_PATH_TRUNCATE,
-	     WD_HOOK_TRUNCATE, false, WD_NEED_FILE, "truncate(2)"),
-	HOOK("path_mkdir", "wd_mkdir", "wd_p_mkdir", WD_ARM_PATH_MKDIR, WD_HOOK_PATH_MKDIR, false,
-	     WD_NEED_FILE, "mkdir(2)"),
-	HOOK("path_unlink", "wd_path_unlink", "wd_p_unlink", WD_ARM_PATH_UNLINK,
-	     WD_HOOK_PATH_UNLINK, false, WD_NEED_FILE, "unlink(2)"),
-	HOOK("path_rmdir", "wd_path_rmdir", "wd_p_rmdir", WD_ARM_PATH_RMDIR, WD_HOOK_PATH_RMDIR,
-	     false, WD_NEED_FILE, "rmdir(2)"),
-	HOOK("path_mknod", "wd_path_mknod", "wd_p_mknod", WD_ARM_PATH_MKNOD, WD_HOOK_PATH_MKNOD,
-	     false, WD_NEED_FILE, "mknod(2) of a FIFO"),
-	HOOK("path_symlink", "wd_path_symlink", "wd_p_symlink", WD_ARM_PATH_SYMLINK,
-	     WD_HOOK_PATH_SYMLINK, false, WD_NEED_FILE, "symlink(2)"),
-	HOOK("path_rename", "wd_path_rename", "wd_p_rename", WD_ARM_PATH_RENAME,
-	     WD_HOOK_PATH_RENAME, false, WD_NEED_FILE, "rename(2)"),
-	HOOK("path_chmod", "wd_path_chmod", "wd_p_chmod", WD_ARM_PATH_CHMOD, WD_HOOK_PATH_CHMOD,
-	     false, WD_NEED_FILE, "chmod(2)"),
-	HOOK("path_chown", "wd_path_chown", "wd_p_chown", WD_ARM_PATH_CHOWN, WD_HOOK_PATH_CHOWN,
-	     false, WD_NEED_FILE, "chown(2)"),
-	HOOK("inode_setxattr", "wd_setxattr", "wd_p_setxattr", WD_ARM_SETXATTR,
-	     WD_HOOK_INODE_SETXATTR, false, WD_NEED_FILE, "setxattr(2)"),
-	HOOK("inode_removexattr", "wd_removexattr", "wd_p_rmxattr", WD_ARM_REMOVEXATTR,
-	     WD_HOOK_INODE_REMOVEXATTR, false, WD_NEED_FILE, "removexattr(2)"),
+	LSM("file_open", "wd_file_open", WD_HOOK_FILE_OPEN, NAMES, K_FILE, "wd_p_file_open", WD_ARM_FILE_OPEN, ALWAYS, WD_NEED_FILE, "open of a test file"),
+	LSM("path_link", "wd_path_link", WD_HOOK_PATH_LINK, NAMES, K_FILE, "wd_p_path_link", WD_ARM_PATH_LINK, ALWAYS, WD_NEED_FILE, "link(2)"),
+	LSM("path_truncate", "wd_truncate", WD_HOOK_TRUNCATE, NAMES, K_FILE, "wd_p_truncate", WD_ARM_PATH_TRUNCATE, ALWAYS, WD_NEED_FILE, "truncate(2)"),
+	LSM("path_mkdir", "wd_mkdir", WD_HOOK_PATH_MKDIR, NAMES, K_FILE, "wd_p_mkdir", WD_ARM_PATH_MKDIR, ALWAYS, WD_NEED_FILE, "mkdir(2)"),
+	LSM("path_unlink", "wd_path_unlink", WD_HOOK_PATH_UNLINK, NAMES, K_FILE, "wd_p_unlink", WD_ARM_PATH_UNLINK, ALWAYS, WD_NEED_FILE, "unlink(2)"),
+	LSM("path_rmdir", "wd_path_rmdir", WD_HOOK_PATH_RMDIR, NAMES, K_FILE, "wd_p_rmdir", WD_ARM_PATH_RMDIR, ALWAYS, WD_NEED_FILE, "rmdir(2)"),
+	LSM("path_mknod", "wd_path_mknod", WD_HOOK_PATH_MKNOD, NAMES, K_FILE, "wd_p_mknod", WD_ARM_PATH_MKNOD, ALWAYS, WD_NEED_FILE, "mknod(2) of a FIFO"),
+	LSM("path_symlink", "wd_path_symlink", WD_HOOK_PATH_SYMLINK, NAMES, K_FILE, "wd_p_symlink", WD_ARM_PATH_SYMLINK, ALWAYS, WD_NEED_FILE, "symlink(2)"),
+	LSM("path_rename", "wd_path_rename", WD_HOOK_PATH_RENAME, NAMES, K_FILE, "wd_p_rename", WD_ARM_PATH_RENAME, ALWAYS, WD_NEED_FILE, "rename(2)"),
+	LSM("path_chmod", "wd_path_chmod", WD_HOOK_PATH_CHMOD, NAMES, K_FILE, "wd_p_chmod", WD_ARM_PATH_CHMOD, ALWAYS, WD_NEED_FILE, "chmod(2)"),
+	LSM("path_chown", "wd_path_chown", WD_HOOK_PATH_CHOWN, NAMES, K_FILE, "wd_p_chown", WD_ARM_PATH_CHOWN, ALWAYS, WD_NEED_FILE, "chown(2)"),
+	LSM("inode_setxattr", "wd_setxattr", WD_HOOK_INODE_SETXATTR, NAMES, K_FILE, "wd_p_setxattr", WD_ARM_SETXATTR, ALWAYS, WD_NEED_FILE, "setxattr(2)"),
+	LSM("inode_removexattr", "wd_removexattr", WD_HOOK_INODE_REMOVEXATTR, NAMES, K_FILE, "wd_p_rmxattr", WD_ARM_REMOVEXATTR, ALWAYS, WD_NEED_FILE, "removexattr(2)"),
 	/* Linux 6.2 and later; before, ftruncate and ACLs meet path_truncate and setxattr. */
-	HOOK("file_truncate", "wd_ftruncate", "wd_p_ftruncate", WD_ARM_FILE_TRUNCATE,
-	     WD_HOOK_FILE_TRUNCATE, true, WD_NEED_FILE, "ftruncate(2)"),
-	HOOK("inode_set_acl", "wd_set_acl", "wd_p_set_acl", WD_ARM_SET_ACL, WD_HOOK_INODE_SET_ACL,
-	     true, WD_NEED_FILE, "setting a POSIX ACL"),
-	HOOK("inode_remove_acl", "wd_remove_acl", "wd_p_remove_acl", WD_ARM_REMOVE_ACL,
-	     WD_HOOK_INODE_REMOVE_ACL, true, WD_NEED_FILE, "removing a POSIX ACL"),
+	LSM("file_truncate", "wd_ftruncate", WD_HOOK_FILE_TRUNCATE, NAMES, K_FILE, "wd_p_ftruncate", WD_ARM_FILE_TRUNCATE, OPTIONAL, WD_NEED_FILE, "ftruncate(2)"),
+	LSM("inode_set_acl", "wd_set_acl", WD_HOOK_INODE_SET_ACL, NAMES, K_FILE, "wd_p_set_acl", WD_ARM_SET_ACL, OPTIONAL, WD_NEED_FILE, "setting a POSIX ACL"),
+	LSM("inode_remove_acl", "wd_remove_acl", WD_HOOK_INODE_REMOVE_ACL, NAMES, K_FILE, "wd_p_remove_acl", WD_ARM_REMOVE_ACL, OPTIONAL, WD_NEED_FILE, "removing a POSIX ACL"),
 	/* sockets */
-	HOOK("socket_create", "wd_sock_create", "wd_p_sk_create", WD_ARM_SOCK_CREATE,
-	     WD_HOOK_SOCK_CREATE, false, WD_NEED_SOCKET, "socket(2)"),
-	HOOK("socket_connect", "wd_sock_connect", "wd_p_sk_conn", WD_ARM_SOCK_CONNECT,
-	     WD_HOOK_SOCK_CONNECT, false, WD_NEED_SOCKET, "connect(2)"),
-	HOOK("socket_sendmsg", "wd_sock_sendmsg", "wd_p_sk_send", WD_ARM_SOCK_SENDMSG,
-	     WD_HOOK_SOCK_SENDMSG, false, WD_NEED_SOCKET, "send(2)"),
-	HOOK("unix_stream_connect", "wd_unix_connect", "wd_p_unix_conn", WD_ARM_UNIX_CONNECT,
-	     WD_HOOK_UNIX_CONNECT, false, WD_NEED_SOCKET, "connect(2) to a unix stream socket"),
-	HOOK("unix_may_send", "wd_unix_send", "wd_p_unix_send", WD_ARM_UNIX_SEND, WD_HOOK_UNIX_SEND,
-	     false, WD_NEED_SOCKET, "send(2) on a unix datagram socket"),
+	LSM("socket_create", "wd_sock_create", WD_HOOK_SOCK_CREATE, NAMES, K_SOCKET, "wd_p_sk_create", WD_ARM_SOCK_CREATE, ALWAYS, WD_NEED_SOCKET, "socket(2)"),
+	LSM("socket_connect", "wd_sock_connect", WD_HOOK_SOCK_CONNECT, NAMES, K_CONN, "wd_p_sk_conn", WD_ARM_SOCK_CONNECT, ALWAYS, WD_NEED_SOCKET, "connect(2)"),
+	LSM("socket_sendmsg", "wd_sock_sendmsg", WD_HOOK_SOCK_SENDMSG, NAMES, K_SEND, "wd_p_sk_send", WD_ARM_SOCK_SENDMSG, ALWAYS, WD_NEED_SOCKET, "send(2)"),
+	LSM("unix_stream_connect", "wd_unix_connect", WD_HOOK_UNIX_CONNECT, NAMES, K_CONN, "wd_p_unix_conn", WD_ARM_UNIX_CONNECT, ALWAYS, WD_NEED_SOCKET, "connect(2) to a unix stream socket"),
+	LSM("unix_may_send", "wd_unix_send", WD_HOOK_UNIX_SEND, NAMES, K_SEND, "wd_p_unix_send", WD_ARM_UNIX_SEND, ALWAYS, WD_NEED_SOCKET, "send(2) on a unix datagram socket"),
 	/* confinement */
-	HOOK("socket_setsockopt", "wd_setsockopt", "wd_p_setsockopt", WD_ARM_SETSOCKOPT,
-	     WD_HOOK_SETSOCKOPT, false, WD_NEED_CONFINE, "setsockopt(2)"),
-	HOOK("file_receive", "wd_file_receive", "wd_p_file_recv", WD_ARM_FILE_RECEIVE,
-	     WD_HOOK_FILE_RECEIVE, false, WD_NEED_CONFINE, "receiving a descriptor (SCM_RIGHTS)"),
-	HOOK("task_alloc", "wd_task_alloc", "wd_p_task_alloc", WD_ARM_TASK_ALLOC,
-	     WD_HOOK_TASK_ALLOC, false, WD_NEED_CONFINE, "fork(2)"),
-	HOOK("capable", "wd_capable", "wd_p_capable", WD_ARM_CAPABLE, WD_HOOK_CAPABLE, false,
-	     WD_NEED_CONFINE, "unshare(CLONE_NEWUTS), which needs CAP_SYS_ADMIN"),
-	HOOK("bpf", "wd_bpf", "wd_p_bpf", WD_ARM_BPF, WD_HOOK_BPF, false, WD_NEED_CONFINE,
-	     "bpf(BPF_MAP_GET_NEXT_ID)"),
-	HOOK("task_kill", "wd_task_kill", "wd_p_task_kill", WD_ARM_TASK_KILL, WD_HOOK_TASK_KILL,
-	     false, WD_NEED_CONFINE, "kill(2)"),
-	HOOK("ptrace_access_check", "wd_ptrace", "wd_p_ptrace", WD_ARM_PTRACE, WD_HOOK_PTRACE,
-	     false, WD_NEED_CONFINE, "ptrace(PTRACE_SEIZE)"),
-	HOOK("ptrace_traceme", "wd_traceme", "wd_p_traceme", WD_ARM_TRACEME, WD_HOOK_PTRACE, false,
-	     WD_NEED_CONFINE, "ptrace(PTRACE_TRACEME)"),
-	HOOK("sb_mount", "wd_sb_mount", "wd_p_sb_mount", WD_ARM_SB_MOUNT, WD_HOOK_MOUNT, false,
-	     WD_NEED_CONFINE, "mount(2) in a mount namespace of its own"),
-	HOOK("sb_umount", "wd_sb_umount", "wd_p_sb_umount", WD_ARM_SB_UMOUNT, WD_HOOK_MOUNT, false,
-	     WD_NEED_CONFINE, "umount(2) in a mount namespace of its own"),
-	HOOK("move_mount", "wd_move_mount", "wd_p_move_mount", WD_ARM_MOVE_MOUNT, WD_HOOK_MOUNT,
-	     false, WD_NEED_CONFINE, "move_mount(2) in a mount namespace of its own"),
-	HOOK("sb_pivotroot", "wd_pivotroot", "wd_p_pivotroot", WD_ARM_PIVOTROOT, WD_HOOK_CHROOT,
-	     false, WD_NEED_CONFINE, "pivot_root(2) in a mount namespace of its own"),
-	HOOK("path_chroot", "wd_chroot", "wd_p_chroot", WD_ARM_CHROOT, WD_HOOK_CHROOT, false,
-	     WD_NEED_CONFINE, "chroot(2)"),
-	HOOK("userns_create", "wd_userns", "wd_p_userns", WD_ARM_USERNS, WD_HOOK_USERNS, false,
-	     WD_NEED_CONFINE, "unshare(CLONE_NEWUSER)"),
+	LSM("socket_setsockopt", "wd_setsockopt", WD_HOOK_SETSOCKOPT, NAMES, K_CONF, "wd_p_setsockopt", WD_ARM_SETSOCKOPT, ALWAYS, WD_NEED_CONFINE, "setsockopt(2)"),
+	LSM("file_receive", "wd_file_receive", WD_HOOK_FILE_RECEIVE, NAMES, K_CONF, "wd_p_file_recv", WD_ARM_FILE_RECEIVE, ALWAYS, WD_NEED_CONFINE, "receiving a descriptor (SCM_RIGHTS)"),
+	LSM("task_alloc", "wd_task_alloc", WD_HOOK_TASK_ALLOC, NAMES, K_CONF, "wd_p_task_alloc", WD_ARM_TASK_ALLOC, ALWAYS, WD_NEED_CONFINE, "fork(2)"),
+	LSM("capable", "wd_capable", WD_HOOK_CAPABLE, NAMES, K_CONF, "wd_p_capable", WD_ARM_CAPABLE, ALWAYS, WD_NEED_CONFINE, "unshare(CLONE_NEWUTS), which needs CAP_SYS_ADMIN"),
+	LSM("bpf", "wd_bpf", WD_HOOK_BPF, NAMES, K_CONF, "wd_p_bpf", WD_ARM_BPF, ALWAYS, WD_NEED_CONFINE, "bpf(BPF_MAP_GET_NEXT_ID)"),
+	LSM("task_kill", "wd_task_kill", WD_HOOK_TASK_KILL, NAMES, K_CONF, "wd_p_task_kill", WD_ARM_TASK_KILL, ALWAYS, WD_NEED_CONFINE, "kill(2)"),
+	LSM("ptrace_access_check", "wd_ptrace", WD_HOOK_PTRACE, NAMES, K_CONF, "wd_p_ptrace", WD_ARM_PTRACE, ALWAYS, WD_NEED_CONFINE, "ptrace(PTRACE_SEIZE)"),
+	LSM("ptrace_traceme", "wd_traceme", WD_HOOK_PTRACE, ALSO, K_CONF, "wd_p_traceme", WD_ARM_TRACEME, ALWAYS, WD_NEED_CONFINE, "ptrace(PTRACE_TRACEME)"),
+	LSM("sb_mount", "wd_sb_mount", WD_HOOK_MOUNT, NAMES, K_CONF, "wd_p_sb_mount", WD_ARM_SB_MOUNT, ALWAYS, WD_NEED_CONFINE, "mount(2) in a mount namespace of its own"),
+	LSM("sb_umount", "wd_sb_umount", WD_HOOK_MOUNT, ALSO, K_CONF, "wd_p_sb_umount", WD_ARM_SB_UMOUNT, ALWAYS, WD_NEED_CONFINE, "umount(2) in a mount namespace of its own"),
+	LSM("move_mount", "wd_move_mount", WD_HOOK_MOUNT, ALSO, K_CONF, "wd_p_move_mount", WD_ARM_MOVE_MOUNT, ALWAYS, WD_NEED_CONFINE, "move_mount(2) in a mount namespace of its own"),
+	LSM("sb_pivotroot", "wd_pivotroot", WD_HOOK_CHROOT, ALSO, K_CONF, "wd_p_pivotroot", WD_ARM_PIVOTROOT, ALWAYS, WD_NEED_CONFINE, "pivot_root(2) in a mount namespace of its own"),
+	LSM("path_chroot", "wd_chroot", WD_HOOK_CHROOT, NAMES, K_CONF, "wd_p_chroot", WD_ARM_CHROOT, ALWAYS, WD_NEED_CONFINE, "chroot(2)"),
+	LSM("userns_create", "wd_userns", WD_HOOK_USERNS, NAMES, K_CONF, "wd_p_userns", WD_ARM_USERNS, ALWAYS, WD_NEED_CONFINE, "unshare(CLONE_NEWUSER)"),
 	/* the node's keyrings and terminals */
-	HOOK("key_alloc", "wd_key_alloc", "wd_p_key_alloc", WD_ARM_KEY_ALLOC,
-	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
-	HOOK("key_permission", "wd_key_perm", "wd_p_key_perm", WD_ARM_KEY_PERMISSION,
-	     WD_HOOK_KEY_PERMISSION, false, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
-	HOOK("key_free", "wd_key_free", "wd_p_key_free", WD_ARM_KEY_FREE, WD_HOOK_KEY_PERMISSION,
-	     false, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))"),
-	HOOK("file_ioctl", "wd_file_ioctl", "wd_p_file_ioctl", WD_ARM_FILE_IOCTL,
-	     WD_HOOK_FILE_IOCTL, false, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
-	HOOK("file_ioctl_compat", "wd_ioctl_compat", "wd_p_ioctl32", WD_ARM_FILE_IOCTL_COMPAT,
-	     WD_HOOK_FILE_IOCTL_COMPAT, true, WD_NEED_CONFINE,
-	     "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
+	LSM("key_alloc", "wd_key_alloc", WD_HOOK_KEY_PERMISSION, ALSO, K_CONF, "wd_p_key_alloc", WD_ARM_KEY_ALLOC, ALWAYS, WD_NEED_CONFINE, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)"),
+	LSM("key_permission", "wd_key_perm", WD_HOOK_KEY_PERMISSION, NAMES, K_CONF, "wd_p_key_perm", WD_ARM_KEY_PERMISSION, ALWAYS, WD_NEED_CONFINE, "keyctl(KEYCTL_DESCRIBE)"),
+	LSM("key_free", "wd_key_free", WD_HOOK_KEY_PERMISSION, ALSO, K_NONE, "wd_p_key_free", WD_ARM_KEY_FREE, ALWAYS, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))"),
+	LSM("file_ioctl", "wd_file_ioctl", WD_HOOK_FILE_IOCTL, NAMES, K_CONF, "wd_p_file_ioctl", WD_ARM_FILE_IOCTL, ALWAYS, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe"),
+	LSM("file_ioctl_compat", "wd_ioctl_compat", WD_HOOK_FILE_IOCTL_COMPAT, NAMES, K_CONF, "wd_p_ioctl32", WD_ARM_FILE_IOCTL_COMPAT, OPTIONAL, WD_NEED_CONFINE, "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)"),
+	/* bpf/wd_cgroup.bpf.c: the sockets' owners, connects and sends, packets, binds; the
+	 * wd_hold_* programs are the same checks for cgroups held before the daemon adopts them */
+	CG("cgroup/sock_create", "wd_sock_owner", 0, ALSO, K_NONE),
+	CG("cgroup/connect4", "wd_connect4", WD_HOOK_CONNECT4, NAMES, K_CONN),
+	CG("cgroup/connect6", "wd_connect6", WD_HOOK_CONNECT6, NAMES, K_CONN),
+	CG("cgroup/sendmsg4", "wd_sendmsg4", WD_HOOK_SENDMSG4, NAMES, K_SEND),
+	CG("cgroup/sendmsg6", "wd_sendmsg6", WD_HOOK_SENDMSG6, NAMES, K_SEND),
+	CG("cgroup/connect4", "wd_hold_conn4", WD_HOOK_CONNECT4, ALSO, K_CONN),
+	CG("cgroup/connect6", "wd_hold_conn6", WD_HOOK_CONNECT6, ALSO, K_CONN),
+	CG("cgroup/sendmsg4", "wd_hold_send4", WD_HOOK_SENDMSG4, ALSO, K_SEND),
+	CG("cgroup/sendmsg6", "wd_hold_send6", WD_HOOK_SENDMSG6, ALSO, K_SEND),
+	CG("cgroup_skb/egress", "wd_egress", WD_HOOK_EGRESS, NAMES, K_CONN),
+	CG("cgroup_skb/egress", "wd_hold_egress", WD_HOOK_EGRESS, ALSO, K_CONN),
+	CG("cgroup/bind4", "wd_bind4", WD_HOOK_BIND4, NAMES, K_CONF),
+	CG("cgroup/bind6", "wd_bind6", WD_HOOK_BIND6, NAMES, K_CONF),
+	CG("cgroup/bind4", "wd_hold_bind4", WD_HOOK_BIND4, ALSO, K_CONF),
+	CG("cgroup/bind6", "wd_hold_bind6", WD_HOOK_BIND6, ALSO, K_CONF),
+	CG("raw_tp/cgroup_mkdir", "wd_cgroup_mkdir", 0, ALSO, K_NONE),
+	CG("raw_tp/cgroup_rmdir", "wd_cgroup_rmdir", 0, ALSO, K_NONE),
 };
+// clang-format on
 
-const size_t wd_lsm_hooks_n = sizeof(wd_lsm_hooks) / sizeof(wd_lsm_hooks[0]);
+const size_t wd_hooks_n = sizeof(wd_hooks) / sizeof(wd_hooks[0]);
+
+/* Every LSM row has a probe program armed by a value of its own (test_hooks.c holds them to
+ * it), so the arms count the LSM rows. */
+const struct wd_hook_row *const wd_lsm_hooks = wd_hooks;
+const size_t wd_lsm_hooks_n = WD_ARM_NR - 1;
+_Static_assert(sizeof(wd_hooks) / sizeof(wd_hooks[0]) >= WD_ARM_NR - 1, "a row per probe arm");
+
+/* Events carry the name of their hook id, looked up for every event: the row that names each id,
+ * indexed once, when the program starts. */
+static const struct wd_hook_row *naming_row[WD_HOOK_NR];
+
+__attribute__((constructor)) static void index_hook_names(void)
+{
+	for (size_t i = 0; i < wd_hooks_n; i++)
+		if (wd_hooks[i].names && wd_hooks[i].id < WD_HOOK_NR)
+			naming_row[wd_hooks[i].id] = &wd_hooks[i];
+}
+
+const char *wd_hook_name(unsigned id)
+{
+	return id < WD_HOOK_NR && naming_row[id] ? naming_row[id]->hook : NULL;
+}
+
+bool wd_hook_sends(unsigned id)
+{
+	return id < WD_HOOK_NR && naming_row[id] && naming_row[id]->sends;
+}
+
+unsigned wd_hook_id(const char *name)
+{
+	for (size_t i = 0; name && i < wd_hooks_n; i++)
+		if (wd_hooks[i].names && strcmp(wd_hooks[i].hook, name) == 0)
+			return wd_hooks[i].id;
+	return 0;
+}
+
+const struct wd_hook_row *wd_hook_by_prog(enum wd_bpf_obj obj, const char *prog)
+{
+	for (size_t i = 0; prog && i < wd_hooks_n; i++)
+		if (wd_hooks[i].obj == obj && strcmp(wd_hooks[i].prog, prog) == 0)
+			return &wd_hooks[i];
+	return NULL;
+}
 
 const struct wd_lsm_feature wd_lsm_features[] = {
 	{"bpf_d_path", "wd_p_d_path", "file_open", "usable in lsm/file_open"},
@@ -119,7 +165,7 @@ const struct wd_lsm_feature wd_lsm_features[] = {
 
 const size_t wd_lsm_features_n = sizeof(wd_lsm_features) / sizeof(wd_lsm_features[0]);
 
-const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name)
+const struct wd_hook_row *wd_lsm_hook_by_hook(const char *name)
 {
 	for (size_t i = 0; name && i < wd_lsm_hooks_n; i++)
 		if (strcmp(wd_lsm_hooks[i].hook, name) == 0)
@@ -127,7 +173,7 @@ const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name)
 	return NULL;
 }
 
-const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name)
+const struct wd_hook_row *wd_lsm_hook_by_prog(const char *name)
 {
 	for (size_t i = 0; name && i < wd_lsm_hooks_n; i++)
 		if (strcmp(wd_lsm_hooks[i].prog, name) == 0)
@@ -135,7 +181,7 @@ const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name)
 	return NULL;
 }
 
-const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name)
+const struct wd_hook_row *wd_lsm_hook_by_probe(const char *name)
 {
 	for (size_t i = 0; name && i < wd_lsm_hooks_n; i++)
 		if (strcmp(wd_lsm_hooks[i].probe, name) == 0)
@@ -143,7 +189,7 @@ const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name)
 	return NULL;
 }
 
-bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *h)
+bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_hook_row *h)
 {
 	char fn[96];
 
@@ -217,14 +263,15 @@ const char *wd_confine_text(const struct wd_event *e)
 		return "confinement: a sandbox cannot trace processes outside it or be traced by "
 		       "them";
 	case WD_HOOK_MOUNT:
-		return e->port ? "confinement: a sandbox cannot create cgroups"
+		return wd_event_confine_detail(e)
+			       ? "confinement: a sandbox cannot create cgroups"
 			       : "confinement: a sandbox cannot mount, unmount or move mounts";
 	case WD_HOOK_CHROOT:
 		return "confinement: a sandbox cannot chroot or pivot_root";
 	case WD_HOOK_USERNS:
 		return "confinement: a sandbox cannot create user namespaces";
 	case WD_HOOK_SETSOCKOPT:
-		if (e->lost == 1) /* SOL_SOCKET: SO_BROADCAST */
+		if (wd_event_confine_target(e) == 1) /* SOL_SOCKET: SO_BROADCAST */
 			return "confinement: a sandbox cannot send broadcasts";
 		return "confinement: a sandbox cannot use source routing";
 	case WD_HOOK_FILE_RECEIVE:

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The one list of the LSM hooks warden attaches: the loader (enforce.c) and `warden probe`
- * (probe.c) both read it, and tests/unit/test_lsm_hooks.c fails when a program of
- * bpf/wd_lsm.bpf.c or bpf/probe_lsm.bpf.c is not in it or an entry names no program. */
+/* The one table of the hooks warden's BPF programs attach to (user/hooks/hooks.c): for every
+ * program of bpf/wd_lsm.bpf.c and bpf/wd_cgroup.bpf.c a row, with the hook id of its events
+ * (enum wd_hook), the name events carry, the kinds of events it sends, and for LSM hooks what
+ * the loader (enforce/) and `warden probe` need. Hook names in events, the loader's optional
+ * hooks and the probe's rows all come from it; tests/unit/test_hooks.c fails when a program of
+ * wd_lsm, wd_cgroup or probe_lsm has no row, a row names no program, or an enum wd_hook id has
+ * no row that names it. */
 #ifndef WD_HOOKS_H
 #define WD_HOOKS_H
 
@@ -27,20 +31,54 @@ enum wd_need {
 
 struct btf;
 
-struct wd_lsm_hook {
-	const char *hook;  /* "path_rename": SEC("lsm/path_rename"), bpf_lsm_path_rename */
-	const char *prog;  /* warden's program on it in bpf/wd_lsm.bpf.c */
+/* The BPF object a program is in. */
+enum wd_bpf_obj {
+	WD_OBJ_LSM = 1, /* bpf/wd_lsm.bpf.c */
+	WD_OBJ_CGROUP,	/* bpf/wd_cgroup.bpf.c */
+};
+
+/* The kinds of events a program sends, as bits: WD_EVK(WD_EV_FILE) | WD_EVK(WD_EV_CONFINE). */
+#define WD_EVK(type) (1u << (type))
+
+struct wd_hook_row {
+	/* Where the program attaches: for an LSM program the hook, "path_rename" for
+	 * SEC("lsm/path_rename") and bpf_lsm_path_rename; for the others the section name,
+	 * "cgroup/connect4". */
+	const char *hook;
+	const char *prog;    /* warden's program on it */
+	enum wd_bpf_obj obj; /* the object the program is in */
+	uint16_t id;	     /* enum wd_hook of its events; 0: it sends none */
+	bool names;	     /* events with @id carry @hook as their name: one row per id */
+	unsigned events;     /* WD_EVK() bits: the kinds of events it sends with @id */
+	bool sends;	     /* its WD_EV_CONNECT events are sends (a datagram, a unix message), not
+			      * connects */
+	/* LSM rows only: */
 	const char *probe; /* the program in bpf/probe_lsm.bpf.c that stands for it */
 	unsigned arm;	   /* enum wd_probe_arm (include/warden/probe_abi.h) of the probe program */
-	uint16_t id;	   /* enum wd_hook of its events (event_pb.c names it so, where it
-			    * names the id after this hook) */
 	bool optional;	   /* exists only on newer kernels: absent is not an error */
 	enum wd_need need; /* what it enforces: exec, file, socket or confinement */
 	const char *action; /* what the probe's test child does to see it act */
 };
 
-extern const struct wd_lsm_hook wd_lsm_hooks[];
+extern const struct wd_hook_row wd_hooks[];
+extern const size_t wd_hooks_n;
+
+/* The name events with hook id @id carry ("bprm_check_security", "cgroup/connect4", ...), and
+ * back; NULL and 0 for ones not known. */
+const char *wd_hook_name(unsigned id);
+unsigned wd_hook_id(const char *name);
+/* Whether WD_EV_CONNECT events of hook id @id are sends (sendmsg, unix_may_send) rather than
+ * connects. cgroup_skb/egress sees both: its UDP datagrams are sends (decided per event). */
+bool wd_hook_sends(unsigned id);
+
+/* The row of program @prog of @obj; NULL if none. */
+const struct wd_hook_row *wd_hook_by_prog(enum wd_bpf_obj obj, const char *prog);
+
+/* The LSM rows come first in wd_hooks[]: the loader and the probe walk these. */
+extern const struct wd_hook_row *const wd_lsm_hooks;
 extern const size_t wd_lsm_hooks_n;
+/* The name enforce/ knows an LSM row by. */
+#define wd_lsm_hook wd_hook_row
 
 /* Probe programs that check a feature rather than a hook (bpf_d_path, task storage). */
 struct wd_lsm_feature {
@@ -53,14 +91,14 @@ struct wd_lsm_feature {
 extern const struct wd_lsm_feature wd_lsm_features[];
 extern const size_t wd_lsm_features_n;
 
-/* The entry whose hook, warden program or probe program is @name; NULL if none. */
-const struct wd_lsm_hook *wd_lsm_hook_by_hook(const char *name);
-const struct wd_lsm_hook *wd_lsm_hook_by_prog(const char *name);
-const struct wd_lsm_hook *wd_lsm_hook_by_probe(const char *name);
+/* The LSM row whose hook, warden program or probe program is @name; NULL if none. */
+const struct wd_hook_row *wd_lsm_hook_by_hook(const char *name);
+const struct wd_hook_row *wd_lsm_hook_by_prog(const char *name);
+const struct wd_hook_row *wd_lsm_hook_by_probe(const char *name);
 
 /* Whether this kernel has the hook: its BTF has the function bpf_lsm_<hook> that LSM programs
  * attach to. @vmlinux NULL: assumed present. */
-bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_lsm_hook *h);
+bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_hook_row *h);
 
 /* What a sandbox on a kernel without BPF LSM is not protected from, and what still holds there
  * (the cgroup hooks): the one wording warden run, the daemon and status use. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Metrics for Prometheus: a writer of the text exposition format 0.0.4, and a small HTTP/1.0
- * server answering GET /metrics on a loopback address, driven by the daemon's epoll loop through
- * one file descriptor. Nothing here prints. */
+/* Metrics for Prometheus: a writer of the text exposition format 0.0.4 (prom.c), and a small
+ * HTTP/1.0 server (http.c) answering GET /metrics on a loopback address, driven by the daemon's
+ * epoll loop through one file descriptor. Nothing here prints. */
 #ifndef WD_METRICS_H
 #define WD_METRICS_H
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* The event path's encoders (see pb_enc.h). Proto3 rules as protobuf-c applies them: a scalar,
+/* The event path's encoders (see pb/enc.h). Proto3 rules as protobuf-c applies them: a scalar,
  * enum, string or bytes field equal to its zero value is not written; a message field is
  * written when set, even empty; fields go out in the order the .proto declares them. Every
  * field number here is below 16, so each tag is one byte. */

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The status request: version, kernel, enforcement and its features, what is not protected
+ * without BPF LSM, sandboxes, event counts and the sinks' health. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/internal.h"
+#include "warden/version.h"
+
+static const char *const not_protected_without_lsm[] = {
+	"signals and ptrace from sandboxes to the daemon (task_kill, ptrace_access_check)",
+	"bpf() from sandboxes (bpf)",
+	"the daemon's bpffs pins, state directory and control socket (file_open, "
+	"unix_stream_connect)",
+	"user namespaces and mounts from sandboxes (userns_create, sb_mount, move_mount)",
+	"exec and file rules, executable mappings, socket families",
+};
+
+void do_status(struct daemon *d, struct dconn *dc)
+{
+	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
+	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
+	Warden__V1__Status__Feature f[4], *fp[4];
+	char hold_detail[256];
+	Warden__V1__Status__Sink *sk = NULL, **skp = NULL;
+	struct wd_sink_stats *ss = NULL;
+	size_t ns = wd_pipeline_sinks(d->pipe);
+
+	st.version = WARDEN_VERSION;
+	st.kernel = d->kernel;
+	st.enforcement = d->enf.lsm ? "full" : "degraded";
+	for (int i = 0; i < 4; i++) {
+		warden__v1__status__feature__init(&f[i]);
+		fp[i] = &f[i];
+	}
+	f[0].name = "bpf_lsm";
+	f[0].in_use = d->enf.lsm != NULL;
+	f[0].detail =
+		d->enf.lsm ? "exec, file, socket and confinement hooks attached" : d->enf.lsm_error;
+	f[1].name = "cgroup_sock_addr";
+	f[1].in_use = true;
+	f[1].detail = "sock_create, connect4/6, sendmsg4/6, bind4/6 per sandbox cgroup";
+	f[2].name = "bpffs_pins";
+	f[2].in_use = true;
+	f[2].detail = d->enf.pin_dir;
+	f[3].name = "cgroup_hold";
+	f[3].in_use = d->hold_on && d->n_hold;
+	snprintf(hold_detail, sizeof(hold_detail), "%s",
+		 !d->hold_on ? "not attached: a cgroup an adoption rule matches is unconfined "
+			       "from its mkdir until it is adopted"
+		 : !d->cfg->daemon.n_adopt ? "attached, no adoption rules"
+					   : "");
+	if (!hold_detail[0])
+		snprintf(
+			hold_detail, sizeof(hold_detail),
+			"cgroup_mkdir/rmdir raw tracepoints: a new cgroup %u of %zu adoption rules "
+			"match is a sandbox from its mkdir on%s",
+			d->n_hold, d->cfg->daemon.n_adopt,
+			d->n_hold < d->cfg->daemon.n_adopt ? " (the daemon's log says why not all)"
+							   : "");
+	f[3].detail = hold_detail;
+	st.n_features = 4;
+	st.features = fp;
+	if (!d->enf.lsm) {
+		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);
+		st.not_protected = (char **)not_protected_without_lsm;
+	}
+	st.sandboxes = (uint32_t)d->n_sb;
+	st.events_total = d->events_total;
+	st.events_per_second = d->ev_rate;
+	st.events_lost = d->events_lost;
+	st.started_wall_ns = d->started_at;
+	if (ns) {
+		sk = calloc(ns, sizeof(*sk));
+		skp = calloc(ns, sizeof(*skp));
+		ss = calloc(ns, sizeof(*ss));
+	}
+	for (size_t i = 0; sk && skp && ss && i < ns; i++) {
+		wd_pipeline_stats(d->pipe, i, &ss[i]);
+		warden__v1__status__sink__init(&sk[i]);
+		sk[i].name = (char *)ss[i].name;
+		sk[i].healthy = !strstr(ss[i].state, "fail") && !strstr(ss[i].state, "reconnect") &&
+				ss[i].lost == ss[i].lost_reported;
+		sk[i].detail = ss[i].state;
+		sk[i].exported = ss[i].written;
+		sk[i].lost = ss[i].lost;
+		skp[i] = &sk[i];
+		st.n_sinks++;
+	}
+	st.sinks = skp;
+	r.result_case = WARDEN__V1__RESPONSE__RESULT_STATUS;
+	r.status = &st;
+	wd_ctl_conn_send(dc->c, &r, true);
+	free(sk);
+	free(skp);
+	free(ss);
+}
