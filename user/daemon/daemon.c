@@ -21,8 +21,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "daemon/daemon.h"
 #include "daemon/internal.h"
 #include "hooks/hooks.h"
@@ -125,14 +123,11 @@ static int open_node(struct daemon *d)
 {
 	char err[1024], path[PATH_MAX];
 	struct utsname u;
-	int ret;
 
 	d->started_at = wd_clock_ns(CLOCK_REALTIME);
 	d->ev_last_t = wd_clock_ns(CLOCK_MONOTONIC);
 	if (uname(&u) == 0)
 		snprintf(d->kernel, sizeof(d->kernel), "%s %s", u.sysname, u.release);
-	snprintf(d->node, sizeof(d->node), "%s", d->cfg->node ? d->cfg->node : u.nodename);
-	wd_boot_id(d->boot_id, sizeof(d->boot_id));
 
 	snprintf(path, sizeof(path), "%s/state.db", d->cfg->daemon.state_dir);
 	if (wd_state_open(path, WD_STATE_QUICK_CHECK, &d->st, err, sizeof(err))) {
@@ -140,20 +135,12 @@ static int open_node(struct daemon *d)
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/seq", d->cfg->daemon.run_dir);
-	if ((ret = wd_node_seq_open(path, &d->node_seq))) {
-		logf_("cannot open the node's event counter %s: %s", path, strerror(-ret));
+	if (wd_sb_node_open(&d->node, d->cfg->node, path, err, sizeof(err))) {
+		logf_("%s", err);
 		return -1;
 	}
-	d->pc = wd_proc_cache_new(250);
-	d->pbe = malloc(sizeof(*d->pbe));
-	d->pk = wd_pb_packer_new();
-	d->ncpu = libbpf_num_possible_cpus();
-	d->lost_cpu = d->ncpu > 0 ? calloc((size_t)d->ncpu, sizeof(uint64_t)) : NULL;
-	if (!d->pc || !d->pbe || !d->pk || !d->lost_cpu)
+	if (wd_guard_init(&d->guard, d->cfg, path, NULL))
 		return -1;
-	d->node_ctx = (struct wd_event_ctx){
-		.node = d->node, .boot_id = d->boot_id, .node_seq = d->node_seq};
-	wd_proc_cache_ctx(d->pc, &d->node_ctx);
 	refresh_clock(d);
 	return 0;
 }
@@ -198,7 +185,8 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 						"otherwise)");
 	}
 	map_rb_positions(d);
-	d->lost_seen = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
+	if (wd_lost_open(&d->lost, &d->enf))
+		return -1;
 	hold_reserve(d);
 	d->hold_fail_seen = wd_enforcer_hold_failures(&d->enf);
 	d->hold_on = (ret = wd_enforcer_attach_hold(&d->enf)) == 0;
@@ -288,7 +276,7 @@ static int serve(struct daemon *d, const struct wd_daemon_opts *o)
 	if (d->cfg->n_sinks) {
 		const struct wd_pipeline_cfg pc = {.sinks = d->cfg->sinks,
 						   .n = d->cfg->n_sinks,
-						   .node = d->node,
+						   .node = d->node.name,
 						   .log = sink_log};
 
 		if (wd_pipeline_start(&d->pipe, &pc, err, sizeof(err))) {
@@ -331,11 +319,9 @@ static void shut_down(struct daemon *d)
 	if (d->enf.cg)
 		wd_enforcer_close(&d->enf);
 	wd_state_close(d->st);
-	wd_node_seq_close(d->node_seq);
-	wd_proc_cache_free(d->pc);
-	free(d->pbe);
-	wd_pb_packer_free(d->pk);
-	free(d->lost_cpu);
+	wd_sb_node_close(&d->node);
+	wd_lost_close(&d->lost);
+	wd_guard_free(&d->guard);
 	cpol_free(d->cpol, d->n_cpol);
 	if (d->apol)
 		cpol_free(d->apol, d->cfg->daemon.n_adopt);

@@ -18,39 +18,24 @@ static const char *ctx_rule_text(void *arg, uint32_t rule_id)
 
 void sb_ctx(struct daemon *d, struct dsb *s)
 {
-	snprintf(s->ev_cgroup, sizeof(s->ev_cgroup), "%s", s->cg.path);
-	s->ctx = (struct wd_event_ctx){
-		.identity = s->identity,
-		.labels = s->labels,
-		.n_labels = s->n_labels,
-		.sandbox_id = s->id,
-		.cgroup_path = s->ev_cgroup,
-		.cgroup_id = s->cg.id,
-		.policy_name = s->policy_name,
-		.node = d->node,
-		.boot_id = d->boot_id,
-		.rule_text = ctx_rule_text,
-		.rule_text_arg = s,
-		.node_seq = d->node_seq,
-		.sandbox_seq = &s->sandbox_seq,
-		.boot_to_wall_ns = d->node_ctx.boot_to_wall_ns,
-		.gen = wd_event_ctx_gen(),
-	};
-	wd_proc_cache_ctx(d->pc, &s->ctx);
-}
-
-static void emit_pb(struct daemon *d)
-{
-	d->events_total++;
-	if (d->pipe)
-		wd_pipeline_emit(d->pipe, &d->pbe->ev);
+	wd_sb_ev_init(&s->ev, &d->node,
+		      &(struct wd_sb_desc){
+			      .id = s->id,
+			      .identity = s->identity,
+			      .labels = s->labels,
+			      .n_labels = s->n_labels,
+			      .cg = &s->cg,
+			      .policy_name = s->policy_name,
+			      .rule_text = ctx_rule_text,
+			      .rule_text_arg = s,
+		      });
 }
 
 void lifecycle(struct daemon *d, struct dsb *s, Warden__V1__Lifecycle__Kind kind,
 	       const char *detail)
 {
-	if (wd_event_lifecycle_to_pb(s ? &s->ctx : &d->node_ctx, kind, detail, d->pbe) == 0)
-		emit_pb(d);
+	if (wd_sb_lifecycle(&d->node, d->pipe, s ? &s->ev.ctx : &d->node.ctx, kind, detail) == 0)
+		d->events_total++;
 }
 
 static void count_decision(struct daemon *d, const char *identity, uint8_t kind, uint8_t dec)
@@ -97,41 +82,32 @@ int on_event(void *arg, const struct wd_event *e)
 				       : "the sandbox has ended");
 		fputc('\n', stderr);
 	}
-	if (!d->pipe || wd_pipeline_emit_record(d->pipe, d->pk, e, s ? &s->ctx : &d->node_ctx) >= 0)
+	if (wd_sb_record(&d->node, d->pipe, e, s ? &s->ev.ctx : &d->node.ctx) == 0)
 		d->events_total++;
-	if (e->hdr.type == WD_EV_EXEC)
-		wd_proc_cache_forget(d->pc, e->pid);
 	return 0;
 }
 
 /* Kernel reserve failures since the last look, as EVENTS_LOST per sandbox and for the node. */
 static void check_lost(struct daemon *d)
 {
-	uint64_t total, rest;
+	uint64_t rest;
 	char detail[512];
 
-	total = wd_enforcer_lost_cpu(&d->enf, d->lost_cpu, d->ncpu);
-	if (total == d->lost_seen)
+	rest = wd_lost_poll(&d->lost, &d->enf, detail, sizeof(detail));
+	if (!rest)
 		return;
-	rest = total - d->lost_seen;
 	d->events_lost += rest;
-	wd_lost_detail(detail, sizeof(detail), d->lost_cpu, d->ncpu);
 	logf_("%" PRIu64 " events lost (%s)", rest, detail);
 	for (size_t i = 0; i < d->n_sb; i++) {
 		struct dsb *s = d->sb[i];
-		uint64_t n = wd_enforcer_sandbox_lost(&d->enf, s->cg.id),
-			 delta = n - s->sb_lost_seen;
+		uint64_t n = wd_lost_take(&rest, wd_enforcer_sandbox_lost(&d->enf, s->cg.id),
+					  &s->ev.lost_seen);
 
-		if (!delta || delta > rest)
-			continue;
-		s->sb_lost_seen = n;
-		rest -= delta;
-		if (wd_event_lost_to_pb(&s->ctx, delta, detail, d->pbe) == 0)
-			emit_pb(d);
+		if (n && wd_sb_lost(&d->node, d->pipe, &s->ev.ctx, n, detail) == 0)
+			d->events_total++;
 	}
-	if (rest && wd_event_lost_to_pb(&d->node_ctx, rest, detail, d->pbe) == 0)
-		emit_pb(d);
-	d->lost_seen = total;
+	if (rest && wd_sb_lost(&d->node, d->pipe, &d->node.ctx, rest, detail) == 0)
+		d->events_total++;
 }
 
 void drain(struct daemon *d)

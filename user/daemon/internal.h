@@ -23,6 +23,10 @@
 #include "metrics/metrics.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
+#include "sandbox/context.h"
+#include "sandbox/guard.h"
+#include "sandbox/lifecycle.h"
+#include "sandbox/lost.h"
 #include "state/state.h"
 
 #define TICK_MS	 250 /* TTLs, adoption, emptiness, allowed events without wake-ups */
@@ -43,7 +47,6 @@ struct dsb {
 	struct wd_label labels[WD_PB_LABELS_MAX];
 	size_t n_labels;
 	struct wd_cgroup cg;
-	char ev_cgroup[PATH_MAX]; /* the path in its events: kept after the cgroup is removed */
 	enum wd_sb_origin origin;
 	bool audit, degraded;
 	uint32_t creator;
@@ -54,8 +57,8 @@ struct dsb {
 	int64_t policy_row;
 	uint64_t generation;
 	char workdir[PATH_MAX], home[PATH_MAX];
-	uint64_t sandbox_seq, sb_lost_seen, denials;
-	struct wd_event_ctx ctx;
+	uint64_t denials;
+	struct wd_sb_ev ev; /* its events' context, seq and reported losses */
 	/* The command of a run request, and the client waiting for its end. */
 	int pidfd;
 	bool has_cmd;  /* made for a command: ends when its cgroup empties */
@@ -111,14 +114,10 @@ struct daemon {
 	bool slot_used[WD_POLICIES_MAX];
 	struct dconn *conns[WD_CTL_MAX_CONNS];
 
-	uint64_t *node_seq;
-	struct wd_proc_cache *pc;
-	struct wd_pb_event *pbe;
-	struct wd_pb_packer *pk; /* kernel records */
-	struct wd_event_ctx node_ctx;
-	uint64_t lost_seen, *lost_cpu;
-	int ncpu;
-	char node[256], boot_id[40], kernel[128];
+	struct wd_sb_node node; /* the node's side of every event */
+	struct wd_lost lost;	/* the kernel's losses already reported */
+	struct wd_guard guard;	/* what no sandbox may write or reach of warden's own */
+	char kernel[128];
 	uint64_t started_at, events_total, events_lost, ev_last, ev_last_t;
 	double ev_rate;
 	struct dec_count decs[1024];
@@ -193,9 +192,6 @@ void cpol_free(struct cfg_policy *v, size_t n);
 int load_cfg_policies(const struct wd_config *c, struct cfg_policy **out, size_t *n_out,
 		      struct cfg_policy **aout);
 void repolicy_config_sandboxes(struct daemon *d);
-
-/* protect.c: self-protection */
-int protect_daemon(struct daemon *d, struct wd_policy *p);
 
 /* events.c: the sandbox event context, kernel records, EVENTS_LOST, lifecycle events */
 void sb_ctx(struct daemon *d, struct dsb *s);

@@ -43,11 +43,10 @@ void sd_notify_(const char *msg)
  * (so a stepped clock is followed) instead of twice per event. */
 void refresh_clock(struct daemon *d)
 {
-	int64_t off = (int64_t)(wd_clock_ns(CLOCK_REALTIME) - wd_clock_ns(CLOCK_BOOTTIME));
+	int64_t off = wd_sb_node_clock(&d->node);
 
-	d->node_ctx.boot_to_wall_ns = off;
 	for (size_t i = 0; i < d->n_sb; i++)
-		d->sb[i]->ctx.boot_to_wall_ns = off;
+		d->sb[i]->ev.ctx.boot_to_wall_ns = off;
 }
 
 void on_tick(struct daemon *d)

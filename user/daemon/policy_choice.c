@@ -71,7 +71,8 @@ int compile_for(struct daemon *d, const struct pol_choice *pc, const char *ident
 	}
 	if (audit)
 		p->audit = true;
-	err = protect_daemon(d, p);
+	/* warden's own places: denied to every sandbox, whatever the author wrote. */
+	err = wd_guard_protect(&d->guard, p);
 	if (err) {
 		wd_policy_free(p);
 		return err;
@@ -97,6 +98,18 @@ int compile_for(struct daemon *d, const struct pol_choice *pc, const char *ident
 	wd_enforcer_clear_slot(&d->enf, (uint32_t)slot);
 	err = wd_policy_compile(p, &ctx, (uint32_t)slot, first, out, dg);
 	wd_policy_free(p);
+	/* The record (the sinks' files) must be out of the sandbox's reach where file rules are
+	 * enforced. */
+	if (!err && d->enf.lsm) {
+		char why[WD_DIAG_MSG_MAX];
+
+		err = wd_guard_check(&d->guard, *out, why, sizeof(why));
+		if (err) {
+			wd_diags_add(dg, pc->name, 0, 0, "%s", why);
+			wd_compiled_free(*out);
+			*out = NULL;
+		}
+	}
 	if (err)
 		d->slot_used[slot] = false;
 	return err;

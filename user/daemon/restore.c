@@ -107,7 +107,10 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 
 		if (s->audit)
 			p->audit = true;
-		err = wd_policy_compile(p, &ctx, slot, first, &s->pol, &dg);
+		/* The deny rules it was compiled with: its rule ids name the same rules. */
+		err = wd_guard_protect(&d->guard, p);
+		if (!err)
+			err = wd_policy_compile(p, &ctx, slot, first, &s->pol, &dg);
 	}
 	if (err) {
 		logf_("sandbox %s: its recorded policy no longer compiles; it stays enforced by "
@@ -117,7 +120,7 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	}
 	d->slot_used[slot] = true;
 	sb_ctx(d, s);
-	s->sb_lost_seen = wd_enforcer_sandbox_lost(&d->enf, s->cg.id);
+	s->ev.lost_seen = wd_enforcer_sandbox_lost(&d->enf, s->cg.id);
 	d->sb[d->n_sb++] = s;
 	hash_put(d, s);
 	rc->n++;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -245,7 +244,6 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	struct wd_state_policy rec = {0};
 	uint32_t held_slot = 0;
 	struct wd_state_sandbox row = {0};
-	unsigned char rnd[8];
 	struct dsb *s;
 	int err;
 
@@ -287,12 +285,9 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	s->expires_at = spec && spec->ttl_ms ? s->created_at + spec->ttl_ms * 1000000ull : 0;
 	snprintf(s->workdir, sizeof(s->workdir), "%s", q->workdir ? q->workdir : "");
 	snprintf(s->home, sizeof(s->home), "%s", q->home ? q->home : "");
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		err = -errno;
+	err = wd_sb_new_id(s->id, sizeof(s->id));
+	if (err)
 		goto fail;
-	}
-	snprintf(s->id, sizeof(s->id), "sb-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 
 	err = choose_policy(d, q->identity, NULL, spec ? spec->policy : NULL, &pc);
 	if (!err && q->rule_policy)
@@ -378,11 +373,7 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		snprintf(why, why_size, "state: %s", wd_state_errmsg(d->st));
 		goto fail_cg;
 	}
-	err = wd_enforcer_load_policy(&d->enf, s->pol);
-	if (!err)
-		err = wd_enforcer_attach_cgroup(&d->enf, s->cg.fd);
-	if (!err)
-		err = wd_enforcer_add_sandbox(&d->enf, s->cg.id, s->cg.level, s->pol->policy_id);
+	err = wd_sb_enforce(&d->enf, &s->cg, s->pol);
 	if (err) {
 		snprintf(why, why_size, "cannot enforce in the kernel: %s", strerror(-err));
 		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, wd_clock_ns(CLOCK_REALTIME),
@@ -428,10 +419,8 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	      const struct pol_choice *pc)
 {
 	struct wd_compiled *prev = s->pol;
-	int err = wd_enforcer_load_policy(&d->enf, next);
+	int err = wd_sb_switch(&d->enf, &s->cg, next);
 
-	if (!err)
-		err = wd_enforcer_add_sandbox(&d->enf, s->cg.id, s->cg.level, next->policy_id);
 	if (err) {
 		policy_release(d, next);
 		return err;
@@ -439,7 +428,7 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	s->pol = next;
 	s->from = pc->from;
 	snprintf(s->policy_name, sizeof(s->policy_name), "%s", pc->name);
-	s->ctx.gen = wd_event_ctx_gen(); /* new rule texts and policy name in its events */
+	s->ev.ctx.gen = wd_event_ctx_gen(); /* new rule texts and policy name in its events */
 	if (pc->row)
 		wd_state_sandbox_set_policy(d->st, s->id, pc->row);
 	s->generation = pc->generation;
