@@ -100,24 +100,24 @@ int wd_sb_record(struct wd_sb_node *n, struct wd_pipeline *pipe, const struct wd
 	return ret < 0 ? ret : 0;
 }
 
-int wd_sb_lifecycle(struct wd_sb_node *n, struct wd_pipeline *pipe, const struct wd_event_ctx *ctx,
-		    Warden__V1__Lifecycle__Kind kind, const char *detail)
+/* The event warden just made in n->pbe (@ret 0) to @pipe, if any. */
+static int emit(struct wd_sb_node *n, struct wd_pipeline *pipe, int ret)
 {
-	int ret = wd_event_lifecycle_to_pb(ctx, kind, detail, n->pbe);
-
 	if (ret == 0 && pipe)
 		wd_pipeline_emit(pipe, &n->pbe->ev);
 	return ret;
 }
 
+int wd_sb_lifecycle(struct wd_sb_node *n, struct wd_pipeline *pipe, const struct wd_event_ctx *ctx,
+		    Warden__V1__Lifecycle__Kind kind, const char *detail)
+{
+	return emit(n, pipe, wd_event_lifecycle_to_pb(ctx, kind, detail, n->pbe));
+}
+
 int wd_sb_lost(struct wd_sb_node *n, struct wd_pipeline *pipe, const struct wd_event_ctx *ctx,
 	       uint64_t count, const char *detail)
 {
-	int ret = wd_event_lost_to_pb(ctx, count, detail, n->pbe);
-
-	if (ret == 0 && pipe)
-		wd_pipeline_emit(pipe, &n->pbe->ev);
-	return ret;
+	return emit(n, pipe, wd_event_lost_to_pb(ctx, count, detail, n->pbe));
 }
 
 /* The cgroup hooks cannot see the task; /proc can, while the process lives. */
