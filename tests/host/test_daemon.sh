@@ -202,8 +202,8 @@ sleep 0.5
 printf 'version: 1\nname: bad\nidentities: ["ci:*"]\nexec:\n  allow: [relative/path]\n' >"$T/bad-policy.yaml"
 out=$("$WARDEN" policy apply --identity ci:x "$T/bad-policy.yaml" 2>&1)
 rc=$?
-check "policy apply of an invalid policy: refused with file:line:column" "rc=$rc $out" \
-	sh -c '[ "$1" != 0 ] && printf %s "$2" | grep -q "bad-policy.yaml:5:"' _ "$rc" "$out"
+check "policy apply of an invalid policy: refused with file:line:column (exit 1)" "rc=$rc $out" \
+	sh -c '[ "$1" = 1 ] && printf %s "$2" | grep -q "bad-policy.yaml:5:"' _ "$rc" "$out"
 check "policy show: nothing was applied" "" sh -c '! "$1" policy show --identity ci:x >/dev/null 2>&1' _ "$WARDEN"
 printf 'version: 1\nname: strict\nidentities: ["ci:*"]\nexec:\n  allow: [/]\nfiles:\n  read:\n    allow: [/]\n  write:\n    allow: [/]\n' >"$T/strict.yaml"
 out=$("$WARDEN" policy apply --identity ci:x "$T/strict.yaml" 2>&1)

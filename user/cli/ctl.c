@@ -40,7 +40,7 @@ int wd_cli_call(const char *who, Warden__V1__Request *rq, const int *fds, unsign
 		Warden__V1__Response **resp, unsigned timeout_ms)
 {
 	char err[WD_CTL_ERR_MAX], client[64];
-	int fd;
+	int fd, ret;
 
 	snprintf(client, sizeof(client), "warden %s: %s", WARDEN_VERSION, who);
 	rq->protocol = WD_CTL_PROTOCOL;
@@ -67,9 +67,12 @@ int wd_cli_call(const char *who, Warden__V1__Request *rq, const int *fds, unsign
 				fprintf(stderr, "%s: %s\n", p->file, p->message);
 		}
 		fprintf(stderr, "warden %s: %s\n", who, e->message);
+		ret = e->code == WARDEN__V1__ERROR__CODE__PERMISSION_DENIED ? 77 : 1;
+		/* The caller frees what is left in *resp: nothing, now. */
 		warden__v1__response__free_unpacked(*resp, NULL);
+		*resp = NULL;
 		close(fd);
-		return e->code == WARDEN__V1__ERROR__CODE__PERMISSION_DENIED ? 77 : 1;
+		return ret;
 	}
 	/* run keeps the connection for the second answer. */
 	if (rq->op_case == WARDEN__V1__REQUEST__OP_RUN)

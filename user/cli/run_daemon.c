@@ -41,7 +41,7 @@ int wd_run_via_daemon(int argc, char **argv)
 	ret = wd_cli_call("run", &rq, fds, 3, &r, CALL_MS);
 	free(b.text);
 	if (ret > 0)
-		return ret == 69 ? 125 : ret == 77 ? 125 : 125;
+		return 125; /* no daemon, or it refused: said above */
 	fd = -ret;
 	if (r->result_case == WARDEN__V1__RESPONSE__RESULT_RUN_STARTED && r->run_started->sandbox)
 		fprintf(stderr,
