@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # vm tier: the daemon with BPF LSM. A sandboxed root process cannot signal the daemon, call
 # bpf(), read warden's pins, state or counter, reach the control socket, make a user namespace
-# or mount; a job's denials hold while the daemon is SIGKILLed and restarted, and the restarted
-# daemon takes the sandbox over.
+# or mount, nor be given a policy that lets it write the sink; a job's denials hold while the
+# daemon is SIGKILLed and restarted, and the restarted daemon takes the sandbox over.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 cd "$(dirname "$0")/../.."
@@ -13,7 +13,7 @@ T=/run/wdd
 rm -rf "$T" /tmp/wdd
 mkdir -p "$T" /tmp/wdd
 export WARDEN_SOCKET=$T/run/control.sock
-plan 20
+plan 21
 dpid=
 trap '[ -n "$dpid" ] && kill -9 $dpid 2>/dev/null; "$WARDEN" daemon -c "$T/warden.yaml" --reset >/dev/null 2>&1' EXIT
 
@@ -83,6 +83,27 @@ check "cannot reach the control socket (EPERM)" "got '$(res sock)'" [ "$(res soc
 check "cannot make a user namespace (EPERM)" "got '$(res userns)'" [ "$(res userns)" = "errno=EPERM" ]
 check "cannot mount (EPERM)" "got '$(res mount)'" [ "$(res mount)" = "errno=EPERM" ]
 check "the job's policy holds: exec from /tmp denied (EACCES)" "got '$(res exec-tmp)'" [ "$(res exec-tmp)" = "errno=EACCES" ]
+
+# --- the same self-protection as warden run: no policy may let a sandbox write the sink ----------
+cat >/tmp/wdd/leaky.yaml <<EOF
+version: 1
+name: leaky
+identities: ["job:*"]
+exec:
+  allow: [/usr/, /bin/, /lib/, /lib64/]
+files:
+  read:
+    allow: [/]
+  write:
+    allow: [/tmp/, $T/]
+EOF
+out=$({ "$WARDEN" policy apply --identity job:leaky /tmp/wdd/leaky.yaml &&
+	"$WARDEN" run -i job:leaky -- true; } 2>&1)
+rc=$?
+check "a policy that lets the sandbox write the daemon's sink is refused, naming the rule" \
+	"rc=$rc $out" sh -c '{ [ "$1" = 1 ] || [ "$1" = 125 ]; } &&
+	printf %s "$2" | grep -q "could forge or erase its own record" &&
+	printf %s "$2" | grep -qF "leaky.yaml:10:"' _ "$rc" "$out"
 
 # --- an unprivileged member of the admin group ------------------------------------------------
 out=$(cd / && setpriv --reuid=65534 --regid=65534 --init-groups "$WARDEN" run -i job:nobody -- sh -c 'id -u; exit 4' 2>&1)
