@@ -6,6 +6,9 @@
  * One BPF object, one file per concern; the files below are included at the end of this one,
  * after the maps and the context they share:
  *   lsm/exec.bpf.h        exec: bprm_check_security, mmap_file, file_mprotect
+ * The same programs run as BPF LSM (rung 1) or, on kernels with bpf missing from the LSM list,
+ * as fmod_ret on the security_* functions that call the hooks (rung 2): the loader retargets
+ * them at open (user/enforce/lsm.c, the targets in user/hooks/hooks.c).
  *   lsm/file.bpf.h        opens (file_open) and changes to the file system (path_*, file_truncate)
  *   lsm/xattr.bpf.h       extended attributes and POSIX ACLs (inode_*xattr, inode_*_acl)
  *   lsm/net.bpf.h         sockets (socket_*) and unix sockets (unix_stream_connect, unix_may_send)
@@ -18,6 +21,13 @@
 #include "wd_path.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* How the programs are attached (enum wd_mech of user/hooks/hooks.h), set by the loader before
+ * the load: 1 BPF LSM, 2 fmod_ret on the security_* functions (rung 2), where bpf_d_path is
+ * allowed only in some of them. The verifier never visits a branch this rules out. */
+#define WD_MECH_LSM	1
+#define WD_MECH_FMODRET 2
+const volatile __u32 wd_mech = WD_MECH_LSM;
 
 /* File modes: several concerns read them. */
 #define S_IFMT	 00170000

@@ -8,20 +8,32 @@
  *                            an exec of that file
  *   lsm/file_mprotect        a file mapping made executable later: bpf_d_path is not allowed
  *                            here, so it gets the verdict of the last decision on the same file
+ *   fmod_ret/security_mmap_file
+ *                            mmap_file on rung 2 (no bpf in the LSM list): that function gets
+ *                            the requested protection, not the hook's, so it has a program of
+ *                            its own (autoload off: the loader turns it on instead of
+ *                            wd_mmap_file there)
+ * On rung 2 the other programs are attached as fmod_ret to the security_* function calling
+ * their hook (user/hooks/hooks.c), where bpf_d_path is not allowed in bprm_check: wd_mech says
+ * so, and exec decisions walk the path instead (the same string).
  */
 
-#define PROT_EXEC 0x4
+#define PROT_READ	  0x1
+#define PROT_EXEC	  0x4
+#define READ_IMPLIES_EXEC 0x0400000
+#define MNT_NOEXEC	  0x04
+#define SB_I_NOEXEC	  0x00000002
 
 /* The exec decision for a file about to run or be mapped executable. */
 static __always_inline int exec_gate(struct wd_ctx *c, struct file *file, __u16 type, __u16 hook,
-				     bool record_exe)
+				     bool record_exe, bool d_path_ok)
 {
 	struct wd_file_facts f;
 	struct wd_scratch *s;
 	__u32 rule_id = WD_RULE_DEFAULT;
 	__u8 verdict = WD_V_DENY, decision;
 
-	s = file_facts(file, wd_policy_id(c), &f);
+	s = file_facts(file, wd_policy_id(c), &f, d_path_ok);
 	if (c->cfg && s) {
 		verdict = decide_op(&f, WD_OP_EXEC, &rule_id);
 		/* memfd and deleted files: only a policy that says so may run them. */
@@ -60,7 +72,19 @@ int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
 		return ret;
 	if (!wd_current(&c))
 		return 0;
-	return exec_gate(&c, bprm->file, WD_EV_EXEC, WD_HOOK_BPRM, true);
+	return exec_gate(&c, bprm->file, WD_EV_EXEC, WD_HOOK_BPRM, true, wd_mech == WD_MECH_LSM);
+}
+
+/* @prot: the protection the mapping gets (the hook's, after READ_IMPLIES_EXEC). */
+static __always_inline int mmap_gate(struct file *file, unsigned long prot, bool d_path_ok)
+{
+	struct wd_ctx c;
+
+	if (!file || !(prot & PROT_EXEC))
+		return 0;
+	if (!wd_current(&c))
+		return 0;
+	return exec_gate(&c, file, WD_EV_MMAP, WD_HOOK_MMAP, false, d_path_ok);
 }
 
 /* ld.so ./payload and LD_PRELOAD map code with PROT_EXEC without an exec of that file. */
@@ -68,15 +92,28 @@ SEC("lsm/mmap_file")
 int BPF_PROG(wd_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
-	struct wd_ctx c;
+	if (ret)
+		return ret;
+	return mmap_gate(file, prot, true);
+}
+
+/* Rung 2: security_mmap_file(file, prot, flags) gets the requested protection and works out the
+ * hook's itself (mmap_prot() in security/security.c): a readable mapping is executable too for a
+ * task with READ_IMPLIES_EXEC, unless its file is on a noexec mount. Replayed here. */
+SEC("?fmod_ret/security_mmap_file")
+int BPF_PROG(wd_mmap_fr, struct file *file, unsigned long reqprot, unsigned long flags, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	unsigned long prot = reqprot;
 
 	if (ret)
 		return ret;
-	if (!file || !(prot & PROT_EXEC))
-		return 0;
-	if (!wd_current(&c))
-		return 0;
-	return exec_gate(&c, file, WD_EV_MMAP, WD_HOOK_MMAP, false);
+	if (file && (reqprot & (PROT_READ | PROT_EXEC)) == PROT_READ &&
+	    (task->personality & READ_IMPLIES_EXEC) &&
+	    !(BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_NOEXEC) &&
+	    !(BPF_CORE_READ(file, f_path.mnt, mnt_sb, s_iflags) & SB_I_NOEXEC))
+		prot |= PROT_EXEC;
+	return mmap_gate(file, prot, false);
 }
 
 /* Making a file mapping executable later (mmap read-only, then mprotect) must meet the same

@@ -109,7 +109,7 @@ int BPF_PROG(wd_file_open, struct file *file, int ret)
 	if (!wd_current(&c))
 		return 0;
 
-	s = file_facts(file, wd_policy_id(&c), &f);
+	s = file_facts(file, wd_policy_id(&c), &f, true);
 	magic = BPF_CORE_READ(file, f_path.dentry, d_sb, s_magic);
 	if (((magic == CGROUP2_SUPER_MAGIC || magic == CGROUP_SUPER_MAGIC) &&
 	     (mode & FMODE_WRITE)) ||

@@ -143,9 +143,18 @@ static __always_inline struct wd_scratch *walk_facts(struct dentry *dentry, stru
 	return s;
 }
 
+/* The same for an open file: with bpf_d_path where @d_path_ok (LSM programs on the kernel's
+ * sleepable hooks; fmod_ret on the functions of its d_path allow-list), else by the walk, which
+ * gives the same string. */
 static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 policy_id,
-						     struct wd_file_facts *f)
+						     struct wd_file_facts *f, bool d_path_ok)
 {
+	bool escaped;
+
+	if (!d_path_ok)
+		return walk_facts(
+			BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
+			inode_is_dir(BPF_CORE_READ(file, f_inode)), policy_id, f, &escaped);
 	/* f_path is const in newer kernels; bpf_d_path does not write through it. */
 	return path_facts((struct path *)&file->f_path, BPF_CORE_READ(file, f_inode), policy_id, f);
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "warden/probe_abi.h"
@@ -84,6 +85,14 @@ static const char *row_section(const struct wd_hook_row *h, char *buf, size_t si
 	return buf;
 }
 
+/* The section of a row's program of its own on rung 2: SEC("?fmod_ret/FN"), autoload off (libbpf
+ * drops the '?'). */
+static const char *fr_section(const struct wd_hook_row *h, char *buf, size_t size)
+{
+	snprintf(buf, size, "fmod_ret/%s", h->fn ? h->fn : "(no target)");
+	return buf;
+}
+
 /* Every program of @obj has its row, on the hook it is attached to. */
 static int programs_have_rows(struct bpf_object *obj, enum wd_bpf_obj which)
 {
@@ -95,6 +104,15 @@ static int programs_have_rows(struct bpf_object *obj, enum wd_bpf_obj which)
 		const struct wd_hook_row *h = wd_hook_by_prog(which, name);
 		char want[128];
 
+		if (h && h->fr_prog && strcmp(h->fr_prog, name) == 0) {
+			if (strcmp(fr_section(h, want, sizeof(want)), sec) != 0 ||
+			    bpf_program__autoload(prog)) {
+				print_error("%s: program %s is on %s, the table says ?%s\n",
+					    obj_file[which], name, sec, want);
+				bad++;
+			}
+			continue;
+		}
 		if (!h) {
 			print_error("%s: program %s (%s) has no row in user/hooks/hooks.c\n",
 				    obj_file[which], name, sec);
@@ -179,6 +197,16 @@ static void every_row_has_its_programs(void **state)
 			print_error("user/hooks/hooks.c: %s: program %s is on %s\n", want, h->prog,
 				    bpf_program__section_name(prog));
 			bad++;
+		}
+		if (h->fr_prog) {
+			prog = bpf_object__find_program_by_name(wd[h->obj], h->fr_prog);
+			if (!prog || strcmp(bpf_program__section_name(prog),
+					    fr_section(h, want, sizeof(want))) != 0) {
+				print_error("user/hooks/hooks.c: %s: no program %s on %s in %s\n",
+					    h->hook, h->fr_prog, fr_section(h, want, sizeof(want)),
+					    obj_file[h->obj]);
+				bad++;
+			}
 		}
 		if (h->obj == WD_OBJ_LSM && !bpf_object__find_program_by_name(pr, h->probe)) {
 			print_error("user/hooks/hooks.c: lsm/%s: no program %s in "
@@ -347,6 +375,93 @@ static void entries_are_distinct(void **state)
 	assert_null(wd_lsm_hook_by_hook("no_such_hook"));
 }
 
+/* The parameters of BTF function @fn: their count, or -1 if it is not in @btf; @ret: its return
+ * type id (0: void), @types: up to 8 parameter type ids. */
+static int fn_params(const struct btf *btf, const char *fn, __u32 *ret, __u32 *types)
+{
+	int id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+	const struct btf_type *proto;
+	const struct btf_param *p;
+	int n;
+
+	if (id < 0)
+		return -1;
+	proto = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	*ret = proto->type;
+	n = btf_vlen(proto);
+	p = btf_params(proto);
+	for (int i = 0; i < n && i < 8; i++)
+		types[i] = p[i].type;
+	return n;
+}
+
+/* Rung 2 (no bpf in the LSM list): every LSM row names the kernel function its program is
+ * attached to as fmod_ret, a security_* one (the kernel lets fmod_ret modify those). A row
+ * without one would leave its hook silently unenforced there. Against this kernel's BTF, where
+ * it can be read: the function takes the hook's arguments, or the row has a program of its own
+ * (fr_prog); fentry exactly where it returns nothing. */
+static void every_lsm_row_has_a_rung2_target(void **state)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int bad = 0, checked = 0;
+
+	if (libbpf_get_error(vmlinux))
+		vmlinux = NULL;
+	for (size_t i = 0; i < wd_lsm_hooks_n; i++) {
+		const struct wd_hook_row *h = &wd_lsm_hooks[i];
+		__u32 fr = 0, hr = 0, ft[8] = {0}, ht[8] = {0};
+		char lsm_fn[96];
+		int nf, nh;
+
+		if (!h->fn || strncmp(h->fn, "security_", 9) != 0) {
+			print_error("user/hooks/hooks.c: lsm/%s: no fmod_ret target (a security_* "
+				    "function): the hook would go unenforced on rung 2\n",
+				    h->hook);
+			bad++;
+			continue;
+		}
+		assert_ptr_equal(wd_lsm_hook_prog(h, WD_MECH_LSM), h->prog);
+		assert_ptr_equal(wd_lsm_hook_prog(h, WD_MECH_FMODRET),
+				 h->fr_prog ? h->fr_prog : h->prog);
+		if (!vmlinux)
+			continue;
+		snprintf(lsm_fn, sizeof(lsm_fn), "bpf_lsm_%s", h->hook);
+		nh = fn_params(vmlinux, lsm_fn, &hr, ht);
+		nf = fn_params(vmlinux, h->fn, &fr, ft);
+		if (nh < 0 && h->optional)
+			continue;
+		checked++;
+		/* Not every kernel makes a bpf_lsm_ function of every hook (6.18 has no
+		 * bpf_lsm_key_free): then only the target is checked. */
+		if (nf < 0) {
+			print_error("lsm/%s: %s is not in this kernel's BTF\n", h->hook, h->fn);
+			bad++;
+			continue;
+		}
+		if (h->fentry != (fr == 0)) {
+			print_error("lsm/%s: %s %s, the row says %s\n", h->hook, h->fn,
+				    fr ? "returns a value" : "returns nothing",
+				    h->fentry ? "fentry" : "fmod_ret");
+			bad++;
+		}
+		if (!h->fr_prog && nh >= 0 && (nf != nh || memcmp(ft, ht, sizeof(ft)) != 0)) {
+			print_error("lsm/%s: %s takes other arguments than the hook (%d, %d): it "
+				    "needs a program of its own (fr_prog)\n",
+				    h->hook, h->fn, nf, nh);
+			bad++;
+		}
+	}
+	btf__free(vmlinux);
+	if (vmlinux)
+		assert_true(checked > 30);
+	assert_int_equal(bad, 0);
+	assert_string_equal(wd_mech_name(WD_MECH_LSM), "bpf-lsm");
+	assert_string_equal(wd_mech_name(WD_MECH_FMODRET), "fmod_ret");
+	assert_string_equal(wd_mech_name(WD_MECH_NONE), "none");
+	/* Events of the rung-2 program are those of its hook's row. */
+	assert_ptr_equal(wd_lsm_hook_by_prog("wd_mmap_fr"), wd_lsm_hook_by_hook("mmap_file"));
+}
+
 /* The kernel's own hooks of newer kernels are marked optional; the others are not. */
 static void optional_hooks(void **state)
 {
@@ -424,6 +539,7 @@ int main(void)
 		cmocka_unit_test(events_convert_under_their_name),
 		cmocka_unit_test(entries_are_distinct),
 		cmocka_unit_test(optional_hooks),
+		cmocka_unit_test(every_lsm_row_has_a_rung2_target),
 		cmocka_unit_test(confinement_texts),
 	};
 

@@ -4,8 +4,8 @@
  * (enum wd_hook), the name events carry, the kinds of events it sends, and for LSM hooks what
  * the loader (enforce/) and `warden probe` need. Hook names in events, the loader's optional
  * hooks and the probe's rows all come from it; tests/unit/test_hooks.c fails when a program of
- * wd_lsm, wd_cgroup or probe_lsm has no row, a row names no program, or an enum wd_hook id has
- * no row that names it. */
+ * wd_lsm, wd_cgroup or probe_lsm has no row, a row names no program, an enum wd_hook id has no
+ * row that names it, or an LSM row has no rung-2 target taking the hook's arguments. */
 #ifndef WD_HOOKS_H
 #define WD_HOOKS_H
 
@@ -58,6 +58,14 @@ struct wd_hook_row {
 	bool optional;	   /* exists only on newer kernels: absent is not an error */
 	enum wd_need need; /* what it enforces: exec, file, socket or confinement */
 	const char *action; /* what the probe's test child does to see it act */
+	/* Rung 2, kernels with trampolines but no bpf in the LSM list: the same program attached
+	 * as fmod_ret to the kernel function that calls the hook, @fn ("security_file_open"),
+	 * whose arguments are the hook's. @fr_prog: a program of its own there instead, where the
+	 * arguments differ (security_mmap_file gets the requested protection, not the hook's).
+	 * @fentry: @fn returns nothing, so the program observes (fentry) and cannot refuse. */
+	const char *fn;
+	const char *fr_prog;
+	bool fentry;
 };
 
 extern const struct wd_hook_row wd_hooks[];
@@ -80,6 +88,16 @@ extern const size_t wd_lsm_hooks_n;
 /* The name enforce/ knows an LSM row by. */
 #define wd_lsm_hook wd_hook_row
 
+/* How the LSM programs are attached, per hook (the ladder's rungs 1 and 2). */
+enum wd_mech {
+	WD_MECH_NONE = 0, /* not attached: not seen refusing either way */
+	WD_MECH_LSM,	  /* BPF LSM: lsm/<hook> on bpf_lsm_<hook> */
+	WD_MECH_FMODRET,  /* fmod_ret (fentry for void hooks) on the row's fn */
+};
+
+/* "bpf-lsm", "fmod_ret", "none": the words probe, run, the daemon and status use. */
+const char *wd_mech_name(enum wd_mech m);
+
 /* Probe programs that check a feature rather than a hook (bpf_d_path, task storage). */
 struct wd_lsm_feature {
 	const char *name;  /* the probe's row: "bpf_d_path" */
@@ -91,7 +109,8 @@ struct wd_lsm_feature {
 extern const struct wd_lsm_feature wd_lsm_features[];
 extern const size_t wd_lsm_features_n;
 
-/* The LSM row whose hook, warden program or probe program is @name; NULL if none. */
+/* The LSM row whose hook, warden program (h->prog or h->fr_prog) or probe program is @name;
+ * NULL if none. */
 const struct wd_hook_row *wd_lsm_hook_by_hook(const char *name);
 const struct wd_hook_row *wd_lsm_hook_by_prog(const char *name);
 const struct wd_hook_row *wd_lsm_hook_by_probe(const char *name);
@@ -99,6 +118,12 @@ const struct wd_hook_row *wd_lsm_hook_by_probe(const char *name);
 /* Whether this kernel has the hook: its BTF has the function bpf_lsm_<hook> that LSM programs
  * attach to. @vmlinux NULL: assumed present. */
 bool wd_lsm_hook_in_kernel(const struct btf *vmlinux, const struct wd_hook_row *h);
+/* Whether its BTF has the row's fmod_ret target @fn (a kernel's BTF may lack a function whose
+ * prototypes differ between compilation units). @vmlinux NULL: assumed present. */
+bool wd_lsm_fn_in_kernel(const struct btf *vmlinux, const struct wd_hook_row *h);
+/* The program of bpf/wd_lsm.bpf.c that decides on hook @h under @m: h->fr_prog on fmod_ret
+ * where the row has one, else h->prog. */
+const char *wd_lsm_hook_prog(const struct wd_hook_row *h, enum wd_mech m);
 
 /* What a sandbox on a kernel without BPF LSM is not protected from, and what still holds there
  * (the cgroup hooks): the one wording warden run, the daemon and status use. */
