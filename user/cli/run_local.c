@@ -224,7 +224,14 @@ static int setup_sandbox(struct run *r)
 	}
 	for (const char *l = r->enf.lsm_hooks_why; r->verbose && l && *l; l = strchr(l, '\n') + 1)
 		fprintf(stderr, "warden run: %.*s\n", (int)strcspn(l, "\n"), l);
-	if (r->enf.lsm && r->verbose)
+	/* Rung 2 is said every time: what enforces differs from what the README leads to expect. */
+	if (r->enf.lsm && strstr(r->enf.lsm_mechanism, "fmod_ret"))
+		fprintf(stderr,
+			"warden run: exec, file, socket and confinement rules enforced by %s: the "
+			"LSM programs attached as fmod_ret to the security_* functions (rung 2; "
+			"%s)\n",
+			r->enf.lsm_mechanism, r->enf.lsm_probe);
+	else if (r->enf.lsm && r->verbose)
 		fprintf(stderr, "warden run: BPF LSM: %s\n", r->enf.lsm_probe);
 	if (!r->enf.lsm && !r->degraded) {
 		fprintf(stderr,

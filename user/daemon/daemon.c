@@ -172,7 +172,7 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 	for (const char *l = d->enf.lsm_hooks_why; eo.verbose && l && *l; l = strchr(l, '\n') + 1)
 		logf_("%.*s", (int)strcspn(l, "\n"), l);
 	if (d->enf.lsm) {
-		logf_("BPF LSM seen enforcing: %s", d->enf.lsm_probe);
+		logf_("LSM hooks seen enforcing by %s: %s", d->enf.lsm_mechanism, d->enf.lsm_probe);
 	} else {
 		if (d->enf.lsm_missing[0])
 			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);

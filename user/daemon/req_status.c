@@ -37,7 +37,11 @@ void do_status(struct daemon *d, struct dconn *dc)
 	f[0].name = "bpf_lsm";
 	f[0].in_use = d->enf.lsm != NULL;
 	f[0].detail =
-		d->enf.lsm ? "exec, file, socket and confinement hooks attached" : d->enf.lsm_error;
+		!d->enf.lsm ? d->enf.lsm_error
+		: strstr(d->enf.lsm_mechanism, "fmod_ret")
+			? "exec, file, socket and confinement hooks attached as fmod_ret to the "
+			  "security_* functions (rung 2: bpf is not in the LSM list)"
+			: "exec, file, socket and confinement hooks attached";
 	f[1].name = "cgroup_sock_addr";
 	f[1].in_use = true;
 	f[1].detail = "sock_create, connect4/6, sendmsg4/6, bind4/6 per sandbox cgroup";

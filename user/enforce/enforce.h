@@ -28,6 +28,11 @@ struct wd_enforcer {
 	/* Why each of those was not seen refusing, a line "lsm/HOOK: why\n" each (NULL if none):
 	 * for the caller to show when verbose. */
 	char *lsm_hooks_why;
+	/* How each LSM hook (wd_lsm_hooks row) is enforced, an enum wd_mech, when e->lsm is set;
+	 * and in words: "bpf-lsm", "fmod_ret" (rung 2: no bpf in the LSM list) or
+	 * "bpf-lsm+fmod_ret". */
+	uint8_t lsm_mech[64];
+	char lsm_mechanism[24];
 	wd_event_fn on_event;
 	void *on_event_ctx;
 	uint64_t bad_records; /* ring buffer records too short or of another ABI version */
@@ -36,7 +41,8 @@ struct wd_enforcer {
 	char pin_dir[256];		/* "" when not pinned */
 	bool readopted;			/* LSM links were found pinned and kept */
 	int replaced;			/* LSM links of another build this process replaced */
-	struct bpf_link *lsm_links[64]; /* the links this process attached and pinned */
+	struct bpf_link *lsm_links[64]; /* the links this process attached and pinned (and for
+					 * fmod_ret programs, named fmr_*) */
 	int n_lsm_links;
 };
 

@@ -4,6 +4,7 @@
  *   enforce.c   open (both objects, the ring buffer) and close; draining events
  *   cgroup.c    wd_cgroup: its load, its maps shared with wd_lsm, attaching to sandboxes
  *   lsm.c       wd_lsm: absent hooks skipped, load, attach (pinned: one set per build)
+ *   mech.c      rung 2: programs retargeted to fmod_ret; the one attach step
  *   hold.c      adoption rules and held cgroups (wd_cgroup's cgroup_mkdir/rmdir programs)
  *   pin.c       bpffs, pinned maps and links (the daemon)
  *   maps.c      policies and sandboxes written into the maps
@@ -38,6 +39,17 @@ int wd_enf_share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg);
 /* With o->want_lsm, loads and attaches wd_lsm into e->lsm if the probe sees BPF LSM enforce;
  * else e->lsm stays NULL and e->lsm_error says why. */
 void wd_enf_lsm_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o);
+
+/* ---- mech.c ---- */
+
+struct wd_hook_row;
+
+/* Makes @prog (of an LSM hook, not loaded yet) an fmod_ret program on @h's function h->fn
+ * (fentry where h->fentry). 0 or -errno. */
+int wd_enf_retarget(struct bpf_program *prog, const struct wd_hook_row *h);
+/* Attaches @prog by its type: LSM, tracing (fmod_ret, fentry), or by its section; NULL and errno
+ * on failure. */
+struct bpf_link *wd_enf_attach_prog(struct bpf_program *prog);
 
 /* ---- pin.c ---- */
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The LSM object (bpf/wd_lsm.bpf.c: exec, file, sockets, confinement): loaded only where the
- * probe sees BPF LSM enforce, on the cgroup object's maps, without the hooks this kernel lacks;
+ * probe sees its hooks enforce, on the cgroup object's maps, without the hooks this kernel lacks;
+ * each program attached the way the probe saw its hook refuse: BPF LSM, or fmod_ret on the
+ * security_* function calling the hook (rung 2, retargeted at open: one object for both);
  * pinned, one set of links per build, so an upgrade replaces the programs without a gap. */
 #include <dirent.h>
 #include <errno.h>
@@ -44,8 +46,8 @@ static void build_id(char *buf, size_t size)
 	snprintf(buf, size, "%016llx", (unsigned long long)h);
 }
 
-/* Links of LSM programs of other builds: unpinned once this build's are attached, so an
- * upgrade swaps the programs with both attached for a moment, never neither. */
+/* Links of LSM programs of other builds (lsm_* and, rung 2, fmr_*): unpinned once this build's are
+ * attached, so an upgrade swaps the programs with both attached for a moment, never neither. */
 static int unpin_other_builds(const char *pin_dir, const char *id)
 {
 	int n = 0;
@@ -60,7 +62,8 @@ static int unpin_other_builds(const char *pin_dir, const char *id)
 	while ((de = readdir(d))) {
 		const char *at = strrchr(de->d_name, '@');
 
-		if (strncmp(de->d_name, "lsm_", 4) || (at && !strcmp(at + 1, id)))
+		if ((strncmp(de->d_name, "lsm_", 4) && strncmp(de->d_name, "fmr_", 4)) ||
+		    (at && !strcmp(at + 1, id)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		n += unlink(path) == 0;
@@ -84,7 +87,9 @@ static int attach_lsm_pinned(struct wd_enforcer *e, struct wd_lsm_bpf *lsm)
 			continue; /* a hook this kernel does not have */
 		if (e->n_lsm_links == (int)(sizeof(e->lsm_links) / sizeof(e->lsm_links[0])))
 			return -E2BIG;
-		snprintf(path, sizeof(path), "%s/links/lsm_%s@%s", e->pin_dir,
+		/* Rung 2's links are named apart: a program is attached one way or the other. */
+		snprintf(path, sizeof(path), "%s/links/%s_%s@%s", e->pin_dir,
+			 bpf_program__type(prog) == BPF_PROG_TYPE_LSM ? "lsm" : "fmr",
 			 bpf_program__name(prog), id);
 		err = wd_enf_attach_pinned(prog, path, &l);
 		if (err < 0)
@@ -121,6 +126,58 @@ static void skip_absent_hooks(struct bpf_object *obj)
 	btf__free(vmlinux);
 }
 
+/* Not pinned: every program that loaded gets its link, kept in the skeleton (destroyed with it).
+ * An explicit loop, not wd_lsm_bpf__attach(), which skips retargeted programs (mech.c). */
+static int attach_lsm(struct wd_lsm_bpf *lsm)
+{
+	const struct bpf_object_skeleton *sk = lsm->skeleton;
+
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *prog = *sk->progs[i].prog;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		*sk->progs[i].link = wd_enf_attach_prog(prog);
+		if (!*sk->progs[i].link)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Each program the way the probe saw its hook refuse (e->lsm_mech): as it is (BPF LSM), or
+ * retargeted to fmod_ret; a hook with a program of its own on rung 2 (h->fr_prog) runs that one
+ * instead. Then the object knows (wd_mech) where exec decisions may call bpf_d_path. */
+static int choose_mechs(struct wd_enforcer *e, struct wd_lsm_bpf *lsm)
+{
+	struct bpf_program *prog;
+	bool lsm_used = false, fr_used = false;
+
+	bpf_object__for_each_program (prog, lsm->obj) {
+		const char *name = bpf_program__name(prog);
+		const struct wd_lsm_hook *h = wd_lsm_hook_by_prog(name);
+		enum wd_mech m;
+		int err;
+
+		if (!h)
+			continue;
+		m = (enum wd_mech)e->lsm_mech[h - wd_lsm_hooks];
+		if (!bpf_program__autoload(prog) && strcmp(name, h->prog) == 0)
+			continue; /* a hook this kernel does not have */
+		bpf_program__set_autoload(prog, strcmp(name, wd_lsm_hook_prog(h, m)) == 0);
+		if (!bpf_program__autoload(prog))
+			continue;
+		lsm_used |= m == WD_MECH_LSM;
+		fr_used |= m == WD_MECH_FMODRET;
+		if (m == WD_MECH_FMODRET && !h->fr_prog && (err = wd_enf_retarget(prog, h)))
+			return err;
+	}
+	lsm->rodata->wd_mech = fr_used ? WD_MECH_FMODRET : WD_MECH_LSM;
+	snprintf(e->lsm_mechanism, sizeof(e->lsm_mechanism), "%s%s%s",
+		 lsm_used ? wd_mech_name(WD_MECH_LSM) : "", lsm_used && fr_used ? "+" : "",
+		 fr_used ? wd_mech_name(WD_MECH_FMODRET) : "");
+	return 0;
+}
+
 static void open_lsm(struct wd_enforcer *e)
 {
 	_cleanup_with_(wd_lsm_bpfp) struct wd_lsm_bpf *lsm = NULL;
@@ -133,6 +190,12 @@ static void open_lsm(struct wd_enforcer *e)
 		return;
 	}
 	skip_absent_hooks(lsm->obj);
+	err = choose_mechs(e, lsm);
+	if (err) {
+		snprintf(e->lsm_error, sizeof(e->lsm_error),
+			 "attaching the LSM programs as fmod_ret failed: %s", strerror(-err));
+		return;
+	}
 	err = e->pin_dir[0] ? wd_enf_set_pins(lsm->obj, e->pin_dir) : wd_enf_share_maps(lsm, e->cg);
 	if (!err)
 		err = wd_lsm_bpf__load(lsm);
@@ -143,7 +206,7 @@ static void open_lsm(struct wd_enforcer *e)
 			 wd_libbpf_last()[0] ? ")" : "");
 		return;
 	}
-	err = e->pin_dir[0] ? attach_lsm_pinned(e, lsm) : wd_lsm_bpf__attach(lsm);
+	err = e->pin_dir[0] ? attach_lsm_pinned(e, lsm) : attach_lsm(lsm);
 	if (err) {
 		snprintf(e->lsm_error, sizeof(e->lsm_error),
 			 "attaching the LSM programs failed: %s", strerror(-err));
@@ -154,11 +217,15 @@ static void open_lsm(struct wd_enforcer *e)
 
 void wd_enf_lsm_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 {
+	enum wd_mech mech[64] = {0};
+
 	if (!o->want_lsm)
 		return;
 	if (wd_probe_lsm_enforcing(o->verbose, e->lsm_probe, sizeof(e->lsm_probe), e->lsm_missing,
-				   sizeof(e->lsm_missing), &e->lsm_hooks_why))
+				   sizeof(e->lsm_missing), &e->lsm_hooks_why, mech)) {
+		for (size_t i = 0; i < wd_lsm_hooks_n && i < sizeof(e->lsm_mech); i++)
+			e->lsm_mech[i] = (uint8_t)mech[i];
 		open_lsm(e);
-	else
+	} else
 		snprintf(e->lsm_error, sizeof(e->lsm_error), "%s", e->lsm_probe);
 }

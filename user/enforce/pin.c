@@ -123,7 +123,7 @@ int wd_enf_attach_pinned(struct bpf_program *prog, const char *path, struct bpf_
 	*out = NULL;
 	if (access(path, F_OK) == 0)
 		return 1;
-	l = bpf_program__attach(prog);
+	l = wd_enf_attach_prog(prog);
 	if (!l)
 		return -errno;
 	err = bpf_link__pin(l, path);

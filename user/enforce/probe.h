@@ -12,13 +12,19 @@
 
 #include "hooks/hooks.h"
 
-#define WD_PROBE_MAX_FEATURES 80
+#define WD_PROBE_MAX_FEATURES 128
 
 struct wd_feature {
 	char name[48];
 	enum wd_need need;
 	bool available;
 	bool absent; /* a hook of newer kernels this one does not have: nothing to enforce */
+	/* Not available itself, but what it stands for is enforced by another mechanism: "fmod_ret"
+	 * on an lsm/ row whose hook was seen refusing as fmod_ret/<fn> (rung 2). */
+	char by[16];
+	/* A row of the fallback mechanism (fmod_ret/<fn>): it counts only through the rows it
+	 * covers (@by), so its own "no" leaves nothing unenforced that its lsm/ row does. */
+	bool alt;
 	char detail[240];
 };
 
@@ -36,15 +42,21 @@ enum wd_probe_verdict {
 	WD_PROBE_NONE = 2,    /* not even that */
 };
 
-/* Whether BPF LSM enforces here, seen rather than assumed: loads warden's probe programs on
- * every LSM hook the enforcer attaches and has a test child in a throwaway cgroup take each
- * hook's action. True when every hook this kernel has refused it; else false, with @why saying
- * why (at most @len bytes) and @missing naming the hooks not seen acting (at most @mlen).
- * @hooks_why, unless NULL, gets a line "lsm/HOOK: why\n" for each of those (malloc'd, NULL if
- * there is none). Needs root. For the daemon and `warden run` before they claim exec and file
- * enforcement. */
+/* Whether warden's LSM programs enforce here, seen rather than assumed: loads warden's probe
+ * programs on every LSM hook the enforcer attaches and has a test child in a throwaway cgroup
+ * take each hook's action, as BPF LSM (rung 1) and, for the hooks not seen so, attached as
+ * fmod_ret to the security_* functions (rung 2). True when every hook this kernel has refused it
+ * one way or the other, with @mech[i] (one per wd_lsm_hooks row) saying which; else false, with
+ * @why saying why (at most @len bytes) and @missing naming the hooks not seen acting (at most
+ * @mlen). @hooks_why, unless NULL, gets a line "lsm/HOOK: why\n" for each of those (malloc'd,
+ * NULL if there is none). Needs root. For the daemon and `warden run` before they claim exec and
+ * file enforcement. */
 bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, size_t mlen,
-			    char **hooks_why);
+			    char **hooks_why, enum wd_mech *mech);
+
+/* The mechanism the rows of @p say enforces hooks of @need (exec, file, socket, confinement):
+ * "bpf-lsm", "fmod_ret", "bpf-lsm+fmod_ret", or NULL when some hook of it is not enforced. */
+const char *wd_probe_mechanism(const struct wd_probe *p, enum wd_need need);
 
 /* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
  * itself could not start; an unavailable feature is a result, not an error. */

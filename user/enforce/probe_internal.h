@@ -27,6 +27,7 @@ enum hook_state {
 };
 
 struct lsm_run {
+	enum wd_mech mech; /* how the probe programs are attached: BPF LSM, or fmod_ret (rung 2) */
 	struct probe_lsm_bpf *skel;
 	struct btf *btf;
 	enum hook_state st[sizeof(((struct probe_lsm_bpf__bss *)0)->wd_p_calls) / sizeof(__u64)];

@@ -41,8 +41,9 @@ enum wd_probe_verdict wd_probe_verdict(const struct wd_probe *p)
 	for (int i = 0; i < p->n; i++) {
 		const struct wd_feature *f = &p->feats[i];
 
-		/* A hook this kernel does not have leaves nothing unenforced. */
-		if (f->available || f->absent)
+		/* A hook this kernel does not have leaves nothing unenforced, nor does one another
+		 * mechanism enforces; a fallback's own rows count through those. */
+		if (f->available || f->absent || f->by[0] || f->alt)
 			continue;
 		all = false;
 		if (f->need == WD_NEED_CORE)
@@ -53,6 +54,32 @@ enum wd_probe_verdict wd_probe_verdict(const struct wd_probe *p)
 	if (p->n == 0 || !core || !net)
 		return WD_PROBE_NONE;
 	return all ? WD_PROBE_FULL : WD_PROBE_PARTIAL;
+}
+
+const char *wd_probe_mechanism(const struct wd_probe *p, enum wd_need need)
+{
+	bool lsm = false, other = false;
+	const char *by = NULL;
+
+	for (int i = 0; i < p->n; i++) {
+		const struct wd_feature *f = &p->feats[i];
+
+		if (f->need != need || f->alt || f->absent || strncmp(f->name, "lsm/", 4) != 0)
+			continue;
+		if (f->available) {
+			lsm = true;
+		} else if (f->by[0]) {
+			other = true;
+			by = f->by;
+		} else {
+			return NULL;
+		}
+	}
+	if (lsm && other)
+		return "bpf-lsm+fmod_ret";
+	if (other)
+		return by;
+	return lsm ? "bpf-lsm" : NULL;
 }
 
 const char *wd_probe_verdict_name(enum wd_probe_verdict v)
