@@ -143,18 +143,46 @@ static __always_inline struct wd_scratch *walk_facts(struct dentry *dentry, stru
 	return s;
 }
 
+/* A file made without a name in any directory (alloc_file_pseudo(): memfd, anonymous shared
+ * memory) on a file system that names such files itself: d_path gives what simple_dname() makes,
+ * "/NAME (deleted)". Only files that can be mapped or run come here (exec decisions). */
+static __always_inline struct wd_scratch *pseudo_facts(struct dentry *d, struct inode *inode,
+						       __u32 policy_id, struct wd_file_facts *f)
+{
+	struct wd_scratch *s = inode_facts(inode, policy_id, f);
+	const char tail[] = " (deleted)";
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+
+	if (!s)
+		return NULL;
+	if (len > WD_DNAME_MAX)
+		return s; /* no path: the callers refuse */
+	s->buf[0] = '/';
+	if (bpf_probe_read_kernel(&s->buf[1], len & WD_DNAME_MAX, BPF_CORE_READ(d, d_name.name)))
+		return s;
+	for (int i = 0; i < (int)sizeof(tail); i++) /* the NUL too */
+		s->buf[(1 + len + i) & 4095] = tail[i];
+	f->len = 1 + len + sizeof(tail);
+	path_rules(s, false, policy_id, f);
+	return s;
+}
+
 /* The same for an open file: with bpf_d_path where @d_path_ok (LSM programs on the kernel's
  * sleepable hooks; fmod_ret on the functions of its d_path allow-list), else by the walk, which
  * gives the same string. */
 static __always_inline struct wd_scratch *file_facts(struct file *file, __u32 policy_id,
 						     struct wd_file_facts *f, bool d_path_ok)
 {
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
 	bool escaped;
 
+	if (!d_path_ok && BPF_CORE_READ(d, d_parent) == d &&
+	    d != BPF_CORE_READ(file, f_path.mnt, mnt_root) && BPF_CORE_READ(d, d_op, d_dname))
+		return pseudo_facts(d, BPF_CORE_READ(file, f_inode), policy_id, f);
 	if (!d_path_ok)
-		return walk_facts(
-			BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt),
-			inode_is_dir(BPF_CORE_READ(file, f_inode)), policy_id, f, &escaped);
+		return walk_facts(d, BPF_CORE_READ(file, f_path.mnt),
+				  inode_is_dir(BPF_CORE_READ(file, f_inode)), policy_id, f,
+				  &escaped);
 	/* f_path is const in newer kernels; bpf_d_path does not write through it. */
 	return path_facts((struct path *)&file->f_path, BPF_CORE_READ(file, f_inode), policy_id, f);
 }
