@@ -34,7 +34,10 @@ why=$(jq -r '.features[] | select(.name == "bpf_lsm") | .detail' <<<"$json")
 if [ "$lsm" = false ]; then
 	# A refusal must say why and must not be called full enforcement.
 	check "LSM refusal explained" "detail: $why" grep -q "refused (load failed: " <<<"$why"
-	check "no full enforcement claimed without LSM" "verdict $verdict" test "$verdict" != full
+	# Without BPF LSM, full only where rung 2 (fmod_ret) was seen covering every hook.
+	fr=$(jq -r '.features[] | select(.name == "bpf_lsm") | .enforced_by // "none"' <<<"$json")
+	check "no full enforcement claimed without LSM or fmod_ret" "verdict $verdict, bpf_lsm enforced by $fr" \
+		test "$verdict" != full -o "$fr" = fmod_ret
 else
 	check "LSM available means full" "verdict $verdict" test "$verdict" = full
 	pass "LSM available on this host: nothing to explain"

@@ -41,6 +41,24 @@ static void load_error(char *buf, size_t len, int err)
 	snprintf(buf, len, "load failed: %s", strerror(-err));
 }
 
+/* WARDEN_DISABLE (tests only): a comma-separated list of what the probe must not use, so that a
+ * test sees a kernel without it: "fmodret" (rung 2 altogether) or "fmodret:FN" (one function, as
+ * if it were missing from the kernel's BTF). It can only take mechanisms away, never claim one. */
+static bool fr_disabled(const char *fn)
+{
+	const char *env = getenv("WARDEN_DISABLE");
+	char buf[512], *save = NULL;
+
+	if (!env || !*env)
+		return false;
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, "fmodret") == 0 ||
+		    (fn && strncmp(t, "fmodret:", 8) == 0 && strcmp(t + 8, fn) == 0))
+			return true;
+	return false;
+}
+
 /* The row whose hook probe program @prog (a hook's or a feature's) is attached to. */
 static const struct wd_lsm_hook *probe_row(const struct bpf_program *prog)
 {
@@ -115,6 +133,11 @@ static void lsm_load_all(struct lsm_run *lr)
 			wd_probe_set_why(
 				lr, i,
 				"not in this kernel (Linux 6.2 and later): nothing to enforce");
+			continue;
+		}
+		if (lr->mech == WD_MECH_FMODRET && fr_disabled(h->fn)) {
+			lr->st[i] = H_LOAD_FAIL;
+			wd_probe_set_why(lr, i, "not tried: WARDEN_DISABLE says so (a test)");
 			continue;
 		}
 		if (lr->mech == WD_MECH_FMODRET && !wd_lsm_fn_in_kernel(lr->btf, h)) {
@@ -402,7 +425,7 @@ void wd_probe_lsm(struct wd_probe *p)
 	}
 	lsm_summary(lr, &ok, detail, sizeof(detail));
 	/* Rung 2 only where BPF LSM leaves hooks unenforced. */
-	if (!all_seen(lr))
+	if (!all_seen(lr) && !fr_disabled(NULL))
 		fr = lsm_run(p->cgroup2, true, WD_MECH_FMODRET);
 	for (size_t i = 0; i < wd_lsm_hooks_n; i++)
 		if (lr->st[i] != H_SEEN && lr->st[i] != H_ABSENT && !(fr && fr->st[i] == H_SEEN))
@@ -484,7 +507,7 @@ bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, 
 	if (wd_mount_find_self("cgroup2", cgroup2, sizeof(cgroup2)))
 		cgroup2[0] = '\0';
 	lr = lsm_run(cgroup2, false, WD_MECH_LSM);
-	if (lr && !all_seen(lr))
+	if (lr && !all_seen(lr) && !fr_disabled(NULL))
 		fr = lsm_run(cgroup2, false, WD_MECH_FMODRET);
 	if (!lr) {
 		snprintf(why, len, "out of memory");

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# vm tier, second boot (tests/check boots the test bed with lsm= lacking bpf, the Ubuntu and
-# RHEL default): BPF LSM programs load and attach there but never run. Nothing may claim the
-# enforcement they do not give: `warden probe` exits non-zero and names the missing hooks,
-# `warden run` refuses (125) unless --degraded, and the daemon refuses to create or adopt
-# sandboxes and says so.
+# vm tier, a boot of its own (tests/check boots the test bed with lsm= lacking bpf, the Ubuntu
+# and RHEL default): BPF LSM programs load and attach there but never run. Rung 2 (the same
+# programs as fmod_ret on the security_* functions) enforces there instead (tests/vm/rung2/);
+# here it is taken away (WARDEN_DISABLE=fmodret, read only by the probe, which can only remove
+# mechanisms), leaving a kernel where no LSM hook enforces. Nothing may claim the enforcement
+# that is not seen: `warden probe` exits non-zero and names the missing hooks, `warden run`
+# refuses (125) unless --degraded, and the daemon refuses to create or adopt sandboxes and says
+# so.
 set -u
 . "$(dirname "$0")/../../lib/tap.sh"
 cd "$(dirname "$0")/../../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
 T=/run/wdnobpf
-plan 15
+plan 17
 
 lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
 if [ -z "$lsm" ] || grep -qw bpf <<<"${lsm//,/ }"; then
-	for i in $(seq 15); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
+	for i in $(seq 17); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
 	exit 0
 fi
+
+# --- rung 2 is there, unless taken away ---------------------------------------------------------
+json=$("$WARDEN" probe --json 2>/dev/null)
+rc=$?
+check "with rung 2: probe exits 0, every LSM hook enforced by fmod_ret" "exit $rc; $(jq -c .enforcement <<<"$json")" \
+	bash -c '[ "$1" = 0 ] && [ "$(jq -r .enforcement.file <<<"$2")" = fmod_ret ]' _ "$rc" "$json"
+export WARDEN_DISABLE=fmodret
+json=$("$WARDEN" probe --json 2>/dev/null)
+check "WARDEN_DISABLE=fmodret: no fmod_ret rows, exec and file rules not enforced" "$(jq -c .enforcement <<<"$json")" \
+	bash -c '[ "$(jq "[.features[] | select(.name | startswith(\"fmod_ret\"))] | length" <<<"$1")" = 0 ] &&
+		[ "$(jq -r .enforcement.exec <<<"$1")" = none ] && [ "$(jq -r .enforcement.file <<<"$1")" = none ]' _ "$json"
 
 # --- warden probe ------------------------------------------------------------------------------
 json=$("$WARDEN" probe --json 2>/dev/null)
