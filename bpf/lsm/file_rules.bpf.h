@@ -151,18 +151,18 @@ static __always_inline struct wd_scratch *pseudo_facts(struct dentry *d, struct 
 {
 	struct wd_scratch *s = inode_facts(inode, policy_id, f);
 	const char tail[] = " (deleted)";
-	__u32 len = BPF_CORE_READ(d, d_name.len);
+	long n;
 
 	if (!s)
 		return NULL;
-	if (len > WD_DNAME_MAX)
-		return s; /* no path: the callers refuse */
 	s->buf[0] = '/';
-	if (bpf_probe_read_kernel(&s->buf[1], len & WD_DNAME_MAX, BPF_CORE_READ(d, d_name.name)))
-		return s;
+	/* A fixed size: a name's length read from the dentry loses its bound in a spill on 6.1. */
+	n = bpf_probe_read_kernel_str(&s->buf[1], WD_DNAME_MAX + 1, BPF_CORE_READ(d, d_name.name));
+	if (n <= 0)
+		return s;			    /* no path: the callers refuse */
 	for (int i = 0; i < (int)sizeof(tail); i++) /* the NUL too */
-		s->buf[(1 + len + i) & 4095] = tail[i];
-	f->len = 1 + len + sizeof(tail);
+		s->buf[(n + i) & 4095] = tail[i];
+	f->len = n + sizeof(tail);
 	path_rules(s, false, policy_id, f);
 	return s;
 }
