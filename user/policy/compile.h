@@ -91,6 +91,18 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 		      __u32 first_rule_id, struct wd_compiled **out, struct wd_diags *diags);
 void wd_compiled_free(struct wd_compiled *c);
 
+/* What the kernel decides for @op on the resolved @path (absolute, no trailing '/'; "/" is the
+ * root): WD_V_ALLOW or WD_V_DENY, with the rule that decided in *@rule_id (WD_RULE_DEFAULT:
+ * nothing allowed it) when @rule_id is not NULL. @is_dir: @path is a directory, which meets its
+ * own prefix rule. The kernel's fold (bpf/lsm/file_rules.bpf.h), without inode and /proc rules
+ * (decide.c). */
+__u8 wd_compiled_decide(const struct wd_compiled *c, const char *path, bool is_dir, enum wd_op op,
+			__u32 *rule_id);
+/* What the prefix rules decide for @op on an object inside the directory @dir that no rule names
+ * itself. */
+__u8 wd_compiled_beneath(const struct wd_compiled *c, const char *dir, enum wd_op op,
+			 __u32 *rule_id);
+
 /* The description of @rule_id, or NULL when this compilation did not assign it. */
 const char *wd_compiled_rule_text(const struct wd_compiled *c, __u32 rule_id);
 
