@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sandbox/confine.h"
 #include "sandbox/spawn.h"
 
 extern char **environ;
@@ -19,6 +20,7 @@ extern char **environ;
 static _Noreturn void child(const struct wd_spawn *s)
 {
 	const char *who = s->who ? s->who : "warden";
+	char why[512];
 	int fd;
 
 	if (s->sigmask)
@@ -31,6 +33,11 @@ static _Noreturn void child(const struct wd_spawn *s)
 	for (int i = 0; i < 3; i++)
 		if (s->stdio[i] >= 0 && s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
 			_exit(WD_EXIT_WARDEN);
+	/* Rung 3: the mounts, the bounding set and the Landlock domain, while still root. */
+	if (s->confine && wd_confine_enter(s->confine, why, sizeof(why))) {
+		fprintf(stderr, "%s: cannot confine the command (rung 3): %s\n", who, why);
+		_exit(WD_EXIT_WARDEN);
+	}
 	/* BPF map fds, the ring buffer, epoll, other clients: none of the command's business. */
 	if (close_range(3, ~0U, 0))
 		_exit(WD_EXIT_WARDEN);
@@ -39,7 +46,7 @@ static _Noreturn void child(const struct wd_spawn *s)
 	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
 	if (s->procs) {
 		fd = open(s->procs, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0 || errno != EPERM) {
+		if (fd >= 0 || (s->confine ? errno != EACCES && errno != EROFS : errno != EPERM)) {
 			fprintf(stderr,
 				"%s: the kernel does not treat the sandbox as sandboxed (%s); "
 				"refusing to run the command unconfined\n",
@@ -62,6 +69,12 @@ static _Noreturn void child(const struct wd_spawn *s)
 	 * LSM (docs/policy.md, "What a sandbox cannot reach"). A kernel without keyrings has
 	 * nothing to share; a failure leaves only keys the job cannot use anyway. */
 	syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+	/* Rung 3, last: a root keeps no capability that undoes it, then the seccomp filter (which
+	 * refuses the keyctl above). */
+	if (s->confine && wd_confine_finish(s->confine, why, sizeof(why))) {
+		fprintf(stderr, "%s: cannot confine the command (rung 3): %s\n", who, why);
+		_exit(WD_EXIT_WARDEN);
+	}
 	/* After the credentials: the command may only stand where its caller may. */
 	if (s->cwd && chdir(s->cwd)) {
 		fprintf(stderr, "%s: cannot change to directory %s: %s\n", who, s->cwd,

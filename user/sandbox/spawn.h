@@ -10,6 +10,8 @@
 
 #define WD_EXIT_WARDEN 125 /* the command could not be started */
 
+struct wd_confine;
+
 struct wd_spawn {
 	int cgroup_fd;		 /* O_DIRECTORY fd of the sandbox cgroup */
 	const char *procs;	 /* its cgroup.procs, for the self-check; NULL: no self-check */
@@ -26,6 +28,10 @@ struct wd_spawn {
 	const gid_t *groups;
 	size_t n_groups;
 	const char *who; /* prefix of the child's error messages, e.g. "warden run" */
+	/* Rung 3 (sandbox/confine.h): applied by the child before it runs the command; NULL:
+	 * the BPF LSM enforces. With it, the self-check expects the refusal of Landlock or of a
+	 * read-only mount (EACCES, EROFS) instead of the LSM's EPERM. */
+	const struct wd_confine *confine;
 };
 
 /* Starts the command. Returns its pid with a pidfd in *@pidfd, or -errno. Errors in the child

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Rung 3's mount plan, in a mount namespace of the sandbox's own (design §2.4): every mount
+ * read-only and noexec; the trees the Landlock plan lets the job write bound onto themselves
+ * writable, and the trees it may run from bound without noexec; read-denied directories under a
+ * listable tree covered by an empty read-only tmpfs. Landlock already refuses what this refuses
+ * by path; the mounts add what Landlock does not see: chmod, chown and xattrs outside the write
+ * rules (EROFS), and executable mappings of files the job wrote (ld.so /tmp/x, LD_PRELOAD).
+ * Planned in the parent (no allocation in the child, which may be forked from a threaded
+ * process); applied in the child before Landlock, which forbids mounting. */
+#ifndef WD_SANDBOX_MOUNTS_H
+#define WD_SANDBOX_MOUNTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct wd_ll_plan;
+struct wd_compiled;
+
+enum wd_mount_kind {
+	WD_MNT_REMOUNT, /* an existing mount: remount with @flags */
+	WD_MNT_BIND,	/* bind @path onto itself, then remount the bind with @flags */
+	WD_MNT_MASK,	/* an empty read-only tmpfs over @path */
+};
+
+struct wd_mount_op {
+	enum wd_mount_kind kind;
+	char *path;
+	unsigned long flags; /* MS_* for the remount */
+};
+
+struct wd_mount_plan {
+	struct wd_mount_op *ops; /* in the order they are applied */
+	size_t n, cap;
+};
+
+/* Plans from @mountinfo (the format of /proc/self/mountinfo) and the Landlock plan @ll, whose
+ * rules say what is writable (write rights) and executable (EXECUTE). Returns 0 or -errno with a
+ * message in @why. */
+int wd_mounts_plan(FILE *mountinfo, const struct wd_ll_plan *ll, struct wd_mount_plan *out,
+		   char *why, size_t size);
+void wd_mounts_free(struct wd_mount_plan *p);
+
+/* Bind mounts that show a denied object of @c (read or write deny) under another name, which
+ * Landlock would not deny: -EPERM with the rule and the mount in @why, else 0. */
+int wd_mounts_check_aliases(FILE *mountinfo, const struct wd_compiled *c, char *why, size_t size);
+
+/* In the child: a mount namespace of its own, private, then @p in order. Returns 0, or -errno
+ * with the path that failed in @why (no allocation). */
+int wd_mounts_apply(const struct wd_mount_plan *p, char *why, size_t size);
+
+#endif

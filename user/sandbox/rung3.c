@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Rung 3's trials and the per-feature report (see rung3.h). */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/keyctl.h>
+
+#include "policy/compile.h"
+#include "sandbox/landlock.h"
+#include "sandbox/rung3.h"
+#include "sandbox/seccomp.h"
+
+#ifndef __NR_landlock_create_ruleset
+#define __NR_landlock_create_ruleset 444
+#define __NR_landlock_restrict_self  446
+#endif
+
+/* What a trial child saw, one bit each. */
+enum {
+	T_LL_READ = 1 << 0,
+	T_LL_EXEC = 1 << 1,
+	T_LL_WRITE = 1 << 2,
+	T_LL_SIGNAL = 1 << 3,
+	T_SC_KEYCTL = 1 << 4,
+	T_SC_USERNS = 1 << 5,
+	T_SC_PACKET = 1 << 6,
+	T_SC_CLONE3 = 1 << 7,
+	T_SC_MEMFD = 1 << 8,
+	T_SC_UNIX_OK = 1 << 9,
+	T_MNT_ROFS = 1 << 10,
+	T_MNT_NOEXEC = 1 << 11,
+	T_RAN = 1 << 30,
+};
+
+static _Noreturn void trial_landlock(int abi, int out)
+{
+	struct {
+		__u64 fs, net, scoped;
+	} attr = {.fs = WD_LL_EXECUTE | WD_LL_READ_FILE | WD_LL_READ_DIR | WD_LL_WRITE_FILE,
+		  .scoped = abi >= 6 ? WD_LL_SCOPE_SIGNAL : 0};
+	char *const argv[] = {"true", NULL};
+	int bits = T_RAN, fd;
+
+	fd = (int)syscall(__NR_landlock_create_ruleset, &attr, abi >= 6 ? 24 : 8, 0);
+	if (fd < 0 || wd_landlock_restrict(fd))
+		goto out;
+	if (open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) < 0 && errno == EACCES)
+		bits |= T_LL_READ;
+	if (open("/dev/null", O_WRONLY | O_CLOEXEC) < 0 && errno == EACCES)
+		bits |= T_LL_WRITE;
+	if (abi >= 6 && kill(getppid(), 0) && errno == EPERM)
+		bits |= T_LL_SIGNAL;
+	/* Last: if it is not refused, the child is gone with nothing written. */
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	execv("/proc/self/exe", argv);
+	if (errno == EACCES)
+		bits |= T_LL_EXEC;
+out:
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	_exit(0);
+}
+
+static _Noreturn void trial_seccomp(int out)
+{
+	const struct wd_seccomp_opts o = {.families = 1ULL << AF_UNIX};
+	struct wd_seccomp_prog p;
+	struct {
+		__u64 flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	} ca = {.exit_signal = SIGCHLD};
+	int bits = T_RAN, fd;
+	long r;
+
+	if (wd_seccomp_build(&o, &p) || wd_seccomp_install(&p))
+		goto out;
+	if (syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) < 0 &&
+	    errno == EPERM)
+		bits |= T_SC_KEYCTL;
+	if (unshare(CLONE_NEWUSER) && errno == EPERM)
+		bits |= T_SC_USERNS;
+	if (socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) < 0 && errno == EPERM)
+		bits |= T_SC_PACKET;
+	r = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r == 0)
+		_exit(0);
+	if (r < 0 && errno == ENOSYS)
+		bits |= T_SC_CLONE3;
+	if (syscall(SYS_memfd_create, "wd-probe", 0) < 0 && errno == EPERM)
+		bits |= T_SC_MEMFD;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		bits |= T_SC_UNIX_OK;
+out:
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	_exit(0);
+}
+
+static _Noreturn void trial_mounts(int out)
+{
+	char *const argv[] = {"true", NULL};
+	int bits = T_RAN, fd;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("wd-probe", "/tmp", "tmpfs", MS_NOSUID, "size=64k,mode=700"))
+		goto out;
+	fd = open("/tmp/x", O_WRONLY | O_CREAT | O_CLOEXEC, 0700);
+	if (fd < 0 || write(fd, "#!/bin/true\n", 12) != 12 || close(fd))
+		goto out;
+	if (mount(NULL, "/tmp", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOEXEC | MS_NOSUID,
+		  NULL))
+		goto out;
+	if (open("/tmp/y", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) < 0 && errno == EROFS)
+		bits |= T_MNT_ROFS;
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	execv("/tmp/x", argv);
+	if (errno == EACCES)
+		bits |= T_MNT_NOEXEC;
+out:
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	_exit(0);
+}
+
+/* Runs @which in a child; returns the last bits it wrote (0: nothing). */
+static int trial(int which, int abi)
+{
+	int p[2], bits = 0, got, st;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (which == 0)
+			trial_landlock(abi, p[1]);
+		else if (which == 1)
+			trial_seccomp(p[1]);
+		trial_mounts(p[1]);
+	}
+	close(p[1]);
+	while ((got = (int)read(p[0], &st, sizeof(st))) == sizeof(st) ||
+	       (got < 0 && errno == EINTR))
+		if (got > 0)
+			bits = st;
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return bits;
+}
+
+int wd_rung3_probe(struct wd_rung3 *o)
+{
+	int b;
+
+	memset(o, 0, sizeof(*o));
+	o->tried = true;
+	o->ll_abi = wd_landlock_abi();
+	if (o->ll_abi <= 0) {
+		snprintf(o->ll_detail, sizeof(o->ll_detail), "not available (%s)",
+			 strerror(-o->ll_abi));
+	} else {
+		b = trial(0, o->ll_abi);
+		if (b < 0)
+			return b;
+		o->landlock = (b & (T_LL_READ | T_LL_EXEC | T_LL_WRITE)) ==
+			      (T_LL_READ | T_LL_EXEC | T_LL_WRITE);
+		o->ll_scope = o->landlock && (b & T_LL_SIGNAL);
+		snprintf(o->ll_detail, sizeof(o->ll_detail),
+			 "ABI %d: a test child's read %s, exec %s, write %s, signal out %s",
+			 o->ll_abi, b & T_LL_READ ? "refused" : "NOT refused",
+			 b & T_LL_EXEC ? "refused" : "NOT refused",
+			 b & T_LL_WRITE ? "refused" : "NOT refused",
+			 o->ll_abi < 6	   ? "n/a (ABI < 6)"
+			 : b & T_LL_SIGNAL ? "refused"
+					   : "NOT refused");
+	}
+	b = trial(1, 0);
+	if (b < 0)
+		return b;
+	o->seccomp = (b & (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET | T_SC_CLONE3 | T_SC_MEMFD |
+			   T_SC_UNIX_OK)) == (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET |
+					      T_SC_CLONE3 | T_SC_MEMFD | T_SC_UNIX_OK);
+	snprintf(o->sc_detail, sizeof(o->sc_detail),
+		 "warden's filter in a test child: keyctl %s, user namespace %s, packet socket "
+		 "%s, clone3 %s, memfd %s, unix socket %s",
+		 b & T_SC_KEYCTL ? "refused" : "NOT refused",
+		 b & T_SC_USERNS ? "refused" : "NOT refused",
+		 b & T_SC_PACKET ? "refused" : "NOT refused",
+		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
+		 b & T_SC_MEMFD ? "refused" : "NOT refused",
+		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
+	b = trial(2, 0);
+	if (b < 0)
+		return b;
+	o->mount_ns = (b & (T_MNT_ROFS | T_MNT_NOEXEC)) == (T_MNT_ROFS | T_MNT_NOEXEC);
+	snprintf(o->mnt_detail, sizeof(o->mnt_detail),
+		 "a test child's own mount namespace: write on a read-only remount %s, exec on "
+		 "noexec %s",
+		 b & T_MNT_ROFS ? "refused" : "NOT refused",
+		 b & T_MNT_NOEXEC ? "refused" : "NOT refused");
+	return 0;
+}
+
+/* ---- The report --------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 6, 7))) static void row(struct wd_feature_row *rows, size_t *n,
+						      size_t max, const char *feature,
+						      const char *mech, const char *fmt, ...)
+{
+	struct wd_feature_row *r;
+	va_list ap;
+
+	if (*n >= max)
+		return;
+	r = &rows[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->feature = feature;
+	snprintf(r->mech, sizeof(r->mech), "%s", mech ? mech : "not enforced");
+	r->enforced = mech != NULL;
+	va_start(ap, fmt);
+	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max)
+{
+	static const char *const f[] = {"exec",	      "executable mappings", "file read",
+					"file write", "socket families",     "unix sockets",
+					"confinement"};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		row(rows, n, max, f[i], "bpf-lsm",
+		    "BPF LSM hooks, each seen refusing a test child");
+	row(rows, n, max, "executable anonymous memory", NULL,
+	    "W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
+}
+
+size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
+		      const struct wd_compiled *c, struct wd_feature_row *rows, size_t max)
+{
+	const bool ll = !lsm && rung3_ok && r3 && r3->landlock;
+	const bool mnt = ll && r3->mount_ns, sc = ll && r3->seccomp, scope = ll && r3->ll_scope;
+	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
+	char abi[32];
+	size_t n = 0;
+
+	snprintf(abi, sizeof(abi), "Landlock ABI %d", r3 ? r3->ll_abi : 0);
+	if (lsm) {
+		lsm_rows(rows, &n, max);
+	} else {
+		row(rows, &n, max, "exec", ll ? "landlock" : NULL,
+		    ll ? "%s: execve outside the exec rules refused" : "%s",
+		    ll ? abi : "BPF LSM and Landlock unavailable or refused");
+		rows[n - 1].required = true;
+		row(rows, &n, max, "executable mappings", mnt ? "mount-ns" : NULL,
+		    mnt ? "every mount noexec but the exec rules' trees: ld.so, LD_PRELOAD and "
+			  "mmap(PROT_EXEC) of files outside them refused"
+			: "mmap(PROT_EXEC) of a file the exec rules deny is not refused (no "
+			  "mount namespace)");
+		row(rows, &n, max, "executable anonymous memory", NULL,
+		    "W^X on anonymous, memfd and SysV shm memory is not enforced on this rung (no "
+		    "jit: policy key)");
+		row(rows, &n, max, "fileless exec",
+		    fileless_ok ? "policy allows"
+		    : sc	? "seccomp"
+				: NULL,
+		    fileless_ok ? "fileless_exec: allow"
+		    : sc	? "memfd_create only with MFD_NOEXEC_SEAL; NOT ENFORCED: exec of a "
+				  "deleted file in a tree both writable and executable (the workdir)"
+				: "memfd and deleted files run");
+		row(rows, &n, max, "file read", ll ? "landlock" : NULL,
+		    ll ? "%s: opens outside the read rules refused; denies inside an allowed tree "
+			 "by "
+			 "expanding it around them (files made there later are refused)%s"
+		       : "%s",
+		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
+		    !ll	  ? ""
+		    : mnt ? "; names in read-denied directories made after start can be listed"
+			  : "; names in read-denied directories can be listed");
+		rows[n - 1].required = true;
+		row(rows, &n, max, "file write",
+		    ll ? (mnt ? "landlock + mount-ns" : "landlock") : NULL,
+		    ll ? "%s: writes, creates, renames, links, removes and truncates outside the "
+			 "write rules refused%s"
+		       : "%s",
+		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
+		    !ll	  ? ""
+		    : mnt ? "; chmod, chown and xattrs there: read-only mounts (EROFS)"
+			  : "; NOT ENFORCED: chmod, chown and xattrs outside the write rules");
+		rows[n - 1].required = true;
+	}
+	row(rows, &n, max, "network", "cgroup",
+	    "cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
+	    "listeners");
+	if (!lsm) {
+		row(rows, &n, max, "socket families", sc ? "seccomp" : NULL,
+		    sc ? "socket and socketpair by family, raw types only in raw families"
+		       : "any family and raw sockets can be made");
+		row(rows, &n, max, "unix sockets", scope ? "landlock" : NULL,
+		    scope ? "abstract sockets made outside the sandbox refused (Landlock scope); "
+			    "NOT "
+			    "ENFORCED: connects to unix sockets by path"
+			  : "NOT ENFORCED: unix sockets by path and abstract names");
+		row(rows, &n, max, "signals and ptrace", ll ? "landlock" : NULL,
+		    ll ? "ptrace and /proc/PID/mem only within the sandbox%s"
+		       : "signals and ptrace reach outside the sandbox%s",
+		    scope ? "; signals only within it (Landlock scope)"
+		    : ll  ? "; NOT ENFORCED: signals to processes outside (Landlock ABI < 6)"
+			  : "");
+		row(rows, &n, max, "confinement", sc ? "seccomp + capabilities" : NULL,
+		    sc ? "%s; capabilities that undo enforcement dropped; cgroup.procs %s" : "%s",
+		    sc ? WD_SECCOMP_REFUSES : "namespaces, mounts, bpf, keyrings are not refused",
+		    mnt ? "read-only" : "outside the write rules");
+		row(rows, &n, max, "sockets passed in", NULL,
+		    "sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
+		row(rows, &n, max, "denial events", ll ? "network only" : "network only",
+		    "Landlock and seccomp refusals are not reported as events yet (no audit "
+		    "reader); network denials are");
+	}
+	return n;
+}
+
+void wd_rung_report_print(FILE *f, const char *prefix, const struct wd_feature_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %s%s: %s (%s)\n", prefix,
+			rows[i].enforced ? "" : "NOT ENFORCED: ", rows[i].feature, rows[i].mech,
+			rows[i].detail);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Which mechanisms of rung 3 this kernel has, established by trials: a throwaway child applies
+ * each one and must see it refuse something (Landlock: a read, an exec, a write and a signal;
+ * seccomp: warden's own filter refusing keyctl, a user namespace, a packet socket, clone3 and
+ * memfd_create; a mount namespace: a write on a read-only remount). And the report per feature
+ * of which mechanism enforces it for `warden run`, for the start-up message and `warden probe`. */
+#ifndef WD_SANDBOX_RUNG3_H
+#define WD_SANDBOX_RUNG3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct wd_compiled;
+
+struct wd_rung3 {
+	bool tried;
+	int ll_abi;    /* Landlock ABI, <= 0: none */
+	bool landlock; /* read, exec and write refused */
+	bool ll_scope; /* signals out of the domain refused (ABI >= 6) */
+	bool seccomp;
+	bool mount_ns;
+	char ll_detail[160], sc_detail[160], mnt_detail[160];
+};
+
+/* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
+int wd_rung3_probe(struct wd_rung3 *out);
+
+/* One feature, as `warden run` enforces it on this kernel. */
+struct wd_feature_row {
+	const char *feature;
+	char mech[48]; /* "bpf-lsm", "landlock", "seccomp", "cgroup", "mount-ns", ...,
+			* "not enforced" */
+	char detail[400];
+	bool enforced; /* false: nothing enforces it (partial enforcement counts as enforced and
+			* says what is missing in @detail) */
+	bool required; /* warden run refuses without --degraded when this one is not enforced */
+};
+
+#define WD_FEATURES_MAX 20
+
+/* The rows for a sandbox of `warden run`: with BPF LSM (@lsm) the LSM's, else rung 3 from @r3
+ * (with @rung3_ok false: rung 3 refused the policy, only the cgroup hooks). @c (may be NULL)
+ * refines the rows to a policy. Returns the number of rows. */
+size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
+		      const struct wd_compiled *c, struct wd_feature_row *rows, size_t max);
+
+/* The rows as lines "PREFIX feature: mechanism (detail)", NOT ENFORCED ones flagged. */
+void wd_rung_report_print(FILE *f, const char *prefix, const struct wd_feature_row *rows, size_t n);
+
+#endif

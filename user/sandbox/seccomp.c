@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The rung 3 seccomp filter, assembled by hand. Layout: the architecture check, then one block
+ * per system call that has a rule: "JEQ nr, else skip the block", and a block ends in its own
+ * RET, so the system call number never needs loading again. Whatever no block matches is
+ * allowed. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+
+#include "sandbox/seccomp.h"
+
+/* System calls newer than the build's headers. */
+#ifndef __NR_mount_setattr
+#define __NR_mount_setattr 442
+#endif
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#ifndef __NR_open_tree_attr
+#define __NR_open_tree_attr 467
+#endif
+
+#define X32_BIT		 0x40000000u
+#define NS_FLAGS	 0x7e020000u /* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET */
+#define CLONE_NEWTIME_	 0x00000080u /* unshare only: in clone()'s flags it is the exit signal */
+#define SETID_MODE	 06000u
+#define O_CREAT_	 0100u
+#define O_TMPFILE_	 020000000u
+#define MFD_NOEXEC_SEAL_ 0x0008u
+#define SOCK_RAW_	 3u
+#define SOCK_PACKET_	 10u
+
+#define RET_ALLOW SECCOMP_RET_ALLOW
+#define RET_EPERM (SECCOMP_RET_ERRNO | EPERM)
+#define RET_NOSYS (SECCOMP_RET_ERRNO | ENOSYS)
+#define RET_KILL  SECCOMP_RET_KILL_PROCESS
+
+#define OFF_NR	 offsetof(struct seccomp_data, nr)
+#define OFF_ARCH offsetof(struct seccomp_data, arch)
+/* The low 32 bits of argument @i (little-endian): what the kernel reads of an int, a mode, an
+ * ioctl command, and where clone's and unshare's namespace flags are. */
+#define OFF_ARG(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+
+struct as {
+	struct wd_seccomp_prog *p;
+	int err;
+};
+
+static size_t emit(struct as *a, __u16 code, __u8 jt, __u8 jf, __u32 k)
+{
+	struct wd_seccomp_prog *p = a->p;
+
+	if (a->err)
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 128;
+		struct sock_filter *v = realloc(p->insns, cap * sizeof(*v));
+
+		if (!v) {
+			a->err = -ENOMEM;
+			return 0;
+		}
+		p->insns = v;
+		p->cap = cap;
+	}
+	p->insns[p->n] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
+	return p->n++;
+}
+
+#define LD(a, off)	   emit(a, BPF_LD | BPF_W | BPF_ABS, 0, 0, (__u32)(off))
+#define RET(a, k)	   emit(a, BPF_RET | BPF_K, 0, 0, k)
+#define JEQ(a, k, jt, jf)  emit(a, BPF_JMP | BPF_JEQ | BPF_K, jt, jf, k)
+#define JSET(a, k, jt, jf) emit(a, BPF_JMP | BPF_JSET | BPF_K, jt, jf, k)
+#define JGE(a, k, jt, jf)  emit(a, BPF_JMP | BPF_JGE | BPF_K, jt, jf, k)
+#define AND(a, k)	   emit(a, BPF_ALU | BPF_AND | BPF_K, 0, 0, k)
+
+/* A block for system call @nr: its body follows, up to block_end. */
+static size_t block_begin(struct as *a, __u32 nr)
+{
+	return JEQ(a, nr, 0, 0);
+}
+
+static void block_end(struct as *a, size_t at)
+{
+	size_t len = a->p->n - at - 1;
+
+	if (a->err)
+		return;
+	if (len > 255) {
+		a->err = -E2BIG;
+		return;
+	}
+	a->p->insns[at].jf = (__u8)len;
+}
+
+/* @nr answers @ret whatever its arguments. */
+static void refuse(struct as *a, __u32 nr, __u32 ret)
+{
+	JEQ(a, nr, 0, 1);
+	RET(a, ret);
+}
+
+/* @nr is refused when argument @arg has a bit of @mask. */
+static void refuse_bits(struct as *a, __u32 nr, int arg, __u32 mask)
+{
+	size_t b = block_begin(a, nr);
+
+	LD(a, OFF_ARG(arg));
+	JSET(a, mask, 0, 1);
+	RET(a, RET_EPERM);
+	RET(a, RET_ALLOW);
+	block_end(a, b);
+}
+
+/* @nr is refused when argument @arg is one of @vals. */
+static void refuse_vals(struct as *a, __u32 nr, int arg, const __u32 *vals, size_t n)
+{
+	size_t b = block_begin(a, nr), i;
+
+	LD(a, OFF_ARG(arg));
+	for (i = 0; i < n; i++)
+		JEQ(a, vals[i], (__u8)(n - i), 0);
+	RET(a, RET_ALLOW);
+	RET(a, RET_EPERM);
+	block_end(a, b);
+}
+
+/* @nr is refused when flags argument @flags_arg creates (O_CREAT, O_TMPFILE) and mode argument
+ * @mode_arg has setuid or setgid; @flags_arg < 0: it always creates. */
+static void refuse_setid_create(struct as *a, __u32 nr, int flags_arg, int mode_arg)
+{
+	size_t b = block_begin(a, nr);
+
+	if (flags_arg >= 0) {
+		LD(a, OFF_ARG(flags_arg));
+		JSET(a, O_CREAT_ | O_TMPFILE_, 0, 3);
+	}
+	LD(a, OFF_ARG(mode_arg));
+	JSET(a, SETID_MODE, 0, 1);
+	RET(a, RET_EPERM);
+	RET(a, RET_ALLOW);
+	block_end(a, b);
+}
+
+static size_t bits(__u64 set, __u32 *v)
+{
+	size_t n = 0;
+
+	for (__u32 i = 0; i < 64; i++)
+		if (set & (1ULL << i))
+			v[n++] = i;
+	return n;
+}
+
+/* socket(family, type, ...) and socketpair: the family in the policy's list, raw types only
+ * in its raw families. */
+static void socket_rule(struct as *a, __u32 nr, const struct wd_seccomp_opts *o)
+{
+	__u32 fam[64], raw[64];
+	size_t nf = bits(o->families, fam), nr_ = bits(o->raw_families & o->families, raw), i;
+	size_t b = block_begin(a, nr);
+
+	LD(a, OFF_ARG(0));
+	for (i = 0; i < nf; i++)
+		JEQ(a, fam[i], (__u8)(nf - i), 0); /* to the type check */
+	RET(a, RET_EPERM);
+	LD(a, OFF_ARG(1));
+	AND(a, 0xf);
+	JEQ(a, SOCK_RAW_, 2, 0);
+	JEQ(a, SOCK_PACKET_, 1, 0);
+	RET(a, RET_ALLOW);
+	LD(a, OFF_ARG(0));
+	for (i = 0; i < nr_; i++)
+		JEQ(a, raw[i], (__u8)(nr_ - i), 0); /* to the allow */
+	RET(a, RET_EPERM);
+	RET(a, RET_ALLOW);
+	block_end(a, b);
+}
+
+/* setsockopt(fd, level, optname): IP options, IPv6 routing headers and SO_BROADCAST, as the
+ * LSM's socket_setsockopt refuses them. */
+static void setsockopt_rule(struct as *a)
+{
+	size_t b = block_begin(a, __NR_setsockopt);
+
+	LD(a, OFF_ARG(1)); /* 0 */
+	JEQ(a, 0, 3, 0);   /* 1: SOL_IP -> 5 */
+	JEQ(a, 41, 6, 0);  /* 2: SOL_IPV6 -> 9 */
+	JEQ(a, 1, 9, 0);   /* 3: SOL_SOCKET -> 13 */
+	RET(a, RET_ALLOW); /* 4 */
+	LD(a, OFF_ARG(2)); /* 5 */
+	JEQ(a, 4, 9, 0);   /* 6: IP_OPTIONS -> 16 */
+	RET(a, RET_ALLOW); /* 7 */
+	RET(a, RET_ALLOW); /* 8 (keeps the offsets simple) */
+	LD(a, OFF_ARG(2)); /* 9 */
+	JEQ(a, 57, 5, 0);  /* 10: IPV6_RTHDR -> 16 */
+	JEQ(a, 5, 4, 0);   /* 11: IPV6_2292RTHDR -> 16 */
+	RET(a, RET_ALLOW); /* 12 */
+	LD(a, OFF_ARG(2)); /* 13 */
+	JEQ(a, 6, 1, 0);   /* 14: SO_BROADCAST -> 16 */
+	RET(a, RET_ALLOW); /* 15 */
+	RET(a, RET_EPERM); /* 16 */
+	block_end(a, b);
+}
+
+static const __u32 refused[] = {
+	/* Mounts: what a path names, and the path rules with it, stays. */
+	__NR_mount,
+	__NR_umount2,
+	__NR_pivot_root,
+	__NR_move_mount,
+	__NR_open_tree,
+	__NR_open_tree_attr,
+	__NR_fsopen,
+	__NR_fsconfig,
+	__NR_fsmount,
+	__NR_fspick,
+	__NR_mount_setattr,
+	__NR_chroot,
+	/* Namespaces: setns into another's; new ones are checked by flags below. */
+	__NR_setns,
+	/* Maps, programs and kernel state that would undo enforcement or read the node. */
+	__NR_bpf,
+	__NR_perf_event_open,
+	__NR_kexec_load,
+	__NR_kexec_file_load,
+	__NR_init_module,
+	__NR_finit_module,
+	__NR_delete_module,
+	__NR_userfaultfd,
+	/* io_uring's operations do not pass through these checks. */
+	__NR_io_uring_setup,
+	__NR_io_uring_enter,
+	__NR_io_uring_register,
+	/* Keyrings are shared by uid, not by sandbox. */
+	__NR_add_key,
+	__NR_request_key,
+	__NR_keyctl,
+	/* File handles name files without a path. */
+	__NR_open_by_handle_at,
+	__NR_name_to_handle_at,
+};
+
+int wd_seccomp_build(const struct wd_seccomp_opts *o, struct wd_seccomp_prog *out)
+{
+	static const __u32 tty_cmds[] = {0x5412 /* TIOCSTI */, 0x541c /* TIOCLINUX */};
+	struct as a = {.p = out};
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	/* x86_64 only: the i386 table (int $0x80) has other numbers. */
+	LD(&a, OFF_ARCH);
+	JEQ(&a, AUDIT_ARCH_X86_64, 1, 0);
+	RET(&a, RET_KILL);
+	LD(&a, OFF_NR);
+	JGE(&a, X32_BIT, 0, 1);
+	RET(&a, RET_KILL);
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		refuse(&a, refused[i], RET_EPERM);
+	refuse(&a, __NR_clone3, RET_NOSYS);
+	refuse(&a, __NR_openat2, RET_NOSYS);
+	refuse_bits(&a, __NR_clone, 0, NS_FLAGS);
+	refuse_bits(&a, __NR_unshare, 0, NS_FLAGS | CLONE_NEWTIME_);
+	socket_rule(&a, __NR_socket, o);
+	socket_rule(&a, __NR_socketpair, o);
+	setsockopt_rule(&a);
+	refuse_vals(&a, __NR_ioctl, 1, tty_cmds, 2);
+	/* setuid and setgid files: nosuid in the sandbox's mounts does not protect the node. */
+	refuse_bits(&a, __NR_chmod, 1, SETID_MODE);
+	refuse_bits(&a, __NR_fchmod, 1, SETID_MODE);
+	refuse_bits(&a, __NR_fchmodat, 2, SETID_MODE);
+	refuse_bits(&a, __NR_fchmodat2, 2, SETID_MODE);
+	refuse_setid_create(&a, __NR_open, 1, 2);
+	refuse_setid_create(&a, __NR_openat, 2, 3);
+	refuse_setid_create(&a, __NR_creat, -1, 1);
+	refuse_bits(&a, __NR_mknod, 1, SETID_MODE);
+	refuse_bits(&a, __NR_mknodat, 2, SETID_MODE);
+	if (!o->allow_fileless) {
+		/* A memfd lives on an internal mount Landlock does not look at: only one sealed
+		 * non-executable can be made. */
+		size_t b = block_begin(&a, __NR_memfd_create);
+
+		LD(&a, OFF_ARG(1));
+		JSET(&a, MFD_NOEXEC_SEAL_, 1, 0);
+		RET(&a, RET_EPERM);
+		RET(&a, RET_ALLOW);
+		block_end(&a, b);
+	}
+	RET(&a, RET_ALLOW);
+	if (a.err)
+		wd_seccomp_free(out);
+	return a.err;
+}
+
+void wd_seccomp_free(struct wd_seccomp_prog *p)
+{
+	free(p->insns);
+	memset(p, 0, sizeof(*p));
+}
+
+int wd_seccomp_install(const struct wd_seccomp_prog *p)
+{
+	struct sock_fprog prog = {.len = (unsigned short)p->n, .filter = p->insns};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return -errno;
+	return 0;
+}
