@@ -197,6 +197,62 @@ static void close_export(struct run *r)
 	wd_config_free(r->cfg);
 }
 
+/* No BPF LSM: rung 3 (Landlock, a mount namespace, seccomp) for exec, file and confinement, the
+ * cgroup hooks for the network. Without it, or when it cannot express the policy, only the
+ * network rules are enforced, and only with --degraded. */
+static int setup_rung3(struct run *r)
+{
+	struct wd_feature_row rows[WD_FEATURES_MAX];
+	char why[1024] = "";
+	size_t n;
+	int err;
+
+	r->confine.ruleset_fd = -1;
+	err = wd_rung3_probe(&r->r3);
+	if (!err)
+		err = wd_confine_build(r->compiled[0], &r->r3, &r->confine, why, sizeof(why));
+	if (!err && r->confine.unexpressed[0] && !r->degraded) {
+		snprintf(why, sizeof(why), "%s", r->confine.unexpressed);
+		wd_confine_free(&r->confine);
+		err = -EPERM;
+	}
+	if (err && !r->degraded) {
+		fprintf(stderr,
+			"warden run: BPF LSM is unavailable (%s), and rung 3 cannot enforce this "
+			"policy's exec and file rules either: %s.\n"
+			"warden run: run where BPF LSM works (tests/vm/run -- warden run ...), or "
+			"pass --degraded to enforce only the network rules.\n",
+			r->enf.lsm_error, why[0] ? why : strerror(-err));
+		return err == -EPERM ? err : -EOPNOTSUPP;
+	}
+	r->rung3 = !err;
+	n = wd_rung_report(false, &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
+	if (!r->rung3) {
+		fprintf(stderr,
+			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s) and rung 3 "
+			"refused: %s.\n"
+			"warden run: WARNING: NOT ENFORCED: " WD_DEGRADED_NOT_ENFORCED ".\n"
+			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED ".\n",
+			r->enf.lsm_error, why);
+		return 0;
+	}
+	fprintf(stderr,
+		"warden run: BPF LSM is unavailable (%s); rung 3 enforces (Landlock ABI %d, %s, "
+		"%s):\n",
+		r->enf.lsm_error, r->r3.ll_abi, r->confine.mounts ? "mount namespace" : "no mounts",
+		r->confine.seccomp ? "seccomp" : "no seccomp");
+	wd_rung_report_print(stderr, "warden run:  ", rows, n);
+	if (r->confine.unexpressed[0])
+		fprintf(stderr, "warden run: WARNING: DEGRADED: NOT ENFORCED as written: %s\n",
+			r->confine.unexpressed);
+	if (r->verbose)
+		fprintf(stderr,
+			"warden run: rung 3 plan: %zu Landlock rules, %zu mount steps, %zu "
+			"directory entries read\n",
+			r->confine.ll.n_rules, r->confine.mnt.n, r->confine.ll.n_listed);
+	return 0;
+}
+
 static int setup_sandbox(struct run *r)
 {
 	struct wd_enforcer_opts o = {.want_lsm = true, .verbose = r->verbose};
@@ -233,24 +289,11 @@ static int setup_sandbox(struct run *r)
 			r->enf.lsm_mechanism, r->enf.lsm_probe);
 	else if (r->enf.lsm && r->verbose)
 		fprintf(stderr, "warden run: BPF LSM: %s\n", r->enf.lsm_probe);
-	if (!r->enf.lsm && !r->degraded) {
-		fprintf(stderr,
-			"warden run: this kernel cannot enforce exec and file rules, which every "
-			"policy has: %s.\n"
-			"warden run: missing BPF LSM hooks: %s (not seen refusing a test child).\n"
-			"warden run: enable BPF LSM (CONFIG_BPF_LSM=y and 'bpf' in the lsm= kernel "
-			"parameter), use the test bed (tests/vm/run -- warden run ...), or pass "
-			"--degraded to enforce only the network rules.\n",
-			r->enf.lsm_error,
-			r->enf.lsm_missing[0] ? r->enf.lsm_missing : "all of them");
-		return -EOPNOTSUPP;
+	if (!r->enf.lsm) {
+		err = setup_rung3(r);
+		if (err)
+			return err;
 	}
-	if (!r->enf.lsm)
-		fprintf(stderr,
-			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s).\n"
-			"warden run: WARNING: NOT ENFORCED: " WD_DEGRADED_NOT_ENFORCED ".\n"
-			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED ".\n",
-			r->enf.lsm_error);
 
 	err = wd_sb_enforce(&r->enf, &r->cg, r->compiled[0]);
 	if (err)
@@ -301,12 +344,14 @@ static int spawn(struct run *r, const sigset_t *old, int *pidfd)
 {
 	struct wd_spawn sp = {
 		.cgroup_fd = r->cg.fd,
-		/* The self-check needs the LSM hooks; without them nothing could refuse it. */
-		.procs = r->enf.lsm ? r->procs : NULL,
+		/* The self-check needs the LSM hooks or rung 3; without them nothing could refuse
+		 * it. */
+		.procs = r->enf.lsm || r->rung3 ? r->procs : NULL,
 		.argv = r->argv,
 		.stdio = {-1, -1, -1},
 		.sigmask = old,
 		.who = "warden run",
+		.confine = r->rung3 ? &r->confine : NULL,
 	};
 
 	return wd_spawn(&sp, pidfd);
@@ -349,6 +394,8 @@ static void teardown(struct run *r, int status, bool started)
 		close(r->guard_fd);
 	for (int i = 0; i < r->n_compiled; i++)
 		wd_compiled_free(r->compiled[i]);
+	if (r->rung3)
+		wd_confine_free(&r->confine);
 }
 
 int wd_run_local(struct run *r)
@@ -377,11 +424,12 @@ int wd_run_local(struct run *r)
 		goto out;
 	/* The record (the --events file, the sinks' files) is out of the sandbox's reach, or
 	 * nothing runs. */
-	if (r->enf.lsm && wd_guard_check(&r->guard, r->compiled[0], why, sizeof(why))) {
+	if ((r->enf.lsm || r->rung3) &&
+	    wd_guard_check(&r->guard, r->compiled[0], why, sizeof(why))) {
 		fprintf(stderr, "warden run: %s\n", why);
 		goto out;
 	}
-	if (r->events_path && !r->enf.lsm)
+	if (r->events_path && !r->enf.lsm && !r->rung3)
 		fprintf(stderr,
 			"warden run: WARNING: file rules are not enforced, so the sandbox can "
 			"write "

@@ -13,10 +13,12 @@
 #include "enforce/enforce.h"
 #include "event/event.h"
 #include "lib/cgroup.h"
+#include "sandbox/confine.h"
 #include "sandbox/context.h"
 #include "sandbox/guard.h"
 #include "sandbox/lifecycle.h"
 #include "sandbox/lost.h"
+#include "sandbox/rung3.h"
 
 #define EXIT_WARDEN  125
 #define POLICIES_MAX 64 /* one per reload: slots and rule ids are never reused within a run */
@@ -45,6 +47,11 @@ struct run {
 	struct wd_compiled *compiled[POLICIES_MAX];
 	int n_compiled;
 	struct wd_enforcer enf;
+	/* Rung 3 (no BPF LSM): the trials' results and, when it enforces, the plan the child
+	 * applies. */
+	struct wd_rung3 r3;
+	struct wd_confine confine;
+	bool rung3;
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
 	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */

@@ -91,6 +91,15 @@ static void reload(struct run *r)
 			r->who, r->policy_path);
 		return;
 	}
+	if (r->rung3) {
+		fprintf(stderr,
+			"%s policy reload refused: on rung 3 the exec and file rules are a "
+			"Landlock "
+			"domain and mounts fixed when the command started, which can only be "
+			"tightened by the command itself; the policy in force stays\n",
+			r->who);
+		return;
+	}
 	if (wd_run_prepare_policy(r, &next)) {
 		fprintf(stderr, "%s policy reload rejected: the policy in force stays\n", r->who);
 		return;
