@@ -10,6 +10,71 @@
 
 #include "cli/cli.h"
 #include "enforce/probe.h"
+#include "lib/json.h"
+#include "sandbox/rung3.h"
+
+/* Rung 3's trials, then which mechanism enforces each feature for `warden run`. */
+static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int rung,
+			const struct wd_feature_row *rows, size_t n)
+{
+	wd_probe_print_table(stdout, p);
+	if (r3->tried) {
+		printf("\nRUNG 3 (sandboxes warden starts: warden run)\n");
+		printf("%-26s %-4s %s\n", "landlock", r3->landlock ? "yes" : "no", r3->ll_detail);
+		printf("%-26s %-4s %s\n", "landlock/scope", r3->ll_scope ? "yes" : "no",
+		       r3->ll_scope ? "signals and abstract unix sockets out of the sandbox"
+				    : "not seen (needs Landlock ABI 6)");
+		printf("%-26s %-4s %s\n", "mount_ns", r3->mount_ns ? "yes" : "no", r3->mnt_detail);
+		printf("%-26s %-4s %s\n", "seccomp", r3->seccomp ? "yes" : "no", r3->sc_detail);
+	}
+	printf("\nENFORCEMENT BY FEATURE (warden run; rung %d: %s)\n", rung,
+	       rung == 1   ? "BPF LSM"
+	       : rung == 3 ? "Landlock, mount namespace, seccomp, cgroup hooks"
+			   : "cgroup hooks only: warden run needs --degraded");
+	for (size_t i = 0; i < n; i++)
+		printf("%-28s %-22s %s\n", rows[i].feature, rows[i].mech, rows[i].detail);
+}
+
+/* The probe's JSON, with "rung3", "run_rung" and "run_enforcement" added. */
+static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int rung,
+		       const struct wd_feature_row *rows, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return;
+	wd_probe_print_json(m, p);
+	fclose(m);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '}'))
+		if (buf[--len] == '}')
+			break;
+	fwrite(buf, 1, len, stdout);
+	free(buf);
+	printf(",\"rung3\":{\"tried\":%s,\"landlock_abi\":%d,\"landlock\":%s,"
+	       "\"landlock_scope\":%s,\"mount_ns\":%s,\"seccomp\":%s,\"landlock_detail\":",
+	       r3->tried ? "true" : "false", r3->ll_abi, r3->landlock ? "true" : "false",
+	       r3->ll_scope ? "true" : "false", r3->mount_ns ? "true" : "false",
+	       r3->seccomp ? "true" : "false");
+	wd_json_str(stdout, r3->ll_detail);
+	fputs(",\"mount_ns_detail\":", stdout);
+	wd_json_str(stdout, r3->mnt_detail);
+	fputs(",\"seccomp_detail\":", stdout);
+	wd_json_str(stdout, r3->sc_detail);
+	printf("},\"run_rung\":%d,\"run_enforcement\":[", rung);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s{\"feature\":", i ? "," : "");
+		wd_json_str(stdout, rows[i].feature);
+		fputs(",\"mechanism\":", stdout);
+		wd_json_str(stdout, rows[i].mech);
+		printf(",\"enforced\":%s,\"required\":%s,\"detail\":",
+		       rows[i].enforced ? "true" : "false", rows[i].required ? "true" : "false");
+		wd_json_str(stdout, rows[i].detail);
+		fputc('}', stdout);
+	}
+	fputs("]}\n", stdout);
+}
 
 int wd_cmd_probe(int argc, char **argv)
 {
@@ -19,9 +84,12 @@ int wd_cmd_probe(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
+	struct wd_feature_row rows[WD_FEATURES_MAX];
+	struct wd_rung3 r3 = {0};
 	struct wd_probe *p;
 	bool json = false, verbose = false;
-	int c, err, verdict;
+	int c, err, verdict, rung;
+	size_t n;
 
 	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -44,6 +112,11 @@ int wd_cmd_probe(int argc, char **argv)
 			       "Exit status: 0 full enforcement (exec, file, network), 1 partial "
 			       "(network\n"
 			       "through cgroup hooks; the missing features are listed), 2 none.\n"
+			       "Without BPF LSM, rung 3 (Landlock, a mount namespace, seccomp) is "
+			       "tried\n"
+			       "too: ENFORCEMENT BY FEATURE says what `warden run` enforces with "
+			       "what\n"
+			       "(JSON: run_rung, run_enforcement).\n"
 			       "\n"
 			       "EXAMPLES:\n"
 			       "  warden probe                   table for people\n"
@@ -76,11 +149,15 @@ int wd_cmd_probe(int argc, char **argv)
 		free(p);
 		return 2;
 	}
-	if (json)
-		wd_probe_print_json(stdout, p);
-	else
-		wd_probe_print_table(stdout, p);
 	verdict = wd_probe_verdict(p);
+	if (verdict != WD_PROBE_FULL && wd_rung3_probe(&r3))
+		memset(&r3, 0, sizeof(r3));
+	n = wd_rung_report(verdict == WD_PROBE_FULL, &r3, r3.landlock, NULL, rows, WD_FEATURES_MAX);
+	rung = verdict == WD_PROBE_FULL ? 1 : r3.landlock ? 3 : 0;
+	if (json)
+		print_json(p, &r3, rung, rows, n);
+	else
+		print_table(p, &r3, rung, rows, n);
 	free(p);
 	return verdict;
 }

@@ -31,7 +31,7 @@ struct wd_feature_row {
 	const char *feature;
 	char mech[48]; /* "bpf-lsm", "landlock", "seccomp", "cgroup", "mount-ns", ...,
 			* "not enforced" */
-	char detail[400];
+	char detail[640];
 	bool enforced; /* false: nothing enforces it (partial enforcement counts as enforced and
 			* says what is missing in @detail) */
 	bool required; /* warden run refuses without --degraded when this one is not enforced */
