@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Unit: the rung 3 seccomp assembler (user/sandbox/seccomp.c), run against test inputs by a tiny
+ * classic BPF interpreter: the architecture check, plain refusals, flag and value checks on
+ * arguments, socket families and raw types by policy, and what must stay allowed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <cmocka.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+
+#include "sandbox/seccomp.h"
+
+#define ALLOW	SECCOMP_RET_ALLOW
+#define EPERM_	(SECCOMP_RET_ERRNO | EPERM)
+#define ENOSYS_ (SECCOMP_RET_ERRNO | ENOSYS)
+#define KILL	SECCOMP_RET_KILL_PROCESS
+
+/* The subset the assembler emits; anything else fails the test. */
+static __u32 run(const struct wd_seccomp_prog *p, const struct seccomp_data *d)
+{
+	__u32 A = 0;
+	size_t pc = 0, steps = 0;
+
+	while (pc < p->n && steps++ < 10000) {
+		const struct sock_filter *i = &p->insns[pc];
+
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			assert_true(i->k + 4 <= sizeof(*d) && i->k % 4 == 0);
+			memcpy(&A, (const char *)d + i->k, 4);
+			pc++;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			A &= i->k;
+			pc++;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += 1 + (A == i->k ? i->jt : i->jf);
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += 1 + (A >= i->k ? i->jt : i->jf);
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += 1 + ((A & i->k) ? i->jt : i->jf);
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			fail_msg("instruction %zu: unknown code 0x%x", pc, i->code);
+		}
+	}
+	fail_msg("ran off the end of the program");
+	return 0;
+}
+
+static __u32 call(const struct wd_seccomp_prog *p, int nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
+{
+	struct seccomp_data d = {
+		.nr = nr, .arch = AUDIT_ARCH_X86_64, .args = {a0, a1, a2, a3, 0, 0}};
+
+	return run(p, &d);
+}
+
+static struct wd_seccomp_prog prog(bool fileless)
+{
+	const struct wd_seccomp_opts o = {
+		.families = (1ULL << AF_UNIX) | (1ULL << AF_INET) | (1ULL << AF_INET6),
+		.raw_families = 1ULL << AF_INET,
+		.allow_fileless = fileless,
+	};
+	struct wd_seccomp_prog p;
+
+	assert_int_equal(wd_seccomp_build(&o, &p), 0);
+	assert_true(p.n > 0 && p.n < 4096);
+	return p;
+}
+
+static void test_arch(void **state)
+{
+	struct wd_seccomp_prog p = prog(false);
+	struct seccomp_data d = {.nr = SYS_getpid, .arch = AUDIT_ARCH_I386};
+
+	(void)state;
+	assert_int_equal(run(&p, &d), KILL);
+	d.arch = AUDIT_ARCH_X86_64;
+	assert_int_equal(run(&p, &d), ALLOW);
+	d.nr = 0x40000000 | SYS_getpid; /* x32 */
+	assert_int_equal(run(&p, &d), KILL);
+	wd_seccomp_free(&p);
+}
+
+static void test_refused(void **state)
+{
+	static const int nrs[] = {SYS_bpf,	   SYS_perf_event_open,
+				  SYS_keyctl,	   SYS_add_key,
+				  SYS_request_key, SYS_mount,
+				  SYS_umount2,	   SYS_pivot_root,
+				  SYS_setns,	   SYS_io_uring_setup,
+				  SYS_init_module, SYS_finit_module,
+				  SYS_kexec_load,  SYS_open_by_handle_at,
+				  SYS_fsopen,	   SYS_move_mount,
+				  SYS_chroot};
+	struct wd_seccomp_prog p = prog(false);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (call(&p, nrs[i], 0, 0, 0, 0) != EPERM_)
+			fail_msg("system call %d not refused", nrs[i]);
+	assert_int_equal(call(&p, SYS_clone3, 0, 0, 0, 0), ENOSYS_);
+	assert_int_equal(call(&p, SYS_openat2, 0, 0, 0, 0), ENOSYS_);
+	/* Ordinary work stays allowed, ptrace too (Landlock keeps it within the sandbox). */
+	assert_int_equal(call(&p, SYS_read, 0, 0, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_execve, 0, 0, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_ptrace, 0, 0, 0, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+static void test_namespaces(void **state)
+{
+	struct wd_seccomp_prog p = prog(false);
+
+	(void)state;
+	/* fork's and pthread_create's clone flags pass, with the exit signal in the low byte. */
+	assert_int_equal(call(&p, SYS_clone, 0x01200011, 0, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_clone, 0x003d0f00, 0, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_clone, 0x10000000 | 17, 0, 0, 0), EPERM_); /* NEWUSER */
+	assert_int_equal(call(&p, SYS_clone, 0x00020000 | 17, 0, 0, 0), EPERM_); /* NEWNS */
+	assert_int_equal(call(&p, SYS_unshare, 0x40000000, 0, 0, 0), EPERM_);	 /* NEWNET */
+	assert_int_equal(call(&p, SYS_unshare, 0x80, 0, 0, 0), EPERM_);		 /* NEWTIME */
+	assert_int_equal(call(&p, SYS_unshare, 0x00000400, 0, 0, 0), ALLOW);	 /* FILES */
+	wd_seccomp_free(&p);
+}
+
+static void test_sockets(void **state)
+{
+	struct wd_seccomp_prog p = prog(false);
+
+	(void)state;
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_UNIX, SOCK_DGRAM, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_PACKET, SOCK_RAW, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_NETLINK, SOCK_RAW, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_RAW, 0, 0), EPERM_); /* not raw */
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_RAW | SOCK_NONBLOCK, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_PACKET, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socketpair, AF_ALG, SOCK_SEQPACKET, 0, 0), EPERM_);
+	/* The high half of an int argument is not the family. */
+	assert_int_equal(call(&p, SYS_socket, (1ULL << 32) | AF_PACKET, SOCK_DGRAM, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_setsockopt, 3, 0 /* SOL_IP */, 4 /* IP_OPTIONS */, 0),
+			 EPERM_);
+	assert_int_equal(call(&p, SYS_setsockopt, 3, 41, 57 /* IPV6_RTHDR */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_setsockopt, 3, 1, 6 /* SO_BROADCAST */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_setsockopt, 3, 1, 2 /* SO_REUSEADDR */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_setsockopt, 3, 6 /* TCP */, 1, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+static void test_files(void **state)
+{
+	struct wd_seccomp_prog p = prog(false);
+
+	(void)state;
+	assert_int_equal(call(&p, SYS_ioctl, 0, 0x5412 /* TIOCSTI */, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_ioctl, 0, 0x541c /* TIOCLINUX */, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_ioctl, 0, 0x5401 /* TCGETS */, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_chmod, 0, 0755, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_chmod, 0, 04755, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_fchmodat, 0, 0, 02755, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_fchmod, 3, 0644, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_openat, 0, 0, 0100 /* O_CREAT */, 04755), EPERM_);
+	assert_int_equal(call(&p, SYS_openat, 0, 0, 0100, 0644), ALLOW);
+	assert_int_equal(call(&p, SYS_openat, 0, 0, 0 /* no O_CREAT: mode unused */, 04755), ALLOW);
+	assert_int_equal(call(&p, SYS_creat, 0, 06755, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_mknodat, 0, 0, 0100000 | 04000, 0), EPERM_);
+	/* fileless_exec: deny: only sealed non-executable memfds. */
+	assert_int_equal(call(&p, SYS_memfd_create, 0, 1 /* CLOEXEC */, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_memfd_create, 0, 0x8 | 1 /* NOEXEC_SEAL */, 0, 0), ALLOW);
+	wd_seccomp_free(&p);
+	p = prog(true);
+	assert_int_equal(call(&p, SYS_memfd_create, 0, 1, 0, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arch),	   cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_namespaces), cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
