@@ -18,11 +18,11 @@
 /* The fake tree: one path per line, directories end in '/', symlinks in '@', a file with "=N" N
  * links. */
 static const char *const tree[] = {
-	"/bin@",      "/usr/",		"/usr/bin/",	  "/usr/bin/sh",     "/etc/",
-	"/etc/passwd", "/etc/shadow",	"/etc/ssh/",	  "/etc/ssh/key",    "/etc/ssh/key.pub",
-	"/tmp/",      "/tmp/job/",	"/tmp/job/a.c",	  "/tmp/other/",     "/home/",
-	"/home/u/",   "/home/u/.ssh/",	"/home/u/.ssh/id", "/home/u/notes",  "/dev/",
-	"/dev/null",  "/srv/",		"/srv/linked=2",
+	"/bin@",       "/usr/",		"/usr/bin/",	   "/usr/bin/sh",   "/etc/",
+	"/etc/passwd", "/etc/shadow",	"/etc/ssh/",	   "/etc/ssh/key",  "/etc/ssh/key.pub",
+	"/tmp/",       "/tmp/job/",	"/tmp/job/a.c",	   "/tmp/other/",   "/home/",
+	"/home/u/",    "/home/u/.ssh/", "/home/u/.ssh/id", "/home/u/notes", "/dev/",
+	"/dev/null",   "/srv/",		"/srv/linked=2",
 };
 #define N_TREE (sizeof(tree) / sizeof(tree[0]))
 
@@ -54,7 +54,9 @@ static int fake_list(void *arg, const char *dir,
 		if (strncmp(p, dir, dlen) || p[dlen] != '/' || strchr(p + dlen + 1, '/'))
 			continue;
 		ret = fn(ctx, p + dlen + 1,
-			 e[len - 1] == '/' ? DT_DIR : e[len - 1] == '@' ? DT_LNK : DT_UNKNOWN);
+			 e[len - 1] == '/'   ? DT_DIR
+			 : e[len - 1] == '@' ? DT_LNK
+					     : DT_UNKNOWN);
 		if (ret)
 			return ret;
 	}
@@ -90,11 +92,11 @@ static __u64 access_of(const struct wd_ll_plan *p, const char *path)
 	return r ? r->access : 0;
 }
 
-static const char *policy =
-	"version: 1\nname: t\nidentities: ['*']\n"
-	"exec:\n  allow: [/usr/, \"${workdir}/\"]\n  deny: [/tmp/]\n"
-	"files:\n  read:\n    allow: [/]\n    deny: [/etc/shadow, \"${home}/.ssh/\", /etc/ssh/key]\n"
-	"  write:\n    allow: [\"${workdir}/\", /dev/null]\n";
+static const char *policy = "version: 1\nname: t\nidentities: ['*']\n"
+			    "exec:\n  allow: [/usr/, \"${workdir}/\"]\n  deny: [/tmp/]\n"
+			    "files:\n  read:\n    allow: [/]\n    deny: [/etc/shadow, "
+			    "\"${home}/.ssh/\", /etc/ssh/key]\n"
+			    "  write:\n    allow: [\"${workdir}/\", /dev/null]\n";
 
 static void test_expand(void **state)
 {
@@ -227,6 +229,29 @@ static void test_hardlink_refused(void **state)
 	wd_compiled_free(c);
 }
 
+/* A read deny inside a writable tree: the denied file and the directories on the way to it
+ * cannot be removed or renamed (their parents get no directory-entry rights), while their
+ * contents stay writable as the rules say. */
+static void test_anchors(void **state)
+{
+	struct wd_compiled *c =
+		compile_ok("version: 1\nname: t\nidentities: ['*']\n"
+			   "files:\n  read:\n    allow: [/]\n    deny: [/tmp/job/a.c]\n"
+			   "  write:\n    allow: [/tmp/]\n",
+			   &ctx);
+	struct wd_ll_plan p;
+	char why[512] = "";
+
+	(void)state;
+	assert_int_equal(wd_landlock_plan(c, 3, &fake, &p, why, sizeof(why)), 0);
+	assert_false(access_of(&p, "/tmp") & (WD_LL_REMOVE_DIR | WD_LL_MAKE_DIR));
+	assert_false(access_of(&p, "/tmp/job") & (WD_LL_REMOVE_FILE | WD_LL_MAKE_REG));
+	assert_int_equal(access_of(&p, "/tmp/job/a.c"), WD_LL_WRITE_FILE | WD_LL_TRUNCATE);
+	assert_true(access_of(&p, "/tmp/other") & WD_LL_REMOVE_FILE); /* no anchor there */
+	wd_landlock_plan_free(&p);
+	wd_compiled_free(c);
+}
+
 static void test_no_landlock(void **state)
 {
 	struct wd_compiled *c = compile_ok(policy, &ctx);
@@ -241,9 +266,8 @@ static void test_no_landlock(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_expand),
-		cmocka_unit_test(test_equivalent),
-		cmocka_unit_test(test_hardlink_refused),
+		cmocka_unit_test(test_expand),		 cmocka_unit_test(test_equivalent),
+		cmocka_unit_test(test_hardlink_refused), cmocka_unit_test(test_anchors),
 		cmocka_unit_test(test_no_landlock),
 	};
 

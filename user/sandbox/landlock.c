@@ -194,6 +194,12 @@ static bool uniform(const struct wd_compiled *c, const char *dir, int op, bool *
 	for (i = 0; i < c->n_exact; i++) {
 		const struct wd_exact_entry *e = &c->exact[i];
 
+		/* A denied path and the names on the way to it may not be removed, renamed or
+		 * replaced whatever the write rules say: their directories get no
+		 * directory-entry rights (MAKE_*, REMOVE_*, REFER) of their own. */
+		if (op == WD_OP_WRITE && (e->rule.flags & WD_FR_ANCHOR) &&
+		    beneath(e->key.path, dir))
+			return false;
 		if (e->rule.verdict[op] == WD_V_NONE || !beneath(e->key.path, dir))
 			continue;
 		if (allowed(c, e->key.path, false, op) != b ||
