@@ -6,7 +6,8 @@
 # tool is not installed is skipped, naming the tool.
 #
 # Usage: corpus.sh vm|host. vm: full enforcement (BPF LSM), as the default policy is meant to
-# run. host: full enforcement where the kernel has BPF LSM, else `--degraded` (network rules
+# run. host: full enforcement where the kernel has BPF LSM, else rung 3 (Landlock, a mount
+# namespace, seccomp) where `warden probe` says it enforces, else `--degraded` (network rules
 # only: network denials still show). Called by tests/vm/test_corpus.sh and
 # tests/host/test_corpus.sh. Environment:
 #   CORPUS_ONLY=REGEX     run only the steps whose names match (the others are skipped)
@@ -43,8 +44,14 @@ flags=()
 case $where in
 vm) lsm="required (vm)" ;; # never --degraded: without BPF LSM warden refuses, and every step fails
 host)
-	if [ "$("$WARDEN" probe --json 2>/dev/null | jq -r .verdict 2>/dev/null)" = full ]; then
+	probe=$("$WARDEN" probe --json 2>/dev/null)
+	if [ "$(jq -r .verdict <<<"$probe" 2>/dev/null)" = full ]; then
 		lsm=yes
+	elif [ "$(jq -r '.run_rung // 0' <<<"$probe" 2>/dev/null)" = 3 ]; then
+		# Rung 3 (issue 18): Landlock, a mount namespace and seccomp enforce exec and file
+		# rules; their refusals are not events yet, so a step they break fails by its
+		# commands, not by a DENY event.
+		lsm="no, rung 3 (Landlock, mount namespace, seccomp)"
 	else
 		lsm=no
 		flags=(--degraded)
@@ -384,6 +391,12 @@ for b in "${batches[@]}"; do
 		job_ok=0
 		job_why+=("warden run for steps $* exited $rc$([ "$rc" = 124 ] && echo " (stopped: the corpus's ${budget} s were up)")")
 		mapfile -t -O ${#job_why[@]} job_why < <(tail -n 5 "$E/warden-$1.err")
+	fi
+	# On rung 3 the job must really have been confined by it, not run degraded.
+	if [[ $lsm == "no, rung 3"* ]] && ! grep -q "rung 3 enforces" "$E/warden-$1.err"; then
+		job_ok=0
+		job_why+=("warden run for steps $* did not say rung 3 enforces:")
+		mapfile -t -O ${#job_why[@]} job_why < <(head -n 5 "$E/warden-$1.err")
 	fi
 	# Split the events by marker: step.NN gets the events after its marker, driver gets the rest.
 	awk -v dir="$E" '
