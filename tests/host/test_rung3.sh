@@ -17,7 +17,7 @@ if [ "$rung" != 3 ]; then
 	echo "1..0 # SKIP warden run is on rung $rung here, not 3 (probe: $(jq -c .rung3 <<<"$json"))"
 	exit 0
 fi
-plan 26
+plan 30
 
 W=$(mktemp -d /tmp/wd-r3w.XXXXXX) # the job's workdir
 # A tree readable but for one file and one directory, outside the write rules (a read deny
@@ -141,5 +141,18 @@ rc=$?
 check "a bind mount aliasing a denied file refuses the policy" "rc $rc: $out" \
 	bash -c '[ "$1" = 125 ] && grep -q "mount at /mnt/wdalias" <<<"$2"' _ "$rc" "$out"
 umount /mnt/wdalias
+
+# --- a mechanism taken away is reported, never silently lost ------------------------------------
+for mech in seccomp mountns landlock; do
+	out=$(cd "$W" && WARDEN_DISABLE=$mech "$WARDEN" run -i ci:rung3 --policy "$E/policy.yaml" \
+		-- true 2>&1)
+	rc=$?
+	check "without $mech: refused without --degraded, naming what is not enforced" \
+		"rc $rc: $out" bash -c '[ "$1" = 125 ] && grep -q "cannot enforce" <<<"$2"' _ "$rc" "$out"
+done
+out=$(cd "$W" && WARDEN_DISABLE=seccomp "$WARDEN" run --degraded -i ci:rung3 \
+	--policy "$E/policy.yaml" -- true 2>&1)
+check "without seccomp, --degraded runs and says confinement is not enforced" "$out" \
+	grep -q "NOT ENFORCED: confinement" <<<"$out"
 
 done_testing

@@ -218,15 +218,36 @@ static int setup_rung3(struct run *r)
 	}
 	if (err && !r->degraded) {
 		fprintf(stderr,
-			"warden run: BPF LSM is unavailable (%s), and rung 3 cannot enforce this "
-			"policy's exec and file rules either: %s.\n"
-			"warden run: run where BPF LSM works (tests/vm/run -- warden run ...), or "
-			"pass --degraded to enforce only the network rules.\n",
-			r->enf.lsm_error, why[0] ? why : strerror(-err));
+			"warden run: this kernel cannot enforce exec and file rules, which every "
+			"policy has: %s.\n"
+			"warden run: missing BPF LSM hooks: %s (not seen refusing a test child).\n"
+			"warden run: rung 3 (Landlock, mount namespace, seccomp) cannot enforce "
+			"them "
+			"either: %s.\n"
+			"warden run: enable BPF LSM (CONFIG_BPF_LSM=y and 'bpf' in the lsm= kernel "
+			"parameter), use the test bed (tests/vm/run -- warden run ...), or pass "
+			"--degraded to enforce only the network rules.\n",
+			r->enf.lsm_error,
+			r->enf.lsm_missing[0] ? r->enf.lsm_missing : "all of them",
+			why[0] ? why : strerror(-err));
 		return err == -EPERM ? err : -EOPNOTSUPP;
 	}
 	r->rung3 = !err;
 	n = wd_rung_report(false, &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
+	/* A mechanism missing (Landlock alone, say): what it would enforce needs --degraded. */
+	for (size_t i = 0; r->rung3 && !r->degraded && i < n; i++) {
+		if (!rows[i].required || rows[i].enforced)
+			continue;
+		fprintf(stderr,
+			"warden run: BPF LSM is unavailable (%s), and rung 3 here cannot enforce "
+			"%s (%s).\n"
+			"warden run: run where BPF LSM works, or pass --degraded to run with what "
+			"is enforced (warden probe lists it).\n",
+			r->enf.lsm_error, rows[i].feature, rows[i].detail);
+		wd_confine_free(&r->confine);
+		r->rung3 = false;
+		return -EOPNOTSUPP;
+	}
 	if (!r->rung3) {
 		fprintf(stderr,
 			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s) and rung 3 "

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -170,14 +171,28 @@ static int trial(int which, int abi)
 	return bits;
 }
 
+/* WARDEN_DISABLE=landlock,seccomp,mountns (tests): mechanisms taken away, never added. */
+static bool disabled(const char *mech)
+{
+	const char *v = getenv("WARDEN_DISABLE");
+	size_t len = strlen(mech);
+
+	for (const char *s = v; s && *s; s += strcspn(s, ","), s += *s == ',')
+		if (strncmp(s, mech, len) == 0 && (s[len] == ',' || s[len] == '\0'))
+			return true;
+	return false;
+}
+
 int wd_rung3_probe(struct wd_rung3 *o)
 {
 	int b;
 
 	memset(o, 0, sizeof(*o));
 	o->tried = true;
-	o->ll_abi = wd_landlock_abi();
-	if (o->ll_abi <= 0) {
+	o->ll_abi = disabled("landlock") ? -EPERM : wd_landlock_abi();
+	if (disabled("landlock")) {
+		snprintf(o->ll_detail, sizeof(o->ll_detail), "disabled by WARDEN_DISABLE");
+	} else if (o->ll_abi <= 0) {
 		snprintf(o->ll_detail, sizeof(o->ll_detail), "not available (%s)",
 			 strerror(-o->ll_abi));
 	} else {
@@ -196,7 +211,7 @@ int wd_rung3_probe(struct wd_rung3 *o)
 			 : b & T_LL_SIGNAL ? "refused"
 					   : "NOT refused");
 	}
-	b = trial(1, 0);
+	b = disabled("seccomp") ? 0 : trial(1, 0);
 	if (b < 0)
 		return b;
 	o->seccomp = (b & (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET | T_SC_CLONE3 | T_SC_MEMFD |
@@ -211,7 +226,7 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
 		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
-	b = trial(2, 0);
+	b = disabled("mountns") ? 0 : trial(2, 0);
 	if (b < 0)
 		return b;
 	o->mount_ns = (b & (T_MNT_ROFS | T_MNT_NOEXEC)) == (T_MNT_ROFS | T_MNT_NOEXEC);
@@ -279,6 +294,7 @@ size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
 			  "mmap(PROT_EXEC) of files outside them refused"
 			: "mmap(PROT_EXEC) of a file the exec rules deny is not refused (no "
 			  "mount namespace)");
+		rows[n - 1].required = true;
 		row(rows, &n, max, "executable anonymous memory", NULL,
 		    "W^X on anonymous, memfd and SysV shm memory is not enforced on this rung (no "
 		    "jit: policy key)");
@@ -333,6 +349,7 @@ size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		    sc ? "%s; capabilities that undo enforcement dropped; cgroup.procs %s" : "%s",
 		    sc ? WD_SECCOMP_REFUSES : "namespaces, mounts, bpf, keyrings are not refused",
 		    mnt ? "read-only" : "outside the write rules");
+		rows[n - 1].required = true;
 		row(rows, &n, max, "sockets passed in", NULL,
 		    "sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
 		row(rows, &n, max, "denial events", ll ? "network only" : "network only",
