@@ -29,6 +29,7 @@ static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int
 	}
 	printf("\nENFORCEMENT BY FEATURE (warden run; rung %d: %s)\n", rung,
 	       rung == 1   ? "BPF LSM"
+	       : rung == 2 ? "LSM programs as fmod_ret, cgroup hooks"
 	       : rung == 3 ? "Landlock, mount namespace, seccomp, cgroup hooks"
 			   : "cgroup hooks only: warden run needs --degraded");
 	for (size_t i = 0; i < n; i++)
@@ -87,6 +88,7 @@ int wd_cmd_probe(int argc, char **argv)
 	struct wd_feature_row rows[WD_FEATURES_MAX];
 	struct wd_rung3 r3 = {0};
 	struct wd_probe *p;
+	const char *lsm;
 	bool json = false, verbose = false;
 	int c, err, verdict, rung;
 	size_t n;
@@ -152,8 +154,11 @@ int wd_cmd_probe(int argc, char **argv)
 	verdict = wd_probe_verdict(p);
 	if (verdict != WD_PROBE_FULL && wd_rung3_probe(&r3))
 		memset(&r3, 0, sizeof(r3));
-	n = wd_rung_report(verdict == WD_PROBE_FULL, &r3, r3.landlock, NULL, rows, WD_FEATURES_MAX);
-	rung = verdict == WD_PROBE_FULL ? 1 : r3.landlock ? 3 : 0;
+	lsm = verdict == WD_PROBE_FULL ? wd_probe_mechanism(p, WD_NEED_EXEC) : NULL;
+	if (verdict == WD_PROBE_FULL && !lsm)
+		lsm = "bpf-lsm";
+	n = wd_rung_report(lsm, &r3, r3.landlock, NULL, rows, WD_FEATURES_MAX);
+	rung = !lsm ? (r3.landlock ? 3 : 0) : strstr(lsm, "bpf-lsm") ? 1 : 2;
 	if (json)
 		print_json(p, &r3, rung, rows, n);
 	else

@@ -233,7 +233,7 @@ static int setup_rung3(struct run *r)
 		return err == -EPERM ? err : -EOPNOTSUPP;
 	}
 	r->rung3 = !err;
-	n = wd_rung_report(false, &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
+	n = wd_rung_report(NULL, &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
 	/* A mechanism missing (Landlock alone, say): what it would enforce needs --degraded. */
 	for (size_t i = 0; r->rung3 && !r->degraded && i < n; i++) {
 		if (!rows[i].required || rows[i].enforced)

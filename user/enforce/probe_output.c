@@ -34,8 +34,9 @@ static const char *verdict_text(enum wd_probe_verdict v)
 		return "full enforcement: exec, file and network";
 	case WD_PROBE_PARTIAL:
 		return "partial: network enforcement through cgroup hooks works; features marked "
-		       "'no' above are not enforced (warden run refuses policies that need them "
-		       "unless --degraded)";
+		       "'no' above are not enforced by kernel hooks (cgroups the daemon adopts); "
+		       "warden run: see ENFORCEMENT BY FEATURE (rung 3), else it refuses policies "
+		       "that need them unless --degraded";
 	default:
 		return "none: warden cannot enforce here (see the features marked 'no')";
 	}

@@ -259,20 +259,22 @@ __attribute__((format(printf, 6, 7))) static void row(struct wd_feature_row *row
 	va_end(ap);
 }
 
-static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max)
+static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const char *mech)
 {
 	static const char *const f[] = {"exec",	      "executable mappings", "file read",
 					"file write", "socket families",     "unix sockets",
 					"confinement"};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		row(rows, n, max, f[i], "bpf-lsm",
-		    "BPF LSM hooks, each seen refusing a test child");
+		row(rows, n, max, f[i], mech,
+		    strstr(mech, "fmod_ret") ? "the LSM programs as fmod_ret on the security_* "
+					       "functions, each seen refusing a test child"
+					     : "BPF LSM hooks, each seen refusing a test child");
 	row(rows, n, max, "executable anonymous memory", NULL,
 	    "W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
 }
 
-size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
+size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		      const struct wd_compiled *c, struct wd_feature_row *rows, size_t max)
 {
 	const bool ll = !lsm && rung3_ok && r3 && r3->landlock;
@@ -283,7 +285,7 @@ size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
 
 	snprintf(abi, sizeof(abi), "Landlock ABI %d", r3 ? r3->ll_abi : 0);
 	if (lsm) {
-		lsm_rows(rows, &n, max);
+		lsm_rows(rows, &n, max, lsm);
 	} else {
 		row(rows, &n, max, "exec", ll ? "landlock" : NULL,
 		    ll ? "%s: execve outside the exec rules refused" : "%s",

@@ -39,10 +39,11 @@ struct wd_feature_row {
 
 #define WD_FEATURES_MAX 20
 
-/* The rows for a sandbox of `warden run`: with BPF LSM (@lsm) the LSM's, else rung 3 from @r3
- * (with @rung3_ok false: rung 3 refused the policy, only the cgroup hooks). @c (may be NULL)
+/* The rows for a sandbox of `warden run`: with the LSM programs enforcing, @lsm names how
+ * ("bpf-lsm" on rung 1, "fmod_ret" on rung 2) and the rows are theirs; with @lsm NULL, rung 3 from
+ * @r3 (with @rung3_ok false: rung 3 refused the policy, only the cgroup hooks). @c (may be NULL)
  * refines the rows to a policy. Returns the number of rows. */
-size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
+size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		      const struct wd_compiled *c, struct wd_feature_row *rows, size_t max);
 
 /* The rows as lines "PREFIX feature: mechanism (detail)", NOT ENFORCED ones flagged. */
