@@ -22,8 +22,8 @@ struct wd_enforcer {
 	struct wd_cgroup_bpf *cg;
 	struct wd_lsm_bpf *lsm; /* NULL when BPF LSM is not available */
 	struct wd_ringbuf *rb;
-	char lsm_error[256];	/* why the LSM object is not loaded */
-	char lsm_probe[256];	/* what the probe saw of the LSM hooks (wd_probe_lsm_enforcing) */
+	char lsm_error[512];	/* why the LSM object is not loaded */
+	char lsm_probe[512];	/* what the probe saw of the LSM hooks (wd_probe_lsm_enforcing) */
 	char lsm_missing[1024]; /* the hooks it did not see refusing, when not loaded */
 	/* Why each of those was not seen refusing, a line "lsm/HOOK: why\n" each (NULL if none):
 	 * for the caller to show when verbose. */
