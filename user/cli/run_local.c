@@ -20,6 +20,7 @@
 #include "export/pipeline.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
+#include "sandbox/rung3_plan.h"
 #include "sandbox/spawn.h"
 #include "cli/run_local.h"
 
@@ -202,67 +203,47 @@ static void close_export(struct run *r)
  * network rules are enforced, and only with --degraded. */
 static int setup_rung3(struct run *r)
 {
-	struct wd_feature_row rows[WD_FEATURES_MAX];
+	struct wd_rung3_plan plan;
 	char why[1024] = "";
-	size_t n;
 	int err;
 
 	r->confine.ruleset_fd = -1;
 	err = wd_rung3_probe(&r->r3);
 	if (!err)
-		err = wd_confine_build(r->compiled[0], &r->r3, &r->confine, why, sizeof(why));
-	if (!err && r->confine.unexpressed[0] && !r->degraded) {
-		snprintf(why, sizeof(why), "%s", r->confine.unexpressed);
-		wd_confine_free(&r->confine);
-		err = -EPERM;
-	}
+		err = wd_rung3_plan(r->compiled[0], &r->r3, r->degraded, &plan, why, sizeof(why));
 	if (err && !r->degraded) {
 		fprintf(stderr,
 			"warden run: this kernel cannot enforce exec and file rules, which every "
 			"policy has: %s.\n"
 			"warden run: missing BPF LSM hooks: %s (not seen refusing a test child).\n"
 			"warden run: rung 3 (Landlock, mount namespace, seccomp) cannot enforce "
-			"them "
-			"either: %s.\n"
+			"them either: %s.\n"
 			"warden run: enable BPF LSM (CONFIG_BPF_LSM=y and 'bpf' in the lsm= kernel "
 			"parameter), use the test bed (tests/vm/run -- warden run ...), or pass "
-			"--degraded to enforce only the network rules.\n",
+			"--degraded to enforce only what this kernel can (warden probe lists "
+			"it).\n",
 			r->enf.lsm_error,
 			r->enf.lsm_missing[0] ? r->enf.lsm_missing : "all of them",
 			why[0] ? why : strerror(-err));
 		return err == -EPERM ? err : -EOPNOTSUPP;
 	}
-	r->rung3 = !err;
-	n = wd_rung_report(NULL, &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
-	/* A mechanism missing (Landlock alone, say): what it would enforce needs --degraded. */
-	for (size_t i = 0; r->rung3 && !r->degraded && i < n; i++) {
-		if (!rows[i].required || rows[i].enforced)
-			continue;
-		fprintf(stderr,
-			"warden run: BPF LSM is unavailable (%s), and rung 3 here cannot enforce "
-			"%s (%s).\n"
-			"warden run: run where BPF LSM works, or pass --degraded to run with what "
-			"is enforced (warden probe lists it).\n",
-			r->enf.lsm_error, rows[i].feature, rows[i].detail);
-		wd_confine_free(&r->confine);
-		r->rung3 = false;
-		return -EOPNOTSUPP;
-	}
-	if (!r->rung3) {
+	if (err) {
 		fprintf(stderr,
 			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s) and rung 3 "
 			"refused: %s.\n"
 			"warden run: WARNING: NOT ENFORCED: " WD_DEGRADED_NOT_ENFORCED ".\n"
 			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED ".\n",
-			r->enf.lsm_error, why);
+			r->enf.lsm_error, why[0] ? why : strerror(-err));
 		return 0;
 	}
+	r->rung3 = true;
+	r->confine = plan.confine; /* owned by r from here (run_local_free) */
 	fprintf(stderr,
 		"warden run: BPF LSM is unavailable (%s); rung 3 enforces (Landlock ABI %d, %s, "
 		"%s):\n",
 		r->enf.lsm_error, r->r3.ll_abi, r->confine.mounts ? "mount namespace" : "no mounts",
 		r->confine.seccomp ? "seccomp" : "no seccomp");
-	wd_rung_report_print(stderr, "warden run:  ", rows, n);
+	wd_rung_report_print(stderr, "warden run:  ", plan.rows, plan.n_rows);
 	if (r->confine.unexpressed[0])
 		fprintf(stderr, "warden run: WARNING: DEGRADED: NOT ENFORCED as written: %s\n",
 			r->confine.unexpressed);
