@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "policy/compile_internal.h"
+#include "policy/digest.h"
 
 void wd_compiled_free(struct wd_compiled *c)
 {
@@ -260,6 +261,8 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 	    wd_compile_net(&cs, nitems, i))
 		goto out;
 	ret = cs.errors ? -EINVAL : 0;
+	if (!ret)
+		c->confine_digest_ok = wd_policy_confine_digest(p, ctx, c->confine_digest) == 0;
 out:
 	for (i = 0; items && i < n_paths; i++)
 		free(items[i].path);

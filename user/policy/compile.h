@@ -71,6 +71,10 @@ struct wd_compiled {
 	struct wd_abstract_rule abstract[WD_ABSTRACT_MAX]; /* wd_unix_abstract, in order */
 	size_t n_abstract;
 	char *workdir; /* the expanded "${workdir}/" when the workdir rule applies, else NULL */
+	/* wd_policy_confine_digest of the policy and context it was compiled from (digest.h);
+	 * confine_digest_ok false: it could not be computed, equal to nothing. */
+	unsigned char confine_digest[32];
+	bool confine_digest_ok;
 
 	/* Rule ids first_rule_id .. first_rule_id + n_rules - 1, one per path or network item of
 	 * the policy in the order exec, files.read, files.write, network unix (allow, then deny,
