@@ -184,6 +184,17 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 					      : ", and only when asked with degraded (refused "
 						"otherwise)");
 	}
+	if (!d->enf.lsm) {
+		wd_rung3_probe(&d->r3);
+		if (d->r3.landlock)
+			logf_("rung 3 for the commands of run requests: Landlock ABI %d (%s), "
+			      "mount namespace %s, seccomp %s; sandboxes made or adopted without a "
+			      "command cannot use it",
+			      d->r3.ll_abi, d->r3.ll_detail, d->r3.mount_ns ? "yes" : "NO",
+			      d->r3.seccomp ? "yes" : "NO");
+		else
+			logf_("rung 3 unavailable for run requests: %s", d->r3.ll_detail);
+	}
 	map_rb_positions(d);
 	if (wd_lost_open(&d->lost, &d->enf))
 		return -1;

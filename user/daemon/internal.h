@@ -27,6 +27,7 @@
 #include "sandbox/guard.h"
 #include "sandbox/lifecycle.h"
 #include "sandbox/lost.h"
+#include "sandbox/rung3.h"
 #include "state/state.h"
 
 #define TICK_MS	 250 /* TTLs, adoption, emptiness, allowed events without wake-ups */
@@ -49,6 +50,9 @@ struct dsb {
 	struct wd_cgroup cg;
 	enum wd_sb_origin origin;
 	bool audit, degraded;
+	/* Its command runs on rung 3 (Landlock, a mount namespace, seccomp fixed at its start:
+	 * its exec and file rules cannot change while it runs). */
+	bool rung3;
 	uint32_t creator;
 	uint64_t created_at, expires_at;
 	struct wd_compiled *pol;
@@ -98,6 +102,9 @@ struct daemon {
 	bool hold_old[WD_POLICIES_MAX], hold_old_prev[WD_POLICIES_MAX];
 	uint64_t hold_fail_seen;
 	struct wd_enforcer enf;
+	/* Without the LSM programs: which rung-3 mechanisms this kernel was seen refusing with,
+	 * for the commands of run requests (r3.landlock false: none). */
+	struct wd_rung3 r3;
 	struct wd_state *st;
 	struct wd_pipeline *pipe;
 	struct wd_ctl_server *ctl;
@@ -136,6 +143,7 @@ struct sb_req {
 	enum wd_sb_origin origin;
 	const char *adopt_path; /* adopt: the cgroup */
 	bool rule_policy;	/* spec->policy is the adoption rule's (FROM_ADOPT) */
+	bool cmd;		/* a run request: its command may run on rung 3 */
 	uint32_t uid;
 	const char *workdir, *home;
 };

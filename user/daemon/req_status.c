@@ -21,8 +21,8 @@ void do_status(struct daemon *d, struct dconn *dc)
 {
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
-	Warden__V1__Status__Feature f[4], *fp[4];
-	char hold_detail[256];
+	Warden__V1__Status__Feature f[5], *fp[5];
+	char hold_detail[256], r3_detail[320];
 	Warden__V1__Status__Sink *sk = NULL, **skp = NULL;
 	struct wd_sink_stats *ss = NULL;
 	size_t ns = wd_pipeline_sinks(d->pipe);
@@ -30,7 +30,7 @@ void do_status(struct daemon *d, struct dconn *dc)
 	st.version = WARDEN_VERSION;
 	st.kernel = d->kernel;
 	st.enforcement = d->enf.lsm ? "full" : "degraded";
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		warden__v1__status__feature__init(&f[i]);
 		fp[i] = &f[i];
 	}
@@ -64,7 +64,21 @@ void do_status(struct daemon *d, struct dconn *dc)
 			d->n_hold < d->cfg->daemon.n_adopt ? " (the daemon's log says why not all)"
 							   : "");
 	f[3].detail = hold_detail;
-	st.n_features = 4;
+	f[4].name = "rung3";
+	f[4].in_use = !d->enf.lsm && d->r3.landlock;
+	if (d->enf.lsm)
+		snprintf(r3_detail, sizeof(r3_detail), "not needed: the LSM programs enforce");
+	else if (!d->r3.landlock)
+		snprintf(r3_detail, sizeof(r3_detail), "unavailable: %s", d->r3.ll_detail);
+	else
+		snprintf(
+			r3_detail, sizeof(r3_detail),
+			"the commands of run requests: exec and file rules by Landlock ABI %d%s%s; "
+			"sandboxes made or adopted without a command get network rules only",
+			d->r3.ll_abi, d->r3.mount_ns ? ", mount namespace" : "",
+			d->r3.seccomp ? ", seccomp" : "");
+	f[4].detail = r3_detail;
+	st.n_features = 5;
 	st.features = fp;
 	if (!d->enf.lsm) {
 		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);

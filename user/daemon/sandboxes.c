@@ -126,9 +126,9 @@ int save_kv(struct daemon *d, const struct dsb *s)
 	char key[64], val[WD_STATE_TEXT_MAX];
 
 	kv_key(key, sizeof(key), s);
-	snprintf(val, sizeof(val), "%u %u %d %d %d %d\n%s\n%s", s->pol->policy_id,
-		 s->pol->first_rule_id, (int)s->from, s->audit, s->degraded, s->has_cmd, s->workdir,
-		 s->home);
+	snprintf(val, sizeof(val), "%u %u %d %d %d %d %d\n%s\n%s", s->pol->policy_id,
+		 s->pol->first_rule_id, (int)s->from, s->audit, s->degraded, s->has_cmd, s->rung3,
+		 s->workdir, s->home);
 	return wd_state_kv_set(d->st, key, val);
 }
 
@@ -261,7 +261,10 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 			 q->identity);
 		return -EINVAL;
 	}
-	if (!d->enf.lsm && !(spec && spec->degraded) && !d->cfg->daemon.degraded) {
+	/* A run request's command may still get rung 3 (do_run plans it and refuses, saying
+	 * why, when it cannot). */
+	if (!d->enf.lsm && !(q->cmd && d->r3.landlock) && !(spec && spec->degraded) &&
+	    !d->cfg->daemon.degraded) {
 		*code = WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
 		snprintf(why, why_size, "%s (%s)", lsm_needed_why, d->enf.lsm_error);
 		return -EOPNOTSUPP;
@@ -279,7 +282,7 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	}
 	s->origin = q->origin;
 	s->audit = spec && spec->audit;
-	s->degraded = !d->enf.lsm;
+	s->degraded = !d->enf.lsm; /* do_run clears it when rung 3 enforces */
 	s->creator = q->uid;
 	s->created_at = wd_clock_ns(CLOCK_REALTIME);
 	s->expires_at = spec && spec->ttl_ms ? s->created_at + spec->ttl_ms * 1000000ull : 0;
@@ -419,8 +422,22 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	      const struct pol_choice *pc)
 {
 	struct wd_compiled *prev = s->pol;
-	int err = wd_sb_switch(&d->enf, &s->cg, next);
+	int err;
 
+	if (s->rung3 &&
+	    (!prev->confine_digest_ok || !next->confine_digest_ok ||
+	     memcmp(prev->confine_digest, next->confine_digest, sizeof(next->confine_digest)))) {
+		/* Landlock, the mounts and seccomp were fixed when its command started: only the
+		 * network rules (maps) can change; switching a policy whose other rules differ
+		 * would claim rules it does not run. */
+		logf_("sandbox %s runs on rung 3, where exec, file and socket rules are fixed at "
+		      "start, and %s changes them: it keeps policy %s until it ends (run it again "
+		      "for the new one)",
+		      s->id, pc->name, s->policy_name);
+		policy_release(d, next);
+		return -EOPNOTSUPP;
+	}
+	err = wd_sb_switch(&d->enf, &s->cg, next);
 	if (err) {
 		policy_release(d, next);
 		return err;
