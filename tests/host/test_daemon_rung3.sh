@@ -3,14 +3,14 @@
 # Landlock, a mount namespace and seccomp, as these hosts). The command of `warden run` through
 # the daemon has its exec and file rules enforced, as root inside the sandbox; sandboxes made or
 # adopted without a command are still refused unless degraded; `warden status` and the log say
-# which mechanism enforces; a running rung-3 sandbox switches to a policy that changes only
+# which mechanism enforces (and every SANDBOX_CREATED event, per feature); a running rung-3 sandbox switches to a policy that changes only
 # network addresses, and keeps its policy when one changes its file rules.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 own_mounts "$@"
 cd "$(dirname "$0")/../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
-N=12
+N=13
 plan $N
 skip_all() {
 	for _ in $(seq $N); do skip "daemon on rung 3" "$1"; done
@@ -36,6 +36,11 @@ cleanup() {
 trap cleanup EXIT
 cat >"$T/warden.yaml" <<EOF
 version: 1
+events:
+  sinks:
+    - name: main
+      type: file
+      dir: $T/events
 daemon:
   state_dir: $T/state
   run_dir: $T/run
@@ -91,8 +96,11 @@ out=$("$WARDEN" run -i ci:r3 -- sh -c "$T/work/mytrue; echo exec=\$?" 2>&1)
 check "exec outside the exec rules refused (a copy of true in the workdir)" "$out" \
 	grep -q '^exec=126$' <<<"$out"
 check "the log says rung 3 enforces the run's sandbox" "$(grep rung "$T/daemon.log")" \
-	grep -q 'exec and file rules enforced by rung 3 (landlock' "$T/daemon.log"
+	grep -q "created: policy .*; enforced by landlock: exec" "$T/daemon.log"
 
+check "its SANDBOX_CREATED event says per feature what enforces it" \
+	"$("$WARDEN" events "$T/events/main.pb" 2>&1 | grep sandbox-created | head -2)" \
+	bash -c '"$1" events "$2" | grep "ci:r3" | grep -q "sandbox-created .*enforced by landlock: exec.*; cgroup: network.*NOT ENFORCED: .*sockets passed in"' _ "$WARDEN" "$T/events/main.pb"
 out=$("$WARDEN" sandbox create -i ci:nocmd --json 2>&1)
 rc=$?
 check "a sandbox without a command is still refused (no rung covers it without degraded)" "rc=$rc $out" \

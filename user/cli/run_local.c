@@ -180,7 +180,7 @@ static int setup_export(struct run *r)
 		fprintf(stderr, "warden run: %s: %s; nothing was started\n", r->config_path, err);
 		return ret;
 	}
-	wd_run_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_CREATED, NULL);
+	wd_run_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_CREATED, r->enforcement);
 	snprintf(err, sizeof(err), "rules %u-%u", r->compiled[0]->first_rule_id,
 		 r->compiled[0]->first_rule_id + r->compiled[0]->n_rules - 1);
 	wd_run_lifecycle(r, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, err);
@@ -295,6 +295,15 @@ static int setup_sandbox(struct run *r)
 		err = setup_rung3(r);
 		if (err)
 			return err;
+	}
+	{
+		struct wd_feature_row rows[WD_FEATURES_MAX];
+		size_t n = wd_rung_report(!r->enf.lsm				     ? NULL
+					  : strstr(r->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
+										     : "bpf-lsm",
+					  &r->r3, r->rung3, r->compiled[0], rows, WD_FEATURES_MAX);
+
+		wd_rung_summary(rows, n, r->enforcement, sizeof(r->enforcement));
 	}
 
 	err = wd_sb_enforce(&r->enf, &r->cg, r->compiled[0]);

@@ -52,6 +52,7 @@ struct run {
 	struct wd_rung3 r3;
 	struct wd_confine confine;
 	bool rung3;
+	char enforcement[1024]; /* per feature, what enforces it (wd_rung_summary) */
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
 	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */

@@ -176,20 +176,19 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 	} else {
 		if (d->enf.lsm_missing[0])
 			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);
+		wd_rung3_probe(&d->r3);
 		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any "
-		      "sandbox: " WD_DEGRADED_NOT_ENFORCED
-		      "; sandboxes get network enforcement only%s",
+		      "sandbox %s: " WD_DEGRADED_NOT_ENFORCED
+		      "; such sandboxes get network enforcement only%s",
 		      d->enf.lsm_error,
+		      d->r3.landlock ? "made or adopted without a command (run requests get rung 3)"
+				     : "",
 		      d->cfg->daemon.degraded ? ""
 					      : ", and only when asked with degraded (refused "
 						"otherwise)");
-	}
-	if (!d->enf.lsm) {
-		wd_rung3_probe(&d->r3);
 		if (d->r3.landlock)
 			logf_("rung 3 for the commands of run requests: Landlock ABI %d (%s), "
-			      "mount namespace %s, seccomp %s; sandboxes made or adopted without a "
-			      "command cannot use it",
+			      "mount namespace %s, seccomp %s",
 			      d->r3.ll_abi, d->r3.ll_detail, d->r3.mount_ns ? "yes" : "NO",
 			      d->r3.seccomp ? "yes" : "NO");
 		else

@@ -28,6 +28,7 @@
 #include "sandbox/lifecycle.h"
 #include "sandbox/lost.h"
 #include "sandbox/rung3.h"
+#include "sandbox/rung3_plan.h"
 #include "state/state.h"
 
 #define TICK_MS	 250 /* TTLs, adoption, emptiness, allowed events without wake-ups */
@@ -53,6 +54,7 @@ struct dsb {
 	/* Its command runs on rung 3 (Landlock, a mount namespace, seccomp fixed at its start:
 	 * its exec and file rules cannot change while it runs). */
 	bool rung3;
+	struct wd_rung3_plan *plan; /* rung 3's plan until the command starts, else NULL */
 	uint32_t creator;
 	uint64_t created_at, expires_at;
 	struct wd_compiled *pol;
@@ -184,6 +186,7 @@ void sb_free(struct dsb *s);
 void kv_key(char *buf, size_t size, const struct dsb *s);
 int save_kv(struct daemon *d, const struct dsb *s);
 void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, const char *detail);
+void sb_plan_free(struct dsb *s);
 int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	      Warden__V1__Error__Code *code, char *why, size_t why_size, struct wd_diags *dg);
 int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,

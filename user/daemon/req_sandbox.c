@@ -14,7 +14,6 @@
 
 #include "daemon/internal.h"
 #include "lib/cleanup.h"
-#include "sandbox/rung3_plan.h"
 #include "sandbox/spawn.h"
 
 static const char *env_get(char **env, size_t n, const char *name)
@@ -27,47 +26,6 @@ static const char *env_get(char **env, size_t n, const char *name)
 	return NULL;
 }
 
-/* Without the LSM programs, a run request's command gets rung 3 when it can express the
- * sandbox's policy and enforce what every policy needs; else it is refused unless degraded was
- * asked (then the network rules only, as before). Returns 0, or -errno with the sandbox ended
- * and the client answered. */
-static int plan_rung3(struct daemon *d, struct dsb *s, bool degraded, struct dconn *dc,
-		      struct wd_rung3_plan *p)
-{
-	char why[1024] = "", msg[1200], mechs[64];
-	int err = wd_rung3_plan(s->pol, &d->r3, degraded, p, why, sizeof(why));
-
-	if (err && !degraded) {
-		snprintf(msg, sizeof(msg),
-			 "this kernel cannot enforce exec and file rules for this sandbox: BPF LSM "
-			 "is not seen enforcing (%s), and rung 3 (Landlock, mount namespace, "
-			 "seccomp) cannot either: %s; ask for degraded to enforce only the network "
-			 "rules",
-			 d->enf.lsm_error, why);
-		sb_end(d, s, WD_SB_ENDED, msg);
-		send_error(dc,
-			   err == -EPERM ? WARDEN__V1__ERROR__CODE__POLICY_INVALID
-					 : WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED,
-			   msg, NULL);
-		return err;
-	}
-	if (err) {
-		logf_("sandbox %s: DEGRADED: rung 3 refused (%s); network rules only", s->id, why);
-		return 0;
-	}
-	s->rung3 = true;
-	s->degraded = false;
-	logf_("sandbox %s: exec and file rules enforced by rung 3 (%s, Landlock ABI %d)%s%s", s->id,
-	      wd_rung3_plan_mechs(p, mechs, sizeof(mechs)), d->r3.ll_abi,
-	      p->confine.unexpressed[0] ? "; DEGRADED: NOT ENFORCED as written: " : "",
-	      p->confine.unexpressed);
-	for (size_t i = 0; i < p->n_rows; i++)
-		if (!p->rows[i].enforced)
-			logf_("sandbox %s: NOT ENFORCED: %s (%s)", s->id, p->rows[i].feature,
-			      p->rows[i].detail);
-	return 0;
-}
-
 void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *rq)
 {
 	const struct wd_ctl_peer *peer = wd_ctl_conn_peer(dc->c);
@@ -77,7 +35,6 @@ void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *rq)
 	struct wd_diags dg = {0};
 	struct dsb *s = NULL;
 	struct sb_req q = {0};
-	struct wd_rung3_plan plan = {.confine.ruleset_fd = -1};
 	char **argv = NULL, **envp = NULL;
 	int err, pidfd = -1;
 
@@ -99,9 +56,6 @@ void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *rq)
 		create_failed(dc, code, why, &dg);
 		goto out;
 	}
-	if (!d->enf.lsm && d->r3.landlock &&
-	    plan_rung3(d, s, rq->sandbox->degraded || d->cfg->daemon.degraded, dc, &plan))
-		goto out;
 	argv = calloc(rq->n_argv + 1, sizeof(char *));
 	envp = calloc(rq->n_env + 1, sizeof(char *));
 	if (!argv || !envp) {
@@ -127,7 +81,7 @@ void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *rq)
 			.groups = peer->groups,
 			.n_groups = peer->n_groups,
 			.who = "warden run",
-			.confine = s->rung3 ? &plan.confine : NULL,
+			.confine = s->plan ? &s->plan->confine : NULL,
 		};
 		sigset_t none;
 
@@ -135,6 +89,7 @@ void do_run(struct daemon *d, struct dconn *dc, Warden__V1__RunRequest *rq)
 		sp.sigmask = &none;
 		err = wd_spawn(&sp, &pidfd);
 	}
+	sb_plan_free(s); /* the child has it (its Landlock ruleset, its seccomp filter) */
 	if (err < 0) {
 		snprintf(why, sizeof(why), "cannot start the command: %s", strerror(-err));
 		sb_end(d, s, WD_SB_ENDED, why);
@@ -166,7 +121,6 @@ out:
 		close(fds[i]);
 	free(argv);
 	free(envp);
-	wd_rung3_plan_free(&plan);
 	wd_diags_free(&dg);
 }
 

@@ -111,8 +111,55 @@ void sb_free(struct dsb *s)
 	}
 	if (s->pidfd >= 0)
 		close(s->pidfd);
+	sb_plan_free(s);
 	wd_cgroup_close(&s->cg);
 	free(s);
+}
+
+void sb_plan_free(struct dsb *s)
+{
+	if (s->plan)
+		wd_rung3_plan_free(s->plan);
+	free(s->plan);
+	s->plan = NULL;
+}
+
+/* Without the LSM programs, a run request's command gets rung 3 when it can express the
+ * sandbox's policy and enforce what every policy needs; else it is refused unless degraded was
+ * asked (then the network rules only, as before). Returns 0, or -errno with @code and @why. */
+static int plan_rung3(struct daemon *d, struct dsb *s, bool degraded, Warden__V1__Error__Code *code,
+		      char *why, size_t why_size)
+{
+	char r3why[1024] = "";
+	int err;
+
+	s->plan = calloc(1, sizeof(*s->plan));
+	if (!s->plan)
+		return -ENOMEM;
+	err = wd_rung3_plan(s->pol, &d->r3, degraded, s->plan, r3why, sizeof(r3why));
+	if (err) {
+		free(s->plan);
+		s->plan = NULL;
+	}
+	if (err && !degraded) {
+		*code = err == -EPERM ? WARDEN__V1__ERROR__CODE__POLICY_INVALID
+				      : WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
+		snprintf(why, why_size,
+			 "this kernel cannot enforce exec and file rules for this sandbox: BPF LSM "
+			 "is not seen enforcing (%s), and rung 3 (Landlock, mount namespace, "
+			 "seccomp) cannot either: %s; ask for degraded to enforce only the network "
+			 "rules",
+			 d->enf.lsm_error, r3why);
+		return err;
+	}
+	if (err) {
+		logf_("sandbox %s: DEGRADED: rung 3 refused (%s); network rules only", s->id,
+		      r3why);
+		return 0;
+	}
+	s->rung3 = true;
+	s->degraded = false;
+	return 0;
 }
 
 void kv_key(char *buf, size_t size, const struct dsb *s)
@@ -236,6 +283,27 @@ static bool holds_daemon(const char *path)
 	return !strncmp(full, path, n) && (full[n] == '/' || !full[n]);
 }
 
+/* Per feature, what enforces it in @s: for its SANDBOX_CREATED event and the log. */
+static const char *enforcement_summary(const struct daemon *d, const struct dsb *s, char *buf,
+				       size_t size)
+{
+	struct wd_feature_row rows[WD_FEATURES_MAX];
+	size_t n;
+
+	if (s->plan) {
+		wd_rung_summary(s->plan->rows, s->plan->n_rows, buf, size);
+		return buf;
+	}
+	if (d->enf.lsm)
+		n = wd_rung_report(strstr(d->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
+									    : "bpf-lsm",
+				   NULL, false, s->pol, rows, WD_FEATURES_MAX);
+	else
+		n = wd_rung_report(NULL, &d->r3, false, s->pol, rows, WD_FEATURES_MAX);
+	wd_rung_summary(rows, n, buf, size);
+	return buf;
+}
+
 int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	      Warden__V1__Error__Code *code, char *why, size_t why_size, struct wd_diags *dg)
 {
@@ -244,6 +312,7 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	struct wd_state_policy rec = {0};
 	uint32_t held_slot = 0;
 	struct wd_state_sandbox row = {0};
+	char summary[1024];
 	struct dsb *s;
 	int err;
 
@@ -306,6 +375,12 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	}
 	s->from = pc.from;
 	snprintf(s->policy_name, sizeof(s->policy_name), "%s", pc.name);
+	if (!d->enf.lsm && q->cmd && d->r3.landlock) {
+		err = plan_rung3(d, s, (spec && spec->degraded) || d->cfg->daemon.degraded, code,
+				 why, why_size);
+		if (err)
+			goto fail;
+	}
 
 	if (q->adopt_path) {
 		err = wd_cgroup_open(&s->cg, q->adopt_path);
@@ -392,10 +467,11 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	sb_ctx(d, s);
 	d->sb[d->n_sb++] = s;
 	hash_put(d, s);
-	lifecycle(d, s, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_CREATED, NULL);
+	lifecycle(d, s, WARDEN__V1__LIFECYCLE__KIND__SANDBOX_CREATED,
+		  enforcement_summary(d, s, summary, sizeof(summary)));
 	lifecycle(d, s, WARDEN__V1__LIFECYCLE__KIND__POLICY_APPLIED, pc.name);
-	logf_("sandbox %s (%s) created: policy %s, cgroup %s%s", s->id, s->identity, pc.name,
-	      s->cg.path, q->adopt_path ? " (adopted)" : "");
+	logf_("sandbox %s (%s) created: policy %s, cgroup %s%s; %s", s->id, s->identity, pc.name,
+	      s->cg.path, q->adopt_path ? " (adopted)" : "", summary);
 	free(pc.text);
 	*out = s;
 	return 0;

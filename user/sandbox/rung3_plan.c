@@ -51,3 +51,50 @@ const char *wd_rung3_plan_mechs(const struct wd_rung3_plan *p, char *buf, size_t
 	return buf;
 }
 
+/* Appends @sep then @s, as far as they fit (*@len reaching @size marks the cut). */
+static void add(char *buf, size_t size, size_t *len, const char *sep, const char *s)
+{
+	int k;
+
+	if (*len >= size)
+		return;
+	k = snprintf(buf + *len, size - *len, "%s%s", sep, s);
+	*len = k < 0 ? size : *len + (size_t)k;
+}
+
+void wd_rung_summary(const struct wd_feature_row *rows, size_t n, char *buf, size_t size)
+{
+	bool done[WD_FEATURES_MAX] = {false}, any_not = false;
+	size_t len = 0;
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	add(buf, size, &len, "", "enforced by ");
+	for (size_t i = 0; i < n && i < WD_FEATURES_MAX; i++) {
+		if (done[i] || !rows[i].enforced)
+			continue;
+		add(buf, size, &len, len > strlen("enforced by ") ? "; " : "", rows[i].mech);
+		add(buf, size, &len, "", ":");
+		for (size_t j = i; j < n && j < WD_FEATURES_MAX; j++)
+			if (!done[j] && rows[j].enforced && !strcmp(rows[j].mech, rows[i].mech)) {
+				add(buf, size, &len, j == i ? " " : ", ", rows[j].feature);
+				done[j] = true;
+			}
+	}
+	if (len == strlen("enforced by ")) {
+		len = 0; /* nothing is: only the list below */
+		buf[0] = '\0';
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!rows[i].enforced) {
+			add(buf, size, &len,
+			    any_not ? ", "
+			    : len   ? "; NOT ENFORCED: "
+				    : "NOT ENFORCED: ",
+			    rows[i].feature);
+			any_not = true;
+		}
+	if (len >= size && size > 4)
+		memcpy(buf + size - 4, "...", 4);
+}

@@ -31,4 +31,9 @@ void wd_rung3_plan_free(struct wd_rung3_plan *p);
 /* "landlock, mount-ns, seccomp": the mechanisms the plan uses, for one-line messages. */
 const char *wd_rung3_plan_mechs(const struct wd_rung3_plan *p, char *buf, size_t size);
 
+/* The rows in one line, features grouped by the mechanism that enforces them, in order:
+ * "enforced by landlock: exec, file read; mount-ns: executable mappings; ...; NOT ENFORCED:
+ * sockets passed in". For the SANDBOX_CREATED lifecycle event and logs. */
+void wd_rung_summary(const struct wd_feature_row *rows, size_t n, char *buf, size_t size);
+
 #endif
