@@ -79,8 +79,10 @@ dpid=$!
 for _ in $(seq 100); do "$WARDEN" status >/dev/null 2>&1 && break; sleep 0.1; done
 
 "$WARDEN" status --json >"$T/status.json" 2>&1
-check "status: rung3 in use for run requests" "$(jq -c '.features[] | select(.name == "rung3")' "$T/status.json" 2>&1)" \
-	jqt '.features[] | select(.name == "rung3" and .in_use and (.detail | test("Landlock ABI")))' "$T/status.json"
+check "status: rung3 in use for run requests, and what enforces each feature" "$(jq -c '.features[] | select(.name | test("rung3|by_feature"))' "$T/status.json" 2>&1)" \
+	jqt '([.features[] | select(.name == "rung3" and .in_use and (.detail | test("Landlock ABI")))] | length == 1) and
+		([.features[] | select(.name == "by_feature_run" and (.detail | test("^enforced by landlock: exec")))] | length == 1) and
+		([.features[] | select(.name == "by_feature_other" and (.detail | test("NOT ENFORCED: exec")))] | length == 1)' "$T/status.json"
 
 cd "$T/work"
 out=$("$WARDEN" run -i ci:r3 -- sh -c 'id -u; cat /etc/shadow >/dev/null 2>&1; echo shadow=$?; echo x >/etc/wd-r3-$$ 2>/dev/null; echo etc=$?; echo ok >made; cat made; exit 7' 2>"$T/run.err")

@@ -21,8 +21,13 @@ void do_status(struct daemon *d, struct dconn *dc)
 {
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
-	Warden__V1__Status__Feature f[5], *fp[5];
-	char hold_detail[256], r3_detail[320];
+	Warden__V1__Status__Feature f[7], *fp[7];
+	struct wd_feature_row rows[WD_FEATURES_MAX];
+	char hold_detail[256], r3_detail[320], by_run[1024], by_other[1024];
+	const char *lsm_mech = !d->enf.lsm				  ? NULL
+			       : strstr(d->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
+									  : "bpf-lsm";
+	size_t n;
 	Warden__V1__Status__Sink *sk = NULL, **skp = NULL;
 	struct wd_sink_stats *ss = NULL;
 	size_t ns = wd_pipeline_sinks(d->pipe);
@@ -30,7 +35,7 @@ void do_status(struct daemon *d, struct dconn *dc)
 	st.version = WARDEN_VERSION;
 	st.kernel = d->kernel;
 	st.enforcement = d->enf.lsm ? "full" : "degraded";
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 7; i++) {
 		warden__v1__status__feature__init(&f[i]);
 		fp[i] = &f[i];
 	}
@@ -78,7 +83,20 @@ void do_status(struct daemon *d, struct dconn *dc)
 			d->r3.ll_abi, d->r3.mount_ns ? ", mount namespace" : "",
 			d->r3.seccomp ? ", seccomp" : "");
 	f[4].detail = r3_detail;
-	st.n_features = 5;
+	/* Per feature, what enforces it: in the commands of run requests (rung 3 where the LSM
+	 * programs do not run), and in sandboxes made or adopted without a command. */
+	n = wd_rung_report(lsm_mech, &d->r3, !lsm_mech && d->r3.landlock, NULL, rows,
+			   WD_FEATURES_MAX);
+	wd_rung_summary(rows, n, by_run, sizeof(by_run));
+	n = wd_rung_report(lsm_mech, &d->r3, false, NULL, rows, WD_FEATURES_MAX);
+	wd_rung_summary(rows, n, by_other, sizeof(by_other));
+	f[5].name = "by_feature_run";
+	f[5].in_use = true;
+	f[5].detail = by_run;
+	f[6].name = "by_feature_other";
+	f[6].in_use = true;
+	f[6].detail = by_other;
+	st.n_features = 7;
 	st.features = fp;
 	if (!d->enf.lsm) {
 		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);
