@@ -5,18 +5,20 @@
 # here it is taken away (WARDEN_DISABLE=fmodret, read only by the probe, which can only remove
 # mechanisms), leaving a kernel where no LSM hook enforces. Nothing may claim the enforcement
 # that is not seen: `warden probe` exits non-zero and names the missing hooks, `warden run`
-# refuses (125) unless --degraded, and the daemon refuses to create or adopt sandboxes and says
-# so.
+# refuses (125) unless --degraded when rung 3 is taken away too (WARDEN_DISABLE=landlock), and
+# the daemon refuses to create or adopt sandboxes and says so. Then rung 3 on this kernel's
+# Landlock (ABI 2 on Debian 12's 6.1): `warden run` and the daemon's run requests enforce exec
+# and file rules, as root in the sandbox.
 set -u
 . "$(dirname "$0")/../../lib/tap.sh"
 cd "$(dirname "$0")/../../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
 T=/run/wdnobpf
-plan 17
+plan 21
 
 lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
 if [ -z "$lsm" ] || grep -qw bpf <<<"${lsm//,/ }"; then
-	for i in $(seq 17); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
+	for i in $(seq 21); do skip "case $i" "this boot's LSM list is '$lsm': needs one without bpf"; done
 	exit 0
 fi
 
@@ -32,6 +34,7 @@ check "WARDEN_DISABLE=fmodret: no fmod_ret rows, exec and file rules not enforce
 		[ "$(jq -r .enforcement.exec <<<"$1")" = none ] && [ "$(jq -r .enforcement.file <<<"$1")" = none ]' _ "$json"
 
 # --- warden probe ------------------------------------------------------------------------------
+export WARDEN_DISABLE=fmodret,landlock
 json=$("$WARDEN" probe --json 2>/dev/null)
 rc=$?
 text=$("$WARDEN" probe 2>/dev/null)
@@ -128,6 +131,36 @@ out=$("$WARDEN" sandbox adopt --identity ci:nobpf --cgroup /wdnobpf-job --json 2
 rc=$?
 rmdir /sys/fs/cgroup/wdnobpf-job 2>/dev/null
 check "the daemon refuses to adopt a cgroup it cannot enforce" "exit $rc: $out" \
+	bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
+
+# --- rung 3 on this kernel's Landlock --------------------------------------------------------------
+export WARDEN_DISABLE=fmodret
+mkdir -p "$T/job"
+cp /bin/true "$T/job/mytrue"
+JOB='id -u; cat /etc/shadow >/dev/null 2>&1; echo shadow=$?; ./mytrue; echo exec=$?
+echo x >/etc/wd-r3 2>/dev/null; echo etc=$?; echo ok >f && cat f'
+abi=$("$WARDEN" probe --json 2>/dev/null | jq -r .rung3.landlock_abi)
+out=$(cd "$T/job" && WARDEN_LOCAL=1 "$WARDEN" run -i test:r3 -- sh -c "$JOB" 2>&1)
+rc=$?
+check "rung 3 (Landlock ABI $abi): warden run runs, saying rung 3 enforces" "exit $rc: $(head -3 <<<"$out")" \
+	bash -c '[ "$1" = 0 ] && grep -q "rung 3 enforces (Landlock ABI" <<<"$2"' _ "$rc" "$out"
+check "rung 3: as root, /etc/shadow, a copied binary and a write to /etc refused; the workdir works" \
+	"$(tail -5 <<<"$out")" \
+	bash -c 'grep -qx 0 <<<"$1" && grep -qx shadow=1 <<<"$1" && grep -qx exec=126 <<<"$1" &&
+		grep -q "^etc=[12]$" <<<"$1" && grep -qx ok <<<"$1" && [ ! -e /etc/wd-r3 ]' _ "$out"
+kill -9 "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+"$WARDEN" daemon -c "$T/warden.yaml" >"$T/daemon2.log" 2>&1 &
+dpid=$!
+for _ in $(seq 200); do "$WARDEN" status >/dev/null 2>&1 && break; sleep 0.1; done
+out=$(cd "$T/job" && "$WARDEN" run -i test:r3d -- sh -c "$JOB" 2>&1)
+rc=$?
+check "rung 3 through the daemon: the run request's command enforced alike" "exit $rc: $out $(tail -3 "$T/daemon2.log")" \
+	bash -c '[ "$1" = 0 ] && grep -qx shadow=1 <<<"$2" && grep -qx exec=126 <<<"$2" && grep -qx ok <<<"$2" &&
+		grep -q "enforced by landlock: exec" "$3"' _ "$rc" "$out" "$T/daemon2.log"
+out=$("$WARDEN" sandbox create -i ci:nobpf --json 2>&1)
+rc=$?
+check "rung 3 does not cover a sandbox without a command: still refused" "exit $rc: $out" \
 	bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
 
 done_testing
