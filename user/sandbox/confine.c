@@ -133,21 +133,29 @@ int wd_confine_finish(const struct wd_confine *cf, char *why, size_t size)
 	struct __user_cap_data_struct d[2];
 	int err;
 
-	if (syscall(SYS_capget, &h, d) == 0) {
-		for (int i = 0; i < 2; i++) {
-			__u32 drop = (__u32)(WD_CONFINE_CAPS >> (32 * i));
-
-			d[i].effective &= ~drop;
-			d[i].permitted &= ~drop;
-			d[i].inheritable &= ~drop;
-		}
-		if (syscall(SYS_capset, &h, d)) {
-			err = -errno;
-			snprintf(why, size, "dropping capabilities: %s", strerror(errno));
-			return err;
-		}
+	/* Failing closed: a root whose capabilities cannot be read or dropped does not run. */
+	if (syscall(SYS_capget, &h, d)) {
+		err = -errno;
+		snprintf(why, size, "reading its capabilities: %s", strerror(errno));
+		return err;
 	}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (int i = 0; i < 2; i++) {
+		__u32 drop = (__u32)(WD_CONFINE_CAPS >> (32 * i));
+
+		d[i].effective &= ~drop;
+		d[i].permitted &= ~drop;
+		d[i].inheritable &= ~drop;
+	}
+	if (syscall(SYS_capset, &h, d)) {
+		err = -errno;
+		snprintf(why, size, "dropping capabilities: %s", strerror(errno));
+		return err;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) && errno != EINVAL) {
+		err = -errno;
+		snprintf(why, size, "clearing the ambient capabilities: %s", strerror(errno));
+		return err;
+	}
 	if (cf->seccomp) {
 		err = wd_seccomp_install(&cf->sc);
 		if (err) {

@@ -17,14 +17,14 @@
 struct wd_compiled;
 struct wd_rung3;
 
-/* Capabilities a sandboxed task never keeps, the same as the LSM's (bpf/lsm/confine.bpf.h,
- * WD_CAPS_DENIED): dropped from the bounding set, and from the task's own sets if it stays
- * root. */
+/* Capabilities a sandboxed task never keeps, the LSM's (bpf/lsm/confine.bpf.h, WD_CAPS_DENIED)
+ * and CAP_SYS_PACCT (20: acct(NULL) turns off the node's process accounting): dropped from the
+ * bounding set, and from the task's own sets if it stays root. */
 #define WD_CONFINE_CAPS                                                                            \
 	((1ULL << 2) | (1ULL << 4) | (1ULL << 9) | (1ULL << 12) | (1ULL << 13) | (1ULL << 16) |    \
-	 (1ULL << 17) | (1ULL << 18) | (1ULL << 19) | (1ULL << 21) | (1ULL << 22) | (1ULL << 25) | \
-	 (1ULL << 27) | (1ULL << 30) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33) | (1ULL << 34) | \
-	 (1ULL << 38) | (1ULL << 39) | (1ULL << 40))
+	 (1ULL << 17) | (1ULL << 18) | (1ULL << 19) | (1ULL << 20) | (1ULL << 21) | (1ULL << 22) | \
+	 (1ULL << 25) | (1ULL << 27) | (1ULL << 30) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33) | \
+	 (1ULL << 34) | (1ULL << 38) | (1ULL << 39) | (1ULL << 40))
 
 struct wd_confine {
 	int ruleset_fd; /* the Landlock ruleset, -1: none */
