@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Rung 3: planning in the parent, applying in the child (see confine.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
+#ifndef __NR_landlock_add_rule
+#define __NR_landlock_add_rule 445
+#endif
+
 #include "policy/compile.h"
 #include "sandbox/confine.h"
+#include "sandbox/pidns.h"
 #include "sandbox/rung3.h"
 
 static void abstract_check(const struct wd_compiled *c, struct wd_confine *out)
@@ -61,6 +68,7 @@ int wd_confine_build(const struct wd_compiled *c, const struct wd_rung3 *r3, str
 		out->ll.scoped |= WD_LL_SCOPE_SIGNAL;
 		abstract_check(c, out);
 	}
+	out->pidns = r3->pid_ns;
 	if (r3->mount_ns) {
 		rewind(mi);
 		err = wd_mounts_plan(mi, &out->ll, &out->mnt, why, size);
@@ -102,18 +110,64 @@ void wd_confine_free(struct wd_confine *cf)
 	wd_mounts_free(&cf->mnt);
 	wd_seccomp_free(&cf->sc);
 	cf->ruleset_fd = -1;
-	cf->mounts = cf->seccomp = false;
+	cf->mounts = cf->seccomp = cf->pidns = false;
+}
+
+/* The ruleset was made in the parent, on the node's /proc; the pid namespace's /proc is
+ * mounted over it, and Landlock ignores the rules of a mount hidden under another: the rules
+ * under /proc are made again on the namespace's /proc, with the same rights. Where their paths
+ * name nothing now (another pid), nothing is granted. */
+static int proc_rules(const struct wd_confine *cf, char *why, size_t size)
+{
+	for (size_t i = 0; i < cf->ll.n_rules; i++) {
+		const struct wd_ll_rule *r = &cf->ll.rules[i];
+		struct ll_path_beneath {
+			__u64 allowed_access;
+			__s32 parent_fd;
+		} __attribute__((packed)) pb = {.allowed_access = r->access};
+		struct stat st;
+		int err;
+
+		if (!wd_pidns_covered(r->path))
+			continue;
+		pb.parent_fd = open(r->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pb.parent_fd < 0)
+			continue;
+		if (fstat(pb.parent_fd, &st) || S_ISLNK(st.st_mode) ||
+		    S_ISDIR(st.st_mode) != r->dir) {
+			close(pb.parent_fd);
+			continue;
+		}
+		err = syscall(__NR_landlock_add_rule, cf->ruleset_fd, 1 /* PATH_BENEATH */, &pb, 0)
+			      ? -errno
+			      : 0;
+		close(pb.parent_fd);
+		if (err) {
+			snprintf(why, size, "landlock_add_rule %s: %s", r->path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int wd_confine_mounts(const struct wd_confine *cf, char *why, size_t size)
+{
+	int err = 0;
+
+	if (cf->pidns) {
+		err = wd_pidns_proc(why, size);
+		if (!err && cf->ruleset_fd >= 0)
+			err = proc_rules(cf, why, size);
+	}
+	if (!err && cf->mounts)
+		err = wd_mounts_apply(&cf->mnt, why, size);
+	return err;
 }
 
 int wd_confine_enter(const struct wd_confine *cf, char *why, size_t size)
 {
 	int err;
 
-	if (cf->mounts) {
-		err = wd_mounts_apply(&cf->mnt, why, size);
-		if (err)
-			return err;
-	}
 	for (int cap = 0; cap < 64; cap++)
 		if ((WD_CONFINE_CAPS & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
 		    errno != EINVAL) {
