@@ -5,7 +5,8 @@
 # refused, and the sleep is checked unchanged afterwards. Warden's init is pid 1: signals to
 # warden run reach the job, exit codes and deaths by signal are reported as before, orphans are
 # reaped, the TTL kills. Also: netlink works (ip addr, if_nameindex), IP protocols but TCP, UDP and
-# ping are refused, acct(NULL) is refused. Skipped where BPF LSM enforces or rung 3 is not claimed.
+# ping are refused, acct(NULL) is refused, a mount made after planning is read-only and noexec.
+# Skipped where BPF LSM enforces or rung 3 is not claimed.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 own_mounts "$@"
@@ -23,7 +24,7 @@ if [ "$(jq -r '.rung3.pid_ns' <<<"$json")" != true ]; then
 	echo "1..0 # SKIP no pid namespace here ($(jq -r '.rung3.pid_ns_detail' <<<"$json"))"
 	exit 0
 fi
-plan 31
+plan 32
 
 W=$(mktemp -d /tmp/wd-r3p.XXXXXX)     # the job's workdir (the default policy's ${workdir})
 E=$(mktemp -d /run/wd-r3pe.XXXXXX)    # out of the sandbox's reach
@@ -141,6 +142,23 @@ check "MPTCP, UDP-Lite and SCTP sockets refused, TCP made" "out: $out" \
 	test "$(echo $out)" = "262 1 136 1 132 1 tcp"
 py 'import ctypes, os; l = ctypes.CDLL(None, use_errno=True); print(l.acct(None), ctypes.get_errno())'
 check "acct(NULL) refused (CAP_SYS_PACCT dropped)" "out: $out" test "$out" = "-1 1"
+
+# --- a mount made after the plan, before the sandbox's copy of the table ------------------------
+# gdb stops warden at wd_spawn (planning done) while a tmpfs is mounted: the race made certain.
+if command -v gdb >/dev/null; then
+	mkdir -p /mnt/wd-r3p-race
+	out=$(cd "$W" && timeout 120 gdb -q -batch -ex 'break wd_spawn' -ex run \
+		-ex 'shell mount -t tmpfs wd-r3p-race /mnt/wd-r3p-race' -ex continue \
+		--args "$WARDEN" run -i ci:rung3-pid -- sh -c \
+		'touch /mnt/wd-r3p-race/x 2>&1; grep -c " /mnt/wd-r3p-race ro,.*noexec" /proc/self/mountinfo' \
+		2>&1)
+	umount /mnt/wd-r3p-race 2>/dev/null
+	rmdir /mnt/wd-r3p-race
+	check "a mount made after planning is read-only and noexec in the sandbox" "out: $out" \
+		bash -c 'grep -q "Read-only file system" <<<"$1" && grep -qx 1 <<<"$1"' _ "$out"
+else
+	skip "a mount made after planning is read-only and noexec in the sandbox" "no gdb"
+fi
 
 # --- taken away: reported, never silently lost -------------------------------------------------------
 out=$(cd "$W" && WARDEN_DISABLE=pidns "$WARDEN" run -i ci:rung3-pid -- true 2>&1)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -150,6 +151,46 @@ static int proc_rules(const struct wd_confine *cf, char *why, size_t size)
 	return 0;
 }
 
+struct sweep {
+	const struct wd_mount_plan *p;
+	char *why;
+	size_t size;
+};
+
+static int sweep_one(void *ctx, char *point, const char *fstype)
+{
+	const unsigned long ro =
+		MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOEXEC | MS_NOSUID | MS_NODEV;
+	struct sweep *sw = ctx;
+	int err;
+
+	(void)fstype;
+	for (size_t i = 0; i < sw->p->n; i++)
+		if (strcmp(sw->p->ops[i].path, point) == 0)
+			return 0;
+	/* Hidden under a later mount, or gone: nothing to remount (as mounts.c). */
+	if (mount(NULL, point, NULL, ro, NULL) == 0 || errno == ENOENT || errno == EINVAL)
+		return 0;
+	err = -errno;
+	snprintf(sw->why, sw->size, "remounting %s (mounted after planning) read-only: %s", point,
+		 strerror(errno));
+	return err;
+}
+
+/* The mount plan was made from the parent's reading of the mount table; a mount made between
+ * that reading and this namespace's copy of the table is in no step of it, and would stay as
+ * the node has it (writable, executable). Every such mount is made read-only and noexec here,
+ * failing closed. */
+static int sweep_unplanned(const struct wd_mount_plan *p, char *why, size_t size)
+{
+	struct sweep sw = {.p = p, .why = why, .size = size};
+	int err = wd_pidns_each_mount(sweep_one, &sw);
+
+	if (err && !why[0])
+		snprintf(why, size, "reading the sandbox's mount table: %s", strerror(-err));
+	return err;
+}
+
 int wd_confine_mounts(const struct wd_confine *cf, char *why, size_t size)
 {
 	int err = 0;
@@ -161,6 +202,10 @@ int wd_confine_mounts(const struct wd_confine *cf, char *why, size_t size)
 	}
 	if (!err && cf->mounts)
 		err = wd_mounts_apply(&cf->mnt, why, size);
+	if (!err && cf->mounts) {
+		why[0] = '\0';
+		err = sweep_unplanned(&cf->mnt, why, size);
+	}
 	return err;
 }
 
