@@ -24,7 +24,7 @@ if [ "$(jq -r '.rung3.pid_ns' <<<"$json")" != true ]; then
 	echo "1..0 # SKIP no pid namespace here ($(jq -r '.rung3.pid_ns_detail' <<<"$json"))"
 	exit 0
 fi
-plan 32
+plan 33
 
 W=$(mktemp -d /tmp/wd-r3p.XXXXXX)     # the job's workdir (the default policy's ${workdir})
 E=$(mktemp -d /run/wd-r3pe.XXXXXX)    # out of the sandbox's reach
@@ -123,6 +123,16 @@ for sig in INT TERM QUIT; do
 	check "SIG$sig to warden run reaches the job" "rc $rc out: $(cat "$E/sig.out")" \
 		bash -c '[ "$1" = 7 ] && grep -q "got-'"$sig"'" "$2"' _ "$rc" "$E/sig.out"
 done
+(cd "$W" && exec env --default-signal=INT "$WARDEN" run -i ci:rung3-pid -- setpriv --reuid=65534 \
+	--regid=65534 --clear-groups sh -c "trap 'echo got-INT; exit 7' INT; echo ready;
+	while :; do sleep 0.1; done" >"$E/sig.out" 2>"$E/sig.err") &
+w=$!
+for _ in $(seq 100); do grep -q ready "$E/sig.out" 2>/dev/null && break; sleep 0.1; done
+kill -INT $w
+wait $w
+rc=$?
+check "SIGINT reaches a job that changed its user (setpriv)" "rc $rc out: $(cat "$E/sig.out")" \
+	bash -c '[ "$1" = 7 ] && grep -q got-INT "$2"' _ "$rc" "$E/sig.out"
 start=$(date +%s)
 jrun 'sleep 60' --ttl 1s
 check "the TTL kills the sandbox (137)" "rc $rc after $(($(date +%s) - start))s" \

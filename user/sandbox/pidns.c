@@ -11,9 +11,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
+#include "lib/mountinfo.h"
 #include "sandbox/pidns.h"
 
 #define PROC_FLAGS    (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -21,22 +24,6 @@
 #define MOUNTINFO_MAX 8192
 
 /* ---- The mount table, without allocation ---------------------------------------------------- */
-
-static void unescape(char *s)
-{
-	char *out = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
 
 /* One line: "id parent major:minor root point options [optional...] - fstype source super". */
 static int each_line(char *line, int (*fn)(void *ctx, char *point, const char *fstype), void *ctx)
@@ -55,7 +42,7 @@ static int each_line(char *line, int (*fn)(void *ctx, char *point, const char *f
 	}
 	if (!f[4] || !fstype)
 		return -EINVAL;
-	unescape(f[4]);
+	wd_mountinfo_unescape(f[4]);
 	return fn(ctx, f[4], fstype);
 }
 
@@ -211,6 +198,14 @@ _Noreturn void wd_pidns_init(pid_t job)
 	 * last writer must be warden, or the guardian would outlive it waiting). */
 	close_range(3, ~0U, 0);
 	prctl(PR_SET_NAME, "warden-init");
+	/* Of its capabilities it keeps CAP_KILL only, to pass signals on to a job that changed its
+	 * user (setpriv, su); nothing else, in case the job ever reaches it (Landlock keeps ptrace
+	 * and /proc/1/mem away from it already). */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	syscall(SYS_capset,
+		&(struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3},
+		(struct __user_cap_data_struct[2]){
+			{.effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL}});
 	init_set(&set);
 	for (;;) {
 		if (sigwaitinfo(&set, &si) < 0)
