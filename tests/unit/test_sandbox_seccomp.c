@@ -145,20 +145,109 @@ static void test_sockets(void **state)
 	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_socket, AF_UNIX, SOCK_DGRAM, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_socket, AF_PACKET, SOCK_RAW, 0, 0), EPERM_);
-	assert_int_equal(call(&p, SYS_socket, AF_NETLINK, SOCK_RAW, 0, 0), EPERM_);
-	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_RAW, 0, 0), EPERM_); /* not raw */
+	assert_int_equal(call(&p, SYS_socket, AF_NETLINK, SOCK_RAW, 0, 0), EPERM_); /* not listed */
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_RAW, 0, 0), EPERM_);   /* not raw */
 	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_RAW | SOCK_NONBLOCK, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_PACKET, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_socketpair, AF_ALG, SOCK_SEQPACKET, 0, 0), EPERM_);
 	/* The high half of an int argument is not the family. */
 	assert_int_equal(call(&p, SYS_socket, (1ULL << 32) | AF_PACKET, SOCK_DGRAM, 0, 0), EPERM_);
+	/* IP protocols: TCP, UDP and ping sockets only, raw ones by policy. */
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM, 6 /* TCP */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_DGRAM, 17 /* UDP */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_DGRAM, 1 /* ICMP */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_DGRAM, 58 /* ICMPV6 */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_DGRAM, 1 /* ICMP in v6 */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_DGRAM, 58, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM, 262 /* MPTCP */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_STREAM, 262, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_DGRAM, 136 /* UDPLITE */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM, 17, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_SEQPACKET, 132 /* SCTP */, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM, (1ULL << 32) | 262, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, 6 /* DCCP */, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_RAW, 255, 0), ALLOW); /* raw inet */
+	assert_int_equal(call(&p, SYS_socket, AF_UNIX, SOCK_STREAM, 262, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_setsockopt, 3, 0 /* SOL_IP */, 4 /* IP_OPTIONS */, 0),
 			 EPERM_);
 	assert_int_equal(call(&p, SYS_setsockopt, 3, 41, 57 /* IPV6_RTHDR */, 0), EPERM_);
 	assert_int_equal(call(&p, SYS_setsockopt, 3, 1, 6 /* SO_BROADCAST */, 0), EPERM_);
 	assert_int_equal(call(&p, SYS_setsockopt, 3, 1, 2 /* SO_REUSEADDR */, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_setsockopt, 3, 6 /* TCP */, 1, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+/* Netlink is raw or datagram by nature (ip, getifaddrs): allowed with its family, raw or not. */
+static void test_netlink(void **state)
+{
+	const struct wd_seccomp_opts o = {
+		.families = (1ULL << AF_UNIX) | (1ULL << AF_INET) | (1ULL << AF_INET6) |
+			    (1ULL << AF_NETLINK),
+	};
+	struct wd_seccomp_prog p;
+
+	(void)state;
+	assert_int_equal(wd_seccomp_build(&o, &p), 0);
+	assert_int_equal(call(&p, SYS_socket, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_NETLINK, SOCK_DGRAM, 0 /* ROUTE */, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_RAW, 1, 0), EPERM_); /* raw: [] */
+	assert_int_equal(call(&p, SYS_socket, AF_INET6, SOCK_RAW, 58, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_PACKET, SOCK_DGRAM, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_UNIX, SOCK_RAW, 0, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_socket, AF_INET, SOCK_STREAM, 0, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+/* Many families: the program still assembles (jumps fit), each one decided. */
+static void test_many_families(void **state)
+{
+	const struct wd_seccomp_opts o = {.families = ~0ULL, .raw_families = 1ULL << 17};
+	struct wd_seccomp_prog p;
+
+	(void)state;
+	assert_int_equal(wd_seccomp_build(&o, &p), 0);
+	for (int f = 0; f < 64; f++) {
+		__u32 want = f == AF_NETLINK || f == 17 ? ALLOW : EPERM_;
+
+		if (f == AF_INET || f == AF_INET6)
+			continue;
+		if (call(&p, SYS_socket, f, SOCK_RAW, 0, 0) != want)
+			fail_msg("family %d, raw", f);
+		if (call(&p, SYS_socket, f, SOCK_DGRAM, 0, 0) != ALLOW)
+			fail_msg("family %d, dgram", f);
+	}
+	assert_int_equal(call(&p, SYS_socket, 64, SOCK_DGRAM, 0, 0), EPERM_);
+	wd_seccomp_free(&p);
+}
+
+/* Other processes: limits set on them, every process of a user, their pages; one's own and
+ * queries pass. */
+static void test_other_processes(void **state)
+{
+	struct wd_seccomp_prog p = prog(false);
+	const __u64 ptr = 0x7ffd12345000ULL, ptr_hi = 0x700000000ULL; /* low half 0 */
+
+	(void)state;
+	assert_int_equal(call(&p, SYS_prlimit64, 0, 0 /* CPU */, ptr, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_prlimit64, 1234, 0, 0, ptr), ALLOW); /* query */
+	assert_int_equal(call(&p, SYS_prlimit64, 1234, 0, ptr, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_prlimit64, 1234, 0, ptr_hi, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_prlimit64, (1ULL << 32) | 1234, 0, ptr, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_setpriority, 0 /* PROCESS */, 0, 10, 0), ALLOW); /* nice */
+	assert_int_equal(call(&p, SYS_setpriority, 0, 4321 /* a thread */, 10, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_setpriority, 1 /* PGRP */, 0, 10, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_setpriority, 2 /* USER */, 0, 10, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_ioprio_set, 1 /* PROCESS */, 0, 0x6000, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_ioprio_set, 3 /* USER */, 0, 0x6000, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_migrate_pages, 0, 8, ptr, ptr), ALLOW);
+	assert_int_equal(call(&p, SYS_migrate_pages, 99, 8, ptr, ptr), EPERM_);
+	assert_int_equal(call(&p, SYS_move_pages, 0, 1, ptr, ptr), ALLOW);
+	assert_int_equal(call(&p, SYS_move_pages, 99, 1, ptr, 0 /* query */), ALLOW);
+	assert_int_equal(call(&p, SYS_move_pages, 99, 1, ptr, ptr), EPERM_);
+	/* Threads name themselves by thread id: left to the pid namespace. */
+	assert_int_equal(call(&p, SYS_sched_setaffinity, 4321, 8, ptr, 0), ALLOW);
+	assert_int_equal(call(&p, SYS_sched_setscheduler, 4321, 0, ptr, 0), ALLOW);
 	wd_seccomp_free(&p);
 }
 
@@ -191,9 +280,10 @@ static void test_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arch),	   cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_namespaces), cmocka_unit_test(test_sockets),
-		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_arch),	      cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_namespaces),    cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_files),	      cmocka_unit_test(test_netlink),
+		cmocka_unit_test(test_many_families), cmocka_unit_test(test_other_processes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@ static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int
 				    : "not seen (needs Landlock ABI 6)");
 		printf("%-26s %-4s %s\n", "mount_ns", r3->mount_ns ? "yes" : "no", r3->mnt_detail);
 		printf("%-26s %-4s %s\n", "seccomp", r3->seccomp ? "yes" : "no", r3->sc_detail);
+		printf("%-26s %-4s %s\n", "pid_ns", r3->pid_ns ? "yes" : "no", r3->pid_detail);
 	}
 	printf("\nENFORCEMENT BY FEATURE (warden run; rung %d: %s)\n", rung,
 	       rung == 1   ? "BPF LSM"
@@ -63,6 +64,8 @@ static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int 
 	wd_json_str(stdout, r3->mnt_detail);
 	fputs(",\"seccomp_detail\":", stdout);
 	wd_json_str(stdout, r3->sc_detail);
+	printf(",\"pid_ns\":%s,\"pid_ns_detail\":", r3->pid_ns ? "true" : "false");
+	wd_json_str(stdout, r3->pid_detail);
 	printf("},\"run_rung\":%d,\"run_enforcement\":[", rung);
 	for (size_t i = 0; i < n; i++) {
 		printf("%s{\"feature\":", i ? "," : "");

@@ -9,8 +9,7 @@
 
 #include "lib/mountinfo.h"
 
-/* Decodes mountinfo's \ooo escapes in place. */
-static void unescape(char *s)
+void wd_mountinfo_unescape(char *s)
 {
 	char *out = s;
 
@@ -51,8 +50,8 @@ int wd_mount_find_root(FILE *mountinfo, const char *fstype, char *path, size_t s
 		}
 		if (!tok || !mnt || !mroot || strcmp(tok, fstype) != 0)
 			continue;
-		unescape(mnt);
-		unescape(mroot);
+		wd_mountinfo_unescape(mnt);
+		wd_mountinfo_unescape(mroot);
 		if (strlen(mnt) >= size || (root && strlen(mroot) >= root_size)) {
 			ret = -ENAMETOOLONG;
 			break;

@@ -16,6 +16,9 @@ int wd_mount_find(FILE *mountinfo, const char *fstype, char *path, size_t size);
 int wd_mount_find_root(FILE *mountinfo, const char *fstype, char *path, size_t size, char *root,
 		       size_t root_size);
 
+/* Decodes mountinfo's \ooo escapes (space, tab, newline, backslash) in @s, in place. */
+void wd_mountinfo_unescape(char *s);
+
 /* The same on /proc/self/mountinfo. */
 int wd_mount_find_self(const char *fstype, char *path, size_t size);
 int wd_mount_find_self_root(const char *fstype, char *path, size_t size, char *root,

@@ -20,6 +20,7 @@
 
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
+#include "sandbox/pidns.h"
 #include "sandbox/rung3.h"
 #include "sandbox/seccomp.h"
 
@@ -42,6 +43,9 @@ enum {
 	T_SC_UNIX_OK = 1 << 9,
 	T_MNT_ROFS = 1 << 10,
 	T_MNT_NOEXEC = 1 << 11,
+	T_PID_SIGNAL = 1 << 12,
+	T_PID_PROC = 1 << 13,
+	T_PID_ONE = 1 << 14,
 	T_RAN = 1 << 30,
 };
 
@@ -137,6 +141,42 @@ out:
 	_exit(0);
 }
 
+/* A pid namespace with its /proc: its pid 1 cannot signal the trial's process outside, nor
+ * find it in /proc. */
+static _Noreturn void trial_pidns(int out)
+{
+	const pid_t outside = getpid();
+	char why[256], path[32];
+	int bits = T_RAN, st;
+	pid_t pid;
+
+	if (unshare(CLONE_NEWPID))
+		goto out;
+	pid = fork();
+	if (pid == 0) {
+		if (getpid() == 1)
+			bits |= T_PID_ONE;
+		if (kill(outside, 0) && errno == ESRCH)
+			bits |= T_PID_SIGNAL;
+		snprintf(path, sizeof(path), "/proc/%d", (int)outside);
+		if (bits & T_PID_ONE && wd_pidns_proc(why, sizeof(why)) == 0 &&
+		    access("/proc/1/stat", F_OK) == 0 && access(path, F_OK) && errno == ENOENT)
+			bits |= T_PID_PROC;
+		if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+			_exit(1);
+		_exit(0);
+	}
+	if (pid > 0) {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+out:
+	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
+		_exit(1);
+	_exit(0);
+}
+
 /* Runs @which in a child; returns the last bits it wrote (0: nothing). */
 static int trial(int which, int abi)
 {
@@ -158,6 +198,8 @@ static int trial(int which, int abi)
 			trial_landlock(abi, p[1]);
 		else if (which == 1)
 			trial_seccomp(p[1]);
+		else if (which == 3)
+			trial_pidns(p[1]);
 		trial_mounts(p[1]);
 	}
 	close(p[1]);
@@ -171,7 +213,7 @@ static int trial(int which, int abi)
 	return bits;
 }
 
-/* WARDEN_DISABLE=landlock,seccomp,mountns (tests): mechanisms taken away, never added. */
+/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns (tests): mechanisms taken away, never added. */
 static bool disabled(const char *mech)
 {
 	const char *v = getenv("WARDEN_DISABLE");
@@ -235,6 +277,19 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 "noexec %s",
 		 b & T_MNT_ROFS ? "refused" : "NOT refused",
 		 b & T_MNT_NOEXEC ? "refused" : "NOT refused");
+	b = disabled("pidns") ? 0 : trial(3, 0);
+	if (b < 0)
+		return b;
+	o->pid_ns = (b & (T_PID_ONE | T_PID_SIGNAL | T_PID_PROC)) ==
+		    (T_PID_ONE | T_PID_SIGNAL | T_PID_PROC);
+	snprintf(o->pid_detail, sizeof(o->pid_detail),
+		 "pid 1 of a test child's pid namespace: %s, a signal out %s, the process outside "
+		 "in its /proc %s",
+		 !(b & T_RAN)	 ? "not made"
+		 : b & T_PID_ONE ? "made"
+				 : "NOT pid 1",
+		 b & T_PID_SIGNAL ? "refused (ESRCH)" : "NOT refused",
+		 b & T_PID_PROC ? "not found" : "FOUND (or no /proc)");
 	return 0;
 }
 
@@ -279,6 +334,7 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 {
 	const bool ll = !lsm && rung3_ok && r3 && r3->landlock;
 	const bool mnt = ll && r3->mount_ns, sc = ll && r3->seccomp, scope = ll && r3->ll_scope;
+	const bool pidns = ll && r3->pid_ns;
 	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
 	char abi[32];
 	size_t n = 0;
@@ -341,12 +397,23 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 			    "NOT "
 			    "ENFORCED: connects to unix sockets by path"
 			  : "NOT ENFORCED: unix sockets by path and abstract names");
-		row(rows, &n, max, "signals and ptrace", ll ? "landlock" : NULL,
-		    ll ? "ptrace and /proc/PID/mem only within the sandbox%s"
-		       : "signals and ptrace reach outside the sandbox%s",
-		    scope ? "; signals only within it (Landlock scope)"
-		    : ll  ? "; NOT ENFORCED: signals to processes outside (Landlock ABI < 6)"
-			  : "");
+		/* B2, B4: without a pid namespace a root names any process of the node (prlimit
+		 * kills by SIGXCPU), and below Landlock ABI 6 signals it too. */
+		row(rows, &n, max, "signals and ptrace", pidns ? "pid-ns + landlock" : NULL,
+		    pidns ? "a pid namespace and /proc of its own: no process outside is named "
+			    "(kill, prlimit, setpriority, sched_set*, ioprio_set, pidfd_open, "
+			    "/proc/PID) on every Landlock ABI; ptrace and /proc/PID/mem only "
+			    "within "
+			    "the sandbox (Landlock)%s"
+		    : ll  ? "no pid namespace: processes outside are named (prlimit, setpriority, "
+			    "sched_set*, ioprio_set, /proc/PID%s); ptrace and /proc/PID/mem only "
+			    "within the sandbox (Landlock)"
+			  : "signals and ptrace reach outside the sandbox%s",
+		    pidns   ? (scope ? "; signals also by Landlock's scope" : "")
+		    : scope ? ""
+		    : ll    ? ", signals: Landlock ABI < 6"
+			    : "");
+		rows[n - 1].required = true;
 		row(rows, &n, max, "confinement", sc ? "seccomp + capabilities" : NULL,
 		    sc ? "%s; capabilities that undo enforcement dropped; cgroup.procs %s" : "%s",
 		    sc ? WD_SECCOMP_REFUSES : "namespaces, mounts, bpf, keyrings are not refused",

@@ -4,6 +4,7 @@
  * RET, so the system call number never needs loading again. Whatever no block matches is
  * allowed. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,17 @@
 #define O_CREAT_	 0100u
 #define O_TMPFILE_	 020000000u
 #define MFD_NOEXEC_SEAL_ 0x0008u
+#define SOCK_STREAM_	 1u
+#define SOCK_DGRAM_	 2u
 #define SOCK_RAW_	 3u
 #define SOCK_PACKET_	 10u
+#define AF_INET_	 2u
+#define AF_INET6_	 10u
+#define AF_NETLINK_	 16u
+#define IPPROTO_ICMP_	 1u
+#define IPPROTO_TCP_	 6u
+#define IPPROTO_UDP_	 17u
+#define IPPROTO_ICMPV6_	 58u
 
 #define RET_ALLOW SECCOMP_RET_ALLOW
 #define RET_EPERM (SECCOMP_RET_ERRNO | EPERM)
@@ -148,38 +158,148 @@ static void refuse_setid_create(struct as *a, __u32 nr, int flags_arg, int mode_
 	block_end(a, b);
 }
 
-static size_t bits(__u64 set, __u32 *v)
+/* @nr is refused when its pid argument @pid_arg (an int) is not 0, this process, and, with
+ * @ptr_arg >= 0, pointer argument @ptr_arg is not NULL (a change rather than a query). */
+static void refuse_other_pid(struct as *a, __u32 nr, int pid_arg, int ptr_arg)
 {
-	size_t n = 0;
+	size_t b = block_begin(a, nr);
 
-	for (__u32 i = 0; i < 64; i++)
-		if (set & (1ULL << i))
-			v[n++] = i;
-	return n;
+	LD(a, OFF_ARG(pid_arg)); /* 0 */
+	if (ptr_arg < 0) {
+		JEQ(a, 0, 1, 0);   /* 1: -> 3 */
+		RET(a, RET_EPERM); /* 2 */
+		RET(a, RET_ALLOW); /* 3 */
+	} else {
+		JEQ(a, 0, 5, 0);	     /* 1: -> 7 */
+		LD(a, OFF_ARG(ptr_arg));     /* 2 */
+		JEQ(a, 0, 0, 2);	     /* 3: -> 6 */
+		LD(a, OFF_ARG(ptr_arg) + 4); /* 4 */
+		JEQ(a, 0, 1, 0);	     /* 5: -> 7 */
+		RET(a, RET_EPERM);	     /* 6 */
+		RET(a, RET_ALLOW);	     /* 7 */
+	}
+	block_end(a, b);
 }
 
-/* socket(family, type, ...) and socketpair: the family in the policy's list, raw types only
- * in its raw families. */
+/* Forward jumps to labels placed later (cBPF jumps only forward, at most 255 instructions). */
+#define LABELS	 8
+#define FIXES	 96
+#define FALLTHRU (-1)
+
+struct labels {
+	size_t pos[LABELS];
+	struct {
+		size_t at;
+		int label;
+		bool jt;
+	} fix[FIXES];
+	size_t n;
+};
+
+static void want(struct as *a, struct labels *l, size_t at, int label, bool jt)
+{
+	if (label == FALLTHRU || a->err)
+		return;
+	if (l->n == FIXES) {
+		a->err = -E2BIG;
+		return;
+	}
+	l->fix[l->n].at = at;
+	l->fix[l->n].label = label;
+	l->fix[l->n++].jt = jt;
+}
+
+/* JEQ @k: to label @lt if equal, else to label @lf (FALLTHRU: the next instruction). */
+static void jeq_to(struct as *a, struct labels *l, __u32 k, int lt, int lf)
+{
+	size_t at = JEQ(a, k, 0, 0);
+
+	want(a, l, at, lt, true);
+	want(a, l, at, lf, false);
+}
+
+static void place(struct as *a, struct labels *l, int label)
+{
+	l->pos[label] = a->p->n;
+}
+
+static void resolve(struct as *a, struct labels *l)
+{
+	for (size_t i = 0; i < l->n && !a->err; i++) {
+		size_t off = l->pos[l->fix[i].label] - l->fix[i].at - 1;
+		struct sock_filter *in = &a->p->insns[l->fix[i].at];
+
+		if (l->pos[l->fix[i].label] <= l->fix[i].at || off > 255) {
+			a->err = -E2BIG;
+			return;
+		}
+		if (l->fix[i].jt)
+			in->jt = (__u8)off;
+		else
+			in->jf = (__u8)off;
+	}
+}
+
+enum { L_ALLOW, L_DENY, L_NORAW, L_INET4, L_INET6, L_STREAM };
+
+/* The IP socket types and protocols of @family (AF_INET or AF_INET6), as the LSM's
+ * socket_create: raw by policy; TCP stream and UDP or ping datagram sockets, the ones every
+ * network hook knows. SCTP, MPTCP (kernel-made subflows the connect hooks never see), UDP-Lite,
+ * DCCP and L2TP/IP are refused. */
+static void inet_types(struct as *a, struct labels *l, bool raw, __u32 icmp)
+{
+	LD(a, OFF_ARG(1));
+	AND(a, 0xf);
+	jeq_to(a, l, SOCK_RAW_, raw ? L_ALLOW : L_DENY, FALLTHRU);
+	jeq_to(a, l, SOCK_PACKET_, raw ? L_ALLOW : L_DENY, FALLTHRU);
+	jeq_to(a, l, SOCK_STREAM_, L_STREAM, FALLTHRU);
+	jeq_to(a, l, SOCK_DGRAM_, FALLTHRU, L_DENY);
+	LD(a, OFF_ARG(2));
+	jeq_to(a, l, 0, L_ALLOW, FALLTHRU);
+	jeq_to(a, l, IPPROTO_UDP_, L_ALLOW, FALLTHRU);
+	jeq_to(a, l, icmp, L_ALLOW, L_DENY);
+}
+
+/* socket(family, type, protocol) and socketpair: the family in the policy's list, raw types
+ * only in its raw families, IP protocols as inet_types says. Netlink sockets are raw or
+ * datagram by nature (ip, getifaddrs() open a raw one): allowed with the family. */
 static void socket_rule(struct as *a, __u32 nr, const struct wd_seccomp_opts *o)
 {
-	__u32 fam[64], raw[64];
-	size_t nf = bits(o->families, fam), nr_ = bits(o->raw_families & o->families, raw), i;
+	const __u64 raw = o->raw_families & o->families;
+	struct labels l = {.n = 0};
 	size_t b = block_begin(a, nr);
 
 	LD(a, OFF_ARG(0));
-	for (i = 0; i < nf; i++)
-		JEQ(a, fam[i], (__u8)(nf - i), 0); /* to the type check */
+	for (__u32 f = 0; f < 64; f++) {
+		if (!(o->families & (1ULL << f)))
+			continue;
+		jeq_to(a, &l, f,
+		       f == AF_NETLINK_	   ? L_ALLOW
+		       : f == AF_INET_	   ? L_INET4
+		       : f == AF_INET6_	   ? L_INET6
+		       : raw & (1ULL << f) ? L_ALLOW
+					   : L_NORAW,
+		       FALLTHRU);
+	}
 	RET(a, RET_EPERM);
+	place(a, &l, L_NORAW);
 	LD(a, OFF_ARG(1));
 	AND(a, 0xf);
-	JEQ(a, SOCK_RAW_, 2, 0);
-	JEQ(a, SOCK_PACKET_, 1, 0);
-	RET(a, RET_ALLOW);
-	LD(a, OFF_ARG(0));
-	for (i = 0; i < nr_; i++)
-		JEQ(a, raw[i], (__u8)(nr_ - i), 0); /* to the allow */
+	jeq_to(a, &l, SOCK_RAW_, L_DENY, FALLTHRU);
+	jeq_to(a, &l, SOCK_PACKET_, L_DENY, L_ALLOW);
+	place(a, &l, L_INET4);
+	inet_types(a, &l, raw & (1ULL << AF_INET_), IPPROTO_ICMP_);
+	place(a, &l, L_INET6);
+	inet_types(a, &l, raw & (1ULL << AF_INET6_), IPPROTO_ICMPV6_);
+	place(a, &l, L_STREAM);
+	LD(a, OFF_ARG(2));
+	jeq_to(a, &l, 0, L_ALLOW, FALLTHRU);
+	jeq_to(a, &l, IPPROTO_TCP_, L_ALLOW, L_DENY);
+	place(a, &l, L_DENY);
 	RET(a, RET_EPERM);
+	place(a, &l, L_ALLOW);
 	RET(a, RET_ALLOW);
+	resolve(a, &l);
 	block_end(a, b);
 }
 
@@ -250,6 +370,8 @@ static const __u32 refused[] = {
 int wd_seccomp_build(const struct wd_seccomp_opts *o, struct wd_seccomp_prog *out)
 {
 	static const __u32 tty_cmds[] = {0x5412 /* TIOCSTI */, 0x541c /* TIOCLINUX */};
+	static const __u32 prio_user[] = {2 /* PRIO_USER */},
+			   ioprio_user[] = {3 /* IOPRIO_WHO_USER */};
 	struct as a = {.p = out};
 	size_t i;
 
@@ -282,6 +404,18 @@ int wd_seccomp_build(const struct wd_seccomp_opts *o, struct wd_seccomp_prog *ou
 	refuse_setid_create(&a, __NR_creat, -1, 1);
 	refuse_bits(&a, __NR_mknod, 1, SETID_MODE);
 	refuse_bits(&a, __NR_mknodat, 2, SETID_MODE);
+	/* Other processes: the sandbox's pid namespace (pidns.h) leaves only its own to name;
+	 * a second line where it costs ordinary jobs nothing. A new resource limit on another
+	 * process (RLIMIT_CPU kills it by SIGXCPU; setrlimit and ulimit pass pid 0), every
+	 * process of a user (renice -u, ionice -u), another process's pages moved. Not refused
+	 * with a pid: setpriority, ioprio_set and the sched_set* calls, which threads make
+	 * naming themselves by thread id (pthread_setaffinity_np, pthread_setschedparam, libgomp,
+	 * Chromium's thread priorities), indistinguishable here from another process's id. */
+	refuse_other_pid(&a, __NR_prlimit64, 0, 2);
+	refuse_vals(&a, __NR_setpriority, 0, prio_user, 1);
+	refuse_vals(&a, __NR_ioprio_set, 0, ioprio_user, 1);
+	refuse_other_pid(&a, __NR_migrate_pages, 0, -1);
+	refuse_other_pid(&a, __NR_move_pages, 0, 3);
 	if (!o->allow_fileless) {
 		/* A memfd lives on an internal mount Landlock does not look at: only one sealed
 		 * non-executable can be made. */

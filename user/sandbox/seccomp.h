@@ -35,7 +35,10 @@ int wd_seccomp_install(const struct wd_seccomp_prog *p);
 	"new namespaces (unshare, setns, clone flags; clone3 answers ENOSYS), mounts, bpf, "       \
 	"perf_event_open, io_uring, keyrings (add_key, request_key, keyctl), kexec and kernel "    \
 	"modules, open_by_handle_at, userfaultfd, chroot, socket families and raw sockets by "     \
-	"policy, IP options and routing headers, SO_BROADCAST, TIOCSTI/TIOCLINUX, setuid and "     \
+	"policy, IP protocols but TCP, UDP and ping, IP options and routing headers, "             \
+	"SO_BROADCAST, "                                                                           \
+	"TIOCSTI/TIOCLINUX, resource limits set on other processes, every process of a user "      \
+	"reniced, other processes' pages moved, setuid and "                                       \
 	"setgid modes (chmod, open, mknod), memfd_create without MFD_NOEXEC_SEAL unless "          \
 	"fileless_exec: allow, and 32-bit system calls"
 

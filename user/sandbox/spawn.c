@@ -13,15 +13,19 @@
 #include <unistd.h>
 
 #include "sandbox/confine.h"
+#include "sandbox/pidns.h"
 #include "sandbox/spawn.h"
 
 extern char **environ;
+
+static _Noreturn void job(const struct wd_spawn *s, const char *who);
 
 static _Noreturn void child(const struct wd_spawn *s)
 {
 	const char *who = s->who ? s->who : "warden";
 	char why[512];
-	int fd;
+	sigset_t mask;
+	pid_t pid;
 
 	if (s->sigmask)
 		sigprocmask(SIG_SETMASK, s->sigmask, NULL);
@@ -33,7 +37,38 @@ static _Noreturn void child(const struct wd_spawn *s)
 	for (int i = 0; i < 3; i++)
 		if (s->stdio[i] >= 0 && s->stdio[i] != i && dup2(s->stdio[i], i) < 0)
 			_exit(WD_EXIT_WARDEN);
-	/* Rung 3: the mounts, the bounding set and the Landlock domain, while still root. */
+	/* Rung 3: the pid namespace's /proc and the mounts, shared by the init and the job. */
+	if (s->confine && wd_confine_mounts(s->confine, why, sizeof(why))) {
+		fprintf(stderr, "%s: cannot confine the command (rung 3): %s\n", who, why);
+		_exit(WD_EXIT_WARDEN);
+	}
+	if (!s->confine || !s->confine->pidns)
+		job(s, who);
+	/* This is pid 1 of the sandbox's pid namespace: the job is its child, with the signal
+	 * mask it would have had. */
+	wd_pidns_block(&mask);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "%s: cannot start the command in its pid namespace: %s\n", who,
+			strerror(errno));
+		_exit(WD_EXIT_WARDEN);
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &mask, NULL);
+		job(s, who);
+	}
+	wd_pidns_init(pid);
+}
+
+/* The command's process, in the sandbox's cgroup (and pid namespace): confined, checked, then
+ * run. */
+static _Noreturn void job(const struct wd_spawn *s, const char *who)
+{
+	char why[512];
+	int fd;
+
+	/* Rung 3: the bounding set and the Landlock domain, while still root. */
 	if (s->confine && wd_confine_enter(s->confine, why, sizeof(why))) {
 		fprintf(stderr, "%s: cannot confine the command (rung 3): %s\n", who, why);
 		_exit(WD_EXIT_WARDEN);
@@ -94,7 +129,8 @@ int wd_spawn(const struct wd_spawn *s, int *pidfd)
 	 * job's queues) are not there to attach to, whatever a sandboxed root's capabilities; the
 	 * job's own work as usual among its processes. */
 	struct clone_args args = {
-		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWIPC,
+		.flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_NEWIPC |
+			 (s->confine && s->confine->pidns ? CLONE_NEWPID : 0),
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,

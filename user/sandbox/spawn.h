@@ -30,7 +30,9 @@ struct wd_spawn {
 	const char *who; /* prefix of the child's error messages, e.g. "warden run" */
 	/* Rung 3 (sandbox/confine.h): applied by the child before it runs the command; NULL:
 	 * the BPF LSM enforces. With it, the self-check expects the refusal of Landlock or of a
-	 * read-only mount (EACCES, EROFS) instead of the LSM's EPERM. */
+	 * read-only mount (EACCES, EROFS) instead of the LSM's EPERM. With a pid namespace
+	 * (confine->pidns) the pid and pidfd are of the namespace's init, which ends with the
+	 * command's status (pidns.h). */
 	const struct wd_confine *confine;
 };
 
