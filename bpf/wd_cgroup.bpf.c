@@ -11,6 +11,7 @@
  *   cgroup/egress.bpf.h   every datagram and SYN checked again as it leaves (cgroup_skb/egress)
  *   cgroup/bind.bpf.h     no joining another owner's port (cgroup/bind4/6)
  *   cgroup/hold.bpf.h     new cgroups adoption rules match (raw_tp/cgroup_mkdir, cgroup_rmdir)
+ *   cgroup/device.bpf.h   no block device opened or made (cgroup/dev)
  * The gates come twice: their wd_hold_* twins are attached where cgroups the kernel holds may
  * appear, and decide for held sandboxes only. Program names fit in 15 characters, all the kernel
  * keeps of a name (tests/unit/test_bpf_names.c checks). */
@@ -149,3 +150,4 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 #include "cgroup/egress.bpf.h"
 #include "cgroup/bind.bpf.h"
 #include "cgroup/hold.bpf.h"
+#include "cgroup/device.bpf.h"

@@ -60,20 +60,21 @@ int wd_enf_cgroup_open(struct wd_enforcer *e)
 }
 
 /* In the order wd_enforcer_attach_cgroup() attaches them. */
-static const char *const cg_prog_names[] = {"sock_owner", "connect4", "connect6", "sendmsg4",
-					    "sendmsg6",	  "bind4",    "bind6",	  "egress"};
+static const char *const cg_prog_names[] = {"sock_owner", "connect4", "connect6",
+					    "sendmsg4",	  "sendmsg6", "bind4",
+					    "bind6",	  "egress",   "device"};
 
 int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd)
 {
 	/* The owner tag first: a socket made once the gates are attached must carry it. */
-	struct bpf_program *progs[] = {e->cg->progs.wd_sock_owner, e->cg->progs.wd_connect4,
-				       e->cg->progs.wd_connect6,   e->cg->progs.wd_sendmsg4,
-				       e->cg->progs.wd_sendmsg6,   e->cg->progs.wd_bind4,
-				       e->cg->progs.wd_bind6,	   e->cg->progs.wd_egress};
-	struct bpf_link **links[] = {&e->cg->links.wd_sock_owner, &e->cg->links.wd_connect4,
-				     &e->cg->links.wd_connect6,	  &e->cg->links.wd_sendmsg4,
-				     &e->cg->links.wd_sendmsg6,	  &e->cg->links.wd_bind4,
-				     &e->cg->links.wd_bind6,	  &e->cg->links.wd_egress};
+	struct bpf_program *progs[] = {
+		e->cg->progs.wd_sock_owner, e->cg->progs.wd_connect4, e->cg->progs.wd_connect6,
+		e->cg->progs.wd_sendmsg4,   e->cg->progs.wd_sendmsg6, e->cg->progs.wd_bind4,
+		e->cg->progs.wd_bind6,	    e->cg->progs.wd_egress,   e->cg->progs.wd_device};
+	struct bpf_link **links[] = {
+		&e->cg->links.wd_sock_owner, &e->cg->links.wd_connect4, &e->cg->links.wd_connect6,
+		&e->cg->links.wd_sendmsg4,   &e->cg->links.wd_sendmsg6, &e->cg->links.wd_bind4,
+		&e->cg->links.wd_bind6,	     &e->cg->links.wd_egress,	&e->cg->links.wd_device};
 
 	_Static_assert(sizeof(progs) / sizeof(progs[0]) ==
 			       sizeof(cg_prog_names) / sizeof(cg_prog_names[0]),

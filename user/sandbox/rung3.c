@@ -334,6 +334,9 @@ size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		row(rows, &n, max, "socket families", sc ? "seccomp" : NULL,
 		    sc ? "socket and socketpair by family, raw types only in raw families"
 		       : "any family and raw sockets can be made");
+		row(rows, &n, max, "block devices", "cgroup",
+		    "open and mknod of every block device refused (cgroup device program); char "
+		    "devices are the file rules'");
 		row(rows, &n, max, "unix sockets", scope ? "landlock" : NULL,
 		    scope ? "abstract sockets made outside the sandbox refused (Landlock scope); "
 			    "NOT "
