@@ -18,6 +18,7 @@
 #include <linux/if_ether.h>
 #include <linux/keyctl.h>
 
+#include "enforce/enforce.h"
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
 #include "sandbox/rung3.h"
@@ -226,6 +227,7 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
 		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
+	o->cg_unix = wd_enforcer_unix_hooks(o->unix_detail, sizeof(o->unix_detail));
 	b = disabled("mountns") ? 0 : trial(2, 0);
 	if (b < 0)
 		return b;
@@ -236,6 +238,14 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_MNT_ROFS ? "refused" : "NOT refused",
 		 b & T_MNT_NOEXEC ? "refused" : "NOT refused");
 	return 0;
+}
+
+void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
+{
+	if (loaded || !r3->cg_unix)
+		return;
+	r3->cg_unix = false;
+	snprintf(r3->unix_detail, sizeof(r3->unix_detail), "%s", why);
 }
 
 /* ---- The report --------------------------------------------------------------------------- */
@@ -270,6 +280,39 @@ static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max)
 		    "BPF LSM hooks, each seen refusing a test child");
 	row(rows, n, max, "executable anonymous memory", NULL,
 	    "W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
+}
+
+/* Unix sockets: by path (and abstract name) through the cgroup hooks where the kernel has them;
+ * abstract ones made outside through Landlock's scope. Required: every policy refuses the
+ * node's unix sockets it does not name (docker.sock, D-Bus), unless it allows no unix socket
+ * at all. */
+static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, bool sc, bool scope,
+		     struct wd_feature_row *rows, size_t *n, size_t max)
+{
+	const char *abs = scope ? "; abstract sockets made outside the sandbox refused (Landlock "
+				  "scope)"
+				: "; NOT ENFORCED: abstract sockets made outside the sandbox "
+				  "(Landlock ABI < 6)";
+
+	if (sc && c && !(c->cfg.families & (1ULL << AF_UNIX))) {
+		row(rows, n, max, "unix sockets", "seccomp",
+		    "no unix socket can be made (sockets: allow has no unix)");
+	} else if (r3 && r3->cg_unix) {
+		row(rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
+		    "connect and sendto by the path as written (cgroup connect_unix, "
+		    "sendmsg_unix): unix: rules, deny wins; what no rule names only where the "
+		    "write rules let the sandbox bind one (to: sandbox); relative paths, '..' and "
+		    "paths through /proc or /dev/fd refused; abstract: rules by name%s; NOT "
+		    "ENFORCED: the path is not resolved, so a symbolic link the sandbox makes "
+		    "where it may write leads to any socket, and sockets of others under the "
+		    "write rules (an ssh agent's in /tmp) pass as the sandbox's own",
+		    abs);
+	} else {
+		row(rows, n, max, "unix sockets", NULL,
+		    "NOT ENFORCED: unix sockets by path and abstract name (%s)%s",
+		    r3 && r3->unix_detail[0] ? r3->unix_detail : "no cgroup hooks for them", abs);
+	}
+	rows[*n - 1].required = true;
 }
 
 size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
@@ -337,11 +380,7 @@ size_t wd_rung_report(bool lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		row(rows, &n, max, "block devices", "cgroup",
 		    "open and mknod of every block device refused (cgroup device program); char "
 		    "devices are the file rules'");
-		row(rows, &n, max, "unix sockets", scope ? "landlock" : NULL,
-		    scope ? "abstract sockets made outside the sandbox refused (Landlock scope); "
-			    "NOT "
-			    "ENFORCED: connects to unix sockets by path"
-			  : "NOT ENFORCED: unix sockets by path and abstract names");
+		unix_row(r3, c, sc, scope, rows, &n, max);
 		row(rows, &n, max, "signals and ptrace", ll ? "landlock" : NULL,
 		    ll ? "ptrace and /proc/PID/mem only within the sandbox%s"
 		       : "signals and ptrace reach outside the sandbox%s",
