@@ -113,6 +113,32 @@ static __always_inline bool magic_path(struct wd_unix_scratch *s)
 	       under(s, "/dev/stdout", 11) || under(s, "/dev/stderr", 11);
 }
 
+/* Whether s->raw (@n bytes) has a ".." component. */
+static __always_inline bool dotdot(struct wd_unix_scratch *s, __u32 n)
+{
+	for (__u32 i = 0; i + 1 < WD_SUN_PATH_MAX; i++) {
+		if (i + 1 >= n)
+			break;
+		if (s->raw[i] == '.' && s->raw[i + 1] == '.' && (i == 0 || s->raw[i - 1] == '/') &&
+		    (i + 2 >= n || s->raw[i + 2] == '/' || !s->raw[i + 2]))
+			return true;
+	}
+	return false;
+}
+
+/* nscd's socket, which glibc tries at every name lookup. */
+static __always_inline bool nscd_path(struct wd_unix_scratch *s)
+{
+	const char a[] = "/var/run/nscd/socket", b[] = "/run/nscd/socket";
+	bool is_a = true, is_b = true;
+
+	for (__u32 i = 0; i < sizeof(a); i++)
+		is_a = is_a && s->norm[i] == a[i];
+	for (__u32 i = 0; i < sizeof(b); i++)
+		is_b = is_b && s->norm[i] == b[i];
+	return is_a || is_b;
+}
+
 /* The rules on the path socket in s->norm, as rung 1's unix_rules(): the "unix:" rules, deny
  * winning; a path the file rules deny reading or writing is refused too; what no rule names
  * is the sandbox's own ("to: sandbox") only where the write rules let it bind one. */
@@ -193,8 +219,19 @@ static __always_inline int unix_gate_cg(struct bpf_sock_addr *ctx, __u16 hook)
 		}
 		goto decided;
 	}
-	if (s->raw[0] != '/' || normalize(s, n) < 0 || magic_path(s)) {
-		/* Relative, "..", or through magic links: not decidable on the path. */
+	if (s->raw[0] != '/') {
+		/* Relative: the working directory is not seen here. Without "..", it passes as
+		 * the sandbox's own with "to: sandbox" (a job's "srv.sock" in its workdir), as the
+		 * rung 3 report says; with "..", refused. */
+		bpf_probe_read_kernel_str(s->norm, sizeof(s->norm), s->raw);
+		if (cfg && cfg->sandbox_rule && !dotdot(s, n)) {
+			v = WD_V_ALLOW;
+			rule_id = cfg->sandbox_rule;
+		}
+		goto decided;
+	}
+	if (normalize(s, n) < 0 || magic_path(s)) {
+		/* ".." or through magic links: not decidable on the path. */
 		bpf_probe_read_kernel_str(s->norm, sizeof(s->norm), s->raw);
 		goto decided;
 	}
@@ -203,6 +240,11 @@ static __always_inline int unix_gate_cg(struct bpf_sock_addr *ctx, __u16 hook)
 decided:
 	if (v == WD_V_ALLOW)
 		return 1; /* as rung 1: unix sockets report refusals only */
+	/* glibc tries nscd's socket at every name lookup; where nscd does not run, rung 1 sees
+	 * nothing (the kernel finds no socket before its hook). Refused here too, without an
+	 * event: this hook cannot tell a missing socket from one that is there. */
+	if (nscd_path(s))
+		return cfg && (cfg->flags & WD_POL_AUDIT) ? 1 : 0;
 	decision = cfg && (cfg->flags & WD_POL_AUDIT) ? WD_DEC_AUDIT_DENY : WD_DEC_DENY;
 	wd_hit(rule_id);
 	e = wd_event_reserve(WD_EV_CONNECT, cgid);

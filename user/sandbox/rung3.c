@@ -303,13 +303,13 @@ static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, boo
 		    "no unix socket can be made (sockets: allow has no unix)");
 	} else if (r3 && r3->cg_unix) {
 		row(rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
-		    "connect and sendto by the path as written (cgroup connect_unix, "
-		    "sendmsg_unix): unix: rules, deny wins; what no rule names only where the "
-		    "write rules let the sandbox bind one (to: sandbox); relative paths, '..' and "
-		    "paths through /proc or /dev/fd refused; abstract: rules by name%s; NOT "
-		    "ENFORCED: the path is not resolved, so a symbolic link the sandbox makes "
-		    "where it may write leads to any socket, and sockets of others under the "
-		    "write rules (an ssh agent's in /tmp) pass as the sandbox's own",
+		    "connect and sendto by the path as written (connect_unix, sendmsg_unix): unix: "
+		    "rules, deny wins; unnamed ones only where the write rules allow a bind (to: "
+		    "sandbox); '..', /proc and /dev/fd paths refused; nscd's socket refused "
+		    "silently; abstract: rules%s; NOT ENFORCED: paths are not resolved: a symlink "
+		    "the sandbox makes where it may write leads to any socket, a relative path "
+		    "(after cd) and others' sockets under the write rules (an ssh agent's in /tmp) "
+		    "pass as the sandbox's own",
 		    abs);
 	} else {
 		row(rows, n, max, "unix sockets", NULL,
