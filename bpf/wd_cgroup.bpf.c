@@ -11,10 +11,14 @@
  *   cgroup/egress.bpf.h   every datagram and SYN checked again as it leaves (cgroup_skb/egress)
  *   cgroup/bind.bpf.h     no joining another owner's port (cgroup/bind4/6)
  *   cgroup/hold.bpf.h     new cgroups adoption rules match (raw_tp/cgroup_mkdir, cgroup_rmdir)
+ *   cgroup/device.bpf.h   no block device opened or made (cgroup/dev)
+ *   cgroup/unix.bpf.h     unix sockets by path and name (cgroup/connect_unix, sendmsg_unix;
+ *                         Linux 6.7+, optional, attached where BPF LSM is missing)
  * The gates come twice: their wd_hold_* twins are attached where cgroups the kernel holds may
  * appear, and decide for held sandboxes only. Program names fit in 15 characters, all the kernel
  * keeps of a name (tests/unit/test_bpf_names.c checks). */
 #include "wd_common.h"
+#include "wd_rules.h"
 #include "warden/glob.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -149,3 +153,5 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 #include "cgroup/egress.bpf.h"
 #include "cgroup/bind.bpf.h"
 #include "cgroup/hold.bpf.h"
+#include "cgroup/device.bpf.h"
+#include "cgroup/unix.bpf.h"

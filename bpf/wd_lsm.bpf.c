@@ -19,6 +19,7 @@
  * in 15 characters, all the kernel keeps of a name (tests/unit/test_bpf_names.c checks). */
 #include "wd_common.h"
 #include "wd_path.h"
+#include "wd_rules.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -50,22 +51,6 @@ struct {
 	__type(key, int);
 	__type(value, struct wd_task);
 } wd_tasks SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 20);
-	__type(key, struct wd_path_key);
-	__type(value, struct wd_file_rule);
-} wd_file_exact SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 20);
-	__type(key, struct wd_prefix_key);
-	__type(value, struct wd_file_rule);
-} wd_file_prefix SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -5,23 +5,6 @@
  * No hooks: exec, file, xattr and unix sockets decide with it. Part of wd_lsm.bpf.c, which
  * includes it after the maps and the context it uses. */
 
-/* Deny wins over allow, allow over nothing; the rule that set the verdict is kept. */
-static __always_inline void fold(struct wd_file_rule *r, __u32 op, __u8 *v, __u32 *rule_id)
-{
-	__u8 rv;
-
-	if (!r || op >= WD_OP_NR)
-		return;
-	rv = r->verdict[op];
-	if (rv == WD_V_DENY && *v != WD_V_DENY) {
-		*v = WD_V_DENY;
-		*rule_id = r->rule_id[op];
-	} else if (rv == WD_V_ALLOW && *v == WD_V_NONE) {
-		*v = WD_V_ALLOW;
-		*rule_id = r->rule_id[op];
-	}
-}
-
 struct wd_file_facts {
 	struct wd_file_rule *exact, *prefix, *inode, *proc;
 	long len; /* bytes of the path in scratch->buf, NUL included; < 0: no path */
@@ -68,27 +51,11 @@ static __always_inline struct wd_scratch *inode_facts(struct inode *inode, __u32
 	return s;
 }
 
-/* The prefix rule for the resolved path in s->buf. @as_dir: read it as a directory, which
- * meets its own prefix rule ("/home/u/.ssh" meets "/home/u/.ssh/"), unless it is "/" or fills
- * the key. */
+/* The prefix rule for the resolved path in s->buf (wd_prefix_rule). */
 static __always_inline struct wd_file_rule *prefix_rule(struct wd_scratch *s, __u32 policy_id,
 							bool as_dir)
 {
-	__u32 at;
-	long n;
-
-	__builtin_memset(s->prefix.path, 0, sizeof(s->prefix.path));
-	s->prefix.policy_id = policy_id;
-	n = bpf_probe_read_kernel_str(s->prefix.path, sizeof(s->prefix.path), s->buf);
-	if (n <= 0 || n > WD_PREFIX_MAX)
-		return NULL;
-	/* Characters without the NUL, masked so the verifier sees the bound (252 is no power of
-	 * 2; n is at most 252 anyway). */
-	at = (__u32)(n - 1) & 0xff;
-	if (as_dir && at > 1 && at < WD_PREFIX_MAX - 1)
-		s->prefix.path[at++] = '/';
-	s->prefix.prefixlen = 32 + 8 * at;
-	return bpf_map_lookup_elem(&wd_file_prefix, &s->prefix);
+	return wd_prefix_rule(&s->prefix, policy_id, s->buf, as_dir);
 }
 
 /* Looks up the path rules for the resolved path in s->buf (f->len bytes, NUL included). */
@@ -100,12 +67,8 @@ static __always_inline void path_rules(struct wd_scratch *s, bool is_dir, __u32 
 	if (ends_deleted(s->buf, f->len))
 		f->fileless = true;
 
-	__builtin_memset(s->exact.path, 0, sizeof(s->exact.path));
-	s->exact.policy_id = policy_id;
-	if (f->len <= WD_PATH_MAX) {
-		bpf_probe_read_kernel_str(s->exact.path, sizeof(s->exact.path), s->buf);
-		f->exact = bpf_map_lookup_elem(&wd_file_exact, &s->exact);
-	}
+	if (f->len <= WD_PATH_MAX)
+		f->exact = wd_exact_rule(&s->exact, policy_id, s->buf);
 	f->prefix = prefix_rule(s, policy_id, is_dir);
 }
 

@@ -187,51 +187,6 @@ static __always_inline int sock_gate(struct socket *sock, struct sockaddr *sa, _
  * one meets the "abstract:" rules on its name. Deny wins; what no rule speaks of is allowed
  * only when the socket was made in this sandbox and the policy says "to: sandbox". */
 
-struct wd_abs_match {
-	const char *name; /* the socket's name, in scratch */
-	__u32 len;
-	__u32 base; /* policy_id * WD_ABSTRACT_MAX */
-	__u8 verdict;
-	__u32 rule_id;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, WD_POLICIES_MAX *WD_ABSTRACT_MAX);
-	__type(key, __u32);
-	__type(value, struct wd_abstract_rule);
-} wd_unix_abstract SEC(".maps");
-
-static long abs_rule_cb(__u64 i, void *arg)
-{
-	struct wd_abs_match *m = arg;
-	__u32 key = m->base + (__u32)i;
-	struct wd_abstract_rule *r = bpf_map_lookup_elem(&wd_unix_abstract, &key);
-	__u32 n;
-
-	if (!r || r->verdict == WD_V_NONE)
-		return 1; /* the end of the policy's list */
-	n = r->len;
-	if (n > WD_ABSTRACT_NAME_MAX || (r->prefix ? m->len < n : m->len != n))
-		return 0;
-	for (__u32 j = 0; j < WD_ABSTRACT_NAME_MAX; j++) {
-		if (j >= n)
-			break;
-		if (r->name[j] != m->name[j])
-			return 0;
-	}
-	if (r->verdict == WD_V_DENY) {
-		m->verdict = WD_V_DENY;
-		m->rule_id = r->rule_id;
-		return 1;
-	}
-	if (m->verdict == WD_V_NONE) {
-		m->verdict = WD_V_ALLOW;
-		m->rule_id = r->rule_id;
-	}
-	return 0;
-}
-
 /* The rules' verdict on the unix socket @other; its name for the event goes to s->buf. */
 static __always_inline __u8 unix_rules(struct wd_ctx *c, struct unix_sock *u, __u32 *rule_id,
 				       struct wd_scratch **sp)
@@ -274,7 +229,6 @@ static __always_inline __u8 unix_rules(struct wd_ctx *c, struct unix_sock *u, __
 	 * the family. */
 	{
 		struct unix_address *addr = BPF_CORE_READ(u, addr);
-		struct wd_abs_match m = {.base = policy_id * WD_ABSTRACT_MAX};
 		__u32 zero = 0;
 		int len;
 
@@ -291,13 +245,7 @@ static __always_inline __u8 unix_rules(struct wd_ctx *c, struct unix_sock *u, __
 		s->buf[0] = '@';
 		bpf_probe_read_kernel(s->buf + 1, len & 0x7f, (char *)&addr->name[0].sun_path[1]);
 		s->buf[1 + (len & 0x7f)] = '\0';
-		if (policy_id >= WD_POLICIES_MAX)
-			return WD_V_NONE;
-		m.name = s->buf + 1;
-		m.len = len;
-		bpf_loop(WD_ABSTRACT_MAX, abs_rule_cb, &m, 0);
-		*rule_id = m.rule_id;
-		return m.verdict;
+		return wd_abstract_rules(policy_id, s->buf + 1, len, rule_id);
 	}
 }
 

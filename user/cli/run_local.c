@@ -209,6 +209,7 @@ static int setup_rung3(struct run *r)
 
 	r->confine.ruleset_fd = -1;
 	err = wd_rung3_probe(&r->r3);
+	wd_rung3_unix_loaded(&r->r3, r->enf.cg_unix, r->enf.cg_unix_error);
 	if (!err)
 		err = wd_rung3_plan(r->compiled[0], &r->r3, r->degraded, &plan, why, sizeof(why));
 	if (err && !r->degraded) {

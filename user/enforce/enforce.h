@@ -7,6 +7,7 @@
 #define WD_ENFORCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "warden/abi.h"
@@ -21,6 +22,10 @@ typedef int (*wd_event_fn)(void *ctx, const struct wd_event *e);
 struct wd_enforcer {
 	struct wd_cgroup_bpf *cg;
 	struct wd_lsm_bpf *lsm; /* NULL when BPF LSM is not available */
+	/* The unix socket programs of the cgroup object are loaded (Linux 6.7 and later); they
+	 * are attached where BPF LSM is missing. Else cg_unix_error says why not. */
+	bool cg_unix;
+	char cg_unix_error[256];
 	struct wd_ringbuf *rb;
 	char lsm_error[512];	/* why the LSM object is not loaded */
 	char lsm_probe[512];	/* what the probe saw of the LSM hooks (wd_probe_lsm_enforcing) */
@@ -63,8 +68,13 @@ struct wd_enforcer_opts {
  * Returns 0 or -errno (the cgroup object itself failed). */
 int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o);
 
-/* Attaches the sock_addr programs to a cgroup (they govern its descendants too). */
+/* Attaches the cgroup programs to a cgroup (they govern its descendants too): sock_addr, skb,
+ * device, and where e->lsm is NULL and e->cg_unix is set, the unix socket ones. */
 int wd_enforcer_attach_cgroup(struct wd_enforcer *e, int cgroup_fd);
+
+/* Whether the kernel has the cgroup sock_addr hooks for unix sockets (Linux 6.7 and later);
+ * false and why in @why if not. */
+bool wd_enforcer_unix_hooks(char *why, size_t len);
 
 /* Writes a compiled policy into the maps. Its slot is switched on last, so the kernel never sees
  * half of it; on error the slot stays off (deny all for sandboxes using it). Stats the policy's

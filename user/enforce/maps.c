@@ -106,19 +106,29 @@ static int walk_one(const char *path, const struct stat *st, int type, struct FT
 	return walk.err ? 1 : 0;
 }
 
+/* The path rules, in the cgroup object's maps (the LSM object shares them): its unix socket
+ * programs decide with them too. */
+static int load_path_rules(struct wd_enforcer *e, const struct wd_compiled *c)
+{
+	int err;
+
+	for (size_t i = 0; i < c->n_exact; i++)
+		if ((err = wd_enf_update(e->cg->maps.wd_file_exact, &c->exact[i].key,
+					 &c->exact[i].rule)))
+			return err;
+	for (size_t i = 0; i < c->n_prefix; i++)
+		if ((err = wd_enf_update(e->cg->maps.wd_file_prefix, &c->prefix[i].key,
+					 &c->prefix[i].rule)))
+			return err;
+	return 0;
+}
+
+/* What only the LSM object decides with: process names, protected files by identity. */
 static int load_file_rules(struct wd_enforcer *e, const struct wd_compiled *c)
 {
 	struct stat st;
 	int err;
 
-	for (size_t i = 0; i < c->n_exact; i++)
-		if ((err = wd_enf_update(e->lsm->maps.wd_file_exact, &c->exact[i].key,
-					 &c->exact[i].rule)))
-			return err;
-	for (size_t i = 0; i < c->n_prefix; i++)
-		if ((err = wd_enf_update(e->lsm->maps.wd_file_prefix, &c->prefix[i].key,
-					 &c->prefix[i].rule)))
-			return err;
 	for (size_t i = 0; i < c->n_proc; i++)
 		if ((err = wd_enf_update(e->lsm->maps.wd_proc_name, &c->proc[i].key,
 					 &c->proc[i].rule)))
@@ -154,7 +164,7 @@ static int load_abstract(struct wd_enforcer *e, uint32_t policy_id,
 	for (uint32_t i = 0; i < WD_ABSTRACT_MAX; i++) {
 		struct wd_abstract_rule none = {0};
 		uint32_t key = policy_id * WD_ABSTRACT_MAX + i;
-		int err = wd_enf_update(e->lsm->maps.wd_unix_abstract, &key, i < n ? &v[i] : &none);
+		int err = wd_enf_update(e->cg->maps.wd_unix_abstract, &key, i < n ? &v[i] : &none);
 
 		if (err)
 			return err;
@@ -172,9 +182,11 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
 	for (size_t i = 0; i < c->n_net; i++)
 		if ((err = wd_enf_update(e->cg->maps.wd_net, &c->net[i].key, &c->net[i].rules)))
 			return err;
+	if ((err = load_path_rules(e, c)))
+		return err;
 	if (e->lsm && (err = load_file_rules(e, c)))
 		return err;
-	if (e->lsm && (err = load_abstract(e, c->policy_id, c->abstract, c->n_abstract)))
+	if ((err = load_abstract(e, c->policy_id, c->abstract, c->n_abstract)))
 		return err;
 	/* Last: the slot becomes valid only when every entry is in place. */
 	cfg.flags |= WD_POL_VALID;
@@ -190,18 +202,16 @@ void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *
 	wd_enf_update(e->cg->maps.wd_policies, &c->policy_id, &off);
 	for (size_t i = 0; i < c->n_net; i++)
 		bpf_map__delete_elem(e->cg->maps.wd_net, &c->net[i].key, sizeof(c->net[i].key), 0);
-	if (!e->lsm)
-		return;
 	for (size_t i = 0; i < c->n_exact; i++)
-		bpf_map__delete_elem(e->lsm->maps.wd_file_exact, &c->exact[i].key,
+		bpf_map__delete_elem(e->cg->maps.wd_file_exact, &c->exact[i].key,
 				     sizeof(c->exact[i].key), 0);
 	for (size_t i = 0; i < c->n_prefix; i++)
-		bpf_map__delete_elem(e->lsm->maps.wd_file_prefix, &c->prefix[i].key,
+		bpf_map__delete_elem(e->cg->maps.wd_file_prefix, &c->prefix[i].key,
 				     sizeof(c->prefix[i].key), 0);
-	for (size_t i = 0; i < c->n_proc; i++)
+	load_abstract(e, c->policy_id, NULL, 0);
+	for (size_t i = 0; e->lsm && i < c->n_proc; i++)
 		bpf_map__delete_elem(e->lsm->maps.wd_proc_name, &c->proc[i].key,
 				     sizeof(c->proc[i].key), 0);
-	load_abstract(e, c->policy_id, NULL, 0);
 }
 
 /* Deletes every key of @map whose policy id (a __u32 at @off in the key) is @policy_id: the
@@ -254,11 +264,11 @@ int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id)
 	if (!err)
 		err = clear_map(e->cg->maps.wd_net, offsetof(struct wd_net_key, policy_id),
 				policy_id);
-	if (!err && e->lsm)
-		err = clear_map(e->lsm->maps.wd_file_exact, offsetof(struct wd_path_key, policy_id),
+	if (!err)
+		err = clear_map(e->cg->maps.wd_file_exact, offsetof(struct wd_path_key, policy_id),
 				policy_id);
-	if (!err && e->lsm)
-		err = clear_map(e->lsm->maps.wd_file_prefix,
+	if (!err)
+		err = clear_map(e->cg->maps.wd_file_prefix,
 				offsetof(struct wd_prefix_key, policy_id), policy_id);
 	if (!err && e->lsm)
 		err = clear_map(e->lsm->maps.wd_file_inode,
@@ -266,7 +276,7 @@ int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id)
 	if (!err && e->lsm)
 		err = clear_map(e->lsm->maps.wd_proc_name, offsetof(struct wd_proc_key, policy_id),
 				policy_id);
-	if (!err && e->lsm)
+	if (!err)
 		err = load_abstract(e, policy_id, NULL, 0);
 	return err;
 }

@@ -97,8 +97,10 @@ const struct wd_hook_row wd_hooks[] = {
 	LSM("key_free", "wd_key_free", WD_HOOK_KEY_PERMISSION, ALSO, K_NONE, "wd_p_key_free", WD_ARM_KEY_FREE, ALWAYS, WD_NEED_CONFINE, "letting go of a key it made (keyctl(KEYCTL_INVALIDATE))", FENTRY("security_key_free")),
 	LSM("file_ioctl", "wd_file_ioctl", WD_HOOK_FILE_IOCTL, NAMES, K_CONF, "wd_p_file_ioctl", WD_ARM_FILE_IOCTL, ALWAYS, WD_NEED_CONFINE, "ioctl(FIONREAD) on a pipe", FR("security_file_ioctl")),
 	LSM("file_ioctl_compat", "wd_ioctl_compat", WD_HOOK_FILE_IOCTL_COMPAT, NAMES, K_CONF, "wd_p_ioctl32", WD_ARM_FILE_IOCTL_COMPAT, OPTIONAL, WD_NEED_CONFINE, "a 32-bit ioctl(FIONREAD) on a pipe (int $0x80)", FR("security_file_ioctl_compat")),
-	/* bpf/wd_cgroup.bpf.c: the sockets' owners, connects and sends, packets, binds; the
-	 * wd_hold_* programs are the same checks for cgroups held before the daemon adopts them */
+	/* bpf/wd_cgroup.bpf.c: the sockets' owners, connects and sends, packets, binds, block
+	 * devices (their events on file_open or path_mknod, as rung 1's), unix sockets by path
+	 * where BPF LSM is missing (events as rung 1's); the wd_hold_* programs are the same
+	 * checks for cgroups held before the daemon adopts them */
 	CG("cgroup/sock_create", "wd_sock_owner", 0, ALSO, K_NONE),
 	CG("cgroup/connect4", "wd_connect4", WD_HOOK_CONNECT4, NAMES, K_CONN),
 	CG("cgroup/connect6", "wd_connect6", WD_HOOK_CONNECT6, NAMES, K_CONN),
@@ -114,6 +116,9 @@ const struct wd_hook_row wd_hooks[] = {
 	CG("cgroup/bind6", "wd_bind6", WD_HOOK_BIND6, NAMES, K_CONF),
 	CG("cgroup/bind4", "wd_hold_bind4", WD_HOOK_BIND4, ALSO, K_CONF),
 	CG("cgroup/bind6", "wd_hold_bind6", WD_HOOK_BIND6, ALSO, K_CONF),
+	CG("cgroup/dev", "wd_device", WD_HOOK_FILE_OPEN, ALSO, K_CONF),
+	CG("cgroup/connect_unix", "wd_cg_unix_conn", WD_HOOK_UNIX_CONNECT, ALSO, K_CONN),
+	CG("cgroup/sendmsg_unix", "wd_cg_unix_send", WD_HOOK_UNIX_SEND, ALSO, K_SEND),
 	CG("raw_tp/cgroup_mkdir", "wd_cgroup_mkdir", 0, ALSO, K_NONE),
 	CG("raw_tp/cgroup_rmdir", "wd_cgroup_rmdir", 0, ALSO, K_NONE),
 };

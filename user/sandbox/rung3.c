@@ -18,6 +18,7 @@
 #include <linux/if_ether.h>
 #include <linux/keyctl.h>
 
+#include "enforce/enforce.h"
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
 #include "sandbox/pidns.h"
@@ -213,7 +214,8 @@ static int trial(int which, int abi)
 	return bits;
 }
 
-/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns (tests): mechanisms taken away, never added. */
+/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns,cgunix (tests): mechanisms taken away, never
+ * added (cgunix: the report only; the unix socket programs stay attached). */
 static bool disabled(const char *mech)
 {
 	const char *v = getenv("WARDEN_DISABLE");
@@ -268,6 +270,10 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
 		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
+	if (disabled("cgunix"))
+		snprintf(o->unix_detail, sizeof(o->unix_detail), "disabled by WARDEN_DISABLE");
+	else
+		o->cg_unix = wd_enforcer_unix_hooks(o->unix_detail, sizeof(o->unix_detail));
 	b = disabled("mountns") ? 0 : trial(2, 0);
 	if (b < 0)
 		return b;
@@ -291,6 +297,14 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_PID_SIGNAL ? "refused (ESRCH)" : "NOT refused",
 		 b & T_PID_PROC ? "not found" : "FOUND (or no /proc)");
 	return 0;
+}
+
+void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
+{
+	if (loaded || !r3->cg_unix)
+		return;
+	r3->cg_unix = false;
+	snprintf(r3->unix_detail, sizeof(r3->unix_detail), "%s", why);
 }
 
 /* ---- The report --------------------------------------------------------------------------- */
@@ -327,6 +341,39 @@ static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const c
 					     : "BPF LSM hooks, each seen refusing a test child");
 	row(rows, n, max, "executable anonymous memory", NULL,
 	    "W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
+}
+
+/* Unix sockets: by path (and abstract name) through the cgroup hooks where the kernel has them;
+ * abstract ones made outside through Landlock's scope. Required: every policy refuses the
+ * node's unix sockets it does not name (docker.sock, D-Bus), unless it allows no unix socket
+ * at all. */
+static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, bool sc, bool scope,
+		     struct wd_feature_row *rows, size_t *n, size_t max)
+{
+	const char *abs = scope ? "; abstract sockets made outside the sandbox refused (Landlock "
+				  "scope)"
+				: "; NOT ENFORCED: abstract sockets made outside the sandbox "
+				  "(Landlock ABI < 6)";
+
+	if (sc && c && !(c->cfg.families & (1ULL << AF_UNIX))) {
+		row(rows, n, max, "unix sockets", "seccomp",
+		    "no unix socket can be made (sockets: allow has no unix)");
+	} else if (r3 && r3->cg_unix) {
+		row(rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
+		    "connect and sendto by the path as written (connect_unix, sendmsg_unix): unix: "
+		    "rules, deny wins; unnamed ones only where the write rules allow a bind (to: "
+		    "sandbox); '..', /proc and /dev/fd paths refused; nscd's socket refused "
+		    "silently; abstract: rules%s; NOT ENFORCED: paths are not resolved: a symlink "
+		    "the sandbox makes where it may write leads to any socket, a relative path "
+		    "(after cd) and others' sockets under the write rules (an ssh agent's in /tmp) "
+		    "pass as the sandbox's own",
+		    abs);
+	} else {
+		row(rows, n, max, "unix sockets", NULL,
+		    "NOT ENFORCED: unix sockets by path and abstract name (%s)%s",
+		    r3 && r3->unix_detail[0] ? r3->unix_detail : "no cgroup hooks for them", abs);
+	}
+	rows[*n - 1].required = true;
 }
 
 size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
@@ -392,11 +439,10 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		row(rows, &n, max, "socket families", sc ? "seccomp" : NULL,
 		    sc ? "socket and socketpair by family, raw types only in raw families"
 		       : "any family and raw sockets can be made");
-		row(rows, &n, max, "unix sockets", scope ? "landlock" : NULL,
-		    scope ? "abstract sockets made outside the sandbox refused (Landlock scope); "
-			    "NOT "
-			    "ENFORCED: connects to unix sockets by path"
-			  : "NOT ENFORCED: unix sockets by path and abstract names");
+		row(rows, &n, max, "block devices", "cgroup",
+		    "open and mknod of every block device refused (cgroup device program); char "
+		    "devices are the file rules'");
+		unix_row(r3, c, sc, scope, rows, &n, max);
 		/* B2, B4: without a pid namespace a root names any process of the node (prlimit
 		 * kills by SIGXCPU), and below Landlock ABI 6 signals it too. */
 		row(rows, &n, max, "signals and ptrace", pidns ? "pid-ns + landlock" : NULL,

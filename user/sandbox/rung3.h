@@ -21,11 +21,16 @@ struct wd_rung3 {
 	bool seccomp;
 	bool mount_ns;
 	bool pid_ns; /* a process outside not named from a pid namespace with its own /proc */
-	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160];
+	bool cg_unix; /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
+	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
 };
 
 /* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
 int wd_rung3_probe(struct wd_rung3 *out);
+
+/* What the enforcer's load of the unix socket programs found (@loaded, else @why): where the
+ * kernel has their hooks but refused warden's programs, unix sockets are not enforced. */
+void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why);
 
 /* One feature, as `warden run` enforces it on this kernel. */
 struct wd_feature_row {
