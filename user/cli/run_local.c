@@ -266,6 +266,9 @@ static int setup_rung3(struct run *r)
 	if (r->confine.unexpressed[0])
 		fprintf(stderr, "warden run: WARNING: DEGRADED: NOT ENFORCED as written: %s\n",
 			r->confine.unexpressed);
+	/* Before the command starts: none of its denials is missed. */
+	if (r->r3.ll_audit && wd_llaudit_open(&r->lla, why, sizeof(why)))
+		fprintf(stderr, "warden run: Landlock denials will not be reported: %s\n", why);
 	if (r->verbose)
 		fprintf(stderr,
 			"warden run: rung 3 plan: %zu Landlock rules, %zu mount steps, %zu "
@@ -387,6 +390,10 @@ static void teardown(struct run *r, int status, bool started)
 	if (r->cg.path[0] && wd_cgroup_destroy(&r->cg, 5000))
 		fprintf(stderr, "warden run: WARNING: could not remove sandbox cgroup %s\n",
 			r->cg.path);
+	if (started)
+		wd_run_landlock_events(r, true);
+	wd_llaudit_close(r->lla);
+	r->lla = NULL;
 	if (r->enf.cg) {
 		wd_enforcer_drain_all(&r->enf);
 		wd_run_check_lost(r);
@@ -495,6 +502,8 @@ int wd_run_local(struct run *r)
 			strerror(-err));
 		goto out;
 	}
+	/* The child calls landlock_restrict_self(): its domain is the sandbox's. */
+	wd_llaudit_expect(r->lla, err);
 	status = wd_run_loop(r, pidfd, sfd, tfd);
 out:
 	teardown(r, status, pidfd >= 0);

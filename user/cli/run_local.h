@@ -17,6 +17,7 @@
 #include "sandbox/context.h"
 #include "sandbox/guard.h"
 #include "sandbox/lifecycle.h"
+#include "sandbox/llaudit.h"
 #include "sandbox/lost.h"
 #include "sandbox/rung3.h"
 
@@ -52,6 +53,7 @@ struct run {
 	struct wd_rung3 r3;
 	struct wd_confine confine;
 	bool rung3;
+	struct wd_llaudit *lla; /* rung 3: Landlock's denials from audit records; NULL: none */
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
 	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */
@@ -87,5 +89,9 @@ void wd_run_check_lost(struct run *r);
  * none), collecting events meanwhile; returns the command's exit status. */
 int wd_run_loop(struct run *r, int pidfd, int sfd, int tfd);
 void wd_run_print_stats(struct run *r);
+/* Rung 3: Landlock's denials read from the audit records so far into wd_run_on_event(); with
+ * @final, after the sandbox ended, the rest, and the denials the kernel counted but did not
+ * record reported as lost. */
+void wd_run_landlock_events(struct run *r, bool final);
 
 #endif

@@ -20,7 +20,8 @@ struct wd_rung3 {
 	bool ll_scope; /* signals out of the domain refused (ABI >= 6) */
 	bool seccomp;
 	bool mount_ns;
-	char ll_detail[160], sc_detail[160], mnt_detail[160];
+	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
+	char ll_detail[160], sc_detail[160], mnt_detail[160], la_detail[200];
 };
 
 /* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
