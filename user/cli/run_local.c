@@ -248,6 +248,9 @@ static int setup_rung3(struct run *r)
 	if (r->confine.unexpressed[0])
 		fprintf(stderr, "warden run: WARNING: DEGRADED: NOT ENFORCED as written: %s\n",
 			r->confine.unexpressed);
+	/* Before the command starts: none of its denials is missed. */
+	if (r->r3.ll_audit && wd_llaudit_open(&r->lla, why, sizeof(why)))
+		fprintf(stderr, "warden run: Landlock denials will not be reported: %s\n", why);
 	if (r->verbose)
 		fprintf(stderr,
 			"warden run: rung 3 plan: %zu Landlock rules, %zu mount steps, %zu "
@@ -352,7 +355,7 @@ static int start_guardian(struct run *r)
 }
 
 /* The child: already inside the sandbox cgroup. Nothing of warden's may leak into it. */
-static int spawn(struct run *r, const sigset_t *old, int *pidfd)
+static int spawn(struct run *r, const sigset_t *old, int *pidfd, pid_t *job_pid)
 {
 	struct wd_spawn sp = {
 		.cgroup_fd = r->cg.fd,
@@ -364,6 +367,7 @@ static int spawn(struct run *r, const sigset_t *old, int *pidfd)
 		.sigmask = old,
 		.who = "warden run",
 		.confine = r->rung3 ? &r->confine : NULL,
+		.job_pid = job_pid,
 	};
 
 	return wd_spawn(&sp, pidfd);
@@ -378,6 +382,10 @@ static void teardown(struct run *r, int status, bool started)
 	if (r->cg.path[0] && wd_cgroup_destroy(&r->cg, 5000))
 		fprintf(stderr, "warden run: WARNING: could not remove sandbox cgroup %s\n",
 			r->cg.path);
+	if (started)
+		wd_run_landlock_events(r, true);
+	wd_llaudit_close(r->lla);
+	r->lla = NULL;
 	if (r->enf.cg) {
 		wd_enforcer_drain_all(&r->enf);
 		wd_run_check_lost(r);
@@ -414,6 +422,7 @@ int wd_run_local(struct run *r)
 {
 	sigset_t mask, old;
 	int pidfd = -1, sfd = -1, tfd = -1, status = EXIT_WARDEN, err;
+	pid_t job_pid = 0;
 	char why[1024];
 
 	/* A closed stderr or events pipe must not kill warden: its death would end enforcement. */
@@ -480,12 +489,14 @@ int wd_run_local(struct run *r)
 			strerror(-err));
 		goto out;
 	}
-	err = spawn(r, &old, &pidfd);
+	err = spawn(r, &old, &pidfd, &job_pid);
 	if (err < 0) {
 		fprintf(stderr, "warden run: cannot start the command in the sandbox: %s\n",
 			strerror(-err));
 		goto out;
 	}
+	/* The job calls landlock_restrict_self(): its domain is the sandbox's. */
+	wd_llaudit_expect(r->lla, job_pid ? job_pid : err);
 	status = wd_run_loop(r, pidfd, sfd, tfd);
 out:
 	teardown(r, status, pidfd >= 0);

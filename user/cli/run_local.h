@@ -17,6 +17,7 @@
 #include "sandbox/context.h"
 #include "sandbox/guard.h"
 #include "sandbox/lifecycle.h"
+#include "sandbox/llaudit.h"
 #include "sandbox/lost.h"
 #include "sandbox/rung3.h"
 
@@ -53,6 +54,7 @@ struct run {
 	struct wd_confine confine;
 	bool rung3;
 	char enforcement[1024]; /* per feature, what enforces it (wd_rung_summary) */
+	struct wd_llaudit *lla; /* rung 3: Landlock's denials from audit records; NULL: none */
 	struct wd_cgroup cg;
 	unsigned long long n_events, n_denied;
 	char procs[PATH_MAX + 16]; /* the sandbox's cgroup.procs, the child's self-check */
@@ -88,5 +90,9 @@ void wd_run_check_lost(struct run *r);
  * none), collecting events meanwhile; returns the command's exit status. */
 int wd_run_loop(struct run *r, int pidfd, int sfd, int tfd);
 void wd_run_print_stats(struct run *r);
+/* Rung 3: Landlock's denials read from the audit records so far into wd_run_on_event(); with
+ * @final, after the sandbox ended, the rest, and the denials the kernel counted but did not
+ * record reported as lost. */
+void wd_run_landlock_events(struct run *r, bool final);
 
 #endif

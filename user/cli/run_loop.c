@@ -19,6 +19,9 @@
 #include "cli/run_local.h"
 
 #define POLL_MS 20 /* allowed events do not wake warden: it collects them this often */
+/* An audit event without its end record (the task has no syscall auditing) is complete this
+ * long after its first record. */
+#define LLAUDIT_HOLD_MS 100
 
 const char *wd_run_rule_text(struct run *r, uint32_t rule_id)
 {
@@ -61,7 +64,9 @@ int wd_run_on_event(void *ctx, const struct wd_event *e)
 
 	e = wd_sb_fill(&r->node, e, &copy);
 	/* The child's own self-check (see child_exec) is expected, once, not news. */
-	if (!r->self_check_seen && e->hdr.type == WD_EV_CONFINE && e->hook == WD_HOOK_FILE_OPEN &&
+	if (!r->self_check_seen &&
+	    ((e->hdr.type == WD_EV_CONFINE && e->hook == WD_HOOK_FILE_OPEN) ||
+	     (e->hdr.type == WD_EV_FILE && e->hook == WD_HOOK_LANDLOCK)) &&
 	    strncmp(e->path, r->procs, sizeof(e->path)) == 0) {
 		r->self_check_seen = true;
 		return 0;
@@ -74,6 +79,33 @@ int wd_run_on_event(void *ctx, const struct wd_event *e)
 	if (wd_sb_record(&r->node, r->pipe, e, &r->ev.ctx) < 0)
 		r->enf.bad_records++;
 	return 0;
+}
+
+void wd_run_landlock_events(struct run *r, bool final)
+{
+	const struct wd_llaudit_sink s = {
+		.c = r->compiled[0], /* rung 3 keeps the policy it started with */
+		.cgroup_id = r->cg.id,
+		.boot_to_wall_ns = wd_sb_node_clock(&r->node),
+		.fn = wd_run_on_event,
+		.arg = r,
+	};
+	uint64_t lost;
+
+	if (!r->lla)
+		return;
+	if (!final) {
+		wd_llaudit_drain(r->lla, &s, LLAUDIT_HOLD_MS);
+		return;
+	}
+	lost = wd_llaudit_finish(r->lla, &s, 1000);
+	if (!lost)
+		return;
+	fprintf(r->events, "%s %llu Landlock denials were not reported (audit dropped them)\n",
+		r->who, (unsigned long long)lost);
+	if (r->pipe)
+		wd_sb_lost(&r->node, r->pipe, &r->ev.ctx, lost,
+			   "Landlock denials the kernel counted without an audit record");
 }
 
 /* SIGHUP: the new policy is compiled and written completely into a fresh slot before the
@@ -166,6 +198,10 @@ int wd_run_loop(struct run *r, int pidfd, int sfd, int tfd)
 		ev[0] = (struct epoll_event){.events = EPOLLIN, .data.fd = tfd};
 		epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev[0]);
 	}
+	if (r->lla) {
+		ev[0] = (struct epoll_event){.events = EPOLLIN, .data.fd = wd_llaudit_fd(r->lla)};
+		epoll_ctl(ep, EPOLL_CTL_ADD, ev[0].data.fd, &ev[0]);
+	}
 
 	while (!done) {
 		int n = epoll_wait(ep, ev, 8, POLL_MS);
@@ -211,6 +247,7 @@ int wd_run_loop(struct run *r, int pidfd, int sfd, int tfd)
 		 * offset for the events' wall-clock times is read here, not per event. */
 		r->ev.ctx.boot_to_wall_ns = wd_sb_node_clock(&r->node);
 		wd_enforcer_drain(&r->enf);
+		wd_run_landlock_events(r, false);
 		wd_run_check_lost(r);
 		wd_pipeline_kick(r->pipe);
 		fflush(r->events);

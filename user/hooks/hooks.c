@@ -145,6 +145,8 @@ __attribute__((constructor)) static void index_hook_names(void)
 
 const char *wd_hook_name(unsigned id)
 {
+	if (id == WD_HOOK_LANDLOCK)
+		return "landlock";
 	return id < WD_HOOK_NR && naming_row[id] ? naming_row[id]->hook : NULL;
 }
 
@@ -155,6 +157,8 @@ bool wd_hook_sends(unsigned id)
 
 unsigned wd_hook_id(const char *name)
 {
+	if (name && strcmp(name, "landlock") == 0)
+		return WD_HOOK_LANDLOCK;
 	for (size_t i = 0; name && i < wd_hooks_n; i++)
 		if (wd_hooks[i].names && strcmp(wd_hooks[i].hook, name) == 0)
 			return wd_hooks[i].id;

@@ -71,6 +71,10 @@ struct wd_hook_row {
 extern const struct wd_hook_row wd_hooks[];
 extern const size_t wd_hooks_n;
 
+/* Events no BPF program sends: denials Landlock reports in its audit records (rung 3,
+ * sandbox/llaudit.c), named "landlock". Outside enum wd_hook, which the BPF side shares. */
+#define WD_HOOK_LANDLOCK 0x100
+
 /* The name events with hook id @id carry ("bprm_check_security", "cgroup/connect4", ...), and
  * back; NULL and 0 for ones not known. */
 const char *wd_hook_name(unsigned id);

@@ -500,7 +500,10 @@ int wd_landlock_restrict(int ruleset_fd)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0))
+	if (syscall(__NR_landlock_restrict_self, ruleset_fd,
+		    /* LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (ABI 7): the job's denials are audit
+		     * records too, not only warden's own before the exec (sandbox/llaudit.h) */
+		    wd_landlock_abi() >= 7 ? 2u : 0u))
 		return -errno;
 	return 0;
 }

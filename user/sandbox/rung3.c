@@ -21,6 +21,7 @@
 #include "enforce/enforce.h"
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
+#include "sandbox/llaudit.h"
 #include "sandbox/pidns.h"
 #include "sandbox/rung3.h"
 #include "sandbox/seccomp.h"
@@ -214,8 +215,8 @@ static int trial(int which, int abi)
 	return bits;
 }
 
-/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns,cgunix (tests): mechanisms taken away, never
- * added (cgunix: the report only; the unix socket programs stay attached). */
+/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns,cgunix,llaudit (tests): mechanisms taken away,
+ * never added (cgunix: the report only; the unix socket programs stay attached). */
 static bool disabled(const char *mech)
 {
 	const char *v = getenv("WARDEN_DISABLE");
@@ -255,6 +256,11 @@ int wd_rung3_probe(struct wd_rung3 *o)
 			 : b & T_LL_SIGNAL ? "refused"
 					   : "NOT refused");
 	}
+	if (disabled("llaudit"))
+		snprintf(o->la_detail, sizeof(o->la_detail), "disabled by WARDEN_DISABLE");
+	else if (o->landlock)
+		o->ll_audit =
+			wd_llaudit_available(o->ll_abi, o->la_detail, sizeof(o->la_detail)) == 0;
 	b = disabled("seccomp") ? 0 : trial(1, 0);
 	if (b < 0)
 		return b;
@@ -382,6 +388,7 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	const bool ll = !lsm && rung3_ok && r3 && r3->landlock;
 	const bool mnt = ll && r3->mount_ns, sc = ll && r3->seccomp, scope = ll && r3->ll_scope;
 	const bool pidns = ll && r3->pid_ns;
+	const bool la = ll && r3->ll_audit;
 	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
 	char abi[32];
 	size_t n = 0;
@@ -467,9 +474,15 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		rows[n - 1].required = true;
 		row(rows, &n, max, "sockets passed in", NULL,
 		    "sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
-		row(rows, &n, max, "denial events", ll ? "network only" : "network only",
-		    "Landlock and seccomp refusals are not reported as events yet (no audit "
-		    "reader); network denials are");
+		row(rows, &n, max, "denial events", la ? "landlock audit + cgroup" : "network only",
+		    la ? "exec and file denials from Landlock's audit records (%s), network "
+			 "denials from the cgroup programs; NOT REPORTED: seccomp refusals, "
+			 "Landlock signal, abstract socket and ptrace denials"
+		       : "network denials are reported; NOT REPORTED: seccomp refusals and "
+			 "Landlock refusals (%s)",
+		    !r3		       ? ""
+		    : r3->la_detail[0] ? r3->la_detail
+				       : "Landlock unavailable");
 	}
 	return n;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +19,57 @@
 #include "sandbox/spawn.h"
 
 extern char **environ;
+
+/* The job's end of the socket it names itself on (wd_spawn's job_pid), -1: none. Set before
+ * the clone, so only the child's copy of this variable is ever used with it. */
+static int report_fd = -1;
+
+/* The kernel translates the pid in SCM_CREDENTIALS into the receiver's pid namespace: the
+ * job's own pid (2 in its namespace) arrives as the parent sees it. */
+static void report_pid(void)
+{
+	struct ucred uc = {.pid = getpid(), .uid = getuid(), .gid = getgid()};
+	char cbuf[CMSG_SPACE(sizeof(uc))] = {0}, b = 0;
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	if (report_fd < 0)
+		return;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(uc));
+	memcpy(CMSG_DATA(c), &uc, sizeof(uc));
+	(void)!sendmsg(report_fd, &m, MSG_NOSIGNAL);
+	close(report_fd);
+	report_fd = -1;
+}
+
+/* The parent's side: the job's pid, or 0 when it ended (or took over 5 s) without saying. */
+static pid_t read_report(int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct ucred))], b;
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct cmsghdr *c;
+	struct ucred uc;
+
+	if (poll(&p, 1, 5000) != 1 || recvmsg(fd, &m, MSG_CMSG_CLOEXEC) != 1)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			return uc.pid;
+		}
+	return 0;
+}
 
 static _Noreturn void job(const struct wd_spawn *s, const char *who);
 
@@ -68,6 +121,7 @@ static _Noreturn void job(const struct wd_spawn *s, const char *who)
 	char why[512];
 	int fd;
 
+	report_pid();
 	/* Rung 3: the bounding set and the Landlock domain, while still root. */
 	if (s->confine && wd_confine_enter(s->confine, why, sizeof(why))) {
 		fprintf(stderr, "%s: cannot confine the command (rung 3): %s\n", who, why);
@@ -135,15 +189,40 @@ int wd_spawn(const struct wd_spawn *s, int *pidfd)
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)s->cgroup_fd,
 	};
+	int sp[2] = {-1, -1}, on = 1;
 	long pid;
 
 	if (!s->argv || !s->argv[0])
 		return -EINVAL;
+	if (s->job_pid) {
+		*s->job_pid = 0;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) ||
+		    setsockopt(sp[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on))) {
+			if (sp[0] >= 0) {
+				close(sp[0]);
+				close(sp[1]);
+			}
+			return -errno;
+		}
+		report_fd = sp[1];
+	}
 	fflush(NULL);
 	pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid < 0)
-		return -errno;
 	if (pid == 0)
 		child(s);
+	report_fd = -1;
+	if (sp[1] >= 0)
+		close(sp[1]);
+	if (pid < 0) {
+		pid = -errno;
+		if (sp[0] >= 0)
+			close(sp[0]);
+		return (int)pid;
+	}
+	if (sp[0] >= 0) {
+		/* Without a pid namespace the job is the child itself. */
+		*s->job_pid = s->confine && s->confine->pidns ? read_report(sp[0]) : (pid_t)pid;
+		close(sp[0]);
+	}
 	return (int)pid;
 }

@@ -34,6 +34,10 @@ struct wd_spawn {
 	 * (confine->pidns) the pid and pidfd are of the namespace's init, which ends with the
 	 * command's status (pidns.h). */
 	const struct wd_confine *confine;
+	/* Out: the job's pid as this process sees it, where it differs from the returned one (in
+	 * a pid namespace the returned pid is its init's); 0 when the job did not say. The job
+	 * calls landlock_restrict_self(), so audit records name its domain by this pid. */
+	pid_t *job_pid;
 };
 
 /* Starts the command. Returns its pid with a pidfd in *@pidfd, or -errno. Errors in the child
