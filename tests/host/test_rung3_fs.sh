@@ -20,7 +20,7 @@ if [ "$rung" != 3 ]; then
 	exit 0
 fi
 abi=$(jq -r ".rung3.landlock_abi // 0" <<<"$json")
-plan 21
+plan 22
 
 T=$(mktemp -d /tmp/wd-r3fs.XXXXXX) # a writable tree (the job's /tmp rule) holding the workdir
 W=$T/job
@@ -99,9 +99,14 @@ keep"
 mount -t tmpfs -o size=4m wd-r3fs-cache "$W/cache"
 mount -t tmpfs -o size=4m,ro wd-r3fs-ro "$W/ro"
 mkdir -p /mnt/wd-r3fs && mount -t tmpfs -o size=4m wd-r3fs-mnt /mnt/wd-r3fs
-jrun 'echo c >cache/f && cat cache/f && cp /bin/true cache/t && ./cache/t && echo ran'
-check "a tmpfs mounted in the workdir is writable and executable there" "out: $out $(err)" \
-	test "$(tail -n1 <<<"$out")" = ran
+# The workdir one tree (no deny inside it), and one expanded around the denies in it.
+grep -v "wfile\|rsecret" "$E/policy.yaml" >"$E/plain.yaml"
+for pol in plain policy; do
+	jrun 'echo c >cache/f && cat cache/f && cp /bin/true cache/t && ./cache/t && echo ran' \
+		"$E/$pol.yaml"
+	check "a tmpfs mounted in the workdir is writable and executable there ($pol.yaml)" \
+		"out: $out $(err)" test "$(tail -n1 <<<"$out")" = ran
+done
 jrun 'touch ro/x 2>&1; touch /mnt/wd-r3fs/x 2>&1; true'
 check "a read-only mount in the workdir stays read-only; a mount outside the rules too" \
 	"out: $out" test ! -e "$W/ro/x" -a ! -e /mnt/wd-r3fs/x
