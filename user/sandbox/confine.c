@@ -62,7 +62,8 @@ int wd_confine_build(const struct wd_compiled *c, const struct wd_rung3 *r3, str
 	}
 	err = wd_mounts_check_aliases(mi, c, why, size);
 	if (!err)
-		err = wd_landlock_plan(c, r3->ll_abi, &wd_ll_fs_real, &out->ll, why, size);
+		err = wd_landlock_plan(c, r3->ll_abi, r3->mount_ns ? WD_LL_PLAN_MOUNTS : 0,
+				       &wd_ll_fs_real, &out->ll, why, size);
 	if (err)
 		goto out;
 	if (r3->ll_scope) {

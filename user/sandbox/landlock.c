@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Rung 3's exec and file rules as a Landlock ruleset: the planner (pure, over struct wd_ll_fs)
- * and the two syscalls that apply it. See landlock.h. */
+ * and the two syscalls that apply it. See landlock.h; the denies Landlock cannot hold by name
+ * alone are in landlock_denies.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
+#include "sandbox/landlock_internal.h"
 
 #ifndef __NR_landlock_create_ruleset
 #define __NR_landlock_create_ruleset 444
@@ -38,7 +40,6 @@ struct ll_path_beneath {
 
 #define N_OPS	 3 /* exec, read, write: the ops Landlock can express */
 #define LIST_MAX 200000
-#define WALK_MAX 20000
 #define WRITE_DIR                                                                                  \
 	(WD_LL_WRITE_FILE | WD_LL_REMOVE_DIR | WD_LL_REMOVE_FILE | WD_LL_MAKE_CHAR |               \
 	 WD_LL_MAKE_DIR | WD_LL_MAKE_REG | WD_LL_MAKE_SOCK | WD_LL_MAKE_FIFO | WD_LL_MAKE_BLOCK |  \
@@ -105,15 +106,7 @@ const struct wd_ll_fs wd_ll_fs_real = {.list = real_list, .lstat = real_lstat};
 
 /* ---- Planning ------------------------------------------------------------------------------ */
 
-struct planner {
-	const struct wd_compiled *c;
-	const struct wd_ll_fs *fs;
-	struct wd_ll_plan *p;
-	char *why;
-	size_t size;
-};
-
-static int grow(void **v, size_t *cap, size_t n, size_t elem)
+int wd_ll_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	void *nv;
 
@@ -127,7 +120,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-static int add_rule(struct planner *pl, const char *path, __u64 access, bool dir)
+static int add_rule(struct wd_ll_planner *pl, const char *path, __u64 access, bool dir)
 {
 	struct wd_ll_plan *p = pl->p;
 
@@ -145,7 +138,7 @@ static int add_rule(struct planner *pl, const char *path, __u64 access, bool dir
 			 WD_LL_RULES_MAX, path);
 		return -EPERM;
 	}
-	if (grow((void **)&p->rules, &p->cap_rules, p->n_rules, sizeof(*p->rules)))
+	if (wd_ll_grow((void **)&p->rules, &p->cap_rules, p->n_rules, sizeof(*p->rules)))
 		return -ENOMEM;
 	p->rules[p->n_rules].path = strdup(path);
 	if (!p->rules[p->n_rules].path)
@@ -156,11 +149,11 @@ static int add_rule(struct planner *pl, const char *path, __u64 access, bool dir
 	return 0;
 }
 
-static int add_mask(struct planner *pl, const char *path)
+static int add_mask(struct wd_ll_planner *pl, const char *path)
 {
 	struct wd_ll_plan *p = pl->p;
 
-	if (grow((void **)&p->masks, &p->cap_masks, p->n_masks, sizeof(*p->masks)))
+	if (wd_ll_grow((void **)&p->masks, &p->cap_masks, p->n_masks, sizeof(*p->masks)))
 		return -ENOMEM;
 	p->masks[p->n_masks] = strdup(path);
 	return p->masks[p->n_masks++] ? 0 : -ENOMEM;
@@ -183,8 +176,9 @@ static bool allowed(const struct wd_compiled *c, const char *path, bool dir, int
 
 /* Whether the directory @dir and everything beneath it get the same verdict for @op (in
  * *@allow): then one rule, or none, says it all. */
-static bool uniform(const struct wd_compiled *c, const char *dir, int op, bool *allow)
+static bool uniform(const struct wd_ll_planner *pl, const char *dir, int op, bool *allow)
 {
+	const struct wd_compiled *c = pl->c;
 	bool b = wd_compiled_beneath(c, dir, (enum wd_op)op, NULL) == WD_V_ALLOW;
 	size_t i;
 
@@ -196,11 +190,14 @@ static bool uniform(const struct wd_compiled *c, const char *dir, int op, bool *
 
 		/* A denied path and the names on the way to it may not be removed, renamed or
 		 * replaced whatever the write rules say: their directories get no
-		 * directory-entry rights (MAKE_*, REMOVE_*, REFER) of their own. */
-		if (op == WD_OP_WRITE && (e->rule.flags & WD_FR_ANCHOR) &&
+		 * directory-entry rights (MAKE_*, REMOVE_*, REFER) of their own. With mounts,
+		 * the existing ones are mount points instead (guards), and the tree keeps its
+		 * rights. */
+		if (op == WD_OP_WRITE && (e->rule.flags & WD_FR_ANCHOR) && !pl->mounts &&
 		    beneath(e->key.path, dir))
 			return false;
-		if (e->rule.verdict[op] == WD_V_NONE || !beneath(e->key.path, dir))
+		if (e->rule.verdict[op] == WD_V_NONE || !beneath(e->key.path, dir) ||
+		    wd_ll_guarded(pl, e->key.path, op))
 			continue;
 		if (allowed(c, e->key.path, false, op) != b ||
 		    allowed(c, e->key.path, true, op) != b)
@@ -209,25 +206,26 @@ static bool uniform(const struct wd_compiled *c, const char *dir, int op, bool *
 	for (i = 0; i < c->n_prefix; i++) {
 		const struct wd_prefix_entry *e = &c->prefix[i];
 
-		if (beneath(e->key.path, dir) && (e->rule.verdict[op] == WD_V_ALLOW) != b)
+		if (beneath(e->key.path, dir) && (e->rule.verdict[op] == WD_V_ALLOW) != b &&
+		    !wd_ll_guarded(pl, e->key.path, op))
 			return false;
 	}
 	return true;
 }
 
 struct dir_ctx {
-	struct planner *pl;
+	struct wd_ll_planner *pl;
 	const char *dir;
 	unsigned need; /* bit 1 << op: ops expanded here */
 	bool listing;  /* READ_DIR granted here or above */
 };
 
-static int plan_dir(struct planner *pl, const char *dir, unsigned ops, bool listing);
+static int plan_dir(struct wd_ll_planner *pl, const char *dir, unsigned ops, bool listing);
 
 static int plan_entry(void *arg, const char *name, unsigned char type)
 {
 	struct dir_ctx *d = arg;
-	struct planner *pl = d->pl;
+	struct wd_ll_planner *pl = d->pl;
 	char path[PATH_MAX];
 	mode_t mode = 0;
 	nlink_t nlink;
@@ -265,7 +263,7 @@ static int plan_entry(void *arg, const char *name, unsigned char type)
 	return 0;
 }
 
-static int plan_dir(struct planner *pl, const char *dir, unsigned ops, bool listing)
+static int plan_dir(struct wd_ll_planner *pl, const char *dir, unsigned ops, bool listing)
 {
 	struct dir_ctx d = {.pl = pl, .dir = dir, .listing = listing};
 	bool allow;
@@ -275,7 +273,7 @@ static int plan_dir(struct planner *pl, const char *dir, unsigned ops, bool list
 		err = 0;
 		if (!(ops & (1u << op)))
 			continue;
-		if (!uniform(pl->c, dir, op, &allow))
+		if (!uniform(pl, dir, op, &allow))
 			d.need |= 1u << op;
 		else if (allow)
 			err = add_rule(pl, dir, dir_rights[op], true);
@@ -300,87 +298,21 @@ static int plan_dir(struct planner *pl, const char *dir, unsigned ops, bool list
 	return err == -ENOENT || err == -EACCES || err == -ENOTDIR || err == -ELOOP ? 0 : err;
 }
 
-/* ---- Hard links of denied files ------------------------------------------------------------ */
+/* ---- Device ioctls (ABI 5) ------------------------------------------------------------------- */
 
-static int refuse_links(struct planner *pl, const char *path, nlink_t nlink, __u32 rule_id)
+/* With LANDLOCK_ACCESS_FS_IOCTL_DEV handled, ioctl(2) on a device opened in the sandbox is refused
+ * but where a rule grants it: terminals (a job makes its own with /dev/ptmx and /dev/pts/N, and
+ * stty, less and editors ask them) and the devices that are plain data (/dev/null and the like).
+ * The grant alone opens nothing: opening still takes READ_FILE or WRITE_FILE. */
+static int plan_ioctl(struct wd_ll_planner *pl)
 {
-	const char *rule = wd_compiled_rule_text(pl->c, rule_id);
+	static const char *const files[] = {"/dev/tty",	 "/dev/ptmx",	"/dev/null",   "/dev/zero",
+					    "/dev/full", "/dev/random", "/dev/urandom"};
+	int err = add_rule(pl, "/dev/pts", WD_LL_IOCTL_DEV, true);
 
-	snprintf(pl->why, pl->size,
-		 "%s: rung 3 (Landlock) cannot enforce this deny: %s has %lu hard links, and "
-		 "Landlock decides by name, so the other names would stay open (BPF LSM decides "
-		 "by inode); remove the other links, or run where BPF LSM is available",
-		 rule ? rule : "a deny rule", path, (unsigned long)nlink);
-	return -EPERM;
-}
-
-struct walk_ctx {
-	struct planner *pl;
-	const char *dir;
-	__u32 rule_id;
-	size_t *n;
-};
-
-static int walk_entry(void *arg, const char *name, unsigned char type)
-{
-	struct walk_ctx *w = arg, sub = *w;
-	char path[PATH_MAX];
-	mode_t mode;
-	nlink_t nlink;
-
-	if (++*w->n > WALK_MAX)
-		return 1; /* bounded: the rest is not looked at (reported by the caller) */
-	if (snprintf(path, sizeof(path), "%s/%s", w->dir, name) >= (int)sizeof(path) ||
-	    w->pl->fs->lstat(w->pl->fs->arg, path, &mode, &nlink))
-		return 0;
-	if (S_ISREG(mode) && nlink > 1)
-		return refuse_links(w->pl, path, nlink, w->rule_id);
-	if (!S_ISDIR(mode))
-		return 0;
-	(void)type;
-	sub.dir = path;
-	return w->pl->fs->list(w->pl->fs->arg, path, walk_entry, &sub) == -EPERM ? -EPERM : 0;
-}
-
-/* Files denied by name (read or write) that have other names: Landlock would deny only this one
- * name. Checked for the exact denies and, bounded, the files in denied directories. */
-static int check_links(struct planner *pl)
-{
-	const struct wd_compiled *c = pl->c;
-	size_t i, n = 0;
-	mode_t mode;
-	nlink_t nlink;
-	int op, err;
-
-	for (i = 0; i < c->n_inode; i++) {
-		const struct wd_inode_candidate *ic = &c->inode[i];
-
-		for (op = WD_OP_READ; op <= WD_OP_WRITE; op++)
-			if (ic->rule.verdict[op] == WD_V_DENY &&
-			    !pl->fs->lstat(pl->fs->arg, ic->path, &mode, &nlink) && S_ISREG(mode) &&
-			    nlink > 1)
-				return refuse_links(pl, ic->path, nlink, ic->rule.rule_id[op]);
-	}
-	for (i = 0; i < c->n_deny_dirs; i++) {
-		const struct wd_deny_dir *dd = &c->deny_dirs[i];
-		char dir[PATH_MAX];
-		size_t len = strlen(dd->path);
-
-		for (op = WD_OP_READ; op <= WD_OP_WRITE; op++) {
-			struct walk_ctx w = {.pl = pl, .dir = dir, .n = &n};
-
-			if (dd->rule.verdict[op] != WD_V_DENY || len < 2 || len >= sizeof(dir))
-				continue;
-			memcpy(dir, dd->path, len - 1); /* without the trailing '/' */
-			dir[len - 1] = '\0';
-			w.rule_id = dd->rule.rule_id[op];
-			err = pl->fs->list(pl->fs->arg, dir, walk_entry, &w);
-			if (err == -EPERM)
-				return err;
-			break;
-		}
-	}
-	return 0;
+	for (size_t i = 0; !err && i < sizeof(files) / sizeof(files[0]); i++)
+		err = add_rule(pl, files[i], WD_LL_IOCTL_DEV, false);
+	return err;
 }
 
 /* ---- The plan -------------------------------------------------------------------------------- */
@@ -407,10 +339,15 @@ static void merge_rules(struct wd_ll_plan *p)
 	p->n_rules = k;
 }
 
-int wd_landlock_plan(const struct wd_compiled *c, int abi, const struct wd_ll_fs *fs,
-		     struct wd_ll_plan *out, char *why, size_t size)
+int wd_landlock_plan(const struct wd_compiled *c, int abi, unsigned flags,
+		     const struct wd_ll_fs *fs, struct wd_ll_plan *out, char *why, size_t size)
 {
-	struct planner pl = {.c = c, .fs = fs, .p = out, .why = why, .size = size};
+	struct wd_ll_planner pl = {.c = c,
+				   .fs = fs,
+				   .p = out,
+				   .why = why,
+				   .size = size,
+				   .mounts = flags & WD_LL_PLAN_MOUNTS};
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -424,9 +361,15 @@ int wd_landlock_plan(const struct wd_compiled *c, int abi, const struct wd_ll_fs
 		out->handled |= WD_LL_REFER;
 	if (abi >= 3)
 		out->handled |= WD_LL_TRUNCATE;
-	err = check_links(&pl);
+	if (abi >= 5)
+		out->handled |= WD_LL_IOCTL_DEV;
+	err = wd_ll_check_links(&pl);
+	if (!err && pl.mounts)
+		err = wd_ll_plan_guards(&pl);
 	if (!err)
 		err = plan_dir(&pl, "/", (1u << N_OPS) - 1, false);
+	if (!err && abi >= 5)
+		err = plan_ioctl(&pl);
 	if (err) {
 		if (err != -EPERM)
 			snprintf(why, size, "planning the Landlock ruleset: %s", strerror(-err));
@@ -434,6 +377,7 @@ int wd_landlock_plan(const struct wd_compiled *c, int abi, const struct wd_ll_fs
 		return err;
 	}
 	merge_rules(out);
+	wd_ll_sort_guards(out);
 	return 0;
 }
 
@@ -445,8 +389,11 @@ void wd_landlock_plan_free(struct wd_ll_plan *p)
 		free(p->rules[i].path);
 	for (i = 0; i < p->n_masks; i++)
 		free(p->masks[i]);
+	for (i = 0; i < p->n_guards; i++)
+		free(p->guards[i].path);
 	free(p->rules);
 	free(p->masks);
+	free(p->guards);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -498,6 +445,20 @@ int wd_landlock_ruleset(const struct wd_ll_plan *p, char *why, size_t size)
 
 int wd_landlock_restrict(int ruleset_fd)
 {
+	struct ll_path_beneath pb = {.allowed_access = WD_LL_WRITE_FILE | WD_LL_TRUNCATE};
+
+	/* This process's own proc inode: no other process's file, nor its children's, is it.
+	 * Failing, the file is only read-only, as everything else in /proc. */
+	pb.parent_fd = open("/proc/self/coredump_filter", O_PATH | O_CLOEXEC);
+	if (pb.parent_fd >= 0) {
+		/* "echo >" truncates: TRUNCATE too where the ruleset handles it (ABI 3). */
+		if (syscall(__NR_landlock_add_rule, ruleset_fd, LL_RULE_PATH_BENEATH, &pb, 0)) {
+			pb.allowed_access = WD_LL_WRITE_FILE;
+			(void)syscall(__NR_landlock_add_rule, ruleset_fd, LL_RULE_PATH_BENEATH, &pb,
+				      0);
+		}
+		close(pb.parent_fd);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	if (syscall(__NR_landlock_restrict_self, ruleset_fd,

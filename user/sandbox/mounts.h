@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Rung 3's mount plan, in a mount namespace of the sandbox's own (design §2.4): every mount
- * read-only and noexec; the trees the Landlock plan lets the job write bound onto themselves
- * writable, and the trees it may run from bound without noexec; read-denied directories under a
- * listable tree covered by an empty read-only tmpfs. Landlock already refuses what this refuses
- * by path; the mounts add what Landlock does not see: chmod, chown and xattrs outside the write
+/* Rung 3's mount plan, in a mount namespace of the sandbox's own (design §2.4): every mount takes
+ * what the Landlock plan grants at its mount point (read-only but where the job may write, noexec
+ * but where it may run; never more than the host gave it, and never writable for a file system of
+ * device nodes); the trees the plan lets the job write or run from that start below a mount point
+ * bound onto themselves so; the plan's guards (denies inside writable trees): write-denied trees
+ * bound read-only, read-denied ones covered (an empty read-only tmpfs, /dev/null on a nodev
+ * mount for a file), the names on the way pinned as mount points (EBUSY for rename and unlink);
+ * read-denied directories under a listable tree covered by an empty read-only tmpfs; and the
+ * job's own /proc/self/coredump_filter writable. Landlock already refuses what this refuses by
+ * path; the mounts add what Landlock does not see: chmod, chown and xattrs outside the write
  * rules (EROFS), and executable mappings of files the job wrote (ld.so /tmp/x, LD_PRELOAD).
  * Planned in the parent (no allocation in the child, which may be forked from a threaded
  * process); applied in the child before Landlock, which forbids mounting. */
@@ -17,9 +22,10 @@ struct wd_ll_plan;
 struct wd_compiled;
 
 enum wd_mount_kind {
-	WD_MNT_REMOUNT, /* an existing mount: remount with @flags */
-	WD_MNT_BIND,	/* bind @path onto itself, then remount the bind with @flags */
-	WD_MNT_MASK,	/* an empty read-only tmpfs over @path */
+	WD_MNT_REMOUNT,	  /* an existing mount: remount with @flags */
+	WD_MNT_BIND,	  /* bind @path onto itself, then remount the bind with @flags */
+	WD_MNT_MASK,	  /* an empty read-only tmpfs over @path */
+	WD_MNT_MASK_FILE, /* /dev/null over @path, nodev: every open refused */
 };
 
 struct wd_mount_op {
@@ -40,8 +46,9 @@ int wd_mounts_plan(FILE *mountinfo, const struct wd_ll_plan *ll, struct wd_mount
 		   char *why, size_t size);
 void wd_mounts_free(struct wd_mount_plan *p);
 
-/* Bind mounts that show a denied object of @c (read or write deny) under another name, which
- * Landlock would not deny: -EPERM with the rule and the mount in @why, else 0. */
+/* Mounts that show a denied object of @c (read or write deny), or for a directory anything in it
+ * (a bind of a subdirectory, another mount of a volume mounted inside it), under another name,
+ * which Landlock would not deny: -EPERM with the rule and the mount in @why, else 0. */
 int wd_mounts_check_aliases(FILE *mountinfo, const struct wd_compiled *c, char *why, size_t size);
 
 /* In the child: a mount namespace of its own, private, then @p in order. Returns 0, or -errno

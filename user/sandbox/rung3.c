@@ -425,7 +425,12 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		       : "%s",
 		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
 		    !ll	  ? ""
-		    : mnt ? "; names in read-denied directories made after start can be listed"
+		    : mnt ? "; names in read-denied directories made after start can be listed; "
+			    "inside trees the job may write, denies are mounts over the denied "
+			    "paths "
+			    "(NOT ENFORCED there: a read-denied path absent at the start, or "
+			    "replaced "
+			    "from outside during the run)"
 			  : "; names in read-denied directories can be listed");
 		rows[n - 1].required = true;
 		row(rows, &n, max, "file write",
@@ -435,7 +440,9 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		       : "%s",
 		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
 		    !ll	  ? ""
-		    : mnt ? "; chmod, chown and xattrs there: read-only mounts (EROFS)"
+		    : mnt ? "; chmod, chown and xattrs there: read-only mounts (EROFS); a write "
+			    "deny of a path absent at the start leaves its directory without new "
+			    "names"
 			  : "; NOT ENFORCED: chmod, chown and xattrs outside the write rules");
 		rows[n - 1].required = true;
 	}
