@@ -214,6 +214,12 @@ int wd_confine_enter(const struct wd_confine *cf, char *why, size_t size)
 {
 	int err;
 
+	/* Under the pid namespace's init, the mounts' "/proc/self" binds were the init's own. */
+	if (cf->pidns && cf->mounts) {
+		err = wd_mounts_apply_self(&cf->mnt, why, size);
+		if (err)
+			return err;
+	}
 	for (int cap = 0; cap < 64; cap++)
 		if ((WD_CONFINE_CAPS & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
 		    errno != EINVAL) {

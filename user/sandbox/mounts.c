@@ -448,6 +448,24 @@ int wd_mounts_check_aliases(FILE *mountinfo, const struct wd_compiled *c, char *
 /* ---- Applying (in the child: no allocation) ---------------------------------------------------
  */
 
+int wd_mounts_apply_self(const struct wd_mount_plan *p, char *why, size_t size)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct wd_mount_op *o = &p->ops[i];
+
+		if (o->kind != WD_MNT_BIND || strncmp(o->path, "/proc/self/", 11) != 0)
+			continue;
+		if (mount(o->path, o->path, NULL, MS_BIND, NULL) ||
+		    mount(NULL, o->path, NULL, o->flags, NULL)) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(why, size, "bind-mounting %s: %s", o->path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 int wd_mounts_apply(const struct wd_mount_plan *p, char *why, size_t size)
 {
 	char cwd[PATH_MAX];

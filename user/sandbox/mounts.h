@@ -44,6 +44,9 @@ struct wd_mount_plan {
  * message in @why. */
 int wd_mounts_plan(FILE *mountinfo, const struct wd_ll_plan *ll, struct wd_mount_plan *out,
 		   char *why, size_t size);
+/* In a process other than the one that ran wd_mounts_apply (the job, under a pid namespace's
+ * init), the plan's binds of "/proc/self/..." again: "self" named the init there. */
+int wd_mounts_apply_self(const struct wd_mount_plan *p, char *why, size_t size);
 void wd_mounts_free(struct wd_mount_plan *p);
 
 /* Mounts that show a denied object of @c (read or write deny), or for a directory anything in it
