@@ -204,14 +204,18 @@ static bool guarded(const struct wd_ll_plan *ll, const char *path, unsigned kind
 /* The flags of a mount at @path that lies on (or is) the host's mount @m: what the host gave it,
  * never more, and of that only what the rules give at @path. Device files need no writable
  * mount (writes to them are not file-system writes), so a file system of device nodes never
- * gets one: chmod and chown there would reach the host's nodes (/dev/pts/ptmx). */
+ * gets one: chmod and chown there would reach the host's nodes (/dev/pts/ptmx). Nor do cgroupfs
+ * and bpffs, whatever the write rules say, as on rung 1 (bpf/lsm/file.bpf.h): a write to
+ * cgroup.procs is how a task would leave its sandbox, and bpffs holds warden's pins. */
 static unsigned long flags_at(const struct wd_ll_plan *ll, const struct minfo *m, const char *path)
 {
 	unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID;
 	const char *fs = m && m->fstype ? m->fstype : "";
 
 	if (!m || has_opt(m->opts, "ro") || strcmp(fs, "devpts") == 0 ||
-	    strcmp(fs, "devtmpfs") == 0 || !covered(ll, path, WRITE_DIR_MARK, WD_LL_WRITE_FILE) ||
+	    strcmp(fs, "devtmpfs") == 0 || strcmp(fs, "cgroup2") == 0 ||
+	    strcmp(fs, "cgroup") == 0 || strcmp(fs, "bpf") == 0 ||
+	    !covered(ll, path, WRITE_DIR_MARK, WD_LL_WRITE_FILE) ||
 	    guarded(ll, path, WD_LL_GUARD_RO | WD_LL_GUARD_MASK))
 		flags |= MS_RDONLY;
 	if (!m || has_opt(m->opts, "noexec") || !covered(ll, path, WD_LL_EXECUTE, WD_LL_EXECUTE))
