@@ -256,6 +256,9 @@ static int setup_rung3(struct run *r)
 			"warden run: rung 3 plan: %zu Landlock rules, %zu mount steps, %zu "
 			"directory entries read\n",
 			r->confine.ll.n_rules, r->confine.mnt.n, r->confine.ll.n_listed);
+	for (size_t i = 0; r->verbose && i < r->confine.socks.n; i++)
+		fprintf(stderr, "warden run: rung 3: the node's socket %s covered\n",
+			r->confine.socks.paths[i]);
 	return 0;
 }
 
