@@ -137,7 +137,19 @@ static void nested_roots_once(void **state)
 	assert_int_equal(s.n_entries, 7); /* read once */
 	wd_sockets_free(&s);
 
+	/* the same root twice: read once, to the deeper of the two */
+	r[0].depth = 1;
+	r[1].path = dir;
+	r[1].depth = 3;
+	assert_int_equal(wd_sockets_scan_roots(r, 2, NULL, NULL, NULL, 100, NULL, NULL, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.n_entries, 7);
+	assert_int_equal(s.n_deep, 0);
+	wd_sockets_free(&s);
+
 	/* a root deeper than the earlier one reaches: scanned itself */
+	r[1].path = sub;
+	r[1].depth = 2;
 	r[0].depth = 1;
 	assert_int_equal(wd_sockets_scan_roots(r, 2, NULL, NULL, NULL, 100, NULL, NULL, &s), 0);
 	assert_int_equal(s.n, 3);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/cleanup.h"
@@ -177,27 +178,36 @@ int wd_sockets_scan_roots(const struct wd_sock_root *roots, size_t n_roots, cons
 	struct walk w = {
 		.s = out, .remote = remote, .pseudo = pseudo, .allowed = allowed, .ctx = ctx};
 	char(*real)[PATH_MAX] = calloc(n_roots + 1, PATH_MAX);
+	int *depth = calloc(n_roots + 1, sizeof(*depth));
 	size_t i, j, k;
 
 	memset(out, 0, sizeof(*out));
 	out->max_entries = max_entries;
-	if (!real)
+	if (!real || !depth) {
+		free(real);
+		free(depth);
 		return -ENOMEM;
+	}
+	/* /var/run is /run: each tree once, by its real name, to the deepest depth asked. */
+	for (i = 0; i < n_roots; i++) {
+		depth[i] = realpath(roots[i].path, real[i]) ? roots[i].depth : -1;
+		for (j = 0; j < i && depth[i] >= 0; j++)
+			if (depth[j] >= 0 && strcmp(real[i], real[j]) == 0) {
+				depth[j] = depth[i] > depth[j] ? depth[i] : depth[j];
+				depth[i] = -1;
+			}
+	}
 	for (i = 0; i < n_roots && !w.err; i++) {
 		char path[PATH_MAX];
 		struct stat st;
-		bool skip = false;
+		bool skip = depth[i] < 0;
 		int fd;
 
-		/* /var/run is /run: each tree once, by its real name. */
-		if (!realpath(roots[i].path, real[i])) {
-			real[i][0] = '\0';
-			continue;
-		}
-		for (j = 0; j < i && !skip; j++) {
-			int b = real[j][0] ? below(real[i], real[j]) : -1;
+		/* A root another one reaches to its full depth is read there. */
+		for (j = 0; j < n_roots && !skip; j++) {
+			int b = j != i && depth[j] >= 0 ? below(real[i], real[j]) : -1;
 
-			skip = b >= 0 && roots[j].depth >= b + roots[i].depth;
+			skip = b > 0 && depth[j] >= b + depth[i];
 		}
 		if (skip || in_list(pseudo, real[i], true) || lstat(real[i], &st))
 			continue;
@@ -205,7 +215,7 @@ int wd_sockets_scan_roots(const struct wd_sock_root *roots, size_t n_roots, cons
 			found(&w, real[i]);
 			continue;
 		}
-		if (!S_ISDIR(st.st_mode) || roots[i].depth < 1)
+		if (!S_ISDIR(st.st_mode) || depth[i] < 1)
 			continue;
 		if (in_list(remote, real[i], true)) {
 			out->n_remote++;
@@ -216,9 +226,10 @@ int wd_sockets_scan_roots(const struct wd_sock_root *roots, size_t n_roots, cons
 		if (fd < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s", real[i]);
-		walk_dir(&w, fd, path, strlen(path), 1, roots[i].depth);
+		walk_dir(&w, fd, path, strlen(path), 1, depth[i]);
 	}
 	free(real);
+	free(depth);
 	if (net_unix && !w.err)
 		scan_net_unix(&w, net_unix);
 	if (w.err) {
@@ -383,8 +394,11 @@ int wd_sockets_scan(const struct wd_compiled *c, struct wd_sock_scan *out)
 		calloc(N_NODE_ROOTS + c->n_exact + c->n_prefix + 1, sizeof(*roots));
 	_cleanup_free_ char *net_unix = read_all("/proc/net/unix");
 	char **remote = NULL, **pseudo = NULL;
+	struct timespec t0, t1;
 	size_t n = 0, i;
 	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	if (!roots || skip_mounts(&remote, &pseudo))
 		return -ENOMEM; /* skip_mounts frees what it made */
@@ -408,6 +422,10 @@ int wd_sockets_scan(const struct wd_compiled *c, struct wd_sock_scan *out)
 				    (void *)c, out);
 	strv_free(remote);
 	strv_free(pseudo);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!err)
+		out->elapsed_us = (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000000L +
+						  (t1.tv_nsec - t0.tv_nsec) / 1000);
 	return err;
 }
 

@@ -38,6 +38,7 @@ struct wd_sock_scan {
 	char deep_at[256];  /* the first of them */
 	size_t n_remote;    /* mounts not entered: network and FUSE file systems */
 	char remote_at[256];
+	unsigned long elapsed_us; /* how long wd_sockets_scan took */
 };
 
 /* Whether the socket at @path is left to the job; NULL: none is. */
