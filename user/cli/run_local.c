@@ -256,6 +256,15 @@ static int setup_rung3(struct run *r)
 			"warden run: rung 3 plan: %zu Landlock rules, %zu mount steps, %zu "
 			"directory entries read\n",
 			r->confine.ll.n_rules, r->confine.mnt.n, r->confine.ll.n_listed);
+	if (r->verbose && r->confine.socks_scanned)
+		fprintf(stderr,
+			"warden run: rung 3: the node's unix sockets: %zu directory entries read "
+			"in "
+			"%lu ms\n",
+			r->confine.socks.n_entries, r->confine.socks.elapsed_us / 1000);
+	for (size_t i = 0; r->verbose && i < r->confine.socks.n; i++)
+		fprintf(stderr, "warden run: rung 3: the node's socket %s covered\n",
+			r->confine.socks.paths[i]);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +35,25 @@ static void abstract_check(const struct wd_compiled *c, struct wd_confine *out)
 		return;
 	}
 	out->ll.scoped |= WD_LL_SCOPE_ABSTRACT_UNIX;
+}
+
+/* The node's unix sockets at the start, covered by mounts (sockets.h): unless no unix socket can
+ * be made at all. */
+static int cover_sockets(const struct wd_compiled *c, const struct wd_rung3 *r3, FILE *mi,
+			 struct wd_confine *out, char *why, size_t size)
+{
+	int err;
+
+	if (r3->seccomp && !(c->cfg.families & (1ULL << AF_UNIX)))
+		return 0;
+	err = wd_sockets_scan(c, &out->socks);
+	if (err) {
+		snprintf(why, size, "scanning the node's unix sockets: %s", strerror(-err));
+		return err;
+	}
+	out->socks_scanned = true;
+	rewind(mi);
+	return wd_mounts_plan_sockets(mi, out->socks.paths, out->socks.n, &out->mnt, why, size);
 }
 
 int wd_confine_build(const struct wd_compiled *c, const struct wd_rung3 *r3, struct wd_confine *out,
@@ -77,6 +97,9 @@ int wd_confine_build(const struct wd_compiled *c, const struct wd_rung3 *r3, str
 		if (err)
 			goto out;
 		out->mounts = true;
+		err = cover_sockets(c, r3, mi, out, why, size);
+		if (err)
+			goto out;
 	}
 	if (r3->seccomp) {
 		const struct wd_seccomp_opts so = {
@@ -111,6 +134,8 @@ void wd_confine_free(struct wd_confine *cf)
 	wd_landlock_plan_free(&cf->ll);
 	wd_mounts_free(&cf->mnt);
 	wd_seccomp_free(&cf->sc);
+	wd_sockets_free(&cf->socks);
+	cf->socks_scanned = false;
 	cf->ruleset_fd = -1;
 	cf->mounts = cf->seccomp = cf->pidns = false;
 }

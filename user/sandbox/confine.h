@@ -14,6 +14,7 @@
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/sockets.h"
 
 struct wd_compiled;
 struct wd_rung3;
@@ -32,6 +33,9 @@ struct wd_confine {
 	struct wd_ll_plan ll;
 	struct wd_mount_plan mnt;
 	bool mounts; /* apply @mnt */
+	/* The node's unix sockets at the start, covered in @mnt (with @socks_scanned) */
+	struct wd_sock_scan socks;
+	bool socks_scanned;
 	struct wd_seccomp_prog sc;
 	bool seccomp;
 	bool pidns; /* a pid namespace of its own (pidns.h): spawn.c starts an init in it */

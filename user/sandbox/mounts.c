@@ -449,6 +449,65 @@ int wd_mounts_check_aliases(FILE *mountinfo, const struct wd_compiled *c, char *
 	return err;
 }
 
+/* ---- The node's sockets ---------------------------------------------------------------------- */
+
+/* Whether @p already covers @path with a file mask. */
+static bool masked(const struct wd_mount_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ops[i].kind == WD_MNT_MASK_FILE && strcmp(p->ops[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* @path (a socket, @st) and every other name the mount table gives it: another mount of its file
+ * system whose root holds it (a bind of its directory elsewhere), where that name is the same
+ * file now. */
+static int cover_socket(const struct mtab *t, const char *path, const struct stat *st,
+			struct wd_mount_plan *out)
+{
+	const struct minfo *seen = mount_of(t, path);
+	char fspath[PATH_MAX], at[PATH_MAX];
+	struct stat ast;
+	int err = masked(out, path) ? 0 : add_op(out, WD_MNT_MASK_FILE, path, 0);
+
+	if (err || !seen)
+		return err;
+	snprintf(fspath, sizeof(fspath), "%s%s", strcmp(seen->root, "/") ? seen->root : "",
+		 path + (strcmp(seen->point, "/") ? strlen(seen->point) : 0));
+	for (size_t i = 0; !err && i < t->n; i++) {
+		const struct minfo *n = &t->m[i];
+
+		if (n == seen || n->major != seen->major || n->minor != seen->minor ||
+		    !under(fspath, n->root))
+			continue;
+		shown_at(n, fspath, at, sizeof(at));
+		if (strcmp(at, path) && !lstat(at, &ast) && S_ISSOCK(ast.st_mode) &&
+		    ast.st_dev == st->st_dev && ast.st_ino == st->st_ino && !masked(out, at))
+			err = add_op(out, WD_MNT_MASK_FILE, at, 0);
+	}
+	return err;
+}
+
+int wd_mounts_plan_sockets(FILE *mountinfo, char *const *paths, size_t n, struct wd_mount_plan *out,
+			   char *why, size_t size)
+{
+	struct mtab t;
+	int err = mtab_read(mountinfo, &t);
+
+	for (size_t i = 0; !err && i < n; i++) {
+		struct stat st;
+
+		if (!lstat(paths[i], &st) && S_ISSOCK(st.st_mode))
+			err = cover_socket(&t, paths[i], &st, out);
+	}
+	mtab_free(&t);
+	if (err)
+		snprintf(why, size, "planning the covers of the node's sockets: %s",
+			 strerror(-err));
+	return err;
+}
+
 /* ---- Applying (in the child: no allocation) ---------------------------------------------------
  */
 

@@ -44,6 +44,13 @@ struct wd_mount_plan {
  * message in @why. */
 int wd_mounts_plan(FILE *mountinfo, const struct wd_ll_plan *ll, struct wd_mount_plan *out,
 		   char *why, size_t size);
+/* Appends to @out a cover (WD_MNT_MASK_FILE) for each of the @n unix sockets at @paths
+ * (sockets.h) and for every other name @mountinfo gives the same file (a bind of its directory
+ * elsewhere): a connect through any name, symbolic link or /proc/self/root ends on /dev/null on
+ * a nodev mount (refused), and a hard link to it crosses mounts (EXDEV). Last in the plan, so no
+ * later bind hides a cover. Returns 0 or -errno with a message in @why. */
+int wd_mounts_plan_sockets(FILE *mountinfo, char *const *paths, size_t n, struct wd_mount_plan *out,
+			   char *why, size_t size);
 /* In a process other than the one that ran wd_mounts_apply (the job, under a pid namespace's
  * init), the plan's binds of "/proc/self/..." again: "self" named the init there. */
 int wd_mounts_apply_self(const struct wd_mount_plan *p, char *why, size_t size);

@@ -350,11 +350,12 @@ static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const c
 }
 
 /* Unix sockets: by path (and abstract name) through the cgroup hooks where the kernel has them;
- * abstract ones made outside through Landlock's scope. Required: every policy refuses the
- * node's unix sockets it does not name (docker.sock, D-Bus), unless it allows no unix socket
- * at all. */
+ * abstract ones made outside through Landlock's scope; with a mount namespace, the sockets there
+ * at the start covered by mounts (sockets.h; rung3_plan.c adds what the scan found). Required:
+ * every policy refuses the node's unix sockets it does not name (docker.sock, D-Bus), unless it
+ * allows no unix socket at all. */
 static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, bool sc, bool scope,
-		     struct wd_feature_row *rows, size_t *n, size_t max)
+		     bool mnt, struct wd_feature_row *rows, size_t *n, size_t max)
 {
 	const char *abs = scope ? "; abstract sockets made outside the sandbox refused (Landlock "
 				  "scope)"
@@ -364,6 +365,23 @@ static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, boo
 	if (sc && c && !(c->cfg.families & (1ULL << AF_UNIX))) {
 		row(rows, n, max, "unix sockets", "seccomp",
 		    "no unix socket can be made (sockets: allow has no unix)");
+	} else if (r3 && r3->cg_unix && mnt) {
+		row(rows, n, max, "unix sockets",
+		    scope ? "mount-ns + cgroup + landlock" : "mount-ns + cgroup",
+		    "sockets there at the start that no unix: rule allows, found by a bounded scan "
+		    "(/run, /tmp, /var/tmp, /dev/shm, /var/lib/{docker,containerd,kubelet}, homes, "
+		    "the workdir, write rules' trees, unix deny rules' paths, /proc/net/unix), are "
+		    "covered by a mount: no name, symlink, relative path, /proc/self/root or hard "
+		    "link reaches them; others by the path as written (connect_unix, "
+		    "sendmsg_unix): "
+		    "unix: rules, deny wins; unnamed ones only where the write rules allow a bind "
+		    "(to: sandbox); '..', /proc and /dev/fd refused; nscd's silently; abstract: "
+		    "rules%s; NOT ENFORCED for sockets made after the start, replaced by their "
+		    "service or outside the scan: a symlink the sandbox makes leads to them, a "
+		    "relative path (after cd) and others' sockets under the write rules pass as "
+		    "the "
+		    "sandbox's own",
+		    abs);
 	} else if (r3 && r3->cg_unix) {
 		row(rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
 		    "connect and sendto by the path as written (connect_unix, sendmsg_unix): unix: "
@@ -372,7 +390,7 @@ static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, boo
 		    "silently; abstract: rules%s; NOT ENFORCED: paths are not resolved: a symlink "
 		    "the sandbox makes where it may write leads to any socket, a relative path "
 		    "(after cd) and others' sockets under the write rules (an ssh agent's in /tmp) "
-		    "pass as the sandbox's own",
+		    "pass as the sandbox's own (no mount namespace to cover them)",
 		    abs);
 	} else {
 		row(rows, n, max, "unix sockets", NULL,
@@ -456,7 +474,7 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		row(rows, &n, max, "block devices", "cgroup",
 		    "open and mknod of every block device refused (cgroup device program); char "
 		    "devices are the file rules'");
-		unix_row(r3, c, sc, scope, rows, &n, max);
+		unix_row(r3, c, sc, scope, mnt, rows, &n, max);
 		/* B2, B4: without a pid namespace a root names any process of the node (prlimit
 		 * kills by SIGXCPU), and below Landlock ABI 6 signals it too. */
 		row(rows, &n, max, "signals and ptrace", pidns ? "pid-ns + landlock" : NULL,

@@ -20,8 +20,8 @@ struct wd_rung3 {
 	bool ll_scope; /* signals out of the domain refused (ABI >= 6) */
 	bool seccomp;
 	bool mount_ns;
-	bool pid_ns; /* a process outside not named from a pid namespace with its own /proc */
-	bool cg_unix; /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
+	bool pid_ns;   /* a process outside not named from a pid namespace with its own /proc */
+	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
 	char la_detail[200];
@@ -39,7 +39,7 @@ struct wd_feature_row {
 	const char *feature;
 	char mech[48]; /* "bpf-lsm", "landlock", "seccomp", "cgroup", "mount-ns", ...,
 			* "not enforced" */
-	char detail[640];
+	char detail[1024];
 	bool enforced; /* false: nothing enforces it (partial enforcement counts as enforced and
 			* says what is missing in @detail) */
 	bool required; /* warden run refuses without --degraded when this one is not enforced */

@@ -7,6 +7,17 @@
 
 #include "sandbox/rung3_plan.h"
 
+/* What the scan of the node's sockets at this start found, after the unix sockets row. */
+static void sockets_note(const struct wd_sock_scan *s, struct wd_feature_row *row)
+{
+	size_t len = strlen(row->detail);
+
+	if (len + 3 < sizeof(row->detail)) {
+		memcpy(row->detail + len, "; ", 3);
+		wd_sockets_describe(s, row->detail + len + 2, sizeof(row->detail) - len - 2);
+	}
+}
+
 int wd_rung3_plan(const struct wd_compiled *c, const struct wd_rung3 *r3, bool degraded,
 		  struct wd_rung3_plan *out, char *why, size_t size)
 {
@@ -28,6 +39,9 @@ int wd_rung3_plan(const struct wd_compiled *c, const struct wd_rung3 *r3, bool d
 		return -EPERM;
 	}
 	out->n_rows = wd_rung_report(NULL, r3, true, c, out->rows, WD_FEATURES_MAX);
+	for (size_t i = 0; out->confine.socks_scanned && i < out->n_rows; i++)
+		if (!strcmp(out->rows[i].feature, "unix sockets"))
+			sockets_note(&out->confine.socks, &out->rows[i]);
 	for (size_t i = 0; !degraded && i < out->n_rows; i++) {
 		if (!out->rows[i].required || out->rows[i].enforced)
 			continue;
