@@ -12,9 +12,9 @@
  * rename (a file back and forth), mkdir-rmdir, mknod-unlink, symlink-unlink, link-unlink
  * (alternately creating a name and removing it), chmod, chown, truncate, setxattr (user.*); their
  * -deny forms do the same to fixtures in --ro-dir, where the policy allows no writes. The -deny
- * forms expect the operation to fail with EACCES/EPERM (warden refused it); the others expect
- * success. An outcome other than the expected one is counted as "bad" and makes the report say
- * INVALID.
+ * forms expect the operation to fail with EACCES/EPERM (warden refused it; the changes to the
+ * file system also EROFS, a read-only mount of rung 3); the others expect success. An outcome other
+ * than the expected one is counted as "bad" and makes the report say INVALID.
  *
  * Each repetition runs one workload for a fixed time (the clock is read every few operations),
  * after a warm-up of the same workload; repetitions of the workloads given together are
