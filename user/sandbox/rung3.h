@@ -20,12 +20,15 @@ struct wd_rung3 {
 	bool ll_scope; /* signals out of the domain refused (ABI >= 6) */
 	bool seccomp;
 	bool mount_ns;
-	bool pid_ns; /* a process outside not named from a pid namespace with its own /proc */
-	bool cg_unix; /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
+	bool pid_ns;   /* a process outside not named from a pid namespace with its own /proc */
+	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
 	char la_detail[200];
 };
+
+/* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
+bool wd_rung_disabled(const char *mech);
 
 /* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
 int wd_rung3_probe(struct wd_rung3 *out);
