@@ -365,7 +365,7 @@ static void *decider(void *arg)
 		struct pollfd p[2] = {{.fd = f->fd, .events = POLLIN},
 				      {.fd = f->stop, .events = POLLIN}};
 		const struct fanotify_event_metadata *m;
-		ssize_t n;
+		ssize_t n, left; /* FAN_EVENT_NEXT counts @left down */
 
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
@@ -379,7 +379,8 @@ static void *decider(void *arg)
 		}
 		/* Every event of the batch pending first: the watchdog sees them all. */
 		pthread_mutex_lock(&f->pmu);
-		for (m = (const void *)buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+		left = n;
+		for (m = (const void *)buf; FAN_EVENT_OK(m, left); m = FAN_EVENT_NEXT(m, left)) {
 			for (size_t i = 0; m->fd >= 0 && i < FAN_PEND_MAX; i++)
 				if (!f->pend[i].used) {
 					f->pend[i] = (struct fan_pend){
@@ -393,7 +394,8 @@ static void *decider(void *arg)
 				}
 		}
 		pthread_mutex_unlock(&f->pmu);
-		for (m = (const void *)buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+		left = n;
+		for (m = (const void *)buf; FAN_EVENT_OK(m, left); m = FAN_EVENT_NEXT(m, left)) {
 			int pidfd = event_pidfd(m);
 
 			if (m->fd >= 0)
@@ -485,6 +487,7 @@ int fan_open(struct wd_fan **out, bool pidfd, unsigned timeout_ms, char *err, si
 	char root[PATH_MAX];
 	struct wd_fan *f = calloc(1, sizeof(*f));
 	const char *stall = getenv("WARDEN_TEST_FANOTIFY_STALL_MS");
+	sigset_t all, old;
 	struct stat st;
 	int e;
 
@@ -509,10 +512,12 @@ int fan_open(struct wd_fan **out, bool pidfd, unsigned timeout_ms, char *err, si
 		goto fail;
 	}
 	if (stat("/proc/self/ns/mnt", &st) == 0)
-		f->node_ns[0] = st.st_ino;
+		f->node_ns[0] = f->node_ns[1] = st.st_ino;
+	/* pid 1's may be out of reach (warden in a container): then every namespace marked must
+	 * still be the sandbox's alone (fanotify_mark.c: exclusive()). */
 	if (stat("/proc/1/ns/mnt", &st) == 0)
 		f->node_ns[1] = st.st_ino;
-	if (!f->node_ns[0] || !f->node_ns[1]) {
+	if (!f->node_ns[0]) {
 		e = -ENOENT;
 		snprintf(err, len, "cannot tell the node's mount namespace");
 		goto fail;
@@ -524,16 +529,20 @@ int fan_open(struct wd_fan **out, bool pidfd, unsigned timeout_ms, char *err, si
 		snprintf(err, len, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	if ((e = -pthread_create(&f->decider, NULL, decider, f))) {
-		snprintf(err, len, "decider thread: %s", strerror(-e));
+	/* The threads take no signals: the daemon's loop reads them from its signalfd. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if ((e = -pthread_create(&f->decider, NULL, decider, f)) == 0) {
+		f->started[0] = true;
+		if ((e = -pthread_create(&f->watchdog, NULL, watchdog, f)) == 0)
+			f->started[1] = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		snprintf(err, len, "%s thread: %s", f->started[0] ? "watchdog" : "decider",
+			 strerror(-e));
 		goto fail;
 	}
-	f->started[0] = true;
-	if ((e = -pthread_create(&f->watchdog, NULL, watchdog, f))) {
-		snprintf(err, len, "watchdog thread: %s", strerror(-e));
-		goto fail;
-	}
-	f->started[1] = true;
 	*out = f;
 	return 0;
 fail:

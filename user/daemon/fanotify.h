@@ -43,7 +43,8 @@ void fan_sandbox_del(struct wd_fan *f, uint64_t cgid);
 /* Marks the mounts of every mount namespace the processes of the cgroup @cg_path (absolute, and
  * its descendants) run in, never the node's (the daemon's or pid 1's), and finds the files of
  * @cgid's exact denies there by (device, inode). *@node_pid: a process of the cgroup in the
- * node's mount namespace (0: none), whose opens no mark sees. Returns the number of mounts
+ * node's mount namespace, or in one shared with processes outside the cgroup (0: none), whose
+ * opens no mark sees. Returns the number of mounts
  * newly marked, or -errno with @why. */
 int fan_mark_cgroup(struct wd_fan *f, uint64_t cgid, const char *cg_path, pid_t *node_pid,
 		    char *why, size_t len);

@@ -7,6 +7,10 @@
  * only opens through that mount object, i.e. by processes that resolve paths in that namespace.
  * The node's processes opening the same files through the node's mounts raise no event.
  *
+ * A namespace is marked only when, besides, no process outside the sandbox's cgroup runs in it
+ * (as far as /proc shows): a daemon in a mount namespace of its own (systemd's PrivateTmp and
+ * the like) whose pid 1 it cannot read must not take the node's namespace for a sandbox's.
+ *
  * Each mount is reached from the namespace's root (/proc/PID/root) with openat2(RESOLVE_IN_ROOT
  * | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), so a symlink the sandbox plants on a mount
  * point's path cannot lead the mark to a node mount, and the mount reached must have the id the
@@ -26,6 +30,7 @@
 #include <linux/openat2.h>
 
 #include "daemon/fanotify_internal.h"
+#include "sandbox/rung4.h"
 
 static const char *const pseudo_fs[] = {
 	"proc",	   "sysfs",   "cgroup",	    "cgroup2",	 "devpts",     "mqueue",    "bpf",
@@ -187,12 +192,44 @@ static bool inodes_stale(struct wd_fan *f, uint64_t cgid)
 	return stale;
 }
 
+/* Whether every process /proc shows in mount namespace @ns is in the cgroup @cg_path (absolute)
+ * or below. *@other: one that is not. */
+static bool exclusive(struct wd_fan *f, ino_t ns, const char *cg_path, pid_t *other)
+{
+	size_t mlen = strlen(f->cgmnt), clen = strlen(cg_path);
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	bool ok = d != NULL;
+
+	while (ok && (de = readdir(d))) {
+		char path[64], rel[PATH_MAX];
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+		if (pid <= 0 || stat(path, &st) || st.st_ino != ns ||
+		    wd_rung4_pid_cgroup(pid, rel, sizeof(rel)))
+			continue;
+		/* cgmnt + rel must be cg_path or below it. */
+		if (strncmp(cg_path, f->cgmnt, mlen) || strncmp(rel, cg_path + mlen, clen - mlen) ||
+		    (rel[clen - mlen] != '\0' && rel[clen - mlen] != '/')) {
+			*other = pid;
+			ok = false;
+		}
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
 /* Marks the mounts of @pid's namespace @ns unless marked as they are now. */
-static int mark_ns(struct wd_fan *f, uint64_t cgid, pid_t pid, ino_t ns, char *why, size_t len)
+static int mark_ns(struct wd_fan *f, uint64_t cgid, const char *cg_path, pid_t pid, ino_t ns,
+		   char *why, size_t len)
 {
 	char path[64], *buf, *line, *save = NULL;
 	size_t n = 0, slot = f->n_ns;
 	uint64_t h;
+	pid_t other = 0;
 	int root, marked = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
@@ -218,6 +255,16 @@ static int mark_ns(struct wd_fan *f, uint64_t cgid, pid_t pid, ino_t ns, char *w
 			}
 			slot = i;
 		}
+	if (!exclusive(f, ns, cg_path, &other)) {
+		if (!why[0])
+			snprintf(why, len,
+				 "the mount namespace of process %d is shared with process %d, "
+				 "which is not in the sandbox: not marked",
+				 (int)pid, (int)other);
+		close(root);
+		free(buf);
+		return -EBUSY;
+	}
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char mp[PATH_MAX], fstype[64];
 		unsigned long long id;
@@ -247,8 +294,8 @@ static int mark_ns(struct wd_fan *f, uint64_t cgid, pid_t pid, ino_t ns, char *w
 	return marked;
 }
 
-static int walk(struct wd_fan *f, uint64_t cgid, const char *dir, int depth, pid_t *node_pid,
-		char *why, size_t len)
+static int walk(struct wd_fan *f, uint64_t cgid, const char *cg_path_top, const char *dir,
+		int depth, pid_t *node_pid, char *why, size_t len)
 {
 	char path[PATH_MAX], line[32];
 	int marked = 0, r;
@@ -270,9 +317,12 @@ static int walk(struct wd_fan *f, uint64_t cgid, const char *dir, int depth, pid
 				*node_pid = pid;
 			continue;
 		}
-		r = mark_ns(f, cgid, pid, st.st_ino, why, len);
+		r = mark_ns(f, cgid, cg_path_top, pid, st.st_ino, why, len);
 		if (r > 0)
 			marked += r;
+		else if (r == -EBUSY && !*node_pid)
+			*node_pid =
+				pid; /* shared with the node's processes: as good as the node's */
 	}
 	fclose(procs);
 	if (depth < 16) {
@@ -284,7 +334,7 @@ static int walk(struct wd_fan *f, uint64_t cgid, const char *dir, int depth, pid
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			marked += walk(f, cgid, path, depth + 1, node_pid, why, len);
+			marked += walk(f, cgid, cg_path_top, path, depth + 1, node_pid, why, len);
 		}
 		if (d)
 			closedir(d);
@@ -298,5 +348,5 @@ int fan_mark_cgroup(struct wd_fan *f, uint64_t cgid, const char *cg_path, pid_t 
 	*node_pid = 0;
 	if (len)
 		why[0] = '\0';
-	return walk(f, cgid, cg_path, 0, node_pid, why, len);
+	return walk(f, cgid, cg_path, cg_path, 0, node_pid, why, len);
 }

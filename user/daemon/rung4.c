@@ -76,10 +76,11 @@ int rung4_attach(struct daemon *d, struct dsb *s, bool degraded, Warden__V1__Err
 	if (n < 0)
 		snprintf(mwhy, sizeof(mwhy), "cannot read its processes: %s", strerror(-n));
 	else
-		snprintf(mwhy, sizeof(mwhy),
-			 "its process %d runs in the node's mount namespace, whose mounts rung 4 "
-			 "never marks (a stalled daemon would freeze the node's own processes)",
-			 (int)node_pid);
+		snprintf(mwhy + strlen(mwhy), sizeof(mwhy) - strlen(mwhy),
+			 "%sits process %d runs in the node's mount namespace or one shared with "
+			 "processes outside it, whose mounts rung 4 never marks (a stalled daemon "
+			 "would hold up the node's own processes)",
+			 mwhy[0] ? "; " : "", (int)node_pid);
 	if (!degraded) {
 		*code = WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
 		snprintf(why, why_size,
@@ -110,7 +111,12 @@ void rung4_tick(struct daemon *d)
 
 		if (!s->rung4)
 			continue;
-		fan_mark_cgroup(d->fan, s->cg.id, s->cg.path, &node_pid, mwhy, sizeof(mwhy));
+		int n = fan_mark_cgroup(d->fan, s->cg.id, s->cg.path, &node_pid, mwhy,
+					sizeof(mwhy));
+
+		if (n > 0)
+			logf_("sandbox %s: rung 4: %d new mounts marked%s%s", s->id, n,
+			      mwhy[0] ? "; not marked: " : "", mwhy);
 		if (node_pid && node_pid != s->r4_node_pid) {
 			snprintf(
 				detail, sizeof(detail),
