@@ -82,7 +82,7 @@ for _ in $(seq 100); do "$WARDEN" status >/dev/null 2>&1 && break; sleep 0.1; do
 check "status: rung3 in use for run requests, and what enforces each feature" "$(jq -c '.features[] | select(.name | test("rung3|by_feature"))' "$T/status.json" 2>&1)" \
 	jqt '([.features[] | select(.name == "rung3" and .in_use and (.detail | test("Landlock ABI")))] | length == 1) and
 		([.features[] | select(.name == "by_feature_run" and (.detail | test("^enforced by landlock: exec")))] | length == 1) and
-		([.features[] | select(.name == "by_feature_other" and (.detail | test("NOT ENFORCED: exec")))] | length == 1)' "$T/status.json"
+		([.features[] | select(.name == "by_feature_other" and (.detail | test("NOT ENFORCED: exec|fanotify: exec")))] | length == 1)' "$T/status.json"
 
 cd "$T/work"
 out=$("$WARDEN" run -i ci:r3 -- sh -c 'id -u; cat /etc/shadow >/dev/null 2>&1; echo shadow=$?; echo x >/etc/wd-r3-$$ 2>/dev/null; echo etc=$?; echo ok >made; cat made; exit 7' 2>"$T/run.err")
@@ -105,8 +105,14 @@ check "its SANDBOX_CREATED event says per feature what enforces it" \
 	bash -c '"$1" events "$2" | grep "ci:r3" | grep -q "sandbox-created .*enforced by landlock: exec.*; cgroup: network.*NOT ENFORCED: .*sockets passed in"' _ "$WARDEN" "$T/events/main.pb"
 out=$("$WARDEN" sandbox create -i ci:nocmd --json 2>&1)
 rc=$?
-check "a sandbox without a command is still refused (no rung covers it without degraded)" "rc=$rc $out" \
-	bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
+# Rung 4 (fanotify, tests/host/test_rung4.sh) takes sandboxes without a command where it runs.
+if [ "$(jq -r '.rung4.fanotify' <<<"$probe")" = true ]; then
+	check "a sandbox without a command gets rung 4 (fanotify), not degraded" "rc=$rc $out" \
+		bash -c '[ "$1" = 0 ] && jq -e ".not_enforced | join(\" \") | test(\"rung 4\")" <<<"$2" >/dev/null' _ "$rc" "$out"
+else
+	check "a sandbox without a command is still refused (no rung covers it without degraded)" "rc=$rc $out" \
+		bash -c '[ "$1" != 0 ] && grep -q "cannot enforce exec and file rules" <<<"$2"' _ "$rc" "$out"
+fi
 
 # A running rung-3 sandbox: a reload changing only network addresses switches it; one changing
 # file rules does not (Landlock cannot change under it), and the log says so.

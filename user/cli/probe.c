@@ -12,6 +12,7 @@
 #include "enforce/probe.h"
 #include "lib/json.h"
 #include "sandbox/rung3.h"
+#include "sandbox/rung4.h"
 
 /* Rung 3's trials, then which mechanism enforces each feature for `warden run`. */
 static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int rung,
@@ -37,7 +38,43 @@ static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int
 		printf("%-28s %-22s %s\n", rows[i].feature, rows[i].mech, rows[i].detail);
 }
 
-/* The probe's JSON, with "rung3", "run_rung" and "run_enforcement" added. */
+static void json_rows(const struct wd_feature_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		printf("%s{\"feature\":", i ? "," : "");
+		wd_json_str(stdout, rows[i].feature);
+		fputs(",\"mechanism\":", stdout);
+		wd_json_str(stdout, rows[i].mech);
+		printf(",\"enforced\":%s,\"required\":%s,\"detail\":",
+		       rows[i].enforced ? "true" : "false", rows[i].required ? "true" : "false");
+		wd_json_str(stdout, rows[i].detail);
+		fputc('}', stdout);
+	}
+}
+
+/* Rung 4's trial, and what the daemon enforces in sandboxes it adopts without a command. */
+static void print_rung4(const struct wd_rung4 *r4, const struct wd_feature_row *rows, size_t n,
+			bool json)
+{
+	if (json) {
+		printf(",\"rung4\":{\"tried\":%s,\"fanotify\":%s,\"detail\":",
+		       r4->tried ? "true" : "false", r4->fanotify ? "true" : "false");
+		wd_json_str(stdout, r4->detail);
+		fputs(",\"adopted_enforcement\":[", stdout);
+		json_rows(rows, n);
+		fputs("]}", stdout);
+		return;
+	}
+	printf("\nRUNG 4 (sandboxes the daemon adopts or makes without a command)\n");
+	printf("%-26s %-4s %s\n", "fanotify_perm", r4->fanotify ? "yes" : "no", r4->detail);
+	printf("\nENFORCEMENT BY FEATURE (adopted sandboxes: %s)\n",
+	       r4->fanotify ? "fanotify, cgroup hooks" : "cgroup hooks only: needs degraded");
+	for (size_t i = 0; i < n; i++)
+		printf("%-28s %-22s %s\n", rows[i].feature, rows[i].mech, rows[i].detail);
+}
+
+/* The probe's JSON, with "rung3", "run_rung" and "run_enforcement" added (the caller closes
+ * the object). */
 static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int rung,
 		       const struct wd_feature_row *rows, size_t n)
 {
@@ -67,17 +104,8 @@ static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int 
 	printf(",\"pid_ns\":%s,\"pid_ns_detail\":", r3->pid_ns ? "true" : "false");
 	wd_json_str(stdout, r3->pid_detail);
 	printf("},\"run_rung\":%d,\"run_enforcement\":[", rung);
-	for (size_t i = 0; i < n; i++) {
-		printf("%s{\"feature\":", i ? "," : "");
-		wd_json_str(stdout, rows[i].feature);
-		fputs(",\"mechanism\":", stdout);
-		wd_json_str(stdout, rows[i].mech);
-		printf(",\"enforced\":%s,\"required\":%s,\"detail\":",
-		       rows[i].enforced ? "true" : "false", rows[i].required ? "true" : "false");
-		wd_json_str(stdout, rows[i].detail);
-		fputc('}', stdout);
-	}
-	fputs("]}\n", stdout);
+	json_rows(rows, n);
+	fputs("]", stdout);
 }
 
 int wd_cmd_probe(int argc, char **argv)
@@ -89,12 +117,14 @@ int wd_cmd_probe(int argc, char **argv)
 		{},
 	};
 	struct wd_feature_row rows[WD_FEATURES_MAX];
+	struct wd_feature_row rows4[WD_FEATURES_MAX];
 	struct wd_rung3 r3 = {0};
+	struct wd_rung4 r4 = {0};
 	struct wd_probe *p;
 	const char *lsm;
 	bool json = false, verbose = false;
 	int c, err, verdict, rung;
-	size_t n;
+	size_t n, n4 = 0;
 
 	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
 		switch (c) {
@@ -162,10 +192,18 @@ int wd_cmd_probe(int argc, char **argv)
 		lsm = "bpf-lsm";
 	n = wd_rung_report(lsm, &r3, r3.landlock, NULL, rows, WD_FEATURES_MAX);
 	rung = !lsm ? (r3.landlock ? 3 : 0) : strstr(lsm, "bpf-lsm") ? 1 : 2;
+	if (verdict != WD_PROBE_FULL && wd_rung4_probe(&r4))
+		memset(&r4, 0, sizeof(r4));
+	if (verdict != WD_PROBE_FULL)
+		n4 = wd_rung4_report(&r4, &r3, NULL, rows4, WD_FEATURES_MAX);
 	if (json)
 		print_json(p, &r3, rung, rows, n);
 	else
 		print_table(p, &r3, rung, rows, n);
+	if (r4.tried)
+		print_rung4(&r4, rows4, n4, json);
+	if (json)
+		fputs("}\n", stdout);
 	free(p);
 	return verdict;
 }

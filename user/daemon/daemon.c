@@ -193,6 +193,7 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 			      d->r3.seccomp ? "yes" : "NO");
 		else
 			logf_("rung 3 unavailable for run requests: %s", d->r3.ll_detail);
+		rung4_open(d);
 	}
 	map_rb_positions(d);
 	if (wd_lost_open(&d->lost, &d->enf))
@@ -271,6 +272,7 @@ static int open_control(struct daemon *d)
 	if (d->met)
 		epoll_ctl(d->ep, EPOLL_CTL_ADD, wd_metrics_fd(d->met),
 			  &(struct epoll_event){.events = EPOLLIN, .data.ptr = &d->met_tag});
+	rung4_watch(d);
 	return 0;
 }
 
@@ -320,6 +322,12 @@ static void shut_down(struct daemon *d)
 	wd_metrics_close(d->met);
 	if (d->enf.cg)
 		drain_all(d);
+	/* The decider reads the sandboxes' compiled policies: stopped before they go. */
+	if (d->fan) {
+		if (d->pipe)
+			on_fan(d);
+		rung4_close(d);
+	}
 	if (d->pipe)
 		wd_pipeline_close(d->pipe, DRAIN_MS);
 	for (size_t i = 0; i < d->n_sb; i++) {

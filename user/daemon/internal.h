@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "ctl/control.h"
 #include "daemon/cgid_hash.h"
+#include "daemon/fanotify.h"
 #include "daemon/precedence.h"
 #include "enforce/enforce.h"
 #include "event/event.h"
@@ -29,6 +30,7 @@
 #include "sandbox/lost.h"
 #include "sandbox/rung3.h"
 #include "sandbox/rung3_plan.h"
+#include "sandbox/rung4.h"
 #include "state/state.h"
 
 #define TICK_MS	 250 /* TTLs, adoption, emptiness, allowed events without wake-ups */
@@ -36,7 +38,7 @@
 #define DRAIN_MS 5000
 #define NS	 1000000000ull
 
-enum ep_kind { EP_CTL = 1, EP_CONN, EP_RB, EP_SIG, EP_MET, EP_PIDFD, EP_INO };
+enum ep_kind { EP_CTL = 1, EP_CONN, EP_RB, EP_SIG, EP_MET, EP_PIDFD, EP_INO, EP_FAN };
 
 /* What an fd in the epoll set is; the event carries a pointer to one of these. */
 struct ep_tag {
@@ -55,6 +57,11 @@ struct dsb {
 	 * its exec and file rules cannot change while it runs). */
 	bool rung3;
 	struct wd_rung3_plan *plan; /* rung 3's plan until the command starts, else NULL */
+	/* Made or adopted without a command, on rung 4: fanotify decides its exec and file
+	 * opens (daemon/fanotify.c). r4_node_pid: a process of it last seen in the node's mount
+	 * namespace (not decided: said once). */
+	bool rung4;
+	pid_t r4_node_pid;
 	uint32_t creator;
 	uint64_t created_at, expires_at;
 	struct wd_compiled *pol;
@@ -107,6 +114,11 @@ struct daemon {
 	/* Without the LSM programs: which rung-3 mechanisms this kernel was seen refusing with,
 	 * for the commands of run requests (r3.landlock false: none). */
 	struct wd_rung3 r3;
+	/* Rung 4 for sandboxes without a command: the trial's result, and the decider (NULL:
+	 * none). */
+	struct wd_rung4 r4;
+	struct wd_fan *fan;
+	struct ep_tag fan_tag;
 	struct wd_state *st;
 	struct wd_pipeline *pipe;
 	struct wd_ctl_server *ctl;
@@ -260,6 +272,16 @@ void hold_install(struct daemon *d);
 /* collect.c: the metrics the daemon exports */
 int collect(struct wd_prom *w, void *arg);
 void map_rb_positions(struct daemon *d);
+
+/* rung4.c: fanotify for sandboxes made or adopted without a command */
+void rung4_open(struct daemon *d);
+void rung4_watch(struct daemon *d);
+void rung4_close(struct daemon *d);
+int rung4_attach(struct daemon *d, struct dsb *s, bool degraded, Warden__V1__Error__Code *code,
+		 char *why, size_t why_size);
+void rung4_detach(struct daemon *d, struct dsb *s);
+void rung4_tick(struct daemon *d);
+void on_fan(struct daemon *d);
 
 /* restore.c, reload.c: taking over after a restart; SIGHUP */
 int restore(struct daemon *d);

@@ -72,6 +72,7 @@ void on_tick(struct daemon *d)
 			i++;
 	}
 	auto_adopt(d, "found by the periodic scan");
+	rung4_tick(d);
 	if (d->hold_on) {
 		uint64_t f = wd_enforcer_hold_failures(&d->enf);
 
@@ -104,7 +105,7 @@ void on_tick(struct daemon *d)
 static enum ep_kind classify(struct daemon *d, const struct ep_tag *t, void **obj)
 {
 	if (t == &d->ctl_tag || t == &d->sig_tag || t == &d->met_tag || t == &d->rb_tag ||
-	    t == &d->ino_tag)
+	    t == &d->ino_tag || t == &d->fan_tag)
 		return t->kind;
 	for (size_t i = 0; i < WD_CTL_MAX_CONNS; i++)
 		if (d->conns[i] && t == &d->conns[i]->tag)
@@ -159,6 +160,9 @@ int run_loop(struct daemon *d)
 			}
 			case EP_PIDFD:
 				on_command_exit(d, obj);
+				break;
+			case EP_FAN:
+				on_fan(d);
 				break;
 			case EP_RB: /* drained below, every round */
 			default:    /* stale: its object went earlier in this batch */

@@ -21,9 +21,9 @@ void do_status(struct daemon *d, struct dconn *dc)
 {
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
-	Warden__V1__Status__Feature f[7], *fp[7];
+	Warden__V1__Status__Feature f[8], *fp[8];
 	struct wd_feature_row rows[WD_FEATURES_MAX];
-	char hold_detail[256], r3_detail[320], by_run[1024], by_other[1024];
+	char hold_detail[256], r3_detail[320], by_run[1024], by_other[1024], r4_detail[400];
 	const char *lsm_mech = !d->enf.lsm				  ? NULL
 			       : strstr(d->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
 									  : "bpf-lsm";
@@ -35,7 +35,7 @@ void do_status(struct daemon *d, struct dconn *dc)
 	st.version = WARDEN_VERSION;
 	st.kernel = d->kernel;
 	st.enforcement = d->enf.lsm ? "full" : "degraded";
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 8; i++) {
 		warden__v1__status__feature__init(&f[i]);
 		fp[i] = &f[i];
 	}
@@ -88,7 +88,10 @@ void do_status(struct daemon *d, struct dconn *dc)
 	n = wd_rung_report(lsm_mech, &d->r3, !lsm_mech && d->r3.landlock, NULL, rows,
 			   WD_FEATURES_MAX);
 	wd_rung_summary(rows, n, by_run, sizeof(by_run));
-	n = wd_rung_report(lsm_mech, &d->r3, false, NULL, rows, WD_FEATURES_MAX);
+	if (!lsm_mech && d->fan)
+		n = wd_rung4_report(&d->r4, &d->r3, NULL, rows, WD_FEATURES_MAX);
+	else
+		n = wd_rung_report(lsm_mech, &d->r3, false, NULL, rows, WD_FEATURES_MAX);
 	wd_rung_summary(rows, n, by_other, sizeof(by_other));
 	f[5].name = "by_feature_run";
 	f[5].in_use = true;
@@ -96,7 +99,17 @@ void do_status(struct daemon *d, struct dconn *dc)
 	f[6].name = "by_feature_other";
 	f[6].in_use = true;
 	f[6].detail = by_other;
-	st.n_features = 7;
+	f[7].name = "rung4";
+	f[7].in_use = !d->enf.lsm && d->fan;
+	snprintf(r4_detail, sizeof(r4_detail), "%s",
+		 d->enf.lsm    ? "not needed: the LSM programs enforce"
+		 : d->fan      ? "sandboxes made or adopted without a command: exec and file opens "
+				 "by fanotify permission events on their own mount namespaces' mounts; "
+				 "the daemon's death fails open"
+		 : d->r4.tried ? d->r4.detail
+			       : "not tried");
+	f[7].detail = r4_detail;
+	st.n_features = 8;
 	st.features = fp;
 	if (!d->enf.lsm) {
 		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);

@@ -55,8 +55,14 @@ void fill_info(const struct dsb *s, struct sb_info *o)
 	o->info.policy_name = (char *)s->policy_name;
 	o->info.policy_generation = s->generation;
 	o->info.audit = s->audit;
-	if (s->degraded) {
-		o->not_enforced[0] = WD_DEGRADED_NOT_ENFORCED " (no BPF LSM)";
+	if (s->degraded || s->rung4) {
+		o->not_enforced[0] =
+			s->degraded
+				? WD_DEGRADED_NOT_ENFORCED " (no BPF LSM)"
+				: "rung 4 (fanotify decides exec and file opens): executable "
+				  "mappings, file writes and mutations, socket families, signals "
+				  "and ptrace, confinement; pending decisions are allowed if the "
+				  "daemon dies";
 		o->info.n_not_enforced = 1;
 		o->info.not_enforced = o->not_enforced;
 	}

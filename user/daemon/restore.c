@@ -26,7 +26,7 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	struct wd_diags dg = {0};
 	char key[64], val[WD_STATE_TEXT_MAX], *nl;
 	unsigned slot = 0, first = 0;
-	int from = FROM_EMBEDDED, audit = 0, degraded = 0, has_cmd = 0, rung3 = 0;
+	int from = FROM_EMBEDDED, audit = 0, degraded = 0, has_cmd = 0, rung3 = 0, rung4 = 0;
 	struct wd_policy *p = NULL;
 	struct dsb *s = calloc(1, sizeof(*s));
 	int err;
@@ -49,8 +49,8 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	s->generation = row->policy_generation;
 	kv_key(key, sizeof(key), s);
 	if (wd_state_kv_get(d->st, key, val, sizeof(val)) ||
-	    sscanf(val, "%u %u %d %d %d %d %d", &slot, &first, &from, &audit, &degraded, &has_cmd,
-		   &rung3) < 6 ||
+	    sscanf(val, "%u %u %d %d %d %d %d %d", &slot, &first, &from, &audit, &degraded,
+		   &has_cmd, &rung3, &rung4) < 6 ||
 	    !slot || slot >= WD_POLICIES_MAX || d->slot_used[slot]) {
 		logf_("sandbox %s: its kernel slot is not recorded; ending it", s->id);
 		goto end;
@@ -120,6 +120,16 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 		wd_diags_print(stderr, &dg);
 	}
 	d->slot_used[slot] = true;
+	if (rung4) {
+		Warden__V1__Error__Code code;
+		char why[512];
+
+		/* Marked again (the marks went with the daemon before): degraded if it cannot be.
+		 */
+		rung4_attach(d, s, true, &code, why, sizeof(why));
+		if (!s->rung4)
+			s->degraded = true;
+	}
 	sb_ctx(d, s);
 	s->ev.lost_seen = wd_enforcer_sandbox_lost(&d->enf, s->cg.id);
 	d->sb[d->n_sb++] = s;

@@ -173,9 +173,9 @@ int save_kv(struct daemon *d, const struct dsb *s)
 	char key[64], val[WD_STATE_TEXT_MAX];
 
 	kv_key(key, sizeof(key), s);
-	snprintf(val, sizeof(val), "%u %u %d %d %d %d %d\n%s\n%s", s->pol->policy_id,
+	snprintf(val, sizeof(val), "%u %u %d %d %d %d %d %d\n%s\n%s", s->pol->policy_id,
 		 s->pol->first_rule_id, (int)s->from, s->audit, s->degraded, s->has_cmd, s->rung3,
-		 s->workdir, s->home);
+		 s->rung4, s->workdir, s->home);
 	return wd_state_kv_set(d->st, key, val);
 }
 
@@ -249,6 +249,7 @@ void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, const char 
 				detail);
 	logf_("sandbox %s (%s) %s: %s", s->id, s->identity, wd_sb_state_name(state), detail);
 	sb_list_remove(d, s);
+	rung4_detach(d, s); /* before its policy goes: the decider reads it */
 	policy_release(d, s->pol);
 	s->pol = NULL;
 	if (s->pidfd >= 0)
@@ -294,7 +295,9 @@ static const char *enforcement_summary(const struct daemon *d, const struct dsb 
 		wd_rung_summary(s->plan->rows, s->plan->n_rows, buf, size);
 		return buf;
 	}
-	if (d->enf.lsm)
+	if (s->rung4)
+		n = wd_rung4_report(&d->r4, &d->r3, s->pol, rows, WD_FEATURES_MAX);
+	else if (d->enf.lsm)
 		n = wd_rung_report(strstr(d->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
 									    : "bpf-lsm",
 				   NULL, false, s->pol, rows, WD_FEATURES_MAX);
@@ -331,9 +334,10 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		return -EINVAL;
 	}
 	/* A run request's command may still get rung 3 (do_run plans it and refuses, saying
-	 * why, when it cannot). */
-	if (!d->enf.lsm && !(q->cmd && d->r3.landlock) && !(spec && spec->degraded) &&
-	    !d->cfg->daemon.degraded) {
+	 * why, when it cannot), a sandbox without one rung 4 (rung4_attach refuses, saying why,
+	 * when it cannot). */
+	if (!d->enf.lsm && !(q->cmd && d->r3.landlock) && !(!q->cmd && d->fan) &&
+	    !(spec && spec->degraded) && !d->cfg->daemon.degraded) {
 		*code = WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
 		snprintf(why, why_size, "%s (%s)", lsm_needed_why, d->enf.lsm_error);
 		return -EOPNOTSUPP;
@@ -413,6 +417,12 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 			goto fail;
 		}
 	}
+	if (!d->enf.lsm && !q->cmd && d->fan) {
+		err = rung4_attach(d, s, (spec && spec->degraded) || d->cfg->daemon.degraded, code,
+				   why, why_size);
+		if (err)
+			goto fail_cg;
+	}
 	/* The record first (the policy as applied, then the sandbox): a daemon that dies after
 	 * this finds it and cleans up; one that dies before left no kernel state. */
 	rec.target_kind = WD_TARGET_SANDBOX;
@@ -476,6 +486,7 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 	*out = s;
 	return 0;
 fail_cg:
+	rung4_detach(d, s);
 	if (!q->adopt_path)
 		wd_cgroup_destroy(&s->cg, 1000);
 fail:
@@ -519,6 +530,8 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 		return err;
 	}
 	s->pol = next;
+	if (s->rung4) /* before the old policy goes: the decider reads it */
+		fan_sandbox_set(d->fan, s->cg.id, next, s->audit);
 	s->from = pc->from;
 	snprintf(s->policy_name, sizeof(s->policy_name), "%s", pc->name);
 	s->ev.ctx.gen = wd_event_ctx_gen(); /* new rule texts and policy name in its events */

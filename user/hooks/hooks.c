@@ -147,6 +147,8 @@ const char *wd_hook_name(unsigned id)
 {
 	if (id == WD_HOOK_LANDLOCK)
 		return "landlock";
+	if (id == WD_HOOK_FANOTIFY)
+		return "fanotify";
 	return id < WD_HOOK_NR && naming_row[id] ? naming_row[id]->hook : NULL;
 }
 
@@ -159,6 +161,8 @@ unsigned wd_hook_id(const char *name)
 {
 	if (name && strcmp(name, "landlock") == 0)
 		return WD_HOOK_LANDLOCK;
+	if (name && strcmp(name, "fanotify") == 0)
+		return WD_HOOK_FANOTIFY;
 	for (size_t i = 0; name && i < wd_hooks_n; i++)
 		if (wd_hooks[i].names && strcmp(wd_hooks[i].hook, name) == 0)
 			return wd_hooks[i].id;

@@ -74,6 +74,9 @@ extern const size_t wd_hooks_n;
 /* Events no BPF program sends: denials Landlock reports in its audit records (rung 3,
  * sandbox/llaudit.c), named "landlock". Outside enum wd_hook, which the BPF side shares. */
 #define WD_HOOK_LANDLOCK 0x100
+/* Denials of rung 4's decider: fanotify permission events in adopted sandboxes
+ * (daemon/fanotify.c), named "fanotify". */
+#define WD_HOOK_FANOTIFY 0x101
 
 /* The name events with hook id @id carry ("bprm_check_security", "cgroup/connect4", ...), and
  * back; NULL and 0 for ones not known. */

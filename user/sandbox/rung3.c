@@ -228,6 +228,11 @@ static bool disabled(const char *mech)
 	return false;
 }
 
+bool wd_rung_disabled(const char *mech)
+{
+	return disabled(mech);
+}
+
 int wd_rung3_probe(struct wd_rung3 *o)
 {
 	int b;

@@ -27,6 +27,9 @@ struct wd_rung3 {
 	char la_detail[200];
 };
 
+/* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
+bool wd_rung_disabled(const char *mech);
+
 /* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
 int wd_rung3_probe(struct wd_rung3 *out);
 
