@@ -59,6 +59,20 @@ int rung4_attach(struct daemon *d, struct dsb *s, bool degraded, Warden__V1__Err
 
 	if (!d->fan || !s->pol)
 		return 0;
+	/* Confinement is the container runtime's on rung 4: a root in the sandbox that may write
+	 * cgroup.procs leaves it, and its opens are then allowed. So rung 4 never stands for full
+	 * enforcement: it adds exec and file checks to a sandbox that asked for degraded. */
+	if (!degraded) {
+		*code = WARDEN__V1__ERROR__CODE__KERNEL_UNSUPPORTED;
+		snprintf(why, why_size,
+			 "this kernel cannot enforce exec and file rules for this sandbox: BPF LSM "
+			 "is not seen enforcing (%s); rung 4 (fanotify) checks exec and file opens "
+			 "but not confinement (a root that may write cgroup.procs leaves the "
+			 "sandbox); ask for degraded to run with rung 4's checks and the network "
+			 "rules",
+			 d->enf.lsm_error);
+		return -EOPNOTSUPP;
+	}
 	if (fan_sandbox_set(d->fan, s->cg.id, s->pol, s->audit)) {
 		*code = WARDEN__V1__ERROR__CODE__RESOURCE_EXHAUSTED;
 		snprintf(why, why_size, "rung 4's decider knows too many sandboxes");

@@ -323,7 +323,9 @@ size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 	    "the container runtime's namespaces decide them");
 	row(rows, &n, max, "confinement", NULL,
 	    "namespaces, mounts, bpf, keyrings and cgroup moves: the container runtime's "
-	    "(a root that can write cgroup.procs leaves the sandbox)");
+	    "(a root that can write cgroup.procs leaves the sandbox); so rung 4 runs only "
+	    "where degraded is asked");
+	rows[n - 1].required = true;
 	row(rows, &n, max, "denial events", fan ? "fanotify + cgroup" : "network only",
 	    fan ? "exec and file denials from the decider, network denials from the cgroup "
 		  "programs; allowed exec and file events are not reported"
