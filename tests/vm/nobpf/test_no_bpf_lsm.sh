@@ -136,8 +136,8 @@ check "the daemon refuses to adopt a cgroup it cannot enforce" "exit $rc: $out" 
 # --- rung 3 on this kernel's Landlock --------------------------------------------------------------
 export WARDEN_DISABLE=fmodret
 mkdir -p "$T/job"
-cp /bin/true "$T/job/mytrue"
-JOB='id -u; cat /etc/shadow >/dev/null 2>&1; echo shadow=$?; ./mytrue; echo exec=$?
+# The default policy lets a job run what it builds in its workdir, and denies exec in /tmp/.
+JOB='id -u; cat /etc/shadow >/dev/null 2>&1; echo shadow=$?; cp /bin/true /tmp/wd-r3-$$ && /tmp/wd-r3-$$; echo exec=$?
 echo x >/etc/wd-r3 2>/dev/null; echo etc=$?; echo ok >f && cat f'
 abi=$("$WARDEN" probe --json 2>/dev/null | jq -r .rung3.landlock_abi)
 # 6.1 has no cgroup hooks for unix sockets (6.7): every policy's unix rules are not enforced
