@@ -320,9 +320,8 @@ void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
 
 /* ---- The report --------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 6, 7))) static void row(struct wd_feature_row *rows, size_t *n,
-						      size_t max, const char *feature,
-						      const char *mech, const char *fmt, ...)
+void wd_feature_row_add(struct wd_feature_row *rows, size_t *n, size_t max, const char *feature,
+			const char *mech, const char *fmt, ...)
 {
 	struct wd_feature_row *r;
 	va_list ap;
@@ -346,12 +345,14 @@ static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const c
 					"confinement"};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		row(rows, n, max, f[i], mech,
-		    strstr(mech, "fmod_ret") ? "the LSM programs as fmod_ret on the security_* "
-					       "functions, each seen refusing a test child"
-					     : "BPF LSM hooks, each seen refusing a test child");
-	row(rows, n, max, "executable anonymous memory", NULL,
-	    "W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
+		wd_feature_row_add(rows, n, max, f[i], mech,
+				   strstr(mech, "fmod_ret")
+					   ? "the LSM programs as fmod_ret on the security_* "
+					     "functions, each seen refusing a test child"
+					   : "BPF LSM hooks, each seen refusing a test child");
+	wd_feature_row_add(
+		rows, n, max, "executable anonymous memory", NULL,
+		"W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
 }
 
 /* Unix sockets: by path (and abstract name) through the cgroup hooks where the kernel has them;
@@ -368,39 +369,54 @@ static void unix_row(const struct wd_rung3 *r3, const struct wd_compiled *c, boo
 				  "(Landlock ABI < 6)";
 
 	if (sc && c && !(c->cfg.families & (1ULL << AF_UNIX))) {
-		row(rows, n, max, "unix sockets", "seccomp",
-		    "no unix socket can be made (sockets: allow has no unix)");
+		wd_feature_row_add(rows, n, max, "unix sockets", "seccomp",
+				   "no unix socket can be made (sockets: allow has no unix)");
 	} else if (r3 && r3->cg_unix && mnt) {
-		row(rows, n, max, "unix sockets",
-		    scope ? "mount-ns + cgroup + landlock" : "mount-ns + cgroup",
-		    "sockets there at the start that no unix: rule allows, found by a bounded scan "
-		    "(/run, /tmp, /var/tmp, /dev/shm, /var/lib/{docker,containerd,kubelet}, homes, "
-		    "the workdir, write rules' trees, unix deny rules' paths, /proc/net/unix), are "
-		    "covered by a mount: no name, symlink, relative path, /proc/self/root or hard "
-		    "link reaches them; others by the path as written (connect_unix, "
-		    "sendmsg_unix): "
-		    "unix: rules, deny wins; unnamed ones only where the write rules allow a bind "
-		    "(to: sandbox); '..', /proc and /dev/fd refused; nscd's silently; abstract: "
-		    "rules%s; NOT ENFORCED for sockets made after the start, replaced by their "
-		    "service or outside the scan: a symlink the sandbox makes leads to them, a "
-		    "relative path (after cd) and others' sockets under the write rules pass as "
-		    "the "
-		    "sandbox's own",
-		    abs);
+		wd_feature_row_add(
+			rows, n, max, "unix sockets",
+			scope ? "mount-ns + cgroup + landlock" : "mount-ns + cgroup",
+			"sockets there at the start that no unix: rule allows, found by a bounded "
+			"scan "
+			"(/run, /tmp, /var/tmp, /dev/shm, /var/lib/{docker,containerd,kubelet}, "
+			"homes, "
+			"the workdir, write rules' trees, unix deny rules' paths, /proc/net/unix), "
+			"are "
+			"covered by a mount: no name, symlink, relative path, /proc/self/root or "
+			"hard "
+			"link reaches them; others by the path as written (connect_unix, "
+			"sendmsg_unix): "
+			"unix: rules, deny wins; unnamed ones only where the write rules allow a "
+			"bind "
+			"(to: sandbox); '..', /proc and /dev/fd refused; nscd's silently; "
+			"abstract: "
+			"rules%s; NOT ENFORCED for sockets made after the start, replaced by their "
+			"service or outside the scan: a symlink the sandbox makes leads to them, a "
+			"relative path (after cd) and others' sockets under the write rules pass "
+			"as "
+			"the "
+			"sandbox's own",
+			abs);
 	} else if (r3 && r3->cg_unix) {
-		row(rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
-		    "connect and sendto by the path as written (connect_unix, sendmsg_unix): unix: "
-		    "rules, deny wins; unnamed ones only where the write rules allow a bind (to: "
-		    "sandbox); '..', /proc and /dev/fd paths refused; nscd's socket refused "
-		    "silently; abstract: rules%s; NOT ENFORCED: paths are not resolved: a symlink "
-		    "the sandbox makes where it may write leads to any socket, a relative path "
-		    "(after cd) and others' sockets under the write rules (an ssh agent's in /tmp) "
-		    "pass as the sandbox's own (no mount namespace to cover them)",
-		    abs);
+		wd_feature_row_add(
+			rows, n, max, "unix sockets", scope ? "cgroup + landlock" : "cgroup",
+			"connect and sendto by the path as written (connect_unix, sendmsg_unix): "
+			"unix: "
+			"rules, deny wins; unnamed ones only where the write rules allow a bind "
+			"(to: "
+			"sandbox); '..', /proc and /dev/fd paths refused; nscd's socket refused "
+			"silently; abstract: rules%s; NOT ENFORCED: paths are not resolved: a "
+			"symlink "
+			"the sandbox makes where it may write leads to any socket, a relative path "
+			"(after cd) and others' sockets under the write rules (an ssh agent's in "
+			"/tmp) "
+			"pass as the sandbox's own (no mount namespace to cover them)",
+			abs);
 	} else {
-		row(rows, n, max, "unix sockets", NULL,
-		    "NOT ENFORCED: unix sockets by path and abstract name (%s)%s",
-		    r3 && r3->unix_detail[0] ? r3->unix_detail : "no cgroup hooks for them", abs);
+		wd_feature_row_add(rows, n, max, "unix sockets", NULL,
+				   "NOT ENFORCED: unix sockets by path and abstract name (%s)%s",
+				   r3 && r3->unix_detail[0] ? r3->unix_detail
+							    : "no cgroup hooks for them",
+				   abs);
 	}
 	rows[*n - 1].required = true;
 }
@@ -420,99 +436,121 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	if (lsm) {
 		lsm_rows(rows, &n, max, lsm);
 	} else {
-		row(rows, &n, max, "exec", ll ? "landlock" : NULL,
-		    ll ? "%s: execve outside the exec rules refused" : "%s",
-		    ll ? abi : "BPF LSM and Landlock unavailable or refused");
+		wd_feature_row_add(rows, &n, max, "exec", ll ? "landlock" : NULL,
+				   ll ? "%s: execve outside the exec rules refused" : "%s",
+				   ll ? abi : "BPF LSM and Landlock unavailable or refused");
 		rows[n - 1].required = true;
-		row(rows, &n, max, "executable mappings", mnt ? "mount-ns" : NULL,
-		    mnt ? "every mount noexec but the exec rules' trees: ld.so, LD_PRELOAD and "
-			  "mmap(PROT_EXEC) of files outside them refused"
-			: "mmap(PROT_EXEC) of a file the exec rules deny is not refused (no "
-			  "mount namespace)");
+		wd_feature_row_add(
+			rows, &n, max, "executable mappings", mnt ? "mount-ns" : NULL,
+			mnt ? "every mount noexec but the exec rules' trees: ld.so, LD_PRELOAD and "
+			      "mmap(PROT_EXEC) of files outside them refused"
+			    : "mmap(PROT_EXEC) of a file the exec rules deny is not refused (no "
+			      "mount namespace)");
 		rows[n - 1].required = true;
-		row(rows, &n, max, "executable anonymous memory", NULL,
-		    "W^X on anonymous, memfd and SysV shm memory is not enforced on this rung (no "
-		    "jit: policy key)");
-		row(rows, &n, max, "fileless exec",
-		    fileless_ok ? "policy allows"
-		    : sc	? "seccomp"
-				: NULL,
-		    fileless_ok ? "fileless_exec: allow"
-		    : sc	? "memfd_create only with MFD_NOEXEC_SEAL; NOT ENFORCED: exec of a "
-				  "deleted file in a tree both writable and executable (the workdir)"
-				: "memfd and deleted files run");
-		row(rows, &n, max, "file read", ll ? "landlock" : NULL,
-		    ll ? "%s: opens outside the read rules refused; denies inside an allowed tree "
-			 "by "
-			 "expanding it around them (files made there later are refused)%s"
-		       : "%s",
-		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
-		    !ll	  ? ""
-		    : mnt ? "; names in read-denied directories made after start can be listed; "
-			    "inside trees the job may write, denies are mounts over the denied "
-			    "paths "
-			    "(NOT ENFORCED there: a read-denied path absent at the start, or "
-			    "replaced "
-			    "from outside during the run)"
-			  : "; names in read-denied directories can be listed");
+		wd_feature_row_add(rows, &n, max, "executable anonymous memory", NULL,
+				   "W^X on anonymous, memfd and SysV shm memory is not enforced on "
+				   "this rung (no "
+				   "jit: policy key)");
+		wd_feature_row_add(
+			rows, &n, max, "fileless exec",
+			fileless_ok ? "policy allows"
+			: sc	    ? "seccomp"
+				    : NULL,
+			fileless_ok ? "fileless_exec: allow"
+			: sc ? "memfd_create only with MFD_NOEXEC_SEAL; NOT ENFORCED: exec of a "
+			       "deleted file in a tree both writable and executable (the workdir)"
+			     : "memfd and deleted files run");
+		wd_feature_row_add(
+			rows, &n, max, "file read", ll ? "landlock" : NULL,
+			ll ? "%s: opens outside the read rules refused; denies inside an allowed "
+			     "tree "
+			     "by "
+			     "expanding it around them (files made there later are refused)%s"
+			   : "%s",
+			ll ? abi : "BPF LSM and Landlock unavailable or refused",
+			!ll   ? ""
+			: mnt ? "; names in read-denied directories made after start can be "
+				"listed; "
+				"inside trees the job may write, denies are mounts over the denied "
+				"paths "
+				"(NOT ENFORCED there: a read-denied path absent at the start, or "
+				"replaced "
+				"from outside during the run)"
+			      : "; names in read-denied directories can be listed");
 		rows[n - 1].required = true;
-		row(rows, &n, max, "file write",
-		    ll ? (mnt ? "landlock + mount-ns" : "landlock") : NULL,
-		    ll ? "%s: writes, creates, renames, links, removes and truncates outside the "
-			 "write rules refused%s"
-		       : "%s",
-		    ll ? abi : "BPF LSM and Landlock unavailable or refused",
-		    !ll	  ? ""
-		    : mnt ? "; chmod, chown and xattrs there: read-only mounts (EROFS); a write "
-			    "deny of a path absent at the start leaves its directory without new "
-			    "names"
-			  : "; NOT ENFORCED: chmod, chown and xattrs outside the write rules");
+		wd_feature_row_add(
+			rows, &n, max, "file write",
+			ll ? (mnt ? "landlock + mount-ns" : "landlock") : NULL,
+			ll ? "%s: writes, creates, renames, links, removes and truncates outside "
+			     "the "
+			     "write rules refused%s"
+			   : "%s",
+			ll ? abi : "BPF LSM and Landlock unavailable or refused",
+			!ll   ? ""
+			: mnt ? "; chmod, chown and xattrs there: read-only mounts (EROFS); a "
+				"write "
+				"deny of a path absent at the start leaves its directory without "
+				"new "
+				"names"
+			      : "; NOT ENFORCED: chmod, chown and xattrs outside the write rules");
 		rows[n - 1].required = true;
 	}
-	row(rows, &n, max, "network", "cgroup",
-	    "cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
-	    "listeners");
+	wd_feature_row_add(
+		rows, &n, max, "network", "cgroup",
+		"cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
+		"listeners");
 	if (!lsm) {
-		row(rows, &n, max, "socket families", sc ? "seccomp" : NULL,
-		    sc ? "socket and socketpair by family, raw types only in raw families"
-		       : "any family and raw sockets can be made");
-		row(rows, &n, max, "block devices", "cgroup",
-		    "open and mknod of every block device refused (cgroup device program); char "
-		    "devices are the file rules'");
+		wd_feature_row_add(
+			rows, &n, max, "socket families", sc ? "seccomp" : NULL,
+			sc ? "socket and socketpair by family, raw types only in raw families"
+			   : "any family and raw sockets can be made");
+		wd_feature_row_add(rows, &n, max, "block devices", "cgroup",
+				   "open and mknod of every block device refused (cgroup device "
+				   "program); char "
+				   "devices are the file rules'");
 		unix_row(r3, c, sc, scope, mnt, rows, &n, max);
 		/* B2, B4: without a pid namespace a root names any process of the node (prlimit
 		 * kills by SIGXCPU), and below Landlock ABI 6 signals it too. */
-		row(rows, &n, max, "signals and ptrace", pidns ? "pid-ns + landlock" : NULL,
-		    pidns ? "a pid namespace and /proc of its own: no process outside is named "
-			    "(kill, prlimit, setpriority, sched_set*, ioprio_set, pidfd_open, "
-			    "/proc/PID) on every Landlock ABI; ptrace and /proc/PID/mem only "
-			    "within "
-			    "the sandbox (Landlock)%s"
-		    : ll  ? "no pid namespace: processes outside are named (prlimit, setpriority, "
-			    "sched_set*, ioprio_set, /proc/PID%s); ptrace and /proc/PID/mem only "
-			    "within the sandbox (Landlock)"
-			  : "signals and ptrace reach outside the sandbox%s",
-		    pidns   ? (scope ? "; signals also by Landlock's scope" : "")
-		    : scope ? ""
-		    : ll    ? ", signals: Landlock ABI < 6"
-			    : "");
+		wd_feature_row_add(
+			rows, &n, max, "signals and ptrace", pidns ? "pid-ns + landlock" : NULL,
+			pidns ? "a pid namespace and /proc of its own: no process outside is named "
+				"(kill, prlimit, setpriority, sched_set*, ioprio_set, pidfd_open, "
+				"/proc/PID) on every Landlock ABI; ptrace and /proc/PID/mem only "
+				"within "
+				"the sandbox (Landlock)%s"
+			: ll  ? "no pid namespace: processes outside are named (prlimit, "
+				"setpriority, "
+				"sched_set*, ioprio_set, /proc/PID%s); ptrace and /proc/PID/mem "
+				"only "
+				"within the sandbox (Landlock)"
+			      : "signals and ptrace reach outside the sandbox%s",
+			pidns	? (scope ? "; signals also by Landlock's scope" : "")
+			: scope ? ""
+			: ll	? ", signals: Landlock ABI < 6"
+				: "");
 		rows[n - 1].required = true;
-		row(rows, &n, max, "confinement", sc ? "seccomp + capabilities" : NULL,
-		    sc ? "%s; capabilities that undo enforcement dropped; cgroup.procs %s" : "%s",
-		    sc ? WD_SECCOMP_REFUSES : "namespaces, mounts, bpf, keyrings are not refused",
-		    mnt ? "read-only" : "outside the write rules");
+		wd_feature_row_add(
+			rows, &n, max, "confinement", sc ? "seccomp + capabilities" : NULL,
+			sc ? "%s; capabilities that undo enforcement dropped; cgroup.procs %s"
+			   : "%s",
+			sc ? WD_SECCOMP_REFUSES
+			   : "namespaces, mounts, bpf, keyrings are not refused",
+			mnt ? "read-only" : "outside the write rules");
 		rows[n - 1].required = true;
-		row(rows, &n, max, "sockets passed in", NULL,
-		    "sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
-		row(rows, &n, max, "denial events", la ? "landlock audit + cgroup" : "network only",
-		    la ? "exec and file denials from Landlock's audit records (%s), network "
-			 "denials from the cgroup programs; NOT REPORTED: seccomp refusals, "
-			 "Landlock signal, abstract socket and ptrace denials"
-		       : "network denials are reported; NOT REPORTED: seccomp refusals and "
-			 "Landlock refusals (%s)",
-		    !r3		       ? ""
-		    : r3->la_detail[0] ? r3->la_detail
-				       : "Landlock unavailable");
+		wd_feature_row_add(
+			rows, &n, max, "sockets passed in", NULL,
+			"sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
+		wd_feature_row_add(
+			rows, &n, max, "denial events",
+			la ? "landlock audit + cgroup" : "network only",
+			la ? "exec and file denials from Landlock's audit records (%s), network "
+			     "denials from the cgroup programs; NOT REPORTED: seccomp refusals, "
+			     "Landlock signal, abstract socket and ptrace denials"
+			   : "network denials are reported; NOT REPORTED: seccomp refusals and "
+			     "Landlock refusals (%s)",
+			!r3		   ? ""
+			: r3->la_detail[0] ? r3->la_detail
+					   : "Landlock unavailable");
 	}
 	return n;
 }

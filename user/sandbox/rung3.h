@@ -50,6 +50,12 @@ struct wd_feature_row {
 
 #define WD_FEATURES_MAX 20
 
+/* Appends a row to @rows (up to @max): @mech NULL means nothing enforces it ("not enforced"). */
+__attribute__((format(printf, 6, 7))) void wd_feature_row_add(struct wd_feature_row *rows,
+							      size_t *n, size_t max,
+							      const char *feature, const char *mech,
+							      const char *fmt, ...);
+
 /* The rows for a sandbox of `warden run`: with the LSM programs enforcing, @lsm names how
  * ("bpf-lsm" on rung 1, "fmod_ret" on rung 2) and the rows are theirs; with @lsm NULL, rung 3 from
  * @r3 (with @rung3_ok false: rung 3 refused the policy, only the cgroup hooks). @c (may be NULL)

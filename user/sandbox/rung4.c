@@ -259,25 +259,6 @@ int wd_rung4_probe(struct wd_rung4 *o)
 
 /* ---- The report ----------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 6, 7))) static void row(struct wd_feature_row *rows, size_t *n,
-						      size_t max, const char *feature,
-						      const char *mech, const char *fmt, ...)
-{
-	struct wd_feature_row *r;
-	va_list ap;
-
-	if (*n >= max)
-		return;
-	r = &rows[(*n)++];
-	memset(r, 0, sizeof(*r));
-	r->feature = feature;
-	snprintf(r->mech, sizeof(r->mech), "%s", mech ? mech : "not enforced");
-	r->enforced = mech != NULL;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-}
-
 size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 		       const struct wd_compiled *c, struct wd_feature_row *rows, size_t max)
 {
@@ -285,56 +266,75 @@ size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 	size_t n = 0;
 
 	(void)c;
-	row(rows, &n, max, "exec", fan ? "fanotify" : NULL,
-	    fan ? "FAN_OPEN_EXEC_PERM on the mounts of the sandbox's own mount namespaces (never "
-		  "the node's): execve and ld.so's open of the interpreter decided by the exec "
-		  "rules, (device, inode) of exact denies, fileless files; NOT ENFORCED: mounts "
-		  "and mount namespaces the sandbox makes until the daemon's next look (250 ms), "
-		  "processes in the node's mount namespace"
-		: "%s",
-	    r4 && r4->detail[0] ? r4->detail : "fanotify permission events not seen refusing");
+	wd_feature_row_add(
+		rows, &n, max, "exec", fan ? "fanotify" : NULL,
+		fan ? "FAN_OPEN_EXEC_PERM on the mounts of the sandbox's own mount namespaces "
+		      "(never "
+		      "the node's): execve and ld.so's open of the interpreter decided by the exec "
+		      "rules, (device, inode) of exact denies, fileless files; NOT ENFORCED: "
+		      "mounts "
+		      "and mount namespaces the sandbox makes until the daemon's next look (250 "
+		      "ms), "
+		      "processes in the node's mount namespace"
+		    : "%s",
+		r4 && r4->detail[0] ? r4->detail : "fanotify permission events not seen refusing");
 	rows[n - 1].required = true;
-	row(rows, &n, max, "executable mappings", NULL,
-	    "mmap(PROT_EXEC) of a file already open (ld.so /path, LD_PRELOAD) is decided by the "
-	    "read rules only");
-	row(rows, &n, max, "file read", fan ? "fanotify" : NULL,
-	    fan ? "FAN_OPEN_PERM on the same mounts: every open (read or write: the open mode is "
-		  "not in the event) decided by the read rules and (device, inode) of exact "
-		  "denies; NOT ENFORCED: /proc rules (proc is not marked), the same gaps as exec"
-		: "%s",
-	    r4 && r4->detail[0] ? r4->detail : "fanotify permission events not seen refusing");
+	wd_feature_row_add(rows, &n, max, "executable mappings", NULL,
+			   "mmap(PROT_EXEC) of a file already open (ld.so /path, LD_PRELOAD) is "
+			   "decided by the "
+			   "read rules only");
+	wd_feature_row_add(
+		rows, &n, max, "file read", fan ? "fanotify" : NULL,
+		fan ? "FAN_OPEN_PERM on the same mounts: every open (read or write: the open mode "
+		      "is "
+		      "not in the event) decided by the read rules and (device, inode) of exact "
+		      "denies; NOT ENFORCED: /proc rules (proc is not marked), the same gaps as "
+		      "exec"
+		    : "%s",
+		r4 && r4->detail[0] ? r4->detail : "fanotify permission events not seen refusing");
 	rows[n - 1].required = true;
-	row(rows, &n, max, "file write", NULL,
-	    "fanotify has no permission event for writes, renames, links, removes, chmod, chown "
-	    "or xattrs: the container runtime's mounts and capabilities decide them");
-	row(rows, &n, max, "network", "cgroup",
-	    "cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
-	    "listeners");
-	row(rows, &n, max, "socket families", NULL, "any family and raw sockets can be made");
+	wd_feature_row_add(
+		rows, &n, max, "file write", NULL,
+		"fanotify has no permission event for writes, renames, links, removes, chmod, "
+		"chown "
+		"or xattrs: the container runtime's mounts and capabilities decide them");
+	wd_feature_row_add(
+		rows, &n, max, "network", "cgroup",
+		"cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
+		"listeners");
+	wd_feature_row_add(rows, &n, max, "socket families", NULL,
+			   "any family and raw sockets can be made");
 	if (r3 && r3->cg_unix)
-		row(rows, &n, max, "unix sockets", "cgroup",
-		    "connect and sendto by the path as written (connect_unix, sendmsg_unix): "
-		    "unix: rules, deny wins; NOT ENFORCED: paths are not resolved");
+		wd_feature_row_add(
+			rows, &n, max, "unix sockets", "cgroup",
+			"connect and sendto by the path as written (connect_unix, sendmsg_unix): "
+			"unix: rules, deny wins; NOT ENFORCED: paths are not resolved");
 	else
-		row(rows, &n, max, "unix sockets", NULL, "NOT ENFORCED: %s",
-		    r3 && r3->unix_detail[0] ? r3->unix_detail : "no cgroup hooks for them");
+		wd_feature_row_add(rows, &n, max, "unix sockets", NULL, "NOT ENFORCED: %s",
+				   r3 && r3->unix_detail[0] ? r3->unix_detail
+							    : "no cgroup hooks for them");
 	rows[n - 1].required = true;
-	row(rows, &n, max, "signals and ptrace", NULL,
-	    "the container runtime's namespaces decide them");
-	row(rows, &n, max, "confinement", NULL,
-	    "namespaces, mounts, bpf, keyrings and cgroup moves: the container runtime's "
-	    "(a root that can write cgroup.procs leaves the sandbox); so rung 4 runs only "
-	    "where degraded is asked");
+	wd_feature_row_add(rows, &n, max, "signals and ptrace", NULL,
+			   "the container runtime's namespaces decide them");
+	wd_feature_row_add(
+		rows, &n, max, "confinement", NULL,
+		"namespaces, mounts, bpf, keyrings and cgroup moves: the container runtime's "
+		"(a root that can write cgroup.procs leaves the sandbox); so rung 4 runs only "
+		"where degraded is asked");
 	rows[n - 1].required = true;
-	row(rows, &n, max, "denial events", fan ? "fanotify + cgroup" : "network only",
-	    fan ? "exec and file denials from the decider, network denials from the cgroup "
-		  "programs; allowed exec and file events are not reported"
-		: "network denials only");
-	row(rows, &n, max, "daemon death", NULL,
-	    fan ? "fails OPEN: when the daemon dies the kernel answers its pending events ALLOW "
-		  "and its marks go with it: nothing is decided until a daemon starts again and "
-		  "marks the mounts; a stalled decider is answered DENY for sandbox processes "
-		  "after 2 s (watchdog)"
-		: "n/a");
+	wd_feature_row_add(
+		rows, &n, max, "denial events", fan ? "fanotify + cgroup" : "network only",
+		fan ? "exec and file denials from the decider, network denials from the cgroup "
+		      "programs; allowed exec and file events are not reported"
+		    : "network denials only");
+	wd_feature_row_add(
+		rows, &n, max, "daemon death", NULL,
+		fan ? "fails OPEN: when the daemon dies the kernel answers its pending events "
+		      "ALLOW "
+		      "and its marks go with it: nothing is decided until a daemon starts again "
+		      "and "
+		      "marks the mounts; a stalled decider is answered DENY for sandbox processes "
+		      "after 2 s (watchdog)"
+		    : "n/a");
 	return n;
 }
