@@ -17,7 +17,7 @@ if [ "$rung" != 3 ]; then
 	echo "1..0 # SKIP warden run is on rung $rung here, not 3 (probe: $(jq -c .rung3 <<<"$json"))"
 	exit 0
 fi
-plan 30
+plan 36
 
 W=$(mktemp -d /tmp/wd-r3w.XXXXXX) # the job's workdir
 # A tree readable but for one file and one directory, outside the write rules (a read deny
@@ -143,7 +143,7 @@ check "a bind mount aliasing a denied file refuses the policy" "rc $rc: $out" \
 umount /mnt/wdalias
 
 # --- a mechanism taken away is reported, never silently lost ------------------------------------
-for mech in seccomp mountns landlock; do
+for mech in seccomp mountns landlock cgroup; do
 	out=$(cd "$W" && WARDEN_DISABLE=$mech "$WARDEN" run -i ci:rung3 --policy "$E/policy.yaml" \
 		-- true 2>&1)
 	rc=$?
@@ -154,5 +154,23 @@ out=$(cd "$W" && WARDEN_DISABLE=seccomp "$WARDEN" run --degraded -i ci:rung3 \
 	--policy "$E/policy.yaml" -- true 2>&1)
 check "without seccomp, --degraded runs and says confinement is not enforced" "$out" \
 	grep -q "NOT ENFORCED: confinement" <<<"$out"
+# The cgroup hooks count only when a test child saw them refuse: with the trial's programs not
+# attached (WARDEN_DISABLE=cgroup), nothing may claim the network, block devices or unix sockets.
+out=$(cd "$W" && WARDEN_DISABLE=cgroup "$WARDEN" run --degraded -i ci:rung3 \
+	--policy "$E/policy.yaml" -- true 2>&1)
+check "without the cgroup hooks seen refusing, --degraded says network is not enforced" "$out" \
+	grep -q "NOT ENFORCED: network: not enforced (warden's cgroup sock_addr programs were not seen refusing: a test child in a test cgroup: connect NOT refused" <<<"$out"
+check "... nor block devices" "$out" \
+	grep -q "NOT ENFORCED: block devices: not enforced (.*mknod of a block device in a test cgroup NOT refused" <<<"$out"
+check "... nor unix sockets" "$out" grep -q "NOT ENFORCED: unix sockets: not enforced" <<<"$out"
+# And with them: each seen refusing, in the probe and in warden run's report.
+out=$(cd "$W" && "$WARDEN" run -i ci:rung3 --policy "$E/policy.yaml" -- true 2>&1)
+check "with them: network, block devices and unix sockets each seen refused by a test child" "$out" \
+	bash -c 'grep -q "  network: cgroup (.*connect refused, send refused" <<<"$1" &&
+		grep -q "  block devices: cgroup (.*mknod of a block device in a test cgroup refused" <<<"$1" &&
+		{ grep -q "  unix sockets: .*cgroup" <<<"$1" || ! jq -e .rung3.cgroup_unix <<<"$2" >/dev/null; }' _ "$out" "$json"
+pj=$("$WARDEN" probe --json 2>/dev/null)
+check "warden probe --json: cgroup_network, cgroup_device from a trial" "$(jq -c .rung3 <<<"$pj")" \
+	bash -c 'jq -e ".rung3.cgroup_network and .rung3.cgroup_device and (.rung3.cgroup_network_detail | test(\"connect refused\"))" <<<"$1" >/dev/null' _ "$pj"
 
 done_testing

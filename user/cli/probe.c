@@ -28,6 +28,9 @@ static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int
 		printf("%-26s %-4s %s\n", "mount_ns", r3->mount_ns ? "yes" : "no", r3->mnt_detail);
 		printf("%-26s %-4s %s\n", "seccomp", r3->seccomp ? "yes" : "no", r3->sc_detail);
 		printf("%-26s %-4s %s\n", "pid_ns", r3->pid_ns ? "yes" : "no", r3->pid_detail);
+		printf("%-26s %-4s %s\n", "cgroup/dev", r3->cg_dev ? "yes" : "no", r3->dev_detail);
+		printf("%-26s %-4s %s\n", "cgroup/unix", r3->cg_unix ? "yes" : "no",
+		       r3->unix_detail);
 	}
 	printf("\nENFORCEMENT BY FEATURE (warden run; rung %d: %s)\n", rung,
 	       rung == 1   ? "BPF LSM"
@@ -103,6 +106,12 @@ static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int 
 	wd_json_str(stdout, r3->sc_detail);
 	printf(",\"pid_ns\":%s,\"pid_ns_detail\":", r3->pid_ns ? "true" : "false");
 	wd_json_str(stdout, r3->pid_detail);
+	printf(",\"cgroup_network\":%s,\"cgroup_network_detail\":", r3->cg_net ? "true" : "false");
+	wd_json_str(stdout, r3->cg_detail);
+	printf(",\"cgroup_device\":%s,\"cgroup_device_detail\":", r3->cg_dev ? "true" : "false");
+	wd_json_str(stdout, r3->dev_detail);
+	printf(",\"cgroup_unix\":%s,\"cgroup_unix_detail\":", r3->cg_unix ? "true" : "false");
+	wd_json_str(stdout, r3->unix_detail);
 	printf("},\"run_rung\":%d,\"run_enforcement\":[", rung);
 	json_rows(rows, n);
 	fputs("]", stdout);

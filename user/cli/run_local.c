@@ -308,6 +308,18 @@ static int setup_sandbox(struct run *r)
 		err = setup_rung3(r);
 		if (err)
 			return err;
+	} else {
+		/* The network is the cgroup hooks' on every rung: seen refusing, not assumed. */
+		wd_rung3_cgroup_trial(&r->r3);
+		if (!r->r3.cg_net && !r->degraded) {
+			fprintf(stderr,
+				"warden run: the network rules cannot be enforced: warden's cgroup "
+				"hooks were not seen refusing a test child (%s).\n"
+				"warden run: pass --degraded to run without network enforcement "
+				"(warden probe lists what this kernel can do).\n",
+				r->r3.cg_detail);
+			return -EOPNOTSUPP;
+		}
 	}
 	{
 		struct wd_feature_row rows[WD_FEATURES_MAX];

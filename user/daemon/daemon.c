@@ -177,6 +177,7 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 		if (d->enf.lsm_missing[0])
 			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);
 		wd_rung3_probe(&d->r3);
+		wd_rung3_unix_loaded(&d->r3, d->enf.cg_unix, d->enf.cg_unix_error);
 		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any "
 		      "sandbox %s: " WD_DEGRADED_NOT_ENFORCED
 		      "; such sandboxes get network enforcement only%s",
@@ -194,6 +195,17 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 		else
 			logf_("rung 3 unavailable for run requests: %s", d->r3.ll_detail);
 		rung4_open(d);
+	}
+	/* The network is the cgroup hooks' on every rung: seen refusing, not assumed. */
+	if (d->enf.lsm)
+		wd_rung3_cgroup_trial(&d->r3);
+	logf_("cgroup hooks: %s", d->r3.cg_detail);
+	if (!d->r3.cg_net && !d->cfg->daemon.degraded) {
+		logf_("cannot enforce network rules: warden's cgroup hooks were not seen refusing "
+		      "a "
+		      "test child; set degraded: true in the daemon's configuration to run without "
+		      "them");
+		return -1;
 	}
 	map_rb_positions(d);
 	if (wd_lost_open(&d->lost, &d->enf))

@@ -58,6 +58,25 @@ bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, 
  * "bpf-lsm", "fmod_ret", "bpf-lsm+fmod_ret", or NULL when some hook of it is not enforced. */
 const char *wd_probe_mechanism(const struct wd_probe *p, enum wd_need need);
 
+/* What the cgroup trial saw: each of warden's cgroup hooks refusing a test child's action in a
+ * throwaway cgroup (and not a control child's outside it). */
+struct wd_cg_trial {
+	bool ran; /* the test child ran in the test cgroup; else @why says why not */
+	bool connect4, connect6, sendmsg4, sendmsg6; /* cgroup sock_addr, loopback destinations */
+	bool no_ipv6;	 /* no IPv6 socket can be made here: nothing for the v6 hooks to refuse */
+	bool device;	 /* cgroup/dev: mknod of a block device */
+	bool unix_hooks; /* the kernel has the unix socket hooks (Linux 6.7+); else @why says */
+	bool unix_connect, unix_send; /* cgroup/connect_unix, sendmsg_unix */
+	bool control_refused; /* a control child outside the cgroup was refused some action too:
+			       * whatever confines warden itself, not a hook of the trial's */
+	char why[256];
+};
+
+/* Runs the cgroup trial in a cgroup made under @cgroup2 (and removed). With @attach false the
+ * programs are loaded but not attached (tests: the mechanism taken away, so that nothing may be
+ * seen refusing). Needs root. Returns 0, or -errno with @t->why saying why it could not run. */
+int wd_cgroup_trial(const char *cgroup2, bool attach, struct wd_cg_trial *t);
+
 /* Runs every probe; needs root (CAP_BPF, CAP_SYS_ADMIN). Returns 0 or -errno when probing
  * itself could not start; an unavailable feature is a result, not an error. */
 int wd_probe_run(struct wd_probe *p, bool verbose);

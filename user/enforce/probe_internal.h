@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* What the probe's files share, not for other folders:
  *   probe.c         the kernel facts (BTF, mounts, ring buffer) and wd_probe_run()
- *   probe_cgroup.c  the cgroup sock_addr hooks, attached to a throwaway cgroup
+ *   probe_cgroup.c  the cgroup trial: each cgroup hook seen refusing a test child
  *   probe_lsm.c     the LSM hooks: load, attach, the summary, wd_probe_lsm_enforcing()
  *   probe_trial.c   each attached LSM hook seen (or not) refusing a test child's action
  *   probe_act.c     the test child: the action that meets each hook

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,8 @@
 #include <linux/keyctl.h>
 
 #include "enforce/enforce.h"
+#include "enforce/probe.h"
+#include "lib/mountinfo.h"
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
 #include "sandbox/llaudit.h"
@@ -233,6 +236,59 @@ bool wd_rung_disabled(const char *mech)
 	return disabled(mech);
 }
 
+void wd_rung3_cgroup_trial(struct wd_rung3 *o)
+{
+	struct wd_cg_trial t;
+	char cg2[PATH_MAX];
+
+	o->cg_tried = true;
+	if (wd_mount_find_self("cgroup2", cg2, sizeof(cg2)))
+		cg2[0] = '\0';
+	wd_cgroup_trial(cg2, !disabled("cgroup"), &t);
+	o->cg_net = t.ran && t.connect4 && t.sendmsg4 && (t.no_ipv6 || (t.connect6 && t.sendmsg6));
+	o->cg_dev = t.ran && t.device;
+	if (!t.ran) {
+		snprintf(o->cg_detail, sizeof(o->cg_detail), "the cgroup trial did not run: %s",
+			 t.why);
+		snprintf(o->dev_detail, sizeof(o->dev_detail), "%s", o->cg_detail);
+	} else {
+		snprintf(
+			o->cg_detail, sizeof(o->cg_detail),
+			"a test child in a test cgroup: connect %s, send %s, connect6 %s, send6 %s",
+			t.connect4 ? "refused" : "NOT refused",
+			t.sendmsg4 ? "refused" : "NOT refused",
+			t.no_ipv6    ? "n/a (no IPv6)"
+			: t.connect6 ? "refused"
+				     : "NOT refused",
+			t.no_ipv6    ? "n/a"
+			: t.sendmsg6 ? "refused"
+				     : "NOT refused");
+		snprintf(o->dev_detail, sizeof(o->dev_detail),
+			 "a test child's mknod of a block device in a test cgroup %s",
+			 t.device ? "refused" : "NOT refused");
+		if (t.control_refused) {
+			const char *c = "; a control child outside it was refused too (something "
+					"confines warden itself)";
+
+			strncat(o->cg_detail, c, sizeof(o->cg_detail) - strlen(o->cg_detail) - 1);
+			strncat(o->dev_detail, c,
+				sizeof(o->dev_detail) - strlen(o->dev_detail) - 1);
+		}
+	}
+	if (disabled("cgunix")) {
+		snprintf(o->unix_detail, sizeof(o->unix_detail), "disabled by WARDEN_DISABLE");
+	} else if (!t.unix_hooks || !t.ran) {
+		snprintf(o->unix_detail, sizeof(o->unix_detail), "%s", t.why);
+	} else {
+		o->cg_unix = t.unix_connect && t.unix_send;
+		snprintf(o->unix_detail, sizeof(o->unix_detail),
+			 "a test child's unix connect %s, unix send %s (cgroup/connect_unix, "
+			 "sendmsg_unix, in a test cgroup)",
+			 t.unix_connect ? "refused" : "NOT refused",
+			 t.unix_send ? "refused" : "NOT refused");
+	}
+}
+
 int wd_rung3_probe(struct wd_rung3 *o)
 {
 	int b;
@@ -281,10 +337,7 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
 		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
-	if (disabled("cgunix"))
-		snprintf(o->unix_detail, sizeof(o->unix_detail), "disabled by WARDEN_DISABLE");
-	else
-		o->cg_unix = wd_enforcer_unix_hooks(o->unix_detail, sizeof(o->unix_detail));
+	wd_rung3_cgroup_trial(o);
 	b = disabled("mountns") ? 0 : trial(2, 0);
 	if (b < 0)
 		return b;
@@ -336,6 +389,30 @@ void wd_feature_row_add(struct wd_feature_row *rows, size_t *n, size_t max, cons
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
+}
+
+void wd_feature_rows_cgroup(const struct wd_rung3 *r3, struct wd_feature_row *rows, size_t *n,
+			    size_t max, bool devices)
+{
+	const bool tried = r3 && r3->cg_tried, ok = devices ? r3 && r3->cg_dev : r3 && r3->cg_net;
+
+	if (tried && !ok)
+		wd_feature_row_add(rows, n, max, devices ? "block devices" : "network", NULL,
+				   "warden's cgroup %s not seen refusing: %s",
+				   devices ? "device program was" : "sock_addr programs were",
+				   devices ? r3->dev_detail : r3->cg_detail);
+	else if (devices)
+		wd_feature_row_add(rows, n, max, "block devices", "cgroup",
+				   "open and mknod of every block device refused (cgroup device "
+				   "program); char devices are the file rules'%s%s",
+				   tried ? "; " : "", tried ? r3->dev_detail : "");
+	else
+		wd_feature_row_add(rows, n, max, "network", "cgroup",
+				   "cgroup sock_addr and skb programs: connect, sendmsg, bind, the "
+				   "sandbox's own listeners%s%s",
+				   tried ? "; " : "", tried ? r3->cg_detail : "");
+	if (tried && !ok)
+		rows[*n - 1].required = true;
 }
 
 static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const char *mech)
@@ -495,19 +572,13 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 			      : "; NOT ENFORCED: chmod, chown and xattrs outside the write rules");
 		rows[n - 1].required = true;
 	}
-	wd_feature_row_add(
-		rows, &n, max, "network", "cgroup",
-		"cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
-		"listeners");
+	wd_feature_rows_cgroup(r3, rows, &n, max, false);
 	if (!lsm) {
 		wd_feature_row_add(
 			rows, &n, max, "socket families", sc ? "seccomp" : NULL,
 			sc ? "socket and socketpair by family, raw types only in raw families"
 			   : "any family and raw sockets can be made");
-		wd_feature_row_add(rows, &n, max, "block devices", "cgroup",
-				   "open and mknod of every block device refused (cgroup device "
-				   "program); char "
-				   "devices are the file rules'");
+		wd_feature_rows_cgroup(r3, rows, &n, max, true);
 		unix_row(r3, c, sc, scope, mnt, rows, &n, max);
 		/* B2, B4: without a pid namespace a root names any process of the node (prlimit
 		 * kills by SIGXCPU), and below Landlock ABI 6 signals it too. */

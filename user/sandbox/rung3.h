@@ -21,17 +21,27 @@ struct wd_rung3 {
 	bool seccomp;
 	bool mount_ns;
 	bool pid_ns;   /* a process outside not named from a pid namespace with its own /proc */
-	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
+	bool cg_tried; /* the cgroup trial ran (wd_rung3_cgroup_trial) */
+	bool cg_net;   /* the cgroup sock_addr hooks seen refusing a test child */
+	bool cg_dev;   /* the cgroup device hook seen refusing a test child's block device */
+	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later), seen so */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
-	char la_detail[200];
+	char la_detail[200], cg_detail[256], dev_detail[200];
 };
 
 /* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
 bool wd_rung_disabled(const char *mech);
 
-/* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
+/* Runs the trials (needs root for the mount namespace and the cgroup trial). Returns 0 or -errno
+ * (fork failed). */
 int wd_rung3_probe(struct wd_rung3 *out);
+
+/* The cgroup trial alone (part of wd_rung3_probe): each cgroup hook (network, block devices,
+ * unix sockets) seen refusing a test child in a throwaway cgroup (enforce/probe.h). For rungs 1
+ * and 2 too, whose network is the same hooks'. WARDEN_DISABLE=cgroup runs it with nothing
+ * attached (the hooks then reported not enforced). */
+void wd_rung3_cgroup_trial(struct wd_rung3 *o);
 
 /* What the enforcer's load of the unix socket programs found (@loaded, else @why): where the
  * kernel has their hooks but refused warden's programs, unix sockets are not enforced. */
@@ -49,6 +59,11 @@ struct wd_feature_row {
 };
 
 #define WD_FEATURES_MAX 20
+
+/* The "network" and "block devices" rows, from the cgroup trial of @r3 (NULL or not tried: the
+ * cgroup hooks as warden's probe found them when it started). */
+void wd_feature_rows_cgroup(const struct wd_rung3 *r3, struct wd_feature_row *rows, size_t *n,
+			    size_t max, bool devices);
 
 /* Appends a row to @rows (up to @max): @mech NULL means nothing enforces it ("not enforced"). */
 __attribute__((format(printf, 6, 7))) void wd_feature_row_add(struct wd_feature_row *rows,

@@ -298,10 +298,7 @@ size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 		"fanotify has no permission event for writes, renames, links, removes, chmod, "
 		"chown "
 		"or xattrs: the container runtime's mounts and capabilities decide them");
-	wd_feature_row_add(
-		rows, &n, max, "network", "cgroup",
-		"cgroup sock_addr and skb programs: connect, sendmsg, bind, the sandbox's own "
-		"listeners");
+	wd_feature_rows_cgroup(r3, rows, &n, max, false);
 	wd_feature_row_add(rows, &n, max, "socket families", NULL,
 			   "any family and raw sockets can be made");
 	if (r3 && r3->cg_unix)
