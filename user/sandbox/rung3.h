@@ -23,8 +23,12 @@ struct wd_rung3 {
 	bool pid_ns;   /* a process outside not named from a pid namespace with its own /proc */
 	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later) */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
+	/* The seccomp filter's refusals reported as events: the sys_exit program is attached
+	 * (wd_rung3_scevents()). False with sce_detail saying why, or with it empty: not tried
+	 * (`warden probe`, a daemon before its first rung-3 sandbox). */
+	bool sc_events;
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
-	char la_detail[200];
+	char la_detail[200], sce_detail[200];
 };
 
 /* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
@@ -32,6 +36,16 @@ bool wd_rung_disabled(const char *mech);
 
 /* Runs the trials (needs root for the mount namespace). Returns 0 or -errno (fork failed). */
 int wd_rung3_probe(struct wd_rung3 *out);
+
+struct wd_enforcer;
+
+/* Where rung 3 with seccomp may run: the filter's refusals reported as events, by attaching
+ * @e's sys_exit program with the filter's list (sandbox/seccomp.h). Sets r3->sc_events, or
+ * r3->sce_detail to why not (WARDEN_DISABLE=scevents, the kernel refused it). Again once
+ * attached: nothing. */
+void wd_rung3_scevents(struct wd_rung3 *r3, struct wd_enforcer *e);
+/* Detaches it again (rung 3 will not run after all). */
+void wd_rung3_scevents_off(struct wd_rung3 *r3, struct wd_enforcer *e);
 
 /* What the enforcer's load of the unix socket programs found (@loaded, else @why): where the
  * kernel has their hooks but refused warden's programs, unix sockets are not enforced. */
