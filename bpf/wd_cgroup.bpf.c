@@ -14,6 +14,8 @@
  *   cgroup/device.bpf.h   no block device opened or made (cgroup/dev)
  *   cgroup/unix.bpf.h     unix sockets by path and name (cgroup/connect_unix, sendmsg_unix;
  *                         Linux 6.7+, optional, attached where BPF LSM is missing)
+ *   cgroup/scevents.bpf.h rung 3's seccomp refusals as events (raw_tp/sys_exit; attached only
+ *                         while rung 3 may run)
  * The gates come twice: their wd_hold_* twins are attached where cgroups the kernel holds may
  * appear, and decide for held sandboxes only. Program names fit in 15 characters, all the kernel
  * keeps of a name (tests/unit/test_bpf_names.c checks). */
@@ -155,3 +157,4 @@ static __always_inline int listener_owner(struct bpf_sock_addr *ctx, const __u8 
 #include "cgroup/hold.bpf.h"
 #include "cgroup/device.bpf.h"
 #include "cgroup/unix.bpf.h"
+#include "cgroup/scevents.bpf.h"

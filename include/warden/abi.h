@@ -152,12 +152,32 @@ struct wd_abstract_rule {
 #define WD_SB_HELD                                                                                 \
 	(1u << 0) /* held by the kernel when made (an adoption rule matched its path),             \
 		   * not adopted by the daemon yet */
+/* Its processes run under warden's rung-3 seccomp filter: the sys_exit program reports their
+ * refused system calls (wd_sc_refused). Kept when the sandbox switches policy. */
+#define WD_SB_SECCOMP (1u << 1)
 
 /* wd_sandboxes (hash), keyed by the sandbox cgroup id. */
 struct wd_sandbox {
 	__u32 policy_id;
 	__u32 flags;
 };
+
+/* wd_sc_refused (array), indexed by x86_64 system call number: what warden's rung-3 seccomp
+ * filter answers a call it refuses (sandbox/seccomp.h), all zero for calls it lets through.
+ * The sys_exit program reports a call of a WD_SB_SECCOMP sandbox that returned -err. Only
+ * EPERM and ENOSYS: the program checks the return value against those two before anything
+ * else. */
+#define WD_SC_NR_MAX 512
+
+struct wd_sc_refusal {
+	__u8 err;   /* EPERM or ENOSYS; 0: not refused */
+	__u8 flags; /* WD_SC_* */
+	__u16 pad;
+};
+
+/* Refused only for some arguments (socket families, clone flags, TIOCSTI, setuid modes, ...):
+ * the kernel itself may answer the same error for the same call, and the event says so. */
+#define WD_SC_BY_ARGS 0x1
 
 /* Adoption rules as the kernel matches them when a cgroup is made (wd_adopt, hash keyed by
  * bank * WD_ADOPT_MAX + the rule's index; wd_adopt_bank says which of the two banks is in
@@ -241,7 +261,10 @@ struct wd_event {
  * - path_chmod, path_mknod with an empty path: the mode of a setuid or setgid file;
  * - key_permission: the kernel's key_need_perm, and the key's serial;
  * - file_ioctl, file_ioctl_compat: the ioctl command;
- * - bind4, bind6: port, addr and proto are the address bound, as in network events.
+ * - bind4, bind6: port, addr and proto are the address bound, as in network events;
+ * - seccomp (the sys_exit program): the system call's number, and the error the filter answers
+ *   (EPERM, ENOSYS); wd_event.op has the call's WD_SC_* flags (WD_SC_BY_ARGS: the kernel may
+ *   have refused it for another reason). A short record: no exe, no path.
  * wd_event_confine_detail() and wd_event_confine_target() name the two uses. */
 #define wd_event_confine_detail(e) ((e)->port)
 #define wd_event_confine_target(e) ((e)->lost)
@@ -295,7 +318,10 @@ enum wd_hook {
 	WD_HOOK_FILE_IOCTL = 42,	/* TIOCSTI, TIOCLINUX: typing into a terminal */
 	WD_HOOK_EGRESS = 43,		/* cgroup_skb/egress: a packet to another owner's socket */
 	WD_HOOK_FILE_IOCTL_COMPAT = 44, /* the same from 32-bit processes (6.8+, some 6.1) */
-	WD_HOOK_NR = 45,
+	/* Rung 3: a system call warden's seccomp filter refuses, seen returning its error by the
+	 * raw_syscalls:sys_exit tracepoint (WD_EV_CONFINE). */
+	WD_HOOK_SECCOMP = 45,
+	WD_HOOK_NR = 46,
 };
 
 /* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */
@@ -327,6 +353,7 @@ _Static_assert(sizeof(struct wd_file_rule) == 24, "file rule layout");
 _Static_assert(sizeof(struct wd_abstract_rule) == 116, "abstract rule layout");
 _Static_assert(sizeof(struct wd_port_rule) == 12, "port rule layout");
 _Static_assert(sizeof(struct wd_net_key) == 24, "net key layout");
+_Static_assert(sizeof(struct wd_sc_refusal) == 4, "seccomp refusal layout");
 _Static_assert(sizeof(struct wd_event) == 96 + 2 * WD_PATH_MAX, "event layout");
 
 #endif

@@ -10,7 +10,7 @@ set -u
 own_mounts "$@"
 cd "$(dirname "$0")/../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
-N=13
+N=14
 plan $N
 skip_all() {
 	for _ in $(seq $N); do skip "daemon on rung 3" "$1"; done
@@ -99,6 +99,17 @@ check "exec outside the exec rules refused (a copy of true in the workdir)" "$ou
 	grep -q '^exec=126$' <<<"$out"
 check "the log says rung 3 enforces the run's sandbox" "$(grep rung "$T/daemon.log")" \
 	grep -q "created: policy .*; enforced by landlock: exec" "$T/daemon.log"
+
+# The seccomp filter's refusals are events of the daemon too (the sys_exit program, attached at
+# the first run request on rung 3).
+out=$("$WARDEN" run -i ci:r3 -- /usr/bin/python3 -c 'import ctypes; l = ctypes.CDLL(None, use_errno=True); print("keyctl", l.syscall(250, 0, ctypes.c_long(-3), 0), ctypes.get_errno())' 2>&1)
+for _ in $(seq 50); do
+	"$WARDEN" events "$T/events/main.pb" 2>/dev/null | grep -q 'syscall keyctl' && break
+	sleep 0.1
+done
+check "a seccomp refusal in a run request is a deny event" \
+	"$out; $("$WARDEN" events "$T/events/main.pb" 2>&1 | grep -i deny)" \
+	bash -c 'grep -q "^keyctl -1 1$" <<<"$3" && "$1" events "$2" | grep -q "ci:r3.* DENY confine syscall keyctl EPERM pid=[1-9][0-9]* .*comm=python3 .*hook=seccomp"' _ "$WARDEN" "$T/events/main.pb" "$out"
 
 check "its SANDBOX_CREATED event says per feature what enforces it" \
 	"$("$WARDEN" events "$T/events/main.pb" 2>&1 | grep sandbox-created | head -2)" \

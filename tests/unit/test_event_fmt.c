@@ -99,6 +99,40 @@ static void file_ops_and_confinement(void **state)
 	free(s);
 }
 
+/* The seccomp filter's refusals: the call by name (by number where it has none), the error,
+ * and for calls refused only for some arguments that the kernel may have refused it. */
+static void seccomp_refusals(void **state)
+{
+	struct wd_event e = base(WD_EV_CONFINE, WD_DEC_DENY);
+	char *s;
+
+	e.exe[0] = '\0'; /* a short record */
+	e.hook = WD_HOOK_SECCOMP;
+	wd_event_confine_detail(&e) = 250;
+	wd_event_confine_target(&e) = 1;
+	s = fmt(&e, NULL, NULL);
+	assert_string_equal(s, "DENY confine syscall keyctl EPERM pid=12 ppid=10 uid=0 comm=sh "
+			       "hook=seccomp rule=0");
+	free(s);
+	wd_event_confine_detail(&e) = 41;
+	e.op = WD_SC_BY_ARGS;
+	s = fmt(&e, NULL, NULL);
+	assert_non_null(strstr(
+		s, "DENY confine syscall socket EPERM (seccomp filter or the kernel) pid=12 "));
+	free(s);
+	e.op = 0;
+	wd_event_confine_detail(&e) = 435;
+	wd_event_confine_target(&e) = 38;
+	s = fmt(&e, NULL, NULL);
+	assert_non_null(strstr(s, "DENY confine syscall clone3 ENOSYS pid=12 "));
+	free(s);
+	wd_event_confine_detail(&e) = 0; /* read: not named */
+	wd_event_confine_target(&e) = 77;
+	s = fmt(&e, NULL, NULL);
+	assert_non_null(strstr(s, "DENY confine syscall nr=0 errno=77 pid=12 "));
+	free(s);
+}
+
 /* Kernel strings are bounded copies: a full buffer without a NUL must not be read past. */
 static void unterminated_strings_bounded(void **state)
 {
@@ -131,6 +165,7 @@ int main(void)
 		cmocka_unit_test(exec_denied),
 		cmocka_unit_test(connect_v4_and_v6),
 		cmocka_unit_test(file_ops_and_confinement),
+		cmocka_unit_test(seccomp_refusals),
 		cmocka_unit_test(unterminated_strings_bounded),
 		cmocka_unit_test(cgroup_levels),
 	};

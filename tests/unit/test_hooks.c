@@ -240,7 +240,8 @@ static void every_hook_id_has_its_row(void **state)
 
 		for (size_t i = 0; i < wd_hooks_n; i++)
 			if (wd_hooks[i].id == id && wd_hooks[i].names) {
-				name = wd_hooks[i].hook;
+				name = wd_hooks[i].event_name ? wd_hooks[i].event_name
+							      : wd_hooks[i].hook;
 				n++;
 			}
 		if (n != 1) {
@@ -278,6 +279,10 @@ static void every_hook_id_has_its_row(void **state)
 	assert_string_equal(wd_hook_name(WD_HOOK_MOUNT), "sb_mount");
 	assert_string_equal(wd_hook_name(WD_HOOK_CONNECT4), "cgroup/connect4");
 	assert_string_equal(wd_hook_name(WD_HOOK_EGRESS), "cgroup_skb/egress");
+	/* The sys_exit program's events name the seccomp filter, whose refusals they are. */
+	assert_string_equal(wd_hook_name(WD_HOOK_SECCOMP), "seccomp");
+	assert_int_equal(wd_hook_id("seccomp"), WD_HOOK_SECCOMP);
+	assert_int_equal(wd_hook_id("raw_tp/sys_exit"), 0);
 	/* Sends are the sendmsg hooks' and unix_may_send's; a row that sends sends connects. */
 	for (unsigned id = 0; id < WD_HOOK_NR + 2; id++)
 		assert_int_equal(wd_hook_sends(id),
@@ -504,6 +509,7 @@ static void confinement_texts(void **state)
 		 "confinement: a sandbox cannot open block devices"},
 		{WD_HOOK_FILE_RECEIVE, 0, "",
 		 "confinement: a sandbox cannot receive sockets from outside it"},
+		{WD_HOOK_SECCOMP, 250, "", "confinement: refused by warden's seccomp filter"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

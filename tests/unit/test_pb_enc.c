@@ -143,7 +143,7 @@ static void fill(struct msg *m, int action)
 		break;
 	default:
 		warden__v1__confinement__init(&m->conf);
-		m->conf.what = (Warden__V1__Confinement__What)(rnd() % 14);
+		m->conf.what = (Warden__V1__Confinement__What)(rnd() % 20);
 		m->conf.path = pick_str(m, 9);
 		m->conf.capability = (uint32_t)pick();
 		m->conf.bpf_command = (uint32_t)pick();
@@ -151,6 +151,11 @@ static void fill(struct msg *m, int action)
 		m->conf.target_pid = (uint32_t)pick();
 		m->conf.ptrace_mode = (uint32_t)pick();
 		m->conf.socket_option = (uint32_t)pick();
+		/* Fields 14 to 17: 16 and 17 take two-byte tags. */
+		m->conf.syscall = (uint32_t)pick();
+		m->conf.syscall_name = pick_str(m, 9);
+		m->conf.error = (uint32_t)pick();
+		m->conf.maybe_kernel = rnd() % 2;
 		m->ev.action_case = WARDEN__V1__EVENT__ACTION_CONFINEMENT;
 		m->ev.confinement = &m->conf;
 	}

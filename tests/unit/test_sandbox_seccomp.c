@@ -14,6 +14,8 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
+#include "warden/abi.h"
+#include "lib/syscall.h"
 #include "sandbox/seccomp.h"
 
 #define ALLOW	SECCOMP_RET_ALLOW
@@ -118,6 +120,87 @@ static void test_refused(void **state)
 	assert_int_equal(call(&p, SYS_read, 0, 0, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_execve, 0, 0, 0, 0), ALLOW);
 	assert_int_equal(call(&p, SYS_ptrace, 0, 0, 0, 0), ALLOW);
+	wd_seccomp_free(&p);
+}
+
+/* What the filter answers @nr for some arguments: 0 if nothing refuses it, else its error;
+ * *@always: refused for every argument tried. Arguments: all zero, all ones, and each of the
+ * first four set to values the blocks look for (flags, families, levels, options, ioctls,
+ * PRIO_USER, IOPRIO_WHO_USER) over a zero or all-ones rest. */
+static __u32 refused_err(const struct wd_seccomp_prog *p, int nr, bool *always)
+{
+	static const __u64 vals[] = {0,	 1,  2,	 3,  4,	     5,	     6,	    10,
+				     16, 17, 41, 57, 0x5412, 0x541c, 04000, 0xffffffffull};
+	__u32 err = 0;
+	int n = 0, refused = 0;
+
+	for (int base = 0; base < 2; base++)
+		for (int i = 0; i < 4; i++)
+			for (size_t v = 0; v < sizeof(vals) / sizeof(vals[0]); v++) {
+				__u64 a[4];
+				__u32 r;
+
+				for (int k = 0; k < 4; k++)
+					a[k] = base ? 0xffffffffull : 0;
+				a[i] = vals[v];
+				r = call(p, nr, a[0], a[1], a[2], a[3]);
+				n++;
+				if (r == ALLOW)
+					continue;
+				assert_int_equal(r & SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ERRNO);
+				if (err && (r & SECCOMP_RET_DATA) != err)
+					fail_msg("system call %d answers two errors", nr);
+				err = r & SECCOMP_RET_DATA;
+				refused++;
+			}
+	*always = refused == n;
+	return err;
+}
+
+/* The list the sys_exit program reports by is the filter's: every call the filter refuses for
+ * some arguments is in it with that error, marked WD_SC_BY_ARGS unless refused for all, and
+ * nothing else is; every call in it has a name for events. */
+static void test_refusals_list(void **state)
+{
+	__u32 nrs[WD_SC_NR_MAX];
+	struct wd_sc_refusal how[WD_SC_NR_MAX], want[WD_SC_NR_MAX];
+	struct wd_seccomp_prog p = prog(false);
+	size_t n = wd_seccomp_refusals(nrs, how, WD_SC_NR_MAX);
+	int bad = 0;
+
+	(void)state;
+	assert_true(n > 40 && n < WD_SC_NR_MAX);
+	assert_int_equal(wd_seccomp_refusals(nrs, how, 3), n); /* the count, not what fits */
+	n = wd_seccomp_refusals(nrs, how, WD_SC_NR_MAX);
+	memset(want, 0, sizeof(want));
+	for (size_t i = 0; i < n; i++) {
+		assert_true(nrs[i] < WD_SC_NR_MAX);
+		assert_int_equal(want[nrs[i]].err, 0); /* listed once */
+		want[nrs[i]] = how[i];
+		if (!wd_syscall_name(nrs[i])) {
+			print_error("system call %u has no name\n", nrs[i]);
+			bad++;
+		}
+	}
+	for (int nr = 0; nr < WD_SC_NR_MAX; nr++) {
+		bool always = false;
+		__u32 err = refused_err(&p, nr, &always);
+		__u8 flags = err && !always ? WD_SC_BY_ARGS : 0;
+
+		if (err != want[nr].err || flags != want[nr].flags) {
+			print_error("system call %d (%s): the filter answers %u%s, the list %u%s\n",
+				    nr, wd_syscall_name(nr) ? wd_syscall_name(nr) : "?", err,
+				    flags ? " for some arguments" : "", want[nr].err,
+				    want[nr].flags ? " for some arguments" : "");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(want[SYS_keyctl].err, EPERM);
+	assert_int_equal(want[SYS_keyctl].flags, 0);
+	assert_int_equal(want[SYS_clone3].err, ENOSYS);
+	assert_int_equal(want[SYS_socket].flags, WD_SC_BY_ARGS);
+	assert_int_equal(want[SYS_read].err, 0);
 	wd_seccomp_free(&p);
 }
 
@@ -280,10 +363,11 @@ static void test_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arch),	      cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_namespaces),    cmocka_unit_test(test_sockets),
-		cmocka_unit_test(test_files),	      cmocka_unit_test(test_netlink),
-		cmocka_unit_test(test_many_families), cmocka_unit_test(test_other_processes),
+		cmocka_unit_test(test_refusals_list),	cmocka_unit_test(test_arch),
+		cmocka_unit_test(test_refused),		cmocka_unit_test(test_namespaces),
+		cmocka_unit_test(test_sockets),		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_netlink),		cmocka_unit_test(test_many_families),
+		cmocka_unit_test(test_other_processes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

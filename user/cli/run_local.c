@@ -210,8 +210,14 @@ static int setup_rung3(struct run *r)
 	r->confine.ruleset_fd = -1;
 	err = wd_rung3_probe(&r->r3);
 	wd_rung3_unix_loaded(&r->r3, r->enf.cg_unix, r->enf.cg_unix_error);
+	/* The filter's refusals as events: attached before the plan, whose report says so, and
+	 * detached again when rung 3 does not run (it costs every system call of the node). */
+	if (!err && r->r3.landlock && r->r3.seccomp)
+		wd_rung3_scevents(&r->r3, &r->enf);
 	if (!err)
 		err = wd_rung3_plan(r->compiled[0], &r->r3, r->degraded, &plan, why, sizeof(why));
+	if (err || !plan.confine.seccomp)
+		wd_rung3_scevents_off(&r->r3, &r->enf);
 	if (err && !r->degraded) {
 		fprintf(stderr,
 			"warden run: this kernel cannot enforce exec and file rules, which every "
@@ -332,6 +338,9 @@ static int setup_sandbox(struct run *r)
 	}
 
 	err = wd_sb_enforce(&r->enf, &r->cg, r->compiled[0]);
+	/* Before the command starts: its processes' refusals are reported from the first. */
+	if (!err && r->rung3 && r->confine.seccomp && r->r3.sc_events)
+		err = wd_enforcer_sandbox_seccomp(&r->enf, r->cg.id);
 	if (err)
 		fprintf(stderr, "warden run: cannot set up the sandbox in the kernel: %s\n",
 			strerror(-err));

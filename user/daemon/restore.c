@@ -60,6 +60,10 @@ static int restore_one(const struct wd_state_sandbox *row, void *arg)
 	s->audit = audit;
 	s->degraded = degraded;
 	s->rung3 = rung3;
+	/* Its command may still run under the filter: the refusals it marked (WD_SB_SECCOMP,
+	 * kept in the pinned map) are reported by this daemon too. */
+	if (rung3 && !d->enf.lsm && d->r3.seccomp)
+		wd_rung3_scevents(&d->r3, &d->enf);
 	if ((nl = strchr(val, '\n'))) {
 		char *h = strchr(nl + 1, '\n');
 

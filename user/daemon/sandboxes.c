@@ -136,6 +136,14 @@ static int plan_rung3(struct daemon *d, struct dsb *s, bool degraded, Warden__V1
 	s->plan = calloc(1, sizeof(*s->plan));
 	if (!s->plan)
 		return -ENOMEM;
+	/* The seccomp filter's refusals as events: attached lazily, when the first command may
+	 * run on rung 3, not at the daemon's start: every system call of the node passes
+	 * through the program, and a node whose daemon never runs a rung-3 command should not
+	 * pay for it. Then kept while the daemon runs (one check of the return value per call;
+	 * a count of rung-3 sandboxes alive, restored ones included, is not worth that). Before
+	 * the plan, whose report says whether they are reported. */
+	if (d->r3.seccomp)
+		wd_rung3_scevents(&d->r3, &d->enf);
 	err = wd_rung3_plan(s->pol, &d->r3, degraded, s->plan, r3why, sizeof(r3why));
 	if (err) {
 		free(s->plan);
@@ -462,6 +470,9 @@ int sb_create(struct daemon *d, const struct sb_req *q, struct dsb **out,
 		goto fail_cg;
 	}
 	err = wd_sb_enforce(&d->enf, &s->cg, s->pol);
+	/* Before its command starts: its refusals are reported from the first. */
+	if (!err && s->rung3 && s->plan && s->plan->confine.seccomp && d->r3.sc_events)
+		err = wd_enforcer_sandbox_seccomp(&d->enf, s->cg.id);
 	if (err) {
 		snprintf(why, why_size, "cannot enforce in the kernel: %s", strerror(-err));
 		wd_state_sandbox_end(d->st, s->id, WD_SB_ENDED, wd_clock_ns(CLOCK_REALTIME),

@@ -152,6 +152,21 @@ int wd_enforcer_hold(struct wd_enforcer *e, uint64_t cgid, uint32_t policy_id, b
 int wd_enforcer_attach_hold_cgroup(struct wd_enforcer *e, int cgroup_fd);
 void wd_enforcer_unpin_hold_cgroups(struct wd_enforcer *e, const uint64_t *keep, size_t n);
 
+/* Rung 3's seccomp refusals as events (bpf/cgroup/scevents.bpf.h): writes the calls warden's
+ * filter refuses into the kernel's table (@nrs[i] answered as @how[i], every other call
+ * cleared), then attaches the raw_syscalls:sys_exit program, unless it is attached. Every system
+ * call of the node then passes through it: attach only while a rung-3 sandbox may run. Not
+ * pinned: it reports for this process, which reads the events. Only EPERM and ENOSYS, numbers
+ * below WD_SC_NR_MAX: -EINVAL otherwise. Returns 0 or -errno (then not attached). */
+int wd_enforcer_attach_scevents(struct wd_enforcer *e, const uint32_t *nrs,
+				const struct wd_sc_refusal *how, size_t n);
+void wd_enforcer_detach_scevents(struct wd_enforcer *e);
+bool wd_enforcer_scevents_attached(const struct wd_enforcer *e);
+/* Marks sandbox @cgid as one whose processes run under warden's seccomp filter
+ * (WD_SB_SECCOMP): the sys_exit program reports their refusals, and only theirs. A switch to
+ * another policy keeps the mark. Returns 0 or -errno (-ENOENT: not a sandbox). */
+int wd_enforcer_sandbox_seccomp(struct wd_enforcer *e, uint64_t cgid);
+
 /* Removes every pin under @pin_dir: enforcement of everything pinned there ends. Returns 0 or
  * the first -errno. */
 int wd_enforcer_unpin_all(const char *pin_dir);

@@ -8,7 +8,8 @@
  *   hold.c      adoption rules and held cgroups (wd_cgroup's cgroup_mkdir/rmdir programs)
  *   pin.c       bpffs, pinned maps and links (the daemon)
  *   maps.c      policies and sandboxes written into the maps
- *   counters.c  per-CPU counters: lost records, rule hits */
+ *   counters.c  per-CPU counters: lost records, rule hits
+ *   scevents.c  rung 3's seccomp refusals as events (wd_cgroup's sys_exit program) */
 #ifndef WD_ENFORCE_INTERNAL_H
 #define WD_ENFORCE_INTERNAL_H
 

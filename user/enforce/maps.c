@@ -305,7 +305,7 @@ int wd_enforcer_add_level(struct wd_enforcer *e, unsigned level)
 int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, unsigned level,
 			    uint32_t policy_id)
 {
-	struct wd_sandbox sb = {.policy_id = policy_id};
+	struct wd_sandbox sb = {.policy_id = policy_id}, cur;
 	int ncpu = libbpf_num_possible_cpus(), err;
 	uint64_t *zeros;
 
@@ -327,6 +327,10 @@ int wd_enforcer_add_sandbox(struct wd_enforcer *e, uint64_t cgid, unsigned level
 		      ? -errno
 		      : 0;
 	free(zeros);
+	/* A switch to another policy keeps the seccomp mark: the processes keep their filter. */
+	if (!bpf_map__lookup_elem(e->cg->maps.wd_sandboxes, &cgid, sizeof(cgid), &cur, sizeof(cur),
+				  0))
+		sb.flags |= cur.flags & WD_SB_SECCOMP;
 	return err ? err : wd_enf_update(e->cg->maps.wd_sandboxes, &cgid, &sb);
 }
 

@@ -15,6 +15,7 @@
 #include "hooks/hooks.h"
 #include "lib/clock.h"
 #include "lib/json.h"
+#include "lib/syscall.h"
 #include "warden/version.h"
 
 bool wd_ev_has_sandbox(const struct wd_event_ctx *ctx)
@@ -395,6 +396,14 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 	case WD_HOOK_FILE_IOCTL_COMPAT:
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT;
 		c->ioctl = wd_event_confine_detail(e);
+		break;
+	case WD_HOOK_SECCOMP:
+		c->what = WARDEN__V1__CONFINEMENT__WHAT__SYSCALL;
+		c->syscall = wd_event_confine_detail(e);
+		c->syscall_name =
+			(char *)(wd_syscall_name(c->syscall) ? wd_syscall_name(c->syscall) : "");
+		c->error = (uint32_t)wd_event_confine_target(e);
+		c->maybe_kernel = (e->op & WD_SC_BY_ARGS) != 0;
 		break;
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:

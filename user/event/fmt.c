@@ -8,6 +8,7 @@
 #include "event/fmt.h"
 #include "event/event.h"
 #include "hooks/hooks.h"
+#include "lib/syscall.h"
 
 const char *wd_decision_name(unsigned decision)
 {
@@ -170,6 +171,22 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_FILE_IOCTL_COMPAT:
 		fprintf(f, "terminal-input ioctl=0x%x", wd_event_confine_detail(e));
 		break;
+	case WD_HOOK_SECCOMP: {
+		const char *name = wd_syscall_name(wd_event_confine_detail(e));
+		const char *err = wd_errno_name((unsigned)wd_event_confine_target(e));
+
+		if (name)
+			fprintf(f, "syscall %s", name);
+		else
+			fprintf(f, "syscall nr=%u", wd_event_confine_detail(e));
+		if (err)
+			fprintf(f, " %s", err);
+		else
+			fprintf(f, " errno=%llu", (unsigned long long)wd_event_confine_target(e));
+		if (e->op & WD_SC_BY_ARGS)
+			fputs(" (seccomp filter or the kernel)", f);
+		break;
+	}
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:
 		fputs("bind-shared-port ", f);

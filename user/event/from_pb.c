@@ -64,6 +64,12 @@ static void confinement_to_record(const Warden__V1__Confinement *c, struct wd_ev
 		e->hook = WD_HOOK_PATH_CHMOD;
 		wd_event_confine_detail(e) = (uint16_t)c->mode;
 		break;
+	case WARDEN__V1__CONFINEMENT__WHAT__SYSCALL:
+		e->hook = WD_HOOK_SECCOMP;
+		wd_event_confine_detail(e) = (uint16_t)c->syscall;
+		wd_event_confine_target(e) = c->error;
+		e->op = c->maybe_kernel ? WD_SC_BY_ARGS : 0;
+		break;
 	default:
 		e->hook = WD_HOOK_FILE_OPEN;
 		copy_str(e->path, sizeof(e->path), c->path);

@@ -367,6 +367,12 @@ static void unmapped_action(struct jw *w, const Warden__V1__Event *ev)
 			jw_num(w, "socket_option", k->socket_option);
 		if (k->what == WARDEN__V1__CONFINEMENT__WHAT__SETID_FILE)
 			jw_num(w, "mode", k->mode);
+		if (k->what == WARDEN__V1__CONFINEMENT__WHAT__SYSCALL) {
+			jw_num(w, "syscall", k->syscall);
+			jw_str(w, "syscall_name", k->syscall_name);
+			jw_num(w, "error", k->error);
+			jw_bool(w, "maybe_kernel", k->maybe_kernel);
+		}
 		jw_close(w, '}');
 		break;
 	case WARDEN__V1__EVENT__ACTION_LIFECYCLE:

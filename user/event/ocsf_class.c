@@ -85,6 +85,7 @@ static const char *confinement_name(Warden__V1__Confinement__What what)
 		[WARDEN__V1__CONFINEMENT__WHAT__TERMINAL_INPUT] = "Terminal Input",
 		[WARDEN__V1__CONFINEMENT__WHAT__SHARED_PORT] = "Bind Shared Port",
 		[WARDEN__V1__CONFINEMENT__WHAT__BROADCAST] = "Broadcast",
+		[WARDEN__V1__CONFINEMENT__WHAT__SYSCALL] = "System Call",
 	};
 	unsigned w = (unsigned)what;
 

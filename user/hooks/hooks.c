@@ -32,6 +32,12 @@
 		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n,                  \
 		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0                            \
 	}
+/* A cgroup-object row whose events carry @name rather than its section. */
+#define CG_AS(h, wp, i, n, ev, name)                                                               \
+	{                                                                                          \
+		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n,                  \
+		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0, .event_name = name        \
+	}
 #define NAMES	 true
 #define ALSO	 false
 #define OPTIONAL true
@@ -121,6 +127,9 @@ const struct wd_hook_row wd_hooks[] = {
 	CG("cgroup/sendmsg_unix", "wd_cg_unix_send", WD_HOOK_UNIX_SEND, ALSO, K_SEND),
 	CG("raw_tp/cgroup_mkdir", "wd_cgroup_mkdir", 0, ALSO, K_NONE),
 	CG("raw_tp/cgroup_rmdir", "wd_cgroup_rmdir", 0, ALSO, K_NONE),
+	/* rung 3: what warden's seccomp filter refused, seen at the call's return (attached only
+	 * while rung 3 may run) */
+	CG_AS("raw_tp/sys_exit", "wd_sc_exit", WD_HOOK_SECCOMP, NAMES, K_CONF, "seccomp"),
 };
 // clang-format on
 
@@ -149,7 +158,9 @@ const char *wd_hook_name(unsigned id)
 		return "landlock";
 	if (id == WD_HOOK_FANOTIFY)
 		return "fanotify";
-	return id < WD_HOOK_NR && naming_row[id] ? naming_row[id]->hook : NULL;
+	if (id >= WD_HOOK_NR || !naming_row[id])
+		return NULL;
+	return naming_row[id]->event_name ? naming_row[id]->event_name : naming_row[id]->hook;
 }
 
 bool wd_hook_sends(unsigned id)
@@ -164,7 +175,9 @@ unsigned wd_hook_id(const char *name)
 	if (name && strcmp(name, "fanotify") == 0)
 		return WD_HOOK_FANOTIFY;
 	for (size_t i = 0; name && i < wd_hooks_n; i++)
-		if (wd_hooks[i].names && strcmp(wd_hooks[i].hook, name) == 0)
+		if (wd_hooks[i].names &&
+		    strcmp(wd_hooks[i].event_name ? wd_hooks[i].event_name : wd_hooks[i].hook,
+			   name) == 0)
 			return wd_hooks[i].id;
 	return 0;
 }
@@ -338,6 +351,12 @@ const char *wd_confine_text(const struct wd_event *e)
 	case WD_HOOK_BIND4:
 	case WD_HOOK_BIND6:
 		return "confinement: a sandbox cannot bind a port a socket outside it holds";
+	case WD_HOOK_SECCOMP:
+		if (e->op & WD_SC_BY_ARGS)
+			return "confinement: refused by warden's seccomp filter, which refuses "
+			       "this "
+			       "system call for some arguments, or by the kernel";
+		return "confinement: refused by warden's seccomp filter";
 	default:
 		return "confinement: refused in every sandbox, whatever the policy";
 	}

@@ -52,6 +52,9 @@ struct wd_hook_row {
 	unsigned events;     /* WD_EVK() bits: the kinds of events it sends with @id */
 	bool sends;	     /* its WD_EV_CONNECT events are sends (a datagram, a unix message), not
 			      * connects */
+	/* The name its events carry when it is not @hook: "seccomp" for the sys_exit program,
+	 * which reports what the seccomp filter refused (the filter is the enforcement point). */
+	const char *event_name;
 	/* LSM rows only: */
 	const char *probe; /* the program in bpf/probe_lsm.bpf.c that stands for it */
 	unsigned arm;	   /* enum wd_probe_arm (include/warden/probe_abi.h) of the probe program */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The event path's encoders (see pb/enc.h). Proto3 rules as protobuf-c applies them: a scalar,
  * enum, string or bytes field equal to its zero value is not written; a message field is
- * written when set, even empty; fields go out in the order the .proto declares them. Every
- * field number here is below 16, so each tag is one byte. */
+ * written when set, even empty; fields go out in the order the .proto declares them. Field
+ * numbers below 16 have one-byte tags, the few above (Confinement's last ones) two. */
 #include <string.h>
 
 #include "pb/enc.h"
@@ -26,7 +26,7 @@ static const struct {
 	{&warden__v1__connect__descriptor, "ebsueuo"},
 	{&warden__v1__exec_mapping__descriptor, "so"},
 	{&warden__v1__socket_create__descriptor, "ee"},
-	{&warden__v1__confinement__descriptor, "esuuuuuuuuuus"},
+	{&warden__v1__confinement__descriptor, "esuuuuuuuuuususuo"},
 };
 
 static char type_code(const ProtobufCFieldDescriptor *f)
@@ -97,6 +97,10 @@ static inline void put_varint(struct wd_pb_out *o, uint64_t v)
 
 static inline void put_tag(struct wd_pb_out *o, unsigned field, unsigned wt)
 {
+	if (field >= 16) {
+		put_varint(o, field << 3 | wt); /* two bytes (fields up to 2047) */
+		return;
+	}
 	if (!o->full && o->p < o->end)
 		*o->p++ = (uint8_t)(field << 3 | wt);
 	else
@@ -278,6 +282,10 @@ bool wd_pb_enc_action(struct wd_pb_out *o, const Warden__V1__Event *ev)
 		put_uint(o, 11, c->key_permission);
 		put_uint(o, 12, c->ioctl);
 		put_string(o, 13, c->address);
+		put_uint(o, 14, c->syscall);
+		put_string(o, 15, c->syscall_name);
+		put_uint(o, 16, c->error);
+		put_bool(o, 17, c->maybe_kernel);
 		break;
 	}
 	default:

@@ -218,8 +218,9 @@ static int trial(int which, int abi)
 	return bits;
 }
 
-/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns,cgunix,llaudit (tests): mechanisms taken away,
- * never added (cgunix: the report only; the unix socket programs stay attached). */
+/* WARDEN_DISABLE=landlock,seccomp,mountns,pidns,cgunix,llaudit,scevents (tests): mechanisms
+ * taken away, never added (cgunix: the report only; the unix socket programs stay attached;
+ * scevents: the seccomp filter's refusals are not reported). */
 static bool disabled(const char *mech)
 {
 	const char *v = getenv("WARDEN_DISABLE");
@@ -337,6 +338,8 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
 		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
+	if (disabled("scevents"))
+		snprintf(o->sce_detail, sizeof(o->sce_detail), "disabled by WARDEN_DISABLE");
 	wd_rung3_cgroup_trial(o);
 	b = disabled("mountns") ? 0 : trial(2, 0);
 	if (b < 0)
@@ -361,6 +364,38 @@ int wd_rung3_probe(struct wd_rung3 *o)
 		 b & T_PID_SIGNAL ? "refused (ESRCH)" : "NOT refused",
 		 b & T_PID_PROC ? "not found" : "FOUND (or no /proc)");
 	return 0;
+}
+
+void wd_rung3_scevents(struct wd_rung3 *r3, struct wd_enforcer *e)
+{
+	__u32 nrs[WD_SC_NR_MAX];
+	struct wd_sc_refusal how[WD_SC_NR_MAX];
+	size_t n;
+	int err;
+
+	if (r3->sc_events)
+		return;
+	if (disabled("scevents")) {
+		snprintf(r3->sce_detail, sizeof(r3->sce_detail), "disabled by WARDEN_DISABLE");
+		return;
+	}
+	n = wd_seccomp_refusals(nrs, how, WD_SC_NR_MAX);
+	err = n > WD_SC_NR_MAX ? -E2BIG : wd_enforcer_attach_scevents(e, nrs, how, n);
+	if (err) {
+		snprintf(r3->sce_detail, sizeof(r3->sce_detail),
+			 "the raw_syscalls:sys_exit program did not attach: %s", strerror(-err));
+		return;
+	}
+	r3->sc_events = true;
+	r3->sce_detail[0] = '\0';
+}
+
+void wd_rung3_scevents_off(struct wd_rung3 *r3, struct wd_enforcer *e)
+{
+	wd_enforcer_detach_scevents(e);
+	if (r3->sc_events)
+		snprintf(r3->sce_detail, sizeof(r3->sce_detail), "rung 3 does not run");
+	r3->sc_events = false;
 }
 
 void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
@@ -505,6 +540,7 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	const bool mnt = ll && r3->mount_ns, sc = ll && r3->seccomp, scope = ll && r3->ll_scope;
 	const bool pidns = ll && r3->pid_ns;
 	const bool la = ll && r3->ll_audit;
+	const bool sce_on = sc && r3->sc_events;
 	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
 	char abi[32];
 	size_t n = 0;
@@ -611,15 +647,39 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		wd_feature_row_add(
 			rows, &n, max, "sockets passed in", NULL,
 			"sockets received over SCM_RIGHTS are not checked (no file_receive hook)");
+		char sce[512];
+
+		/* Seccomp refusals: by the sys_exit program where it is attached (the call's number
+		 * and return value, no argument read). */
+		if (sc && r3->sc_events)
+			snprintf(sce, sizeof(sce),
+				 "seccomp refusals from the raw_syscalls:sys_exit tracepoint, by "
+				 "the "
+				 "call's return value (calls refused only for some arguments, as "
+				 "'seccomp filter or the kernel'; 32-bit calls, killed, are not)");
+		else if (sc && !r3->sce_detail[0])
+			snprintf(sce, sizeof(sce),
+				 "seccomp refusals from the raw_syscalls:sys_exit tracepoint, "
+				 "attached by warden run, and by the daemon, while a sandbox of "
+				 "rung 3 runs (not attached now)");
+		else
+			snprintf(sce, sizeof(sce), "NOT REPORTED: seccomp refusals (%s)",
+				 !sc		     ? "no seccomp filter"
+				 : r3->sce_detail[0] ? r3->sce_detail
+						     : "not attached");
 		wd_feature_row_add(
 			rows, &n, max, "denial events",
-			la ? "landlock audit + cgroup" : "network only",
+			la ? (sce_on ? "landlock audit + cgroup + sys_exit"
+				     : "landlock audit + cgroup")
+			   : (sce_on ? "network + sys_exit" : "network only"),
 			la ? "exec and file denials from Landlock's audit records (%s), network "
-			     "denials from the cgroup programs; NOT REPORTED: seccomp refusals, "
+			     "denials from the cgroup programs; %s; NOT REPORTED: "
 			     "Landlock signal, abstract socket and ptrace denials"
-			   : "network denials are reported; NOT REPORTED: seccomp refusals and "
+			   : "network denials are reported; %s; NOT REPORTED: "
 			     "Landlock refusals (%s)",
-			!r3		   ? ""
+			la ? (r3->la_detail[0] ? r3->la_detail : "Landlock unavailable") : sce,
+			la		   ? sce
+			: !r3		   ? ""
 			: r3->la_detail[0] ? r3->la_detail
 					   : "Landlock unavailable");
 	}

@@ -26,8 +26,12 @@ struct wd_rung3 {
 	bool cg_dev;   /* the cgroup device hook seen refusing a test child's block device */
 	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later), seen so */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
+	/* The seccomp filter's refusals reported as events: the sys_exit program is attached
+	 * (wd_rung3_scevents()). False with sce_detail saying why, or with it empty: not tried
+	 * (`warden probe`, a daemon before its first rung-3 sandbox). */
+	bool sc_events;
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
-	char la_detail[200], cg_detail[256], dev_detail[200];
+	char la_detail[200], cg_detail[256], dev_detail[200], sce_detail[200];
 };
 
 /* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
@@ -42,6 +46,16 @@ int wd_rung3_probe(struct wd_rung3 *out);
  * and 2 too, whose network is the same hooks'. WARDEN_DISABLE=cgroup runs it with nothing
  * attached (the hooks then reported not enforced). */
 void wd_rung3_cgroup_trial(struct wd_rung3 *o);
+
+struct wd_enforcer;
+
+/* Where rung 3 with seccomp may run: the filter's refusals reported as events, by attaching
+ * @e's sys_exit program with the filter's list (sandbox/seccomp.h). Sets r3->sc_events, or
+ * r3->sce_detail to why not (WARDEN_DISABLE=scevents, the kernel refused it). Again once
+ * attached: nothing. */
+void wd_rung3_scevents(struct wd_rung3 *r3, struct wd_enforcer *e);
+/* Detaches it again (rung 3 will not run after all). */
+void wd_rung3_scevents_off(struct wd_rung3 *r3, struct wd_enforcer *e);
 
 /* What the enforcer's load of the unix socket programs found (@loaded, else @why): where the
  * kernel has their hooks but refused warden's programs, unix sockets are not enforced. */

@@ -14,6 +14,7 @@
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
+#include "warden/abi.h"
 #include "sandbox/seccomp.h"
 
 /* System calls newer than the build's headers. */
@@ -366,6 +367,40 @@ static const __u32 refused[] = {
 	__NR_open_by_handle_at,
 	__NR_name_to_handle_at,
 };
+
+/* The calls wd_seccomp_build() gives a block that refuses only some arguments (tests/unit/
+ * test_sandbox_seccomp.c holds the list to the filter). */
+static const __u32 refused_by_args[] = {
+	__NR_clone,	   __NR_unshare,     __NR_socket,     __NR_socketpair,	  __NR_setsockopt,
+	__NR_ioctl,	   __NR_chmod,	     __NR_fchmod,     __NR_fchmodat,	  __NR_fchmodat2,
+	__NR_open,	   __NR_openat,	     __NR_creat,      __NR_mknod,	  __NR_mknodat,
+	__NR_prlimit64,	   __NR_setpriority, __NR_ioprio_set, __NR_migrate_pages, __NR_move_pages,
+	__NR_memfd_create,
+};
+
+size_t wd_seccomp_refusals(__u32 *nrs, struct wd_sc_refusal *how, size_t max)
+{
+	const size_t n_all = sizeof(refused) / sizeof(refused[0]);
+	const size_t n_args = sizeof(refused_by_args) / sizeof(refused_by_args[0]);
+	size_t n = 0;
+
+#define PUT(nr_, err_, flags_)                                                                     \
+	do {                                                                                       \
+		if (n < max) {                                                                     \
+			nrs[n] = (nr_);                                                            \
+			how[n] = (struct wd_sc_refusal){.err = (err_), .flags = (flags_)};         \
+		}                                                                                  \
+		n++;                                                                               \
+	} while (0)
+	for (size_t i = 0; i < n_all; i++)
+		PUT(refused[i], EPERM, 0);
+	PUT(__NR_clone3, ENOSYS, 0);
+	PUT(__NR_openat2, ENOSYS, 0);
+	for (size_t i = 0; i < n_args; i++)
+		PUT(refused_by_args[i], EPERM, WD_SC_BY_ARGS);
+#undef PUT
+	return n;
+}
 
 int wd_seccomp_build(const struct wd_seccomp_opts *o, struct wd_seccomp_prog *out)
 {

@@ -30,6 +30,15 @@ void wd_seccomp_free(struct wd_seccomp_prog *p);
  * Returns 0 or -errno. */
 int wd_seccomp_install(const struct wd_seccomp_prog *p);
 
+/* The calls the filter may refuse, as the sys_exit program's map wants them
+ * (include/warden/abi.h, wd_sc_refused): each call's number in @nrs and in @how the error it
+ * answers (EPERM; ENOSYS for clone3 and openat2) and WD_SC_BY_ARGS where it refuses only some
+ * arguments. For any policy: socket families, memfd_create without MFD_NOEXEC_SEAL (refused
+ * unless fileless_exec: allow) are listed as refused for some arguments. Fills up to @max
+ * entries; returns how many there are. */
+struct wd_sc_refusal;
+size_t wd_seccomp_refusals(__u32 *nrs, struct wd_sc_refusal *how, size_t max);
+
 /* What the filter refuses, for the report. */
 #define WD_SECCOMP_REFUSES                                                                         \
 	"new namespaces (unshare, setns, clone flags; clone3 answers ENOSYS), mounts, bpf, "       \

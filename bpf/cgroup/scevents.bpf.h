@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Rung 3's seccomp refusals as events. Part of wd_cgroup.bpf.c, which includes it.
+ *
+ *   raw_tp/sys_exit  a system call warden's seccomp filter refuses, seen returning its error
+ *
+ * The filter answers an errno without running the call; the raw_syscalls:sys_exit tracepoint
+ * still fires, with the registers of the call: orig_ax keeps the number the task asked for and
+ * the return value is the filter's answer. Both are kernel data, written by the kernel's entry
+ * code: nothing here reads the call's arguments or any user memory. A raw tracepoint, not the
+ * tracepoint: it attaches by name, without tracefs mounted.
+ *
+ * Attached only while a rung-3 sandbox may run (user/enforce/scevents.c): every system call of
+ * the node passes through it, so the cheapest test comes first (the return value is one of the
+ * two errors the filter answers), then the call's entry in wd_sc_refused, then the sandbox. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WD_SC_NR_MAX);
+	__type(key, __u32);
+	__type(value, struct wd_sc_refusal);
+} wd_sc_refused SEC(".maps");
+
+#define WD_ENOSYS 38
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(wd_sc_exit, struct pt_regs *regs, long ret)
+{
+	struct wd_sc_refusal *how;
+	struct wd_sandbox *sb;
+	struct wd_event *e;
+	__u32 nr;
+	__u64 cgid;
+
+	if (ret != -EPERM && ret != -WD_ENOSYS)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+#else
+	return 0; /* the filter refuses every other architecture's calls by killing */
+#endif
+	how = bpf_map_lookup_elem(&wd_sc_refused, &nr);
+	if (!how || !how->err || ret != -(long)how->err)
+		return 0;
+	cgid = wd_cgroup_sandbox(&sb);
+	/* Only sandboxes whose processes run under the filter: elsewhere the same error is the
+	 * kernel's own. */
+	if (!cgid || !(sb->flags & WD_SB_SECCOMP))
+		return 0;
+	e = wd_event_reserve_n(WD_EV_CONFINE, cgid, WD_EVENT_SHORT_SIZE);
+	if (!e)
+		return 0;
+	wd_event_task(e, cgid, sb->policy_id, WD_RULE_DEFAULT, WD_DEC_DENY, WD_HOOK_SECCOMP);
+	e->port = (__u16)nr; /* the detail: the call */
+	e->lost = how->err;  /* the target: the error answered */
+	e->op = how->flags;
+	wd_event_submit(e);
+	return 0;
+}
