@@ -10,8 +10,9 @@
  * tracepoint: it attaches by name, without tracefs mounted.
  *
  * Attached only while a rung-3 sandbox may run (user/enforce/scevents.c): every system call of
- * the node passes through it, so the cheapest test comes first (the return value is one of the
- * two errors the filter answers), then the call's entry in wd_sc_refused, then the sandbox. */
+ * the node passes through it, so the cheapest test comes first (the return value is the filter's
+ * EPERM; its ENOSYS for clone3 and openat2 only sends libc to clone and openat), then the call's
+ * entry in wd_sc_refused, then the sandbox. */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -19,8 +20,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct wd_sc_refusal);
 } wd_sc_refused SEC(".maps");
-
-#define WD_ENOSYS 38
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(wd_sc_exit, struct pt_regs *regs, long ret)
@@ -31,7 +30,7 @@ int BPF_PROG(wd_sc_exit, struct pt_regs *regs, long ret)
 	__u32 nr;
 	__u64 cgid;
 
-	if (ret != -EPERM && ret != -WD_ENOSYS)
+	if (ret != -EPERM)
 		return 0;
 #if defined(__TARGET_ARCH_x86)
 	nr = (__u32)BPF_CORE_READ(regs, orig_ax);

@@ -185,7 +185,11 @@ static void test_refusals_list(void **state)
 	for (int nr = 0; nr < WD_SC_NR_MAX; nr++) {
 		bool always = false;
 		__u32 err = refused_err(&p, nr, &always);
-		__u8 flags = err && !always ? WD_SC_BY_ARGS : 0;
+		__u8 flags;
+
+		if (err == ENOSYS)
+			err = 0; /* clone3, openat2: libc falls back, not a refusal */
+		flags = err && !always ? WD_SC_BY_ARGS : 0;
 
 		if (err != want[nr].err || flags != want[nr].flags) {
 			print_error("system call %d (%s): the filter answers %u%s, the list %u%s\n",
@@ -198,7 +202,7 @@ static void test_refusals_list(void **state)
 	assert_int_equal(bad, 0);
 	assert_int_equal(want[SYS_keyctl].err, EPERM);
 	assert_int_equal(want[SYS_keyctl].flags, 0);
-	assert_int_equal(want[SYS_clone3].err, ENOSYS);
+	assert_int_equal(want[SYS_clone3].err, 0);
 	assert_int_equal(want[SYS_socket].flags, WD_SC_BY_ARGS);
 	assert_int_equal(want[SYS_read].err, 0);
 	wd_seccomp_free(&p);

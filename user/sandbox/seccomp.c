@@ -394,8 +394,9 @@ size_t wd_seccomp_refusals(__u32 *nrs, struct wd_sc_refusal *how, size_t max)
 	} while (0)
 	for (size_t i = 0; i < n_all; i++)
 		PUT(refused[i], EPERM, 0);
-	PUT(__NR_clone3, ENOSYS, 0);
-	PUT(__NR_openat2, ENOSYS, 0);
+	/* clone3 and openat2 answer ENOSYS so that libc falls back to clone and openat, whose
+	 * flags the filter and whose paths Landlock decide: not a refusal, and not an event (every
+	 * fork and thread of glibc would be one). */
 	for (size_t i = 0; i < n_args; i++)
 		PUT(refused_by_args[i], EPERM, WD_SC_BY_ARGS);
 #undef PUT

@@ -32,7 +32,8 @@ int wd_seccomp_install(const struct wd_seccomp_prog *p);
 
 /* The calls the filter may refuse, as the sys_exit program's map wants them
  * (include/warden/abi.h, wd_sc_refused): each call's number in @nrs and in @how the error it
- * answers (EPERM; ENOSYS for clone3 and openat2) and WD_SC_BY_ARGS where it refuses only some
+ * answers (EPERM; not clone3's and openat2's ENOSYS, which make libc fall back to clone and
+ * openat, decided there) and WD_SC_BY_ARGS where it refuses only some
  * arguments. For any policy: socket families, memfd_create without MFD_NOEXEC_SEAL (refused
  * unless fileless_exec: allow) are listed as refused for some arguments. Fills up to @max
  * entries; returns how many there are. */
