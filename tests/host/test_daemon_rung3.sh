@@ -10,7 +10,7 @@ set -u
 own_mounts "$@"
 cd "$(dirname "$0")/../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
-N=14
+N=15
 plan $N
 skip_all() {
 	for _ in $(seq $N); do skip "daemon on rung 3" "$1"; done
@@ -110,6 +110,12 @@ done
 check "a seccomp refusal in a run request is a deny event" \
 	"$out; $("$WARDEN" events "$T/events/main.pb" 2>&1 | grep -i deny)" \
 	bash -c 'grep -q "^keyctl -1 1$" <<<"$3" && "$1" events "$2" | grep -q "ci:r3.* DENY confine syscall keyctl EPERM pid=[1-9][0-9]* .*comm=python3 .*hook=seccomp"' _ "$WARDEN" "$T/events/main.pb" "$out"
+
+# The sys_exit program costs every system call of the node: gone with the last rung-3 sandbox.
+for _ in $(seq 50); do grep -q "seccomp events program is detached" "$T/daemon.log" && break; sleep 0.1; done
+check "the seccomp events program is detached once no rung-3 sandbox is left" \
+	"$(grep -i "seccomp events\|ended" "$T/daemon.log" | tail -3)" \
+	grep -q "no rung-3 sandbox left: the seccomp events program is detached" "$T/daemon.log"
 
 check "its SANDBOX_CREATED event says per feature what enforces it" \
 	"$("$WARDEN" events "$T/events/main.pb" 2>&1 | grep sandbox-created | head -2)" \
