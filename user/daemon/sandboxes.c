@@ -538,9 +538,7 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	struct wd_compiled *prev = s->pol;
 	int err;
 
-	if (s->rung3 &&
-	    (!prev->confine_digest_ok || !next->confine_digest_ok ||
-	     memcmp(prev->confine_digest, next->confine_digest, sizeof(next->confine_digest)))) {
+	if (s->rung3 && !wd_compiled_same_confinement(prev, next)) {
 		/* Landlock, the mounts and seccomp were fixed when its command started: only the
 		 * network rules (maps) can change; switching a policy whose other rules differ
 		 * would claim rules it does not run. */
