@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The cgroup programs of the cgroup trial (user/enforce/probe_cgroup.c): attached to a
- * throwaway cgroup whose only task is the trial's child, each refuses what the child tries
- * through its hook, so that the trial sees the hook run rather than assuming it from a load and
- * an attach. Nothing else is ever in that cgroup. */
+/* The programs of the cgroup trial (user/enforce/probe_cgroup.c): attached to a throwaway cgroup
+ * whose only task is the trial's child (the exec tracepoint: to the node, acting on that cgroup
+ * only), each refuses what the child tries through its hook, so that the trial sees the hook run
+ * rather than assuming it from a load and an attach. Nothing else is ever in that cgroup. */
 #include "wd_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* The test cgroup's id, set by the loader. */
+const volatile __u64 wd_p_trial_cgid = 0;
 
 SEC("cgroup/connect4")
 int wd_p_connect4(struct bpf_sock_addr *ctx)
@@ -50,5 +53,16 @@ int wd_p_cg_uconn(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg_unix")
 int wd_p_cg_usend(struct bpf_sock_addr *ctx)
 {
+	return 0;
+}
+
+/* The exec second line of rungs 3 and 4 (wd_exec_tp in bpf/lsm/exec.bpf.h): an exec in the test
+ * cgroup is killed before the new program runs. Every exec of the node passes here while the
+ * trial lasts; only the test cgroup's are touched. */
+SEC("raw_tp/sched_process_exec")
+int wd_p_exec_kill(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (wd_p_trial_cgid && bpf_get_current_cgroup_id() == wd_p_trial_cgid)
+		bpf_send_signal(9);
 	return 0;
 }

@@ -13,6 +13,13 @@
  *                            the requested protection, not the hook's, so it has a program of
  *                            its own (autoload off: the loader turns it on instead of
  *                            wd_mmap_file there)
+ *   raw_tp/sched_process_exec
+ *                            rungs 3 and 4 (no LSM programs run): the same decision after the
+ *                            fact, on the file the task now runs (bprm->file, a kernel object),
+ *                            its path walked; a denied one is killed (SIGKILL) before
+ *                            its first instruction, and every exec is an event. Autoload off:
+ *                            the loader loads it, alone, where the LSM programs are not loaded
+ *                            (user/enforce/exec_tp.c).
  * On rung 2 the other programs are attached as fmod_ret to the security_* function calling
  * their hook (user/hooks/hooks.c), where bpf_d_path is not allowed in bprm_check: wd_mech says
  * so, and exec decisions walk the path instead (the same string).
@@ -73,6 +80,27 @@ int BPF_PROG(wd_bprm_check, struct linux_binprm *bprm, int ret)
 	if (!wd_current(&c))
 		return 0;
 	return exec_gate(&c, bprm->file, WD_EV_EXEC, WD_HOOK_BPRM, true, wd_mech == WD_MECH_LSM);
+}
+
+/* The second line where no LSM program runs: Landlock or fanotify refused what they could before
+ * the exec; this sees the file that got through, by its identity and walked path, with the exec
+ * rules Landlock cannot express (exact denies by device and inode: a hard link is the same
+ * file). The tracepoint fires in the exec, before the new program's first instruction, and
+ * bpf_send_signal() reaches the task on its way back to user space. */
+#define WD_SIGKILL 9
+SEC("?raw_tp/sched_process_exec")
+int wd_exec_tp(struct bpf_raw_tracepoint_args *ctx)
+{
+	/* TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm) */
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct wd_ctx c;
+
+	if (!file || !wd_current(&c))
+		return 0;
+	if (exec_gate(&c, file, WD_EV_EXEC, WD_HOOK_EXEC_TP, true, false) < 0)
+		bpf_send_signal(WD_SIGKILL);
+	return 0;
 }
 
 /* @prot: the protection the mapping gets (the hook's, after READ_IMPLIES_EXEC). */

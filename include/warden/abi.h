@@ -321,7 +321,10 @@ enum wd_hook {
 	/* Rung 3: a system call warden's seccomp filter refuses, seen returning its error by the
 	 * raw_syscalls:sys_exit tracepoint (WD_EV_CONFINE). */
 	WD_HOOK_SECCOMP = 45,
-	WD_HOOK_NR = 46,
+	/* Rungs 3 and 4: an exec seen after the fact (raw_tp/sched_process_exec), a denied one
+	 * killed before it runs. */
+	WD_HOOK_EXEC_TP = 46,
+	WD_HOOK_NR = 47,
 };
 
 /* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */

@@ -31,6 +31,8 @@ static void print_table(const struct wd_probe *p, const struct wd_rung3 *r3, int
 		printf("%-26s %-4s %s\n", "cgroup/dev", r3->cg_dev ? "yes" : "no", r3->dev_detail);
 		printf("%-26s %-4s %s\n", "cgroup/unix", r3->cg_unix ? "yes" : "no",
 		       r3->unix_detail);
+		printf("%-26s %-4s %s\n", "exec_tracepoint", r3->exec_tp ? "yes" : "no",
+		       r3->exec_detail);
 	}
 	printf("\nENFORCEMENT BY FEATURE (warden run; rung %d: %s)\n", rung,
 	       rung == 1   ? "BPF LSM"
@@ -112,6 +114,9 @@ static void print_json(const struct wd_probe *p, const struct wd_rung3 *r3, int 
 	wd_json_str(stdout, r3->dev_detail);
 	printf(",\"cgroup_unix\":%s,\"cgroup_unix_detail\":", r3->cg_unix ? "true" : "false");
 	wd_json_str(stdout, r3->unix_detail);
+	printf(",\"exec_tracepoint\":%s,\"exec_tracepoint_detail\":",
+	       r3->exec_tp ? "true" : "false");
+	wd_json_str(stdout, r3->exec_detail);
 	printf("},\"run_rung\":%d,\"run_enforcement\":[", rung);
 	json_rows(rows, n);
 	fputs("]", stdout);

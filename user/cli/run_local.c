@@ -214,6 +214,7 @@ static int setup_rung3(struct run *r)
 	 * detached again when rung 3 does not run (it costs every system call of the node). */
 	if (!err && r->r3.landlock && r->r3.seccomp)
 		wd_rung3_scevents(&r->r3, &r->enf);
+	wd_rung3_exec_tp_loaded(&r->r3, r->enf.exec_tp != NULL, r->enf.exec_tp_error);
 	if (!err)
 		err = wd_rung3_plan(r->compiled[0], &r->r3, r->degraded, &plan, why, sizeof(why));
 	if (err || !plan.confine.seccomp)
@@ -235,12 +236,17 @@ static int setup_rung3(struct run *r)
 		return err == -EPERM ? err : -EOPNOTSUPP;
 	}
 	if (err) {
+		struct wd_feature_row rows[WD_FEATURES_MAX];
+		size_t n =
+			wd_rung_report(NULL, &r->r3, false, r->compiled[0], rows, WD_FEATURES_MAX);
+
 		fprintf(stderr,
 			"warden run: WARNING: DEGRADED: BPF LSM is unavailable (%s) and rung 3 "
 			"refused: %s.\n"
-			"warden run: WARNING: NOT ENFORCED: " WD_DEGRADED_NOT_ENFORCED ".\n"
-			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED ".\n",
+			"warden run: WARNING: enforced: " WD_DEGRADED_ENFORCED "; feature by "
+			"feature:\n",
 			r->enf.lsm_error, why[0] ? why : strerror(-err));
+		wd_rung_report_print(stderr, "warden run:  ", rows, n);
 		return 0;
 	}
 	r->rung3 = true;
@@ -293,6 +299,7 @@ static int setup_sandbox(struct run *r)
 	snprintf(r->who, sizeof(r->who), "warden[%s %s]:", r->identity, r->id);
 	o.on_event = wd_run_on_event;
 	o.on_event_ctx = r;
+	o.no_exec_tp = wd_rung_disabled("exectp");
 	err = wd_enforcer_open(&r->enf, &o);
 	if (err) {
 		fprintf(stderr, "warden run: cannot load warden's BPF programs: %s\n",

@@ -123,17 +123,20 @@ static void reload(struct run *r)
 			r->who, r->policy_path);
 		return;
 	}
-	if (r->rung3) {
-		fprintf(stderr,
-			"%s policy reload refused: on rung 3 the exec and file rules are a "
-			"Landlock "
-			"domain and mounts fixed when the command started, which can only be "
-			"tightened by the command itself; the policy in force stays\n",
-			r->who);
-		return;
-	}
 	if (wd_run_prepare_policy(r, &next)) {
 		fprintf(stderr, "%s policy reload rejected: the policy in force stays\n", r->who);
+		return;
+	}
+	if (r->rung3 && !wd_compiled_same_confinement(prev, next)) {
+		/* Only the network rules (maps) can change: switching to a policy whose other
+		 * rules differ would claim rules the sandbox does not run. */
+		fprintf(stderr,
+			"%s policy reload refused: on rung 3 the exec, file and socket rules are a "
+			"Landlock domain, mounts and a seccomp filter fixed when the command "
+			"started, and the new policy changes them (only network address changes "
+			"reload there); the policy in force stays\n",
+			r->who);
+		wd_compiled_free(next);
 		return;
 	}
 	if (r->enf.lsm && wd_guard_check(&r->guard, next, why, sizeof(why))) {

@@ -156,6 +156,7 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 	eo.pin_dir = d->cfg->daemon.bpf_dir;
 	eo.on_event = on_event;
 	eo.on_event_ctx = d;
+	eo.no_exec_tp = wd_rung_disabled("exectp");
 	if ((ret = wd_enforcer_open(&d->enf, &eo))) {
 		if (ret == -EMEDIUMTYPE)
 			logf_("cannot pin the BPF programs: bpf_dir %s is not on a BPF file "
@@ -178,6 +179,7 @@ static int open_kernel(struct daemon *d, const struct wd_daemon_opts *o)
 			logf_("WARNING: LSM hooks not seen enforcing: %s", d->enf.lsm_missing);
 		wd_rung3_probe(&d->r3);
 		wd_rung3_unix_loaded(&d->r3, d->enf.cg_unix, d->enf.cg_unix_error);
+		wd_rung3_exec_tp_loaded(&d->r3, d->enf.exec_tp != NULL, d->enf.exec_tp_error);
 		logf_("WARNING: BPF LSM is not available (%s). NOT ENFORCED in any "
 		      "sandbox %s: " WD_DEGRADED_NOT_ENFORCED
 		      "; such sandboxes get network enforcement only%s",

@@ -138,9 +138,8 @@ static int plan_rung3(struct daemon *d, struct dsb *s, bool degraded, Warden__V1
 		return -ENOMEM;
 	/* The seccomp filter's refusals as events: attached lazily, when the first command may
 	 * run on rung 3, not at the daemon's start: every system call of the node passes
-	 * through the program, and a node whose daemon never runs a rung-3 command should not
-	 * pay for it. Then kept while the daemon runs (one check of the return value per call;
-	 * a count of rung-3 sandboxes alive, restored ones included, is not worth that). Before
+	 * through the program, and a node whose daemon runs no rung-3 command should not pay
+	 * for it: detached again when the last rung-3 sandbox ends (scevents_release). Before
 	 * the plan, whose report says whether they are reported. */
 	if (d->r3.seccomp)
 		wd_rung3_scevents(&d->r3, &d->enf);
@@ -217,6 +216,21 @@ static bool sb_rehold(struct daemon *d, struct dsb *s)
 	       0;
 }
 
+/* The sys_exit program costs every system call of the node: detached when the last rung-3
+ * sandbox is gone, attached again by the next one (plan_rung3). */
+static void scevents_release(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_sb; i++)
+		if (d->sb[i]->rung3)
+			return;
+	if (d->r3.sc_events) {
+		wd_rung3_scevents_off(&d->r3, &d->enf);
+		d->r3.sce_detail[0] =
+			'\0'; /* not attached now; the next rung-3 sandbox attaches it */
+		logf_("no rung-3 sandbox left: the seccomp events program is detached");
+	}
+}
+
 /* Ends a sandbox: its processes are killed before its entries go, so nothing of it runs
  * unenforced; adopted cgroups stay (they are someone else's), the ones warden made go. */
 void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, const char *detail)
@@ -257,6 +271,8 @@ void sb_end(struct daemon *d, struct dsb *s, enum wd_sb_state state, const char 
 				detail);
 	logf_("sandbox %s (%s) %s: %s", s->id, s->identity, wd_sb_state_name(state), detail);
 	sb_list_remove(d, s);
+	if (s->rung3)
+		scevents_release(d);
 	rung4_detach(d, s); /* before its policy goes: the decider reads it */
 	policy_release(d, s->pol);
 	s->pol = NULL;
@@ -522,9 +538,7 @@ int sb_switch(struct daemon *d, struct dsb *s, struct wd_compiled *next,
 	struct wd_compiled *prev = s->pol;
 	int err;
 
-	if (s->rung3 &&
-	    (!prev->confine_digest_ok || !next->confine_digest_ok ||
-	     memcmp(prev->confine_digest, next->confine_digest, sizeof(next->confine_digest)))) {
+	if (s->rung3 && !wd_compiled_same_confinement(prev, next)) {
 		/* Landlock, the mounts and seccomp were fixed when its command started: only the
 		 * network rules (maps) can change; switching a policy whose other rules differ
 		 * would claim rules it does not run. */

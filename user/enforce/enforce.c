@@ -50,6 +50,12 @@ int wd_enforcer_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o)
 	if (err)
 		return err;
 	wd_enf_lsm_open(e, o);
+	if (e->lsm)
+		snprintf(e->exec_tp_error, sizeof(e->exec_tp_error), "not needed: BPF LSM decides");
+	else if (o->no_exec_tp)
+		snprintf(e->exec_tp_error, sizeof(e->exec_tp_error), "disabled by WARDEN_DISABLE");
+	else
+		wd_enf_exec_tp_open(e); /* not fatal: the report says what is missing */
 	e->rb = wd_ringbuf_new(bpf_map__fd(e->cg->maps.wd_events), on_record, e);
 	if (!e->rb) {
 		err = -errno;
@@ -90,6 +96,8 @@ void wd_enforcer_close(struct wd_enforcer *e)
 	e->n_lsm_links = 0;
 	wd_lsm_bpf__destroy(e->lsm);
 	e->lsm = NULL;
+	wd_lsm_bpf__destroy(e->exec_tp);
+	e->exec_tp = NULL;
 	wd_cgroup_bpf__destroy(e->cg);
 	e->cg = NULL;
 	free(e->lsm_hooks_why);

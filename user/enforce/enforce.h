@@ -22,6 +22,10 @@ typedef int (*wd_event_fn)(void *ctx, const struct wd_event *e);
 struct wd_enforcer {
 	struct wd_cgroup_bpf *cg;
 	struct wd_lsm_bpf *lsm; /* NULL when BPF LSM is not available */
+	/* Where lsm is NULL: the same object with only its exec tracepoint program (the second
+	 * line of rungs 3 and 4, bpf/lsm/exec.bpf.h), or NULL with exec_tp_error saying why. */
+	struct wd_lsm_bpf *exec_tp;
+	char exec_tp_error[256];
 	/* The unix socket programs of the cgroup object are loaded (Linux 6.7 and later); they
 	 * are attached where BPF LSM is missing. Else cg_unix_error says why not. */
 	bool cg_unix;
@@ -59,6 +63,9 @@ struct wd_enforcer_opts {
 	/* bpffs directory to pin maps and links in (the daemon), or NULL. Maps found pinned there
 	 * are reused, links found pinned are kept: a restarted daemon takes over without a gap. */
 	const char *pin_dir;
+	/* Where the LSM object is not loaded, do not load its exec tracepoint program either
+	 * (tests: WARDEN_DISABLE=exectp). */
+	bool no_exec_tp;
 	wd_event_fn on_event;
 	void *on_event_ctx;
 };

@@ -41,6 +41,13 @@ int wd_enf_share_maps(struct wd_lsm_bpf *lsm, struct wd_cgroup_bpf *cg);
  * else e->lsm stays NULL and e->lsm_error says why. */
 void wd_enf_lsm_open(struct wd_enforcer *e, const struct wd_enforcer_opts *o);
 
+/* ---- exec_tp.c ---- */
+
+/* Where e->lsm is not loaded: the LSM object's exec tracepoint program alone into e->exec_tp,
+ * on the same maps, attached (pinned as links/tp_exec with e->pin_dir). 0, or -errno with
+ * e->exec_tp_error saying why. */
+int wd_enf_exec_tp_open(struct wd_enforcer *e);
+
 /* ---- mech.c ---- */
 
 struct wd_hook_row;

@@ -41,11 +41,18 @@ void wd_enf_inode_merge(struct wd_file_rule *cur, const struct wd_file_rule *r)
 	}
 }
 
+/* The object holding the maps only the LSM programs decide with (file identities, process
+ * names): the LSM object, or where it is not loaded, its exec tracepoint's instance. */
+static struct wd_lsm_bpf *lsm_obj(struct wd_enforcer *e)
+{
+	return e->lsm ? e->lsm : e->exec_tp;
+}
+
 /* Adds an inode entry, merging DENY verdicts with one already there. */
 static int put_inode(struct wd_enforcer *e, const struct wd_inode_key *k,
 		     const struct wd_file_rule *r)
 {
-	struct bpf_map *map = e->lsm->maps.wd_file_inode;
+	struct bpf_map *map = lsm_obj(e)->maps.wd_file_inode;
 	struct wd_file_rule cur;
 
 	if (bpf_map__lookup_elem(map, k, sizeof(*k), &cur, sizeof(cur), 0) == 0) {
@@ -130,7 +137,7 @@ static int load_file_rules(struct wd_enforcer *e, const struct wd_compiled *c)
 	int err;
 
 	for (size_t i = 0; i < c->n_proc; i++)
-		if ((err = wd_enf_update(e->lsm->maps.wd_proc_name, &c->proc[i].key,
+		if ((err = wd_enf_update(lsm_obj(e)->maps.wd_proc_name, &c->proc[i].key,
 					 &c->proc[i].rule)))
 			return err;
 	/* Protected files by identity: a hardlink or bind mount of /etc/shadow is /etc/shadow. */
@@ -184,7 +191,7 @@ int wd_enforcer_load_policy(struct wd_enforcer *e, const struct wd_compiled *c)
 			return err;
 	if ((err = load_path_rules(e, c)))
 		return err;
-	if (e->lsm && (err = load_file_rules(e, c)))
+	if (lsm_obj(e) && (err = load_file_rules(e, c)))
 		return err;
 	if ((err = load_abstract(e, c->policy_id, c->abstract, c->n_abstract)))
 		return err;
@@ -209,8 +216,8 @@ void wd_enforcer_unload_policy(struct wd_enforcer *e, const struct wd_compiled *
 		bpf_map__delete_elem(e->cg->maps.wd_file_prefix, &c->prefix[i].key,
 				     sizeof(c->prefix[i].key), 0);
 	load_abstract(e, c->policy_id, NULL, 0);
-	for (size_t i = 0; e->lsm && i < c->n_proc; i++)
-		bpf_map__delete_elem(e->lsm->maps.wd_proc_name, &c->proc[i].key,
+	for (size_t i = 0; lsm_obj(e) && i < c->n_proc; i++)
+		bpf_map__delete_elem(lsm_obj(e)->maps.wd_proc_name, &c->proc[i].key,
 				     sizeof(c->proc[i].key), 0);
 }
 
@@ -270,12 +277,12 @@ int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id)
 	if (!err)
 		err = clear_map(e->cg->maps.wd_file_prefix,
 				offsetof(struct wd_prefix_key, policy_id), policy_id);
-	if (!err && e->lsm)
-		err = clear_map(e->lsm->maps.wd_file_inode,
+	if (!err && lsm_obj(e))
+		err = clear_map(lsm_obj(e)->maps.wd_file_inode,
 				offsetof(struct wd_inode_key, policy_id), policy_id);
-	if (!err && e->lsm)
-		err = clear_map(e->lsm->maps.wd_proc_name, offsetof(struct wd_proc_key, policy_id),
-				policy_id);
+	if (!err && lsm_obj(e))
+		err = clear_map(lsm_obj(e)->maps.wd_proc_name,
+				offsetof(struct wd_proc_key, policy_id), policy_id);
 	if (!err)
 		err = load_abstract(e, policy_id, NULL, 0);
 	return err;

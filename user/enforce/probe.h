@@ -59,7 +59,8 @@ bool wd_probe_lsm_enforcing(bool verbose, char *why, size_t len, char *missing, 
 const char *wd_probe_mechanism(const struct wd_probe *p, enum wd_need need);
 
 /* What the cgroup trial saw: each of warden's cgroup hooks refusing a test child's action in a
- * throwaway cgroup (and not a control child's outside it). */
+ * throwaway cgroup (and not a control child's outside it), and the exec tracepoint (the second
+ * line of rungs 3 and 4) killing its exec. */
 struct wd_cg_trial {
 	bool ran; /* the test child ran in the test cgroup; else @why says why not */
 	bool connect4, connect6, sendmsg4, sendmsg6; /* cgroup sock_addr, loopback destinations */
@@ -67,6 +68,8 @@ struct wd_cg_trial {
 	bool device;	 /* cgroup/dev: mknod of a block device */
 	bool unix_hooks; /* the kernel has the unix socket hooks (Linux 6.7+); else @why says */
 	bool unix_connect, unix_send; /* cgroup/connect_unix, sendmsg_unix */
+	bool exec_killed;     /* raw_tp/sched_process_exec: an exec there killed before it ran */
+	bool exec_control;    /* the control child's exec of /bin/true ran to its end */
 	bool control_refused; /* a control child outside the cgroup was refused some action too:
 			       * whatever confines warden itself, not a hook of the trial's */
 	char why[256];

@@ -114,9 +114,11 @@ static unsigned act(const char *cgroup_procs, const char *dir, bool with_unix)
 	return b;
 }
 
-/* Runs act() in a child (in the test cgroup when @cgroup_procs is set). Returns its bits, or
- * -errno; 5 s at most. */
-static int child(const char *cgroup_procs, const char *dir, bool with_unix)
+/* Runs act() in a child (in the test cgroup when @cgroup_procs is set), which then execs
+ * /bin/true: *@killed says whether SIGKILL ended it (the exec tracepoint's answer), *@ran_true
+ * whether true ran to its end. Returns its bits, or -errno; 5 s at most. */
+static int child(const char *cgroup_procs, const char *dir, bool with_unix, bool *killed,
+		 bool *ran_true)
 {
 	int p[2], st, n = -ETIMEDOUT;
 	struct pollfd pfd;
@@ -135,7 +137,10 @@ static int child(const char *cgroup_procs, const char *dir, bool with_unix)
 	if (pid == 0) {
 		close(p[0]);
 		b = act(cgroup_procs, dir, with_unix);
-		_exit(write(p[1], &b, sizeof(b)) == sizeof(b) ? 0 : 1);
+		if (write(p[1], &b, sizeof(b)) != sizeof(b))
+			_exit(1);
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(3);
 	}
 	close(p[1]);
 	pfd = (struct pollfd){.fd = p[0], .events = POLLIN};
@@ -146,12 +151,14 @@ static int child(const char *cgroup_procs, const char *dir, bool with_unix)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	*killed = n >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+	*ran_true = n >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	return n;
 }
 
-/* Loads the probe programs, the unix socket ones only @with_unix. Returns the skeleton, or NULL
- * with @t->why said. */
-static struct probe_cgroup_bpf *load(bool with_unix, struct wd_cg_trial *t)
+/* Loads the probe programs, the unix socket ones only @with_unix, the exec one for the cgroup
+ * @cgid. Returns the skeleton, or NULL with @t->why said. */
+static struct probe_cgroup_bpf *load(bool with_unix, uint64_t cgid, struct wd_cg_trial *t)
 {
 	_cleanup_with_(probe_cgroup_bpfp) struct probe_cgroup_bpf *skel = probe_cgroup_bpf__open();
 	struct bpf_program *unix_progs[2];
@@ -169,6 +176,7 @@ static struct probe_cgroup_bpf *load(bool with_unix, struct wd_cg_trial *t)
 						      i ? T_UNIX_SENDMSG : T_UNIX_CONNECT);
 		bpf_program__set_autoload(unix_progs[i], with_unix);
 	}
+	skel->rodata->wd_p_trial_cgid = cgid;
 	err = probe_cgroup_bpf__load(skel);
 	if (err) {
 		snprintf(t->why, sizeof(t->why), "load failed: %s", strerror(-err));
@@ -177,7 +185,8 @@ static struct probe_cgroup_bpf *load(bool with_unix, struct wd_cg_trial *t)
 	return TAKE_PTR(skel);
 }
 
-/* Attaches every program the object loaded to the cgroup @cgfd. */
+/* Attaches every program the object loaded to the cgroup @cgfd; the exec tracepoint to the
+ * node. */
 static int attach_cgroup_progs(struct probe_cgroup_bpf *skel, int cgfd, struct bpf_link **links,
 			       size_t max, size_t *n)
 {
@@ -187,7 +196,9 @@ static int attach_cgroup_progs(struct probe_cgroup_bpf *skel, int cgfd, struct b
 	bpf_object__for_each_program (prog, skel->obj) {
 		if (!bpf_program__autoload(prog) || *n >= max)
 			continue;
-		links[*n] = bpf_program__attach_cgroup(prog, cgfd);
+		links[*n] = prog == skel->progs.wd_p_exec_kill
+				    ? bpf_program__attach(prog)
+				    : bpf_program__attach_cgroup(prog, cgfd);
 		if (!links[*n])
 			return -errno;
 		(*n)++;
@@ -199,7 +210,9 @@ int wd_cgroup_trial(const char *cgroup2, bool attach, struct wd_cg_trial *t)
 {
 	char cg[PATH_MAX], procs[PATH_MAX + 16], dir[] = "/tmp/warden-cgtrial.XXXXXX";
 	_cleanup_with_(probe_cgroup_bpfp) struct probe_cgroup_bpf *skel = NULL;
-	struct bpf_link *links[8];
+	struct bpf_link *links[10];
+	bool ctl_killed, ctl_true, got_killed, got_true;
+	struct stat st;
 	size_t nlinks = 0;
 	int cgfd = -1, ctl = -EIO, got = -EIO, err = 0;
 	char unix_why[160];
@@ -229,13 +242,19 @@ int wd_cgroup_trial(const char *cgroup2, bool attach, struct wd_cg_trial *t)
 		snprintf(t->why, sizeof(t->why), "open %s: %s", cg, strerror(errno));
 		goto out;
 	}
-	skel = load(t->unix_hooks, t);
+	if (fstat(cgfd, &st)) {
+		err = -errno;
+		snprintf(t->why, sizeof(t->why), "stat %s: %s", cg, strerror(errno));
+		goto out;
+	}
+	skel = load(t->unix_hooks, st.st_ino, t);
 	if (!skel) {
 		err = -EINVAL;
 		goto out;
 	}
 	if (attach) {
-		err = attach_cgroup_progs(skel, cgfd, links, 8, &nlinks);
+		err = attach_cgroup_progs(skel, cgfd, links, sizeof(links) / sizeof(links[0]),
+					  &nlinks);
 		if (err) {
 			snprintf(t->why, sizeof(t->why), "attach to a test cgroup failed: %s",
 				 strerror(-err));
@@ -243,8 +262,8 @@ int wd_cgroup_trial(const char *cgroup2, bool attach, struct wd_cg_trial *t)
 		}
 	}
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-	ctl = child(NULL, dir, t->unix_hooks);
-	got = child(procs, dir, t->unix_hooks);
+	ctl = child(NULL, dir, t->unix_hooks, &ctl_killed, &ctl_true);
+	got = child(procs, dir, t->unix_hooks, &got_killed, &got_true);
 	if (ctl < 0 || got < 0 || !(got & A_MOVED)) {
 		err = ctl < 0 ? ctl : got < 0 ? got : -EPERM;
 		snprintf(t->why, sizeof(t->why), "the test child %s: %s",
@@ -264,6 +283,8 @@ int wd_cgroup_trial(const char *cgroup2, bool attach, struct wd_cg_trial *t)
 	t->device = got & A_MKNOD_BLK;
 	t->unix_connect = got & A_UNIX_CONNECT;
 	t->unix_send = got & A_UNIX_SEND;
+	t->exec_killed = got_killed && ctl_true;
+	t->exec_control = ctl_true;
 	if (!t->unix_hooks)
 		snprintf(t->why, sizeof(t->why), "%s", unix_why);
 out:

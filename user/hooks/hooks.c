@@ -38,6 +38,11 @@
 		.hook = h, .prog = wp, .obj = WD_OBJ_CGROUP, .id = i, .names = n,                  \
 		.events = (ev) & ~K_SENDS, .sends = ((ev)&K_SENDS) != 0, .event_name = name        \
 	}
+/* A tracepoint program of the LSM object, loaded where its LSM programs are not (rungs 3, 4). */
+#define TP(h, wp, i, n, ev)                                                                        \
+	{                                                                                          \
+		.hook = h, .prog = wp, .obj = WD_OBJ_LSM, .id = i, .names = n, .events = (ev)      \
+	}
 #define NAMES	 true
 #define ALSO	 false
 #define OPTIONAL true
@@ -130,6 +135,7 @@ const struct wd_hook_row wd_hooks[] = {
 	/* rung 3: what warden's seccomp filter refused, seen at the call's return (attached only
 	 * while rung 3 may run) */
 	CG_AS("raw_tp/sys_exit", "wd_sc_exit", WD_HOOK_SECCOMP, NAMES, K_CONF, "seccomp"),
+	TP("raw_tp/sched_process_exec", "wd_exec_tp", WD_HOOK_EXEC_TP, NAMES, K_EXEC),
 };
 // clang-format on
 

@@ -29,6 +29,12 @@ void wd_compiled_free(struct wd_compiled *c)
 	free(c);
 }
 
+bool wd_compiled_same_confinement(const struct wd_compiled *a, const struct wd_compiled *b)
+{
+	return a->confine_digest_ok && b->confine_digest_ok &&
+	       memcmp(a->confine_digest, b->confine_digest, sizeof(a->confine_digest)) == 0;
+}
+
 const char *wd_compiled_rule_text(const struct wd_compiled *c, __u32 rule_id)
 {
 	if (rule_id < c->first_rule_id || rule_id - c->first_rule_id >= c->n_rules)

@@ -95,6 +95,10 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 		      __u32 first_rule_id, struct wd_compiled **out, struct wd_diags *diags);
 void wd_compiled_free(struct wd_compiled *c);
 
+/* Whether @a and @b confine alike (their confinement digests are equal and known): a sandbox
+ * whose exec, file and socket rules were fixed at start (rung 3) can switch between them. */
+bool wd_compiled_same_confinement(const struct wd_compiled *a, const struct wd_compiled *b);
+
 /* What the kernel decides for @op on the resolved @path (absolute, no trailing '/'; "/" is the
  * root): WD_V_ALLOW or WD_V_DENY, with the rule that decided in *@rule_id (WD_RULE_DEFAULT:
  * nothing allowed it) when @rule_id is not NULL. @is_dir: @path is a directory, which meets its

@@ -276,6 +276,17 @@ void wd_rung3_cgroup_trial(struct wd_rung3 *o)
 				sizeof(o->dev_detail) - strlen(o->dev_detail) - 1);
 		}
 	}
+	if (disabled("exectp")) {
+		snprintf(o->exec_detail, sizeof(o->exec_detail), "disabled by WARDEN_DISABLE");
+	} else if (!t.ran) {
+		snprintf(o->exec_detail, sizeof(o->exec_detail), "%s", o->cg_detail);
+	} else {
+		o->exec_tp = t.exec_killed;
+		snprintf(o->exec_detail, sizeof(o->exec_detail),
+			 "a test child's exec in a test cgroup %s at sched_process_exec%s",
+			 t.exec_killed ? "killed" : "NOT killed",
+			 t.exec_control ? "" : " (the control child's exec did not run either)");
+	}
 	if (disabled("cgunix")) {
 		snprintf(o->unix_detail, sizeof(o->unix_detail), "disabled by WARDEN_DISABLE");
 	} else if (!t.unix_hooks || !t.ran) {
@@ -396,6 +407,14 @@ void wd_rung3_scevents_off(struct wd_rung3 *r3, struct wd_enforcer *e)
 	if (r3->sc_events)
 		snprintf(r3->sce_detail, sizeof(r3->sce_detail), "rung 3 does not run");
 	r3->sc_events = false;
+}
+
+void wd_rung3_exec_tp_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
+{
+	if (loaded || !r3->exec_tp)
+		return;
+	r3->exec_tp = false;
+	snprintf(r3->exec_detail, sizeof(r3->exec_detail), "warden's program: %s", why);
 }
 
 void wd_rung3_unix_loaded(struct wd_rung3 *r3, bool loaded, const char *why)
@@ -541,6 +560,7 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	const bool pidns = ll && r3->pid_ns;
 	const bool la = ll && r3->ll_audit;
 	const bool sce_on = sc && r3->sc_events;
+	const bool xtp = !lsm && r3 && r3->exec_tp;
 	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
 	char abi[32];
 	size_t n = 0;
@@ -549,9 +569,19 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	if (lsm) {
 		lsm_rows(rows, &n, max, lsm);
 	} else {
-		wd_feature_row_add(rows, &n, max, "exec", ll ? "landlock" : NULL,
-				   ll ? "%s: execve outside the exec rules refused" : "%s",
-				   ll ? abi : "BPF LSM and Landlock unavailable or refused");
+		wd_feature_row_add(
+			rows, &n, max, "exec",
+			ll    ? (xtp ? "landlock + exec tracepoint" : "landlock")
+			: xtp ? "exec tracepoint"
+			      : NULL,
+			"%s%s%s%s", ll ? abi : "Landlock unavailable or refused",
+			ll ? ": execve outside the exec rules refused" : "",
+			xtp ? "; every exec decided again at sched_process_exec by the exec rules "
+			      "(the file's walked path, exact denies by device and inode: a hard "
+			      "link is the same file), a denied one killed (SIGKILL) before its "
+			      "first instruction"
+			    : "; no exec tracepoint: ",
+			xtp ? "" : (r3 ? r3->exec_detail : "not tried"));
 		rows[n - 1].required = true;
 		wd_feature_row_add(
 			rows, &n, max, "executable mappings", mnt ? "mount-ns" : NULL,
@@ -682,6 +712,12 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 			: !r3		   ? ""
 			: r3->la_detail[0] ? r3->la_detail
 					   : "Landlock unavailable");
+		wd_feature_row_add(
+			rows, &n, max, "exec events", xtp ? "exec tracepoint" : NULL,
+			xtp ? "every exec of the sandbox reported, allowed or denied, with "
+			      "the rule that decided (sched_process_exec)"
+			    : "allowed execs are not reported (no exec tracepoint: %s)",
+			r3 ? r3->exec_detail : "not tried");
 	}
 	return n;
 }

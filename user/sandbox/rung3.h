@@ -25,13 +25,14 @@ struct wd_rung3 {
 	bool cg_net;   /* the cgroup sock_addr hooks seen refusing a test child */
 	bool cg_dev;   /* the cgroup device hook seen refusing a test child's block device */
 	bool cg_unix;  /* cgroup hooks for unix sockets by path (Linux 6.7 and later), seen so */
+	bool exec_tp;  /* the exec tracepoint seen killing a test child's exec (and loaded) */
 	bool ll_audit; /* Landlock's denials readable as audit records (sandbox/llaudit.h) */
 	/* The seccomp filter's refusals reported as events: the sys_exit program is attached
 	 * (wd_rung3_scevents()). False with sce_detail saying why, or with it empty: not tried
 	 * (`warden probe`, a daemon before its first rung-3 sandbox). */
 	bool sc_events;
 	char ll_detail[160], sc_detail[160], mnt_detail[160], pid_detail[160], unix_detail[256];
-	char la_detail[200], cg_detail[256], dev_detail[200], sce_detail[200];
+	char la_detail[200], cg_detail[256], dev_detail[200], sce_detail[200], exec_detail[200];
 };
 
 /* Whether WARDEN_DISABLE (tests) takes mechanism @mech away ("landlock", "fanotify", ...). */
@@ -56,6 +57,10 @@ struct wd_enforcer;
 void wd_rung3_scevents(struct wd_rung3 *r3, struct wd_enforcer *e);
 /* Detaches it again (rung 3 will not run after all). */
 void wd_rung3_scevents_off(struct wd_rung3 *r3, struct wd_enforcer *e);
+
+/* What the enforcer's load of its exec tracepoint program found (@loaded, else @why): the second
+ * line counts only where the trial saw it act and warden's own program is attached. */
+void wd_rung3_exec_tp_loaded(struct wd_rung3 *r3, bool loaded, const char *why);
 
 /* What the enforcer's load of the unix socket programs found (@loaded, else @why): where the
  * kernel has their hooks but refused warden's programs, unix sockets are not enforced. */

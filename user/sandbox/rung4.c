@@ -262,22 +262,28 @@ int wd_rung4_probe(struct wd_rung4 *o)
 size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 		       const struct wd_compiled *c, struct wd_feature_row *rows, size_t max)
 {
-	const bool fan = r4 && r4->fanotify;
+	const bool fan = r4 && r4->fanotify, xtp = r3 && r3->exec_tp;
 	size_t n = 0;
 
 	(void)c;
 	wd_feature_row_add(
-		rows, &n, max, "exec", fan ? "fanotify" : NULL,
+		rows, &n, max, "exec",
+		fan   ? (xtp ? "fanotify + exec tracepoint" : "fanotify")
+		: xtp ? "exec tracepoint"
+		      : NULL,
+		"%s%s",
 		fan ? "FAN_OPEN_EXEC_PERM on the mounts of the sandbox's own mount namespaces "
 		      "(never "
 		      "the node's): execve and ld.so's open of the interpreter decided by the exec "
-		      "rules, (device, inode) of exact denies, fileless files; NOT ENFORCED: "
-		      "mounts "
-		      "and mount namespaces the sandbox makes until the daemon's next look (250 "
-		      "ms), "
-		      "processes in the node's mount namespace"
-		    : "%s",
-		r4 && r4->detail[0] ? r4->detail : "fanotify permission events not seen refusing");
+		      "rules, (device, inode) of exact denies, fileless files"
+		    : (r4 && r4->detail[0] ? r4->detail
+					   : "fanotify permission events not seen refusing"),
+		xtp ? "; every exec, on any mount, decided again at sched_process_exec by the exec "
+		      "rules (walked path, exact denies by device and inode), a denied one killed "
+		      "(SIGKILL) before its first instruction"
+		: fan ? "; NOT ENFORCED: mounts and mount namespaces the sandbox makes until the "
+			"daemon's next look (250 ms), processes in the node's mount namespace"
+		      : "");
 	rows[n - 1].required = true;
 	wd_feature_row_add(rows, &n, max, "executable mappings", NULL,
 			   "mmap(PROT_EXEC) of a file already open (ld.so /path, LD_PRELOAD) is "
@@ -320,10 +326,17 @@ size_t wd_rung4_report(const struct wd_rung4 *r4, const struct wd_rung3 *r3,
 		"where degraded is asked");
 	rows[n - 1].required = true;
 	wd_feature_row_add(
-		rows, &n, max, "denial events", fan ? "fanotify + cgroup" : "network only",
+		rows, &n, max, "denial events",
+		fan   ? (xtp ? "fanotify + exec tracepoint + cgroup" : "fanotify + cgroup")
+		: xtp ? "exec tracepoint + cgroup"
+		      : "network only",
+		"%s%s",
 		fan ? "exec and file denials from the decider, network denials from the cgroup "
-		      "programs; allowed exec and file events are not reported"
-		    : "network denials only");
+		      "programs"
+		    : "network denials",
+		xtp ? "; every exec, allowed or denied, from the exec tracepoint; allowed file "
+		      "opens are not reported"
+		    : "; allowed exec and file events are not reported");
 	wd_feature_row_add(
 		rows, &n, max, "daemon death", NULL,
 		fan ? "fails OPEN: when the daemon dies the kernel answers its pending events "
