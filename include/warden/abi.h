@@ -170,7 +170,7 @@ struct wd_sandbox {
 #define WD_SC_NR_MAX 512
 
 struct wd_sc_refusal {
-	__u8 err;   /* EPERM or ENOSYS; 0: not refused */
+	__u8 err;   /* EPERM or ENOSYS; 0: not refused by the filter */
 	__u8 flags; /* WD_SC_* */
 	__u16 pad;
 };
@@ -178,6 +178,9 @@ struct wd_sc_refusal {
 /* Refused only for some arguments (socket families, clone flags, TIOCSTI, setuid modes, ...):
  * the kernel itself may answer the same error for the same call, and the event says so. */
 #define WD_SC_BY_ARGS 0x1
+/* A change to the file system: its EROFS is a refusal by the read-only mounts of rung 3's mount
+ * namespace (everything outside the write rules), or a read-only file system. */
+#define WD_SC_ROFS 0x2
 
 /* Adoption rules as the kernel matches them when a cgroup is made (wd_adopt, hash keyed by
  * bank * WD_ADOPT_MAX + the rule's index; wd_adopt_bank says which of the two banks is in
@@ -324,7 +327,11 @@ enum wd_hook {
 	/* Rungs 3 and 4: an exec seen after the fact (raw_tp/sched_process_exec), a denied one
 	 * killed before it runs. */
 	WD_HOOK_EXEC_TP = 46,
-	WD_HOOK_NR = 47,
+	/* Rung 3: a change to the file system refused with EROFS by a read-only mount, seen
+	 * returning at raw_syscalls:sys_exit (WD_EV_CONFINE, as WD_HOOK_SECCOMP: the call, no
+	 * path). */
+	WD_HOOK_ROFS = 47,
+	WD_HOOK_NR = 48,
 };
 
 /* What a WD_EV_FILE event changed (carried in wd_event.proto; 0 for an open). */

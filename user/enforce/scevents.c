@@ -21,10 +21,14 @@ int wd_enforcer_attach_scevents(struct wd_enforcer *e, const uint32_t *nrs,
 		return -EINVAL;
 	memset(table, 0, sizeof(table));
 	for (size_t i = 0; i < n; i++) {
-		/* The program's first test knows these two errors only. */
-		if (nrs[i] >= WD_SC_NR_MAX || (how[i].err != EPERM && how[i].err != ENOSYS))
+		/* The filter's errors are EPERM and ENOSYS; an entry without one is a call whose
+		 * EROFS alone is reported (WD_SC_ROFS). A call may come twice: merged. */
+		if (nrs[i] >= WD_SC_NR_MAX || (how[i].err != EPERM && how[i].err != ENOSYS &&
+					       !(how[i].err == 0 && (how[i].flags & WD_SC_ROFS))))
 			return -EINVAL;
-		table[nrs[i]] = how[i];
+		if (how[i].err)
+			table[nrs[i]].err = how[i].err;
+		table[nrs[i]].flags |= how[i].flags;
 	}
 	for (uint32_t nr = 0; nr < WD_SC_NR_MAX; nr++)
 		if (bpf_map__update_elem(e->cg->maps.wd_sc_refused, &nr, sizeof(nr), &table[nr],

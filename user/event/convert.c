@@ -398,6 +398,7 @@ static void fill_confinement(struct wd_pb_event *out, const struct wd_event *e)
 		c->ioctl = wd_event_confine_detail(e);
 		break;
 	case WD_HOOK_SECCOMP:
+	case WD_HOOK_ROFS:
 		c->what = WARDEN__V1__CONFINEMENT__WHAT__SYSCALL;
 		c->syscall = wd_event_confine_detail(e);
 		c->syscall_name =

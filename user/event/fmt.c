@@ -171,7 +171,8 @@ static void print_confine(FILE *f, const struct wd_event *e)
 	case WD_HOOK_FILE_IOCTL_COMPAT:
 		fprintf(f, "terminal-input ioctl=0x%x", wd_event_confine_detail(e));
 		break;
-	case WD_HOOK_SECCOMP: {
+	case WD_HOOK_SECCOMP:
+	case WD_HOOK_ROFS: {
 		const char *name = wd_syscall_name(wd_event_confine_detail(e));
 		const char *err = wd_errno_name((unsigned)wd_event_confine_target(e));
 
@@ -185,6 +186,8 @@ static void print_confine(FILE *f, const struct wd_event *e)
 			fprintf(f, " errno=%llu", (unsigned long long)wd_event_confine_target(e));
 		if (e->op & WD_SC_BY_ARGS)
 			fputs(" (seccomp filter or the kernel)", f);
+		if (e->op & WD_SC_ROFS)
+			fputs(" (read-only mount)", f);
 		break;
 	}
 	case WD_HOOK_BIND4:

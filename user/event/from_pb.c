@@ -2,6 +2,7 @@
 /* A decoded warden.v1.Event back into a kernel record, so that events read from files print as
  * `warden run` prints the kernel's (wd_event_format()): the conversion of convert.c run
  * backwards, as far as the message tells. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,10 +66,11 @@ static void confinement_to_record(const Warden__V1__Confinement *c, struct wd_ev
 		wd_event_confine_detail(e) = (uint16_t)c->mode;
 		break;
 	case WARDEN__V1__CONFINEMENT__WHAT__SYSCALL:
-		e->hook = WD_HOOK_SECCOMP;
+		/* EROFS is only ever the read-only mounts' answer; the filter answers EPERM. */
+		e->hook = c->error == EROFS ? WD_HOOK_ROFS : WD_HOOK_SECCOMP;
 		wd_event_confine_detail(e) = (uint16_t)c->syscall;
 		wd_event_confine_target(e) = c->error;
-		e->op = c->maybe_kernel ? WD_SC_BY_ARGS : 0;
+		e->op = c->error == EROFS ? WD_SC_ROFS : c->maybe_kernel ? WD_SC_BY_ARGS : 0;
 		break;
 	default:
 		e->hook = WD_HOOK_FILE_OPEN;

@@ -135,6 +135,8 @@ const struct wd_hook_row wd_hooks[] = {
 	/* rung 3: what warden's seccomp filter refused, seen at the call's return (attached only
 	 * while rung 3 may run) */
 	CG_AS("raw_tp/sys_exit", "wd_sc_exit", WD_HOOK_SECCOMP, NAMES, K_CONF, "seccomp"),
+	/* rung 3: a change to the file system a read-only mount refused (EROFS), same program */
+	CG_AS("raw_tp/sys_exit", "wd_sc_exit", WD_HOOK_ROFS, NAMES, K_CONF, "read-only-mount"),
 	TP("raw_tp/sched_process_exec", "wd_exec_tp", WD_HOOK_EXEC_TP, NAMES, K_EXEC),
 };
 // clang-format on
@@ -363,6 +365,10 @@ const char *wd_confine_text(const struct wd_event *e)
 			       "this "
 			       "system call for some arguments, or by the kernel";
 		return "confinement: refused by warden's seccomp filter";
+	case WD_HOOK_ROFS:
+		return "file write: refused by a read-only mount (rung 3: outside the write "
+		       "rules), "
+		       "or a read-only file system";
 	default:
 		return "confinement: refused in every sandbox, whatever the policy";
 	}

@@ -76,6 +76,37 @@ static const char *const names[] = {
 	N(kill),
 	N(setuid),
 	N(setgid),
+	/* Changes to the file system (a read-only mount's EROFS, sandbox/mounts.c). */
+	N(mkdir),
+	N(mkdirat),
+	N(rmdir),
+	N(unlink),
+	N(unlinkat),
+	N(rename),
+	N(renameat),
+	N(renameat2),
+	N(link),
+	N(linkat),
+	N(symlink),
+	N(symlinkat),
+	N(chown),
+	N(fchown),
+	N(lchown),
+	N(fchownat),
+	N(truncate),
+	N(ftruncate),
+	N(utime),
+	N(utimes),
+	N(utimensat),
+	N(futimesat),
+	N(setxattr),
+	N(lsetxattr),
+	N(fsetxattr),
+	N(removexattr),
+	N(lremovexattr),
+	N(fremovexattr),
+	N(fallocate),
+	N(copy_file_range),
 };
 
 const char *wd_syscall_name(unsigned nr)
@@ -94,6 +125,8 @@ const char *wd_errno_name(unsigned err)
 		return "ENOSYS";
 	case EINVAL:
 		return "EINVAL";
+	case EROFS:
+		return "EROFS";
 	default:
 		return NULL;
 	}

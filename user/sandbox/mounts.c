@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -595,4 +596,33 @@ int wd_mounts_apply(const struct wd_mount_plan *p, char *why, size_t size)
 		return -errno;
 	}
 	return 0;
+}
+
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452 /* Linux 6.6; Debian 12's headers predate it */
+#endif
+
+size_t wd_mounts_rofs_calls(unsigned *nrs, size_t max)
+{
+	/* Every change to names, modes, owners, times, attributes and sizes: what the kernel
+	 * refuses with EROFS on a read-only mount. Not opens for writing: their EROFS has no path
+	 * to tell a job's write to /etc from a JVM's harmless one to its own
+	 * /proc/PID/coredump_filter (read-only there for every process but the first,
+	 * docs/policy.md), which every Java start would report. */
+	static const unsigned calls[] = {
+		__NR_mkdir,	   __NR_mkdirat,      __NR_mknod,     __NR_mknodat,
+		__NR_rmdir,	   __NR_unlink,	      __NR_unlinkat,  __NR_rename,
+		__NR_renameat,	   __NR_renameat2,    __NR_link,      __NR_linkat,
+		__NR_symlink,	   __NR_symlinkat,    __NR_chmod,     __NR_fchmod,
+		__NR_fchmodat,	   __NR_fchmodat2,    __NR_chown,     __NR_fchown,
+		__NR_lchown,	   __NR_fchownat,     __NR_truncate,  __NR_ftruncate,
+		__NR_utime,	   __NR_utimes,	      __NR_utimensat, __NR_futimesat,
+		__NR_setxattr,	   __NR_lsetxattr,    __NR_fsetxattr, __NR_removexattr,
+		__NR_lremovexattr, __NR_fremovexattr, __NR_fallocate, __NR_copy_file_range,
+	};
+	const size_t n = sizeof(calls) / sizeof(calls[0]);
+
+	for (size_t i = 0; i < n && i < max; i++)
+		nrs[i] = calls[i];
+	return n;
 }

@@ -56,6 +56,12 @@ int wd_mounts_plan_sockets(FILE *mountinfo, char *const *paths, size_t n, struct
 int wd_mounts_apply_self(const struct wd_mount_plan *p, char *why, size_t size);
 void wd_mounts_free(struct wd_mount_plan *p);
 
+/* The system calls that change the file system but open (x86_64 numbers): where one answers
+ * EROFS in a sandbox with the plan's read-only mounts, a mount refused a change outside the
+ * write rules (Landlock, asked after the mount, has no record of it). Fills up to @max numbers into
+ * @nrs; returns how many there are. */
+size_t wd_mounts_rofs_calls(unsigned *nrs, size_t max);
+
 /* Mounts that show a denied object of @c (read or write deny), or for a directory anything in it
  * (a bind of a subdirectory, another mount of a volume mounted inside it), under another name,
  * which Landlock would not deny: -EPERM with the rule and the mount in @why, else 0. */

@@ -25,6 +25,7 @@
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
 #include "sandbox/llaudit.h"
+#include "sandbox/mounts.h"
 #include "sandbox/pidns.h"
 #include "sandbox/rung3.h"
 #include "sandbox/seccomp.h"
@@ -391,6 +392,16 @@ void wd_rung3_scevents(struct wd_rung3 *r3, struct wd_enforcer *e)
 		return;
 	}
 	n = wd_seccomp_refusals(nrs, how, WD_SC_NR_MAX);
+	if (n <= WD_SC_NR_MAX) {
+		/* And the read-only mounts' refusals (EROFS) of changes to the file system. */
+		unsigned rofs[64];
+		size_t k = wd_mounts_rofs_calls(rofs, sizeof(rofs) / sizeof(rofs[0]));
+
+		for (size_t i = 0; i < k && n < WD_SC_NR_MAX; i++, n++) {
+			nrs[n] = rofs[i];
+			how[n] = (struct wd_sc_refusal){.flags = WD_SC_ROFS};
+		}
+	}
 	err = n > WD_SC_NR_MAX ? -E2BIG : wd_enforcer_attach_scevents(e, nrs, how, n);
 	if (err) {
 		snprintf(r3->sce_detail, sizeof(r3->sce_detail),
@@ -684,9 +695,14 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 		if (sc && r3->sc_events)
 			snprintf(sce, sizeof(sce),
 				 "seccomp refusals from the raw_syscalls:sys_exit tracepoint, by "
-				 "the "
-				 "call's return value (calls refused only for some arguments, as "
-				 "'seccomp filter or the kernel'; 32-bit calls, killed, are not)");
+				 "the call's return value (calls refused only for some arguments, "
+				 "as 'seccomp filter or the kernel'; 32-bit calls, killed, are "
+				 "not)%s",
+				 mnt ? "; changes to the file system the read-only mounts refused "
+				       "(EROFS: mkdir, unlink, rename, links, chmod, chown, "
+				       "truncate, xattrs, times), by the call, without its path; "
+				       "NOT REPORTED: opens for writing they refused"
+				     : "");
 		else if (sc && !r3->sce_detail[0])
 			snprintf(sce, sizeof(sce),
 				 "seccomp refusals from the raw_syscalls:sys_exit tracepoint, "

@@ -133,7 +133,23 @@ static _Noreturn void job(const struct wd_spawn *s, const char *who)
 	/* Before running anything, prove the kernel sees this process as sandboxed: opening its
 	 * own cgroup.procs for writing must be refused. If it is not (a cgroup namespace hiding
 	 * the real cgroup depth, say), enforcement would silently not apply: refuse to run. */
-	if (s->procs) {
+	if (s->procs && s->confine && s->confine->mounts) {
+		/* Rung 3 with its mounts: cgroupfs is read-only here. Asked with access(2), which
+		 * meets the mount as open(2) would but is no change to the file system: the
+		 * read-only mounts' refusals of those are deny events (the job's, never this
+		 * check's). */
+		int r;
+
+		errno = 0;
+		r = faccessat(AT_FDCWD, s->procs, W_OK, AT_EACCESS);
+		if (r == 0 || errno != EROFS) {
+			fprintf(stderr,
+				"%s: the kernel does not treat the sandbox as sandboxed (%s); "
+				"refusing to run the command unconfined\n",
+				who, r == 0 ? "its cgroup.procs is writable" : strerror(errno));
+			_exit(WD_EXIT_WARDEN);
+		}
+	} else if (s->procs) {
 		fd = open(s->procs, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0 || (s->confine ? errno != EACCES && errno != EROFS : errno != EPERM)) {
 			fprintf(stderr,
