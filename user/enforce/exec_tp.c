@@ -52,16 +52,17 @@ int wd_enf_exec_tp_open(struct wd_enforcer *e)
 		return err;
 	}
 	if (e->pin_dir[0]) {
+		/* The pin holds the link (and the handle is gone): it outlives the daemon. */
 		snprintf(path, sizeof(path), "%s/links/tp_exec", e->pin_dir);
 		err = wd_enf_pin_replace(l, path);
 		if (err) {
-			bpf_link__destroy(l);
 			snprintf(e->exec_tp_error, sizeof(e->exec_tp_error), "pin %s: %s", path,
 				 strerror(-err));
 			return err;
 		}
+	} else {
+		tp->links.wd_exec_tp = l; /* destroyed with the skeleton */
 	}
-	tp->links.wd_exec_tp = l; /* destroyed with the skeleton; a pinned one stays */
 	e->exec_tp = TAKE_PTR(tp);
 	e->exec_tp_error[0] = '\0';
 	return 0;
