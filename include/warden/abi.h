@@ -123,6 +123,7 @@ struct wd_net_rules {
 /* wd_policy_cfg.flags. Defines, not an enum: bit 31 does not fit an int enumerator. */
 #define WD_POL_AUDIT	      (1u << 0)	 /* allow everything, report would-be denials */
 #define WD_POL_ALLOW_FILELESS (1u << 1)	 /* exec of memfd or deleted files */
+#define WD_POL_ALLOW_JIT      (1u << 2)	 /* memory made executable at run time (jit: allow) */
 #define WD_POL_VALID	      (1u << 31) /* the slot holds a policy */
 
 struct wd_policy_cfg {

@@ -160,7 +160,7 @@ static void unknown_key(void **state)
 	/* Far from every key: no suggestion. */
 	expect_error(HEAD "zzzzzzzz: 1\n", 4, 1,
 		     "unknown key \"zzzzzzzz\" in the policy; expected version, name, identities, "
-		     "mode, fileless_exec, exec, files, network or sockets");
+		     "mode, fileless_exec, jit, exec, files, network or sockets");
 }
 
 static void wrong_type(void **state)

@@ -208,6 +208,31 @@ static void test_refusals_list(void **state)
 	wd_seccomp_free(&p);
 }
 
+/* jit: deny is W^X; jit: allow leaves memory alone. */
+static void test_wx(void **state)
+{
+	const struct wd_seccomp_opts jit = {.families = 1ULL << AF_UNIX, .allow_jit = true};
+	struct wd_seccomp_prog p = prog(false), pj;
+	const __u64 R = 1, W = 2, X = 4, PRIV = 0x02, ANON = 0x20;
+
+	(void)state;
+	assert_int_equal(call(&p, SYS_mmap, 0, 4096, R | X, PRIV), ALLOW); /* ld.so: a file */
+	assert_int_equal(call(&p, SYS_mmap, 0, 4096, R | W, PRIV | ANON), ALLOW); /* malloc */
+	assert_int_equal(call(&p, SYS_mmap, 0, 4096, R | X, PRIV | ANON), EPERM_);
+	assert_int_equal(call(&p, SYS_mmap, 0, 4096, R | W | X, PRIV), EPERM_);
+	assert_int_equal(call(&p, SYS_mprotect, 0, 4096, R, 0), ALLOW); /* RELRO */
+	assert_int_equal(call(&p, SYS_mprotect, 0, 4096, R | X, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_pkey_mprotect, 0, 4096, R | X, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_shmat, 1, 0, 0100000, 0), EPERM_);
+	assert_int_equal(call(&p, SYS_shmat, 1, 0, 0, 0), ALLOW);
+	assert_int_equal(wd_seccomp_build(&jit, &pj), 0);
+	assert_int_equal(call(&pj, SYS_mmap, 0, 4096, R | W | X, PRIV | ANON), ALLOW);
+	assert_int_equal(call(&pj, SYS_mprotect, 0, 4096, R | X, 0), ALLOW);
+	assert_int_equal(call(&pj, SYS_shmat, 1, 0, 0100000, 0), ALLOW);
+	wd_seccomp_free(&pj);
+	wd_seccomp_free(&p);
+}
+
 static void test_namespaces(void **state)
 {
 	struct wd_seccomp_prog p = prog(false);
@@ -367,10 +392,15 @@ static void test_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_refusals_list),	cmocka_unit_test(test_arch),
-		cmocka_unit_test(test_refused),		cmocka_unit_test(test_namespaces),
-		cmocka_unit_test(test_sockets),		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_netlink),		cmocka_unit_test(test_many_families),
+		cmocka_unit_test(test_refusals_list),
+		cmocka_unit_test(test_arch),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_namespaces),
+		cmocka_unit_test(test_wx),
+		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_netlink),
+		cmocka_unit_test(test_many_families),
 		cmocka_unit_test(test_other_processes),
 	};
 

@@ -76,6 +76,10 @@ static const char *const names[] = {
 	N(kill),
 	N(setuid),
 	N(setgid),
+	N(mmap),
+	N(mprotect),
+	N(pkey_mprotect),
+	N(shmat),
 	/* Changes to the file system (a read-only mount's EROFS, sandbox/mounts.c). */
 	N(mkdir),
 	N(mkdirat),

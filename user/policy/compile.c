@@ -190,7 +190,8 @@ int wd_policy_compile(const struct wd_policy *p, const struct wd_policy_ctx *ctx
 	c->n_rules = (__u32)p->n_rules;
 	c->rule_text = calloc(p->n_rules ? p->n_rules : 1, sizeof(*c->rule_text));
 	c->cfg.flags = WD_POL_VALID | (p->audit ? WD_POL_AUDIT : 0) |
-		       (p->allow_fileless ? WD_POL_ALLOW_FILELESS : 0);
+		       (p->allow_fileless ? WD_POL_ALLOW_FILELESS : 0) |
+		       (p->allow_jit ? WD_POL_ALLOW_JIT : 0);
 	c->cfg.families = p->families;
 	c->cfg.raw_families = p->raw_families;
 	if (!c->rule_text)

@@ -30,6 +30,7 @@ int wd_policy_confine_digest(const struct wd_policy *p, const struct wd_policy_c
 		goto out;
 	put(m, &p->audit, sizeof(p->audit));
 	put(m, &p->allow_fileless, sizeof(p->allow_fileless));
+	put(m, &p->allow_jit, sizeof(p->allow_jit));
 	put(m, &p->families, sizeof(p->families));
 	put(m, &p->raw_families, sizeof(p->raw_families));
 	put(m, &p->to_sandbox, sizeof(p->to_sandbox));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* A digest of what a policy says beyond its network addresses: its exec, file and unix path
- * rules, abstract socket rules, socket families, fileless exec and mode, with the variables'
+ * rules, abstract socket rules, socket families, fileless exec, jit and mode, with the variables'
  * values. Two policies with the same digest confine a sandbox's processes alike wherever the
  * decision is fixed when the sandbox starts (rung 3: Landlock, mounts, seccomp). */
 #ifndef WD_POLICY_DIGEST_H

@@ -192,10 +192,22 @@ static int parse_choice(struct parser *ps, yaml_node_t *v, const char *what, con
 
 static void parse_root(struct parser *ps, yaml_node_t *root)
 {
-	enum { VERSION, NAME, IDENTITIES, MODE, FILELESS, EXEC, FILES, NETWORK, SOCKETS, NKEYS };
+	enum {
+		VERSION,
+		NAME,
+		IDENTITIES,
+		MODE,
+		FILELESS,
+		JIT,
+		EXEC,
+		FILES,
+		NETWORK,
+		SOCKETS,
+		NKEYS
+	};
 	static const char *const names[NKEYS] = {
-		"version", "name",  "identities", "mode",    "fileless_exec",
-		"exec",	   "files", "network",	  "sockets",
+		"version", "name", "identities", "mode",    "fileless_exec",
+		"jit",	   "exec", "files",	 "network", "sockets",
 	};
 	yaml_node_t *vals[NKEYS], *keys[NKEYS];
 	struct wd_policy *p = ps->p;
@@ -217,6 +229,8 @@ static void parse_root(struct parser *ps, yaml_node_t *root)
 	if (vals[FILELESS] &&
 	    (c = parse_choice(ps, vals[FILELESS], "fileless_exec", "deny", "allow")) >= 0)
 		p->allow_fileless = c == 1;
+	if (vals[JIT] && (c = parse_choice(ps, vals[JIT], "jit", "deny", "allow")) >= 0)
+		p->allow_jit = c == 1;
 	if (vals[EXEC])
 		wd_parse_allow_deny_paths(ps, vals[EXEC], "exec", WD_OP_EXEC);
 	if (vals[FILES])

@@ -85,6 +85,7 @@ struct wd_policy {
 	size_t n_identities;
 	bool audit;	     /* mode: audit */
 	bool allow_fileless; /* fileless_exec: allow */
+	bool allow_jit;	     /* jit: allow (code made at run time: JITs, libffi closures) */
 	/* exec, files.read, files.write, and network's unix: rules */
 	struct wd_path_list paths[WD_OP_NR][WD_EFFECT_NR];
 	struct wd_net_list net[WD_EFFECT_NR];

@@ -106,6 +106,7 @@ int wd_confine_build(const struct wd_compiled *c, const struct wd_rung3 *r3, str
 			.families = c->cfg.families,
 			.raw_families = c->cfg.raw_families,
 			.allow_fileless = c->cfg.flags & WD_POL_ALLOW_FILELESS,
+			.allow_jit = c->cfg.flags & WD_POL_ALLOW_JIT,
 		};
 
 		err = wd_seccomp_build(&so, &out->sc);

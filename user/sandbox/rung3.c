@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -47,6 +48,7 @@ enum {
 	T_SC_CLONE3 = 1 << 7,
 	T_SC_MEMFD = 1 << 8,
 	T_SC_UNIX_OK = 1 << 9,
+	T_SC_WX = 1 << 15,
 	T_MNT_ROFS = 1 << 10,
 	T_MNT_NOEXEC = 1 << 11,
 	T_PID_SIGNAL = 1 << 12,
@@ -114,6 +116,10 @@ static _Noreturn void trial_seccomp(int out)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		bits |= T_SC_UNIX_OK;
+	if (mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+		    MAP_FAILED &&
+	    errno == EPERM)
+		bits |= T_SC_WX;
 out:
 	if (write(out, &bits, sizeof(bits)) != sizeof(bits))
 		_exit(1);
@@ -339,17 +345,18 @@ int wd_rung3_probe(struct wd_rung3 *o)
 	if (b < 0)
 		return b;
 	o->seccomp = (b & (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET | T_SC_CLONE3 | T_SC_MEMFD |
-			   T_SC_UNIX_OK)) == (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET |
-					      T_SC_CLONE3 | T_SC_MEMFD | T_SC_UNIX_OK);
+			   T_SC_UNIX_OK | T_SC_WX)) ==
+		     (T_SC_KEYCTL | T_SC_USERNS | T_SC_PACKET | T_SC_CLONE3 | T_SC_MEMFD |
+		      T_SC_UNIX_OK | T_SC_WX);
 	snprintf(o->sc_detail, sizeof(o->sc_detail),
 		 "warden's filter in a test child: keyctl %s, user namespace %s, packet socket "
-		 "%s, clone3 %s, memfd %s, unix socket %s",
+		 "%s, clone3 %s, memfd %s, unix socket %s, anonymous executable memory %s",
 		 b & T_SC_KEYCTL ? "refused" : "NOT refused",
 		 b & T_SC_USERNS ? "refused" : "NOT refused",
 		 b & T_SC_PACKET ? "refused" : "NOT refused",
 		 b & T_SC_CLONE3 ? "ENOSYS" : "NOT refused",
 		 b & T_SC_MEMFD ? "refused" : "NOT refused",
-		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED");
+		 b & T_SC_UNIX_OK ? "allowed" : "REFUSED", b & T_SC_WX ? "refused" : "NOT refused");
 	if (disabled("scevents"))
 		snprintf(o->sce_detail, sizeof(o->sce_detail), "disabled by WARDEN_DISABLE");
 	wd_rung3_cgroup_trial(o);
@@ -480,7 +487,8 @@ void wd_feature_rows_cgroup(const struct wd_rung3 *r3, struct wd_feature_row *ro
 		rows[*n - 1].required = true;
 }
 
-static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const char *mech)
+static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const char *mech,
+		     bool jit_ok)
 {
 	static const char *const f[] = {"exec",	      "executable mappings", "file read",
 					"file write", "socket families",     "unix sockets",
@@ -492,9 +500,11 @@ static void lsm_rows(struct wd_feature_row *rows, size_t *n, size_t max, const c
 					   ? "the LSM programs as fmod_ret on the security_* "
 					     "functions, each seen refusing a test child"
 					   : "BPF LSM hooks, each seen refusing a test child");
-	wd_feature_row_add(
-		rows, n, max, "executable anonymous memory", NULL,
-		"W^X on anonymous memory is not enforced on any rung yet (no jit: policy key)");
+	wd_feature_row_add(rows, n, max, "executable anonymous memory",
+			   jit_ok ? "policy allows" : NULL,
+			   jit_ok ? "jit: allow"
+				  : "jit: deny (W^X) is enforced on rung 3 only (seccomp); here "
+				    "anonymous and writable executable memory is allowed");
 }
 
 /* Unix sockets: by path (and abstract name) through the cgroup hooks where the kernel has them;
@@ -573,12 +583,13 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 	const bool sce_on = sc && r3->sc_events;
 	const bool xtp = !lsm && r3 && r3->exec_tp;
 	const bool fileless_ok = c && (c->cfg.flags & WD_POL_ALLOW_FILELESS);
+	const bool jit_ok = c && (c->cfg.flags & WD_POL_ALLOW_JIT);
 	char abi[32];
 	size_t n = 0;
 
 	snprintf(abi, sizeof(abi), "Landlock ABI %d", r3 ? r3->ll_abi : 0);
 	if (lsm) {
-		lsm_rows(rows, &n, max, lsm);
+		lsm_rows(rows, &n, max, lsm, jit_ok);
 	} else {
 		wd_feature_row_add(
 			rows, &n, max, "exec",
@@ -601,10 +612,17 @@ size_t wd_rung_report(const char *lsm, const struct wd_rung3 *r3, bool rung3_ok,
 			    : "mmap(PROT_EXEC) of a file the exec rules deny is not refused (no "
 			      "mount namespace)");
 		rows[n - 1].required = true;
-		wd_feature_row_add(rows, &n, max, "executable anonymous memory", NULL,
-				   "W^X on anonymous, memfd and SysV shm memory is not enforced on "
-				   "this rung (no "
-				   "jit: policy key)");
+		wd_feature_row_add(
+			rows, &n, max, "executable anonymous memory",
+			jit_ok ? "policy allows"
+			: sc   ? "seccomp"
+			       : NULL,
+			jit_ok ? "jit: allow"
+			: sc ? "jit: deny, W^X: mmap of anonymous executable memory, mappings both "
+			       "writable and executable, mprotect(PROT_EXEC) and executable SysV "
+			       "shm "
+			       "refused; code comes only from files"
+			     : "W^X is not enforced (no seccomp filter)");
 		wd_feature_row_add(
 			rows, &n, max, "fileless exec",
 			fileless_ok ? "policy allows"

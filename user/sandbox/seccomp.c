@@ -129,6 +129,31 @@ static void refuse_bits(struct as *a, __u32 nr, int arg, __u32 mask)
 	block_end(a, b);
 }
 
+#define PROT_WRITE_    0x2u
+#define PROT_EXEC_     0x4u
+#define MAP_ANONYMOUS_ 0x20u
+#define SHM_EXEC_      0100000u
+
+/* jit: deny, W^X: no mapping both writable and executable, no anonymous executable memory, no
+ * mapping made executable after it was made (a JIT's mprotect), no executable SysV shm. Code
+ * comes only from files, where the exec rules, Landlock and the noexec mounts decide. */
+static void wx_rules(struct as *a)
+{
+	size_t b = block_begin(a, __NR_mmap);
+
+	LD(a, OFF_ARG(2)); /* prot */
+	JSET(a, PROT_EXEC_, 0, 3);
+	JSET(a, PROT_WRITE_, 3, 0);
+	LD(a, OFF_ARG(3)); /* flags */
+	JSET(a, MAP_ANONYMOUS_, 1, 0);
+	RET(a, RET_ALLOW);
+	RET(a, RET_EPERM);
+	block_end(a, b);
+	refuse_bits(a, __NR_mprotect, 2, PROT_EXEC_);
+	refuse_bits(a, __NR_pkey_mprotect, 2, PROT_EXEC_);
+	refuse_bits(a, __NR_shmat, 2, SHM_EXEC_);
+}
+
 /* @nr is refused when argument @arg is one of @vals. */
 static void refuse_vals(struct as *a, __u32 nr, int arg, const __u32 *vals, size_t n)
 {
@@ -375,7 +400,7 @@ static const __u32 refused_by_args[] = {
 	__NR_ioctl,	   __NR_chmod,	     __NR_fchmod,     __NR_fchmodat,	  __NR_fchmodat2,
 	__NR_open,	   __NR_openat,	     __NR_creat,      __NR_mknod,	  __NR_mknodat,
 	__NR_prlimit64,	   __NR_setpriority, __NR_ioprio_set, __NR_migrate_pages, __NR_move_pages,
-	__NR_memfd_create,
+	__NR_memfd_create, __NR_mmap,	     __NR_mprotect,   __NR_pkey_mprotect, __NR_shmat,
 };
 
 size_t wd_seccomp_refusals(__u32 *nrs, struct wd_sc_refusal *how, size_t max)
@@ -452,6 +477,8 @@ int wd_seccomp_build(const struct wd_seccomp_opts *o, struct wd_seccomp_prog *ou
 	refuse_vals(&a, __NR_ioprio_set, 0, ioprio_user, 1);
 	refuse_other_pid(&a, __NR_migrate_pages, 0, -1);
 	refuse_other_pid(&a, __NR_move_pages, 0, 3);
+	if (!o->allow_jit)
+		wx_rules(&a);
 	if (!o->allow_fileless) {
 		/* A memfd lives on an internal mount Landlock does not look at: only one sealed
 		 * non-executable can be made. */

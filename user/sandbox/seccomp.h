@@ -16,6 +16,7 @@ struct wd_seccomp_opts {
 	__u64 families;	     /* bit N: socket(AF_N) allowed */
 	__u64 raw_families;  /* bit N: SOCK_RAW/SOCK_PACKET in AF_N allowed too */
 	bool allow_fileless; /* memfd_create without MFD_NOEXEC_SEAL */
+	bool allow_jit;	     /* memory made executable at run time (else W^X, below) */
 };
 
 struct wd_seccomp_prog {
