@@ -3,6 +3,7 @@
  * through the sandbox core (user/sandbox/), with a guardian process that outlives warden's
  * death long enough to kill the sandbox. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -414,8 +415,18 @@ static int spawn(struct run *r, const sigset_t *old, int *pidfd, pid_t *job_pid)
  * collected and reported. */
 static void teardown(struct run *r, int status, bool started)
 {
-	uint64_t lost;
+	uint64_t lost, rmiss;
+	int rm_n;
 
+	/* Rung 2 fails open where the kernel skips a program already running on the CPU. */
+	if (r->enf.lsm && strstr(r->enf.lsm_mechanism, "fmod_ret") &&
+	    !wd_enforcer_recursion_misses(&r->enf, &rmiss, &rm_n) && rmiss)
+		fprintf(stderr,
+			"warden run: WARNING: %" PRIu64 " calls were not decided by warden's "
+			"fmod_ret programs (the kernel skipped them: one was already running on "
+			"that "
+			"CPU) and went through\n",
+			rmiss);
 	if (r->cg.path[0] && wd_cgroup_destroy(&r->cg, 5000))
 		fprintf(stderr, "warden run: WARNING: could not remove sandbox cgroup %s\n",
 			r->cg.path);

@@ -140,6 +140,7 @@ struct daemon {
 	struct wd_guard guard;	/* what no sandbox may write or reach of warden's own */
 	char kernel[128];
 	uint64_t started_at, events_total, events_lost, ev_last, ev_last_t;
+	uint64_t rmiss_seen; /* recursion misses of the fmod_ret programs already logged */
 	double ev_rate;
 	struct dec_count decs[1024];
 	size_t n_decs;

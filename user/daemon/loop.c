@@ -49,6 +49,25 @@ void refresh_clock(struct daemon *d)
 		d->sb[i]->ev.ctx.boot_to_wall_ns = off;
 }
 
+/* Rung 2: the kernel skips a trampoline program that is already running on the same CPU (from
+ * an interrupt, or preempted where the kernel is preemptible), and the call it would have
+ * decided goes through: fail open. Counted by the kernel per program; said in the log as soon
+ * as it grows, and in `warden status`. */
+static void recursion_misses(struct daemon *d)
+{
+	uint64_t sum;
+	int n;
+
+	if (!d->enf.lsm || !strstr(d->enf.lsm_mechanism, "fmod_ret") ||
+	    wd_enforcer_recursion_misses(&d->enf, &sum, &n) || sum <= d->rmiss_seen)
+		return;
+	logf_("WARNING: %" PRIu64 " calls were not decided by warden's fmod_ret programs: the "
+	      "kernel skipped them because one was already running on that CPU, and let the calls "
+	      "through (rung 2 fails open there; BPF LSM does not)",
+	      sum - d->rmiss_seen);
+	d->rmiss_seen = sum;
+}
+
 void on_tick(struct daemon *d)
 {
 	uint64_t now = wd_clock_ns(CLOCK_REALTIME), mono = wd_clock_ns(CLOCK_MONOTONIC);
@@ -89,6 +108,7 @@ void on_tick(struct daemon *d)
 			     (double)(mono - d->ev_last_t);
 		d->ev_last = d->events_total;
 		d->ev_last_t = mono;
+		recursion_misses(d);
 	}
 	for (size_t i = 0; i < WD_CTL_MAX_CONNS; i++) {
 		char err[WD_CTL_ERR_MAX];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The status request: version, kernel, enforcement and its features, what is not protected
  * without BPF LSM, sandboxes, event counts and the sinks' health. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,12 @@ void do_status(struct daemon *d, struct dconn *dc)
 {
 	Warden__V1__Response r = WARDEN__V1__RESPONSE__INIT;
 	Warden__V1__Status st = WARDEN__V1__STATUS__INIT;
-	Warden__V1__Status__Feature f[8], *fp[8];
+	Warden__V1__Status__Feature f[9], *fp[9];
 	struct wd_feature_row rows[WD_FEATURES_MAX];
 	char hold_detail[256], r3_detail[320], by_run[1024], by_other[1024], r4_detail[400];
+	char rm_detail[320];
+	uint64_t rmiss = 0;
+	int rm_n = 0, rm_err;
 	const char *lsm_mech = !d->enf.lsm				  ? NULL
 			       : strstr(d->enf.lsm_mechanism, "fmod_ret") ? "fmod_ret"
 									  : "bpf-lsm";
@@ -35,7 +39,7 @@ void do_status(struct daemon *d, struct dconn *dc)
 	st.version = WARDEN_VERSION;
 	st.kernel = d->kernel;
 	st.enforcement = d->enf.lsm ? "full" : "degraded";
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		warden__v1__status__feature__init(&f[i]);
 		fp[i] = &f[i];
 	}
@@ -48,8 +52,10 @@ void do_status(struct daemon *d, struct dconn *dc)
 			  "security_* functions (rung 2: bpf is not in the LSM list)"
 			: "exec, file, socket and confinement hooks attached";
 	f[1].name = "cgroup_sock_addr";
-	f[1].in_use = true;
-	f[1].detail = "sock_create, connect4/6, sendmsg4/6, bind4/6 per sandbox cgroup";
+	f[1].in_use = !d->r3.cg_tried || d->r3.cg_net; /* the daemon starts only if seen */
+	f[1].detail = d->r3.cg_tried
+			      ? d->r3.cg_detail
+			      : "sock_create, connect4/6, sendmsg4/6, bind4/6 per sandbox cgroup";
 	f[2].name = "bpffs_pins";
 	f[2].in_use = true;
 	f[2].detail = d->enf.pin_dir;
@@ -109,7 +115,24 @@ void do_status(struct daemon *d, struct dconn *dc)
 		 : d->r4.tried ? d->r4.detail
 			       : "not tried");
 	f[7].detail = r4_detail;
-	st.n_features = 8;
+	f[8].name = "recursion_misses";
+	rm_err = wd_enforcer_recursion_misses(&d->enf, &rmiss, &rm_n);
+	f[8].in_use = lsm_mech && !strcmp(lsm_mech, "fmod_ret") && !rm_err;
+	if (!lsm_mech)
+		snprintf(rm_detail, sizeof(rm_detail), "not applicable: no LSM programs");
+	else if (strcmp(lsm_mech, "fmod_ret"))
+		snprintf(rm_detail, sizeof(rm_detail),
+			 "%" PRIu64 ": BPF LSM programs are never skipped", rmiss);
+	else if (rm_err)
+		snprintf(rm_detail, sizeof(rm_detail), "unknown: %s", strerror(-rm_err));
+	else
+		snprintf(
+			rm_detail, sizeof(rm_detail),
+			"%" PRIu64 " calls not decided over %d fmod_ret programs: the kernel skips "
+			"one already running on the same CPU and lets the call through (fail open)",
+			rmiss, rm_n);
+	f[8].detail = rm_detail;
+	st.n_features = 9;
 	st.features = fp;
 	if (!d->enf.lsm) {
 		st.n_not_protected = sizeof(not_protected_without_lsm) / sizeof(char *);

@@ -117,6 +117,12 @@ uint64_t wd_enforcer_sandbox_lost(struct wd_enforcer *e, uint64_t cgid);
 /* How often @rule_id decided, summed over CPUs. */
 uint64_t wd_enforcer_hits(struct wd_enforcer *e, uint32_t rule_id);
 
+/* How often the kernel skipped warden's LSM programs because a BPF program was already running
+ * on the same CPU (bpf_prog_info.recursion_misses, summed over the @n programs attached): each
+ * such call went through undecided, allowed. Only fmod_ret programs (rung 2) can be skipped so;
+ * BPF LSM programs never are. 0, -ENOENT (no LSM programs) or -errno. */
+int wd_enforcer_recursion_misses(const struct wd_enforcer *e, uint64_t *sum, int *n);
+
 /* Switches slot @policy_id off and deletes every map entry of it, whoever wrote them (a policy
  * of a daemon before this one, say), so the slot can be used again. Returns 0 or -errno. */
 int wd_enforcer_clear_slot(struct wd_enforcer *e, uint32_t policy_id);

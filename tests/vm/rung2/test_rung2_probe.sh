@@ -10,7 +10,7 @@ set -u
 cd "$(dirname "$0")/../../.."
 WARDEN=$PWD/${WARDEN:-build/warden}
 T=/run/wdrung2
-plan 12
+plan 13
 
 lsm=$(cat /sys/kernel/security/lsm 2>/dev/null)
 if [ -z "$lsm" ] || grep -qw bpf <<<"${lsm//,/ }"; then
@@ -76,5 +76,28 @@ out=$(WARDEN_DISABLE=fmodret "$WARDEN" run -i test:rung2 -- sh -c "$P; echo exec
 rc=$?
 check "WARDEN_DISABLE=fmodret: warden run refuses (125) rather than run unenforced" "exit $rc: $out" \
 	bash -c '[ "$1" = 125 ] && ! grep -q "exec=" <<<"$2"' _ "$rc" "$out"
-rm -rf "$T" "$P"
+# --- the daemon on rung 2: the kernel's recursion misses of its fmod_ret programs, monitored ----
+# A trampoline program already running on a CPU is skipped there (fail open): warden status reads
+# the kernel's count for every fmod_ret program the daemon's pinned links run.
+D=/run/wdrung2-d
+mkdir -p "$D"
+cat >"$D/warden.yaml" <<EOF
+version: 1
+daemon:
+  state_dir: $D/state
+  run_dir: $D/run
+  bpf_dir: /sys/fs/bpf/wdrung2
+  metrics: off
+EOF
+WARDEN_SOCKET=$D/run/control.sock "$WARDEN" daemon -c "$D/warden.yaml" >"$D/daemon.log" 2>&1 &
+dpid=$!
+for _ in $(seq 300); do WARDEN_SOCKET=$D/run/control.sock "$WARDEN" status >/dev/null 2>&1 && break; sleep 0.1; done
+st=$(WARDEN_SOCKET=$D/run/control.sock "$WARDEN" status --json 2>&1)
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+"$WARDEN" daemon -c "$D/warden.yaml" --reset >/dev/null 2>&1
+check "warden status: recursion misses counted over the daemon's fmod_ret programs" \
+	"$(jq -c '.features[] | select(.name == "recursion_misses")' <<<"$st" 2>&1) $(tail -n2 "$D/daemon.log")" \
+	bash -c 'jq -e ".features[] | select(.name == \"recursion_misses\") | .in_use and (.detail | test(\"^[0-9]+ calls not decided over ([3-9][0-9]|[1-9][0-9][0-9]) fmod_ret programs\"))" <<<"$1" >/dev/null' _ "$st"
+rm -rf "$T" "$P" "$D"
 done_testing
