@@ -7,16 +7,6 @@
 
 #include "lib/syscall.h"
 
-#ifndef __NR_mount_setattr
-#define __NR_mount_setattr 442
-#endif
-#ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452
-#endif
-#ifndef __NR_open_tree_attr
-#define __NR_open_tree_attr 467
-#endif
-
 #define N(name) [__NR_##name] = #name
 
 static const char *const names[] = {

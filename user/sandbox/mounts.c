@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "lib/syscall.h"
 #include "policy/compile.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
@@ -597,10 +598,6 @@ int wd_mounts_apply(const struct wd_mount_plan *p, char *why, size_t size)
 	}
 	return 0;
 }
-
-#ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452 /* Linux 6.6; Debian 12's headers predate it */
-#endif
 
 size_t wd_mounts_rofs_calls(unsigned *nrs, size_t max)
 {

@@ -15,18 +15,8 @@
 #include <linux/seccomp.h>
 
 #include "warden/abi.h"
+#include "lib/syscall.h"
 #include "sandbox/seccomp.h"
-
-/* System calls newer than the build's headers. */
-#ifndef __NR_mount_setattr
-#define __NR_mount_setattr 442
-#endif
-#ifndef __NR_fchmodat2
-#define __NR_fchmodat2 452
-#endif
-#ifndef __NR_open_tree_attr
-#define __NR_open_tree_attr 467
-#endif
 
 #define X32_BIT		 0x40000000u
 #define NS_FLAGS	 0x7e020000u /* CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET */
