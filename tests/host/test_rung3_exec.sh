@@ -14,16 +14,8 @@ hide_installed || { echo "Bail out! cannot hide an installed warden's files"; ex
 cd "$(dirname "$0")/../.." || exit 1
 WARDEN=$(realpath "${WARDEN:-build/warden}")
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (warden run)"
-	exit 0
-fi
-json=$("$WARDEN" probe --json 2>/dev/null)
-rung=$(jq -r '.run_rung // 0' <<<"$json")
-if [ "$rung" != 3 ]; then
-	echo "1..0 # SKIP warden run is on rung $rung here, not 3 (the exec tracepoint is for kernels without LSM programs)"
-	exit 0
-fi
+rung3_or_skip # the exec tracepoint is for kernels without LSM programs
+json=$PROBE_JSON
 
 # The workdir on the same file system as the denied binary, so that a hard link can be made.
 DENIED=$(command -v curl || command -v wget || true)

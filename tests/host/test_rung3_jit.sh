@@ -11,15 +11,7 @@ hide_installed || { echo "Bail out! cannot hide an installed warden's files"; ex
 cd "$(dirname "$0")/../.." || exit 1
 WARDEN=$(realpath "${WARDEN:-build/warden}")
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (warden run)"
-	exit 0
-fi
-json=$("$WARDEN" probe --json 2>/dev/null)
-if [ "$(jq -r '.run_rung // 0' <<<"$json")" != 3 ] || [ "$(jq -r '.rung3.seccomp' <<<"$json")" != true ]; then
-	echo "1..0 # SKIP warden run is not on rung 3 with its seccomp filter here"
-	exit 0
-fi
+rung3_or_skip .rung3.seccomp "its seccomp filter"
 W=$(mktemp -d /tmp/wd-jit.XXXXXX) # the job's workdir
 E=$(mktemp -d /run/wd-jit.XXXXXX) # events and policies: out of the sandbox's reach
 trap 'rm -rf "$W" "$E"' EXIT

@@ -11,15 +11,7 @@ hide_installed || { echo "Bail out! cannot hide an installed warden's files"; ex
 cd "$(dirname "$0")/../.." || exit 1
 WARDEN=$(realpath "${WARDEN:-build/warden}")
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root (warden run)"
-	exit 0
-fi
-rung=$("$WARDEN" probe --json 2>/dev/null | jq -r '.run_rung // 0')
-if [ "$rung" != 3 ]; then
-	echo "1..0 # SKIP warden run is on rung $rung here, not 3"
-	exit 0
-fi
+rung3_or_skip
 W=$(mktemp -d /tmp/wd-r3hup.XXXXXX) # the job's workdir
 E=$(mktemp -d /run/wd-r3hup.XXXXXX) # the policy: out of the sandbox's reach
 lpid= job=

@@ -78,3 +78,25 @@ cgroup2_root() {
 	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' \
 		/proc/self/mountinfo
 }
+
+# rung3_or_skip [JQ DESC]: for a root test of `warden run` on rung 3 (after own_mounts, with
+# $WARDEN set): exits with a whole-test TAP skip unless the caller is root, the probe says
+# `warden run` is on rung 3 and, with JQ, the probe's JSON satisfies JQ (DESC says what it
+# needs). Leaves the probe's JSON in $PROBE_JSON.
+rung3_or_skip() {
+	local rung
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root (warden run)"
+		exit 0
+	fi
+	PROBE_JSON=$("$WARDEN" probe --json 2>/dev/null)
+	rung=$(jq -r '.run_rung // 0' <<<"$PROBE_JSON")
+	if [ "$rung" != 3 ]; then
+		echo "1..0 # SKIP warden run is on rung $rung here, not 3"
+		exit 0
+	fi
+	if [ $# -ge 1 ] && ! jq -e "$1" <<<"$PROBE_JSON" >/dev/null; then
+		echo "1..0 # SKIP rung 3 here lacks $2"
+		exit 0
+	fi
+}
